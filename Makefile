@@ -1,0 +1,71 @@
+# Two commands on a fresh clone:  `make run` (serve the demo)  and  `make test`.
+VENV    ?= .venv
+PYTHON  ?= python3
+PY      := $(VENV)/bin/python
+FLASK   := $(VENV)/bin/flask --app wsgi
+HOST    ?= 127.0.0.1
+PORT    ?= 5000
+# Debian packages the app and its tests need: WeasyPrint's Pango/HarfBuzz (subset = 4x faster
+# PDFs), fonts, Chromium + libatomic1 for Playwright (never `playwright install`), poppler.
+APT_RUN  := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-dejavu-extra
+APT_TEST := chromium libatomic1 poppler-utils
+
+.PHONY: run test test-pg install system-deps system-deps-test lint bench lock clean
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -c requirements.lock -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# Install missing Debian packages (root, or sudo if available).
+define ensure_apt
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
+	  | grep -q "install ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Memasang paket Debian / installing Debian packages:" $$missing; \
+	  SUDO=; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	  $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+endef
+
+system-deps:
+	$(call ensure_apt,$(APT_RUN))
+
+system-deps-test:
+	$(call ensure_apt,$(APT_RUN) $(APT_TEST))
+
+instance/secret_key:
+	@mkdir -p instance
+	@$(PYTHON) -c "import secrets; print(secrets.token_urlsafe(48))" > $@
+	@chmod 600 $@
+
+run: install system-deps instance/secret_key
+	$(FLASK) init-db
+	$(FLASK) demo
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install system-deps-test
+	$(VENV)/bin/pytest -q
+
+# The whole suite against PostgreSQL (CI runs this too): TEST_DATABASE_URL=postgresql://…
+test-pg: install system-deps-test
+	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+psycopg://root@127.0.0.1:5432/test} \
+		$(VENV)/bin/pytest -q
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+bench: install system-deps
+	$(PY) bench/engine.py
+	$(PY) bench/pdf.py
+
+lock: install
+	{ echo "# Exact versions verified together (pip constraints). Regenerate: make lock"; \
+	  $(VENV)/bin/pip freeze --exclude-editable; } > requirements.lock
+
+clean:
+	rm -rf $(VENV) instance/penilaian.sqlite* test-artifacts

@@ -1,0 +1,46 @@
+"""Load the form specs of a directory (``<key>.yaml`` files) all at once, or not at all."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import yaml
+
+from .spec import FormSpec
+from .spec import FormSpecError
+from .spec import parse_form_spec
+
+
+def load_form_specs(directory: str | os.PathLike[str]) -> dict[str, FormSpec]:
+    """Parse every ``*.yaml`` file in ``directory`` into a spec keyed by its ``key``.
+
+    Each file's ``key`` must equal its file name without ``.yaml``. Any problem in any file
+    raises one ``FormSpecError`` whose ``problems`` name the file; nothing is returned then.
+    """
+    root = Path(directory)
+    if not root.is_dir():
+        raise FormSpecError([f"{root}: direktori tidak ditemukan."])
+    specs: dict[str, FormSpec] = {}
+    problems: list[str] = []
+    for path in sorted(root.glob("*.yaml")):
+        try:
+            with path.open(encoding="utf-8") as handle:
+                mapping = yaml.safe_load(handle)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            problems.append(f"{path.name}: tidak dapat dibaca: {exc}")
+            continue
+        try:
+            spec = parse_form_spec(mapping)
+        except FormSpecError as exc:
+            problems.extend(f"{path.name}: {problem}" for problem in exc.problems)
+            continue
+        if spec.key != path.stem:
+            problems.append(
+                f"{path.name}: key {spec.key!r} harus sama dengan nama file {path.stem!r}."
+            )
+            continue
+        specs[spec.key] = spec
+    if problems:
+        raise FormSpecError(problems, source=str(root))
+    return specs

@@ -1,0 +1,226 @@
+"""Frozen snapshots (DTOs) that the PDF templates render from; never a database row.
+
+The lead's service layer builds these inside the request transaction, so templates cannot
+lazy-load anything. This module imports the standard library only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+from typing import Literal
+
+DocumentKind = Literal["evaluation", "skp", "appeal-decision", "audit-trail"]
+KINDS: tuple[str, ...] = ("evaluation", "skp", "appeal-decision", "audit-trail")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Person:
+    """Identity block of one person as printed on the official forms (domain.md §9)."""
+
+    name: str
+    nip: str
+    pangkat_golongan: str
+    jabatan: str
+    unit_kerja: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkResult:
+    """One indicator row of the HASIL KERJA table (one RHK may span several rows)."""
+
+    jenis: Literal["utama", "tambahan"]
+    rhk_atasan: str
+    rencana_hasil_kerja: str
+    aspek: str
+    indikator: str
+    target: str
+    realisasi: str = ""
+    umpan_balik: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Behaviour:
+    """One BerAKHLAK value with its behaviour guides, expectation and feedback."""
+
+    value: str
+    guides: tuple[str, ...]
+    ekspektasi_khusus: str = ""
+    umpan_balik: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RatingSet:
+    """Display labels of both ratings and the resulting predicate."""
+
+    hasil_kerja: str
+    perilaku_kerja: str
+    predikat: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppealSnapshot:
+    """The objection (keberatan) and the superior's final decision (domain.md §7.3–7.4)."""
+
+    filed_at: dt.datetime
+    items: tuple[str, ...]
+    alasan: str
+    decided_at: dt.datetime | None
+    keputusan: Literal["dikuatkan", "diubah"] | None
+    pertimbangan: str
+    decider: Person
+    rating_before: RatingSet
+    rating_after: RatingSet | None
+    penjelasan_penilai: str = ""
+    penjelasan_pegawai: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class HistoryEntry:
+    """One hash-chained state change of the evaluation."""
+
+    seq: int
+    at: dt.datetime
+    actor_name: str
+    actor_nip: str
+    role: str
+    action: str
+    from_state: str | None
+    to_state: str
+    comment: str
+    hash: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class EvaluationSnapshot:
+    """Everything any of the four documents shows about one evaluation."""
+
+    evaluation_id: int
+    agency_name: str
+    period_label: str
+    period_kind: str
+    period_start: dt.date
+    period_end: dt.date
+    place: str
+    employee: Person
+    appraiser: Person
+    appraiser_superior: Person | None
+    capaian_organisasi: str | None
+    rating_hasil_kerja: str
+    rating_perilaku_kerja: str
+    predikat: str
+    catatan_rekomendasi: str
+    work_results: tuple[WorkResult, ...]
+    behaviours: tuple[Behaviour, ...]
+    appeal: AppealSnapshot | None
+    history: tuple[HistoryEntry, ...]
+    state: str
+    issued_at: dt.datetime
+    chain_head_hash: str
+    pendekatan: str = "KUANTITATIF"
+    jenis_jabatan_label: str = "BAGI PEJABAT ADMINISTRASI DAN PEJABAT FUNGSIONAL"
+    lampiran_dukungan: tuple[str, ...] = ()
+    lampiran_skema: tuple[str, ...] = ()
+    lampiran_konsekuensi: tuple[str, ...] = ()
+
+
+_COMMON = (
+    "evaluation_id",
+    "agency_name",
+    "period_label",
+    "period_kind",
+    "period_start",
+    "period_end",
+    "place",
+    "employee",
+    "appraiser",
+)
+
+# Which snapshot fields each document prints; only these feed its digest, so an edit that
+# cannot change a document cannot change its verification code either.
+DOCUMENT_FIELDS: dict[str, tuple[str, ...]] = {
+    "evaluation": _COMMON
+    + (
+        "appraiser_superior",
+        "capaian_organisasi",
+        "rating_hasil_kerja",
+        "rating_perilaku_kerja",
+        "predikat",
+        "catatan_rekomendasi",
+        "work_results",
+        "behaviours",
+        "appeal",
+        "pendekatan",
+        "jenis_jabatan_label",
+    ),
+    "skp": _COMMON
+    + (
+        "work_results",
+        "behaviours",
+        "pendekatan",
+        "jenis_jabatan_label",
+        "lampiran_dukungan",
+        "lampiran_skema",
+        "lampiran_konsekuensi",
+    ),
+    "appeal-decision": _COMMON
+    + (
+        "appraiser_superior",
+        "rating_hasil_kerja",
+        "rating_perilaku_kerja",
+        "predikat",
+        "appeal",
+    ),
+    "audit-trail": _COMMON + ("state", "history", "chain_head_hash"),
+}
+
+# The SKP is the plan: realisation and feedback are not on it.
+_SKP_OMITTED = {"realisasi", "umpan_balik"}
+
+
+def _plain(value: Any) -> Any:
+    """Turn a snapshot value into JSON-ready data with a stable representation."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dt.datetime):
+        # Naive and aware datetimes must not collide; keep the offset when there is one.
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    raise TypeError(f"cannot canonicalise {type(value).__name__}")
+
+
+def canonical_json(snapshot: EvaluationSnapshot, kind: str) -> bytes:
+    """Return the canonical UTF-8 JSON of the fields that the *kind* document prints."""
+    if not isinstance(snapshot, EvaluationSnapshot):
+        raise TypeError(f"expected EvaluationSnapshot, got {type(snapshot).__name__}")
+    try:
+        names = DOCUMENT_FIELDS[kind]
+    except KeyError:
+        raise ValueError(f"unknown document kind {kind!r}") from None
+    data: dict[str, Any] = {name: _plain(getattr(snapshot, name)) for name in names}
+    if kind == "skp":
+        data["behaviours"] = [
+            {k: v for k, v in b.items() if k not in _SKP_OMITTED} for b in data["behaviours"]
+        ]
+        data["work_results"] = [
+            {k: v for k, v in w.items() if k not in _SKP_OMITTED} for w in data["work_results"]
+        ]
+    data["kind"] = kind
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def snapshot_digest(snapshot: EvaluationSnapshot, kind: str) -> str:
+    """Return the SHA-256 hex digest of the canonical content of one document kind.
+
+    ``issued_at`` is never part of it: printing the same content again gives the same digest.
+    """
+    return hashlib.sha256(canonical_json(snapshot, kind)).hexdigest()

@@ -1,0 +1,176 @@
+"""Shared fixtures: an app on an isolated database per test, and a small real org chart.
+
+SQLite (default): a new in-memory database per test. PostgreSQL (``TEST_DATABASE_URL``): one
+schema created once per run, every table truncated before each test (TRUNCATE does not fire
+the append-only trigger of the history table, DELETE would).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine
+from sqlalchemy import select
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from web import create_app
+from web.config import sqlalchemy_url
+from web.extensions import db
+from workflow import history  # noqa: F401 - registers the PostgreSQL trigger DDL
+from workflow import service
+from workflow.actors import Actor
+from workflow.models import Agency
+from workflow.models import Base
+from workflow.models import Employee
+from workflow.models import Evaluation
+from workflow.org import import_org_csv
+from workflow.periods import ensure_period
+from workflow.periods import open_period
+from workflow.publishing import publish_definitions
+from workflow.registry import load_definitions
+from workflow.service import Workflow
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def pytest_report_header() -> str:
+    """Say which database the run uses."""
+    return f"database: {PG_URL or 'sqlite (in-memory, one per test)'}"
+
+
+@pytest.fixture(name="database_url", scope="session")
+def _database_url() -> Iterator[str]:
+    if not PG_URL:
+        yield "sqlite://"
+        return
+    url = sqlalchemy_url(PG_URL)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+        Base.metadata.create_all(conn)
+    engine.dispose()
+    yield url
+
+
+@pytest.fixture(name="app")
+def _app(database_url: str) -> Iterator[Flask]:
+    service.clear_caches()
+    app = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "AUDIT_KEY": "test-audit-key",
+        "SQLALCHEMY_ENGINES": {"default": database_url},
+        "WTF_CSRF_ENABLED": False,
+        "SERVER_NAME": "localhost",
+    })
+    with app.app_context():
+        if database_url.startswith("sqlite"):
+            Base.metadata.create_all(db.engine)
+        else:
+            tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+            with db.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(name="client")
+def _client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture(name="session")
+def _session(app: Flask) -> Iterator[Session]:
+    with app.app_context():
+        yield db.session
+
+
+@pytest.fixture(name="wf")
+def _wf(app: Flask) -> Workflow:
+    wf: Workflow = app.extensions["workflow"]
+    return wf
+
+
+ORG_HEADER = "nip,nama,jabatan,pangkat,golongan,unit_kerja,jenis_asn,nip_atasan,grup\n"
+
+
+def nip(n: int) -> str:
+    """Return a valid, distinct test NIP."""
+    return f"19800101200501{1 + n % 2}{n:03d}"
+
+
+def org_rows(offset: int = 0) -> str:
+    """Return a small org chart: kepala > atasan > penilai > 2 pegawai, plus team and auditor."""
+    o = offset
+    rows = [
+        (nip(o + 1), "Kepala Dinas", "Kepala Dinas", "Pembina Utama Muda", "IV/c", "Sekretariat",
+         "PNS", "", "admin"),
+        (nip(o + 2), "Atasan Penilai", "Kepala Bidang", "Pembina", "IV/a", "Bidang A", "PNS",
+         nip(o + 1), ""),
+        (nip(o + 3), "Pejabat Penilai", "Kepala Seksi", "Penata Tk. I", "III/d", "Bidang A",
+         "PNS", nip(o + 2), ""),
+        (nip(o + 4), "Pegawai Satu", "Analis", "Penata Muda", "III/a", "Bidang A", "PNS",
+         nip(o + 3), ""),
+        (nip(o + 5), "Pegawai Dua", "Pengelola", "", "IX", "Bidang A", "PPPK", nip(o + 3), ""),
+        (nip(o + 6), "Anggota Tim", "Analis SDM", "Penata", "III/c", "BKPSDM", "PNS", nip(o + 1),
+         "tim-penilai-kinerja"),
+        (nip(o + 7), "Auditor Inspektorat", "Auditor", "Penata", "III/c", "Inspektorat", "PNS",
+         nip(o + 1), "inspektorat"),
+    ]
+    return ORG_HEADER + "\n".join(",".join(r) for r in rows) + "\n"
+
+
+@dataclass
+class World:
+    """One agency with a real reporting line and an opened annual period."""
+
+    agency: Agency
+    people: dict[str, Employee]
+    evaluations: dict[str, Evaluation]
+
+    def actor(self, who: str) -> Actor:
+        """Return the actor for a named person of the org chart."""
+        return Actor.of(self.people[who])
+
+
+PEOPLE = ("kepala", "atasan", "penilai", "pegawai", "pegawai2", "tim", "auditor")
+
+
+def build_world(session: Session, wf: Workflow, slug: str = "kota-kupang", offset: int = 0,
+                now: datetime | None = None) -> World:
+    """Create an agency from ``org_rows``, publish its definition and open 2026's period."""
+    agency = Agency(slug=slug, name=f"Pemerintah {slug}", city="Kupang")
+    session.add(agency)
+    session.flush()
+    import_org_csv(session, wf.audit_key, agency, org_rows(offset))
+    publish_definitions(session, {slug: load_definitions(ROOT / "definitions")[slug]})
+    people = {
+        name: session.scalar(select(Employee).where(Employee.nip == nip(offset + i + 1)))
+        for i, name in enumerate(PEOPLE)
+    }
+    period = ensure_period(session, agency, "annual", 2026)
+    opening = Workflow(wf.audit_key, wf.forms, lambda: now or datetime(2026, 1, 5, tzinfo=UTC))
+    report = open_period(session, opening, Actor.of(people["kepala"]), period.id)
+    evaluations = {e.employee.nip: e for e in report.evaluations}
+    session.commit()
+    return World(agency, people,  # type: ignore[arg-type]
+                 {name: evaluations[people[name].nip] for name in PEOPLE  # type: ignore[union-attr]
+                  if people[name].nip in evaluations})  # type: ignore[union-attr]
+
+
+@pytest.fixture(name="world")
+def _world(session: Session, wf: Workflow) -> World:
+    return build_world(session, wf)

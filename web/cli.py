@@ -1,0 +1,185 @@
+"""Command-line entrypoints (``flask --app wsgi …``): parse, call one use case, commit, report.
+
+Schema changes, definition publishing, imports and the demo live here, never in the factory.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from alembic import command
+from alembic.config import Config
+from flask import Flask
+from flask import current_app
+from sqlalchemy import select
+
+from workflow.errors import WorkflowError
+from workflow.history import verify_all
+from workflow.models import Agency
+from workflow.org import import_org_csv
+from workflow.publishing import publish_definitions
+from workflow.registry import load_definitions
+from workflow.registry import validate_paths
+from workflow.service import Workflow
+from workflow.service import run_due_transitions
+
+from .extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _wf() -> Workflow:
+    wf: Workflow = current_app.extensions["workflow"]
+    return wf
+
+
+def _fail(exc: WorkflowError) -> None:
+    click.echo(str(exc), err=True)
+    sys.exit(1)
+
+
+def upgrade_schema() -> None:
+    """Bring the database schema to the newest Alembic revision."""
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    with db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+@click.command("init-db")
+def init_db() -> None:
+    """Create or upgrade the database schema (Alembic migrations)."""
+    upgrade_schema()
+    click.echo("Skema basis data mutakhir. / Database schema is up to date.")
+
+
+definitions_cli = click.Group("definitions", help="Validate and publish flow definitions.")
+
+
+@definitions_cli.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def definitions_validate(paths: tuple[Path, ...]) -> None:
+    """Validate definition files (default: every file in the definitions folder)."""
+    directory = Path(current_app.config["WORKFLOW_DEFINITIONS_DIR"])
+    try:
+        found = validate_paths(list(paths), directory)
+    except WorkflowError as exc:
+        _fail(exc)
+        return
+    for slug, definition in sorted(found.items()):
+        click.echo(f"OK  {slug} v{definition.version}  ({len(definition.states)} status, "
+                   f"{len(definition.transitions)} transisi)")
+
+
+@definitions_cli.command("load")
+def definitions_load() -> None:
+    """Publish every definition as an immutable version (agencies must exist)."""
+    try:
+        found = load_definitions(current_app.config["WORKFLOW_DEFINITIONS_DIR"])
+        results = publish_definitions(db.session, found)
+    except WorkflowError as exc:
+        _fail(exc)
+        return
+    db.session.commit()
+    for r in results:
+        note = {"new": "diterbitkan / published", "unchanged": "tidak berubah / unchanged",
+                "no-agency": "dilewati: instansi belum ada / skipped: no such agency"}[r.status]
+        click.echo(f"{r.agency} v{r.version}: {note}")
+
+
+org_cli = click.Group("org", help="Org chart: employees, superiors, groups.")
+
+
+@org_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--agency", "slug", required=True, help="Agency slug, e.g. kota-kupang.")
+@click.option("--name", default=None, help="Agency name (creates the agency if missing).")
+@click.option("--city", default="", help="City printed on documents (tempat tanda tangan).")
+def org_import(file: Path, slug: str, name: str | None, city: str) -> None:
+    """Import employees from a CSV file: every row or none."""
+    agency = db.session.scalar(select(Agency).where(Agency.slug == slug))
+    if agency is None:
+        if not name:
+            click.echo(f"Instansi '{slug}' belum ada; beri --name untuk membuatnya.", err=True)
+            sys.exit(1)
+        agency = Agency(slug=slug, name=name, city=city)
+        db.session.add(agency)
+        db.session.flush()
+    try:
+        result = import_org_csv(db.session, _wf().audit_key, agency,
+                                file.read_text(encoding="utf-8-sig"))
+    except WorkflowError as exc:
+        db.session.rollback()
+        _fail(exc)
+        return
+    db.session.commit()
+    click.echo(f"{result.created} pegawai baru, {result.updated} diperbarui, "
+               f"{result.groups} grup.")
+
+
+audit_cli = click.Group("audit", help="Audit trail checks.")
+
+
+@audit_cli.command("verify")
+@click.option("--agency", "slug", default=None, help="Only this agency.")
+def audit_verify(slug: str | None) -> None:
+    """Recompute every history chain; exit 1 and name the first broken link on any break."""
+    agency_id = None
+    if slug:
+        agency = db.session.scalar(select(Agency).where(Agency.slug == slug))
+        if agency is None:
+            click.echo(f"Instansi '{slug}' tidak ada.", err=True)
+            sys.exit(2)
+        agency_id = agency.id
+    reports = verify_all(db.session, _wf().audit_key, agency_id)
+    broken = [r for r in reports if not r.ok]
+    events = sum(r.events for r in reports)
+    for r in broken:
+        click.echo(f"RUSAK {r.chain} di peristiwa #{r.broken_seq}: {r.reason}", err=True)
+    if broken:
+        click.echo(f"{len(broken)} dari {len(reports)} rantai rusak / chains broken.", err=True)
+        sys.exit(1)
+    click.echo(f"OK: {len(reports)} rantai, {events} peristiwa utuh / chains intact.")
+
+
+workflow_cli = click.Group("workflow", help="Scheduled work.")
+
+
+@workflow_cli.command("tick")
+def workflow_tick() -> None:
+    """Fire the transitions the system may fire now (e.g. finalize after the appeal window)."""
+    total = 0
+    for agency in db.session.scalars(select(Agency)).all():
+        fired = run_due_transitions(db.session, _wf(), agency.id)
+        total += len(fired)
+    db.session.commit()
+    click.echo(f"{total} transisi otomatis dijalankan.")
+
+
+@click.command("demo")
+@click.option("--password", default="demo12345", show_default=True,
+              help="Password given to every demo user.")
+def demo(password: str) -> None:
+    """Seed two agencies, ~50 employees and evaluations in every state (idempotent)."""
+    from workflow.demo import seed_demo  # noqa: PLC0415 - keeps demo data out of normal start-up
+
+    try:
+        users = seed_demo(db.session, _wf(), load_definitions(
+            current_app.config["WORKFLOW_DEFINITIONS_DIR"]), password=password)
+    except WorkflowError as exc:
+        db.session.rollback()
+        _fail(exc)
+        return
+    db.session.commit()
+    click.echo("Data demo siap. Pengguna demo (NIP / peran), kata sandi: " + password)
+    for line in users:
+        click.echo("  " + line)
+
+
+def register(app: Flask) -> None:
+    """Attach every command group to the app."""
+    for cmd in (init_db, definitions_cli, org_cli, audit_cli, workflow_cli, demo):
+        app.cli.add_command(cmd)

@@ -1,0 +1,49 @@
+"""Configuration defaults; the environment overrides them (``DATABASE_URL``, ``SECRET_KEY``…).
+
+Read by ``create_app``; nothing here touches the disk or the network at import.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Normalise a database URL: plain ``postgres(ql)://`` means psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def defaults(instance_path: str) -> dict[str, Any]:
+    """Return the default configuration for an app whose instance folder is given."""
+    database_url = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{Path(instance_path) / 'penilaian.sqlite'}"
+    )
+    return {
+        "SQLALCHEMY_ENGINES": {"default": sqlalchemy_url(database_url)},
+        "SQLALCHEMY_SESSION_OPTIONS": {"expire_on_commit": False},
+        "WORKFLOW_DEFINITIONS_DIR": str(ROOT / "definitions"),
+        "WORKFLOW_FORMS_DIR": str(ROOT / "definitions" / "forms"),
+        "SECRET_KEY": os.environ.get("SECRET_KEY"),
+        # Key of the history hash chain. Rotating it makes old chains unverifiable: keep it.
+        "AUDIT_KEY": os.environ.get("AUDIT_KEY"),
+        "BABEL_DEFAULT_LOCALE": "id",
+        "BABEL_DEFAULT_TIMEZONE": os.environ.get("TZ_DISPLAY", "Asia/Jakarta"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", ""),
+        "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_LOCK_MINUTES": 15,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION": False,
+    }

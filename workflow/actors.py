@@ -1,0 +1,66 @@
+"""Who is acting, and which roles they play on one evaluation.
+
+Person roles come from the reporting line snapshotted when the evaluation opened (later
+re-organisations do not change who may act); group roles from current group membership.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .definition import SYSTEM_ROLE
+from .definition import WorkflowDefinition
+from .models import Employee
+from .models import Evaluation
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """A logged-in employee (or the system, with ``employee_id=None``) in one agency."""
+
+    employee_id: int | None
+    nip: str
+    name: str
+    agency_id: int
+    groups: frozenset[str] = frozenset()
+
+    @property
+    def is_system(self) -> bool:
+        """Return whether this is the scheduler/CLI rather than a person."""
+        return self.employee_id is None
+
+    @property
+    def is_admin(self) -> bool:
+        """Return whether the actor administers the agency (group ``admin``)."""
+        return "admin" in self.groups
+
+    @property
+    def is_auditor(self) -> bool:
+        """Return whether the actor may read the agency's whole history (group ``inspektorat``)."""
+        return "inspektorat" in self.groups or "auditor" in self.groups
+
+    @classmethod
+    def of(cls, employee: Employee) -> Actor:
+        """Build the actor for a logged-in employee."""
+        return cls(employee.id, employee.nip, employee.name, employee.agency_id,
+                   frozenset(g.slug for g in employee.groups))
+
+    @classmethod
+    def system(cls, agency_id: int) -> Actor:
+        """Build the system actor of an agency (deadline runs, imports)."""
+        return cls(None, "", "Sistem", agency_id)
+
+
+def roles_of(
+    actor: Actor, evaluation: Evaluation, definition: WorkflowDefinition
+) -> frozenset[str]:
+    """Return the roles ``actor`` plays on ``evaluation`` under its pinned definition."""
+    if actor.agency_id != evaluation.agency_id:
+        return frozenset()
+    if actor.is_system:
+        return frozenset({SYSTEM_ROLE})
+    roles = {p.role for p in evaluation.participants if p.employee_id == actor.employee_id}
+    for name, spec in definition.roles.items():
+        if spec.group and spec.group in actor.groups:
+            roles.add(name)
+    return frozenset(roles)

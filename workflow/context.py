@@ -1,0 +1,39 @@
+"""The facts a guard or effect may look at when a transition fires.
+
+Built by ``service.py`` from the database; guards and effects never query anything themselves,
+so they stay pure functions that unit tests can call with a hand-made context.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(slots=True)
+class TransitionContext:
+    """Who acts on which evaluation, when, with what data; collects guard failures."""
+
+    actor_id: int | None
+    actor_roles: frozenset[str]
+    owner_id: int
+    participants: Mapping[str, int]
+    now: datetime
+    deadlines: Mapping[str, datetime] = field(default_factory=dict)
+    data: Mapping[str, Any] = field(default_factory=dict)
+    form_errors: Mapping[str, list[str]] | None = None
+    comment: str | None = None
+    failures: list[tuple[str, str, str]] = field(default_factory=list)
+
+    @property
+    def is_system(self) -> bool:
+        """Return whether the scheduler/CLI (no person) is acting."""
+        return self.actor_id is None
+
+    def fail(self, guard: str, message: str, message_en: str) -> bool:
+        """Record why ``guard`` refused; return False so guards can ``return ctx.fail(...)``."""
+        self.failures.append((guard, message, message_en))
+        return False

@@ -1,0 +1,108 @@
+"""Domain errors of the workflow core, written for the person who triggered them.
+
+Each error carries an Indonesian message (``str(err)``) and an English one (``err.message_en``).
+The web layer maps the classes to HTTP status codes in one place (``web/errors.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class WorkflowError(Exception):
+    """Base of every error the workflow core raises on purpose."""
+
+    status = 400
+
+    def __init__(self, message: str, message_en: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.message_en = message_en or message
+
+
+class NotFound(WorkflowError):
+    """The record does not exist, or belongs to another agency (never say which)."""
+
+    status = 404
+
+
+class NotPermitted(WorkflowError):
+    """The actor does not play the role this action needs."""
+
+    status = 403
+
+
+class TransitionNotAllowed(WorkflowError):
+    """The transition does not exist or cannot fire from the current state."""
+
+    status = 409
+
+
+class GuardFailed(WorkflowError):
+    """A guard of the transition said no; nothing was changed."""
+
+    status = 409
+
+    def __init__(self, guard: str, message: str, message_en: str | None = None) -> None:
+        super().__init__(message, message_en)
+        self.guard = guard
+
+
+class InvalidData(WorkflowError):
+    """Submitted data failed validation; ``errors`` maps field names to messages."""
+
+    status = 400
+
+    def __init__(
+        self,
+        errors: dict[str, list[str]],
+        message: str = "Data tidak valid; periksa isian yang ditandai.",
+        message_en: str = "Invalid data; check the marked fields.",
+    ) -> None:
+        super().__init__(message, message_en)
+        self.errors = errors
+
+
+class ConcurrentUpdate(WorkflowError):
+    """Someone else changed the evaluation first; reload and try again."""
+
+    status = 409
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One problem found in a definition file, with where it is."""
+
+    file: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.message}"
+
+
+class DefinitionError(WorkflowError):
+    """One or more definition files are invalid; nothing was loaded."""
+
+    status = 500
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(
+            f"Definisi alur tidak valid ({len(problems)} masalah):\n{lines}",
+            f"Invalid flow definition ({len(problems)} problems):\n{lines}",
+        )
+
+
+class OrgImportError(WorkflowError):
+    """The org-chart file has row-level errors; nothing was imported."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(
+            f"Impor struktur organisasi dibatalkan ({len(problems)} kesalahan):\n{lines}",
+            f"Org-chart import aborted ({len(problems)} errors):\n{lines}",
+        )

@@ -1,0 +1,224 @@
+"""Append-only, hash-chained history: write events, verify chains.
+
+Every evaluation has its own chain (``evaluation:<id>``) and every agency one more
+(``agency:<id>``) for admin changes, log-ins and issued documents. Each event's hash is an
+HMAC-SHA256, keyed by a secret the database does not hold, over the event's fields and the
+previous event's hash; the chain's head (sequence and hash) is kept on the owning row. So an
+edited, deleted, inserted, reordered or truncated event is detected, and someone with write
+access to the database alone cannot forge a consistent chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import DDL
+from sqlalchemy import event
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .definition import canonical_json
+from .models import Agency
+from .models import Evaluation
+from .models import HistoryEvent
+
+HASHED_FIELDS = (
+    "agency_id", "evaluation_id", "chain", "seq", "at", "kind", "actor_nip", "actor_role",
+    "trigger", "source", "dest", "definition_version_id", "comment", "data_digest", "payload",
+    "prev_hash",
+)
+
+# PostgreSQL refuses UPDATE and DELETE on the history table outright.
+HISTORY_GUARD_SQL = """
+CREATE OR REPLACE FUNCTION history_event_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'history_event is append-only (% refused)', TG_OP;
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER history_event_append_only
+    BEFORE UPDATE OR DELETE ON history_event
+    FOR EACH ROW EXECUTE FUNCTION history_event_append_only();
+"""
+event.listen(
+    HistoryEvent.__table__,
+    "after_create",
+    # DDL() formats its text with %: escape the plpgsql placeholder.
+    DDL(HISTORY_GUARD_SQL.replace("%", "%%")).execute_if(dialect="postgresql"),
+)
+
+
+def digest(data: Any) -> str:
+    """Return the SHA-256 hex digest of data in canonical JSON."""
+    return hashlib.sha256(canonical_json(data).encode()).hexdigest()
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def event_hash(key: bytes, fields: Mapping[str, Any]) -> str:
+    """Return the keyed hash of an event's fields (``at`` normalised to UTC, microseconds)."""
+    material = {name: fields.get(name) for name in HASHED_FIELDS}
+    material["at"] = _stamp(material["at"])
+    return hmac.new(key, canonical_json(material).encode(), hashlib.sha256).hexdigest()
+
+
+def chain_of(owner: Evaluation | Agency) -> str:
+    """Return the chain key of an evaluation or an agency."""
+    kind = "evaluation" if isinstance(owner, Evaluation) else "agency"
+    return f"{kind}:{owner.id}"
+
+
+def append_event(
+    session: Session,
+    key: bytes,
+    owner: Evaluation | Agency,
+    *,
+    kind: str,
+    at: datetime,
+    actor_id: int | None = None,
+    actor_nip: str = "",
+    actor_role: str = "",
+    trigger: str = "",
+    source: str = "",
+    dest: str = "",
+    definition_version_id: int | None = None,
+    comment: str = "",
+    data: Any = None,
+    payload: Mapping[str, Any] | None = None,
+) -> HistoryEvent:
+    """Append one event to the owner's chain and move the chain head; the caller commits.
+
+    For an evaluation the head lives on the row whose optimistic lock already serialises
+    writers. For an agency chain the row is locked first (``SELECT … FOR UPDATE``).
+    """
+    if isinstance(owner, Agency):
+        session.refresh(owner, with_for_update=True)
+    fields: dict[str, Any] = {
+        "agency_id": owner.agency_id if isinstance(owner, Evaluation) else owner.id,
+        "evaluation_id": owner.id if isinstance(owner, Evaluation) else None,
+        "chain": chain_of(owner),
+        "seq": (owner.history_seq or 0) + 1,
+        "at": at,
+        "kind": kind,
+        "actor_nip": actor_nip,
+        "actor_role": actor_role,
+        "trigger": trigger,
+        "source": source,
+        "dest": dest,
+        "definition_version_id": definition_version_id,
+        "comment": comment or "",
+        "data_digest": digest(data) if data is not None else "",
+        "payload": dict(payload or {}),
+        "prev_hash": owner.history_head or "",
+    }
+    fields["hash"] = event_hash(key, fields)
+    row = HistoryEvent(actor_id=actor_id, **fields)
+    session.add(row)
+    owner.history_seq = fields["seq"]
+    owner.history_head = fields["hash"]
+    return row
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    """The result of verifying one chain."""
+
+    chain: str
+    events: int
+    ok: bool
+    broken_seq: int | None = None
+    reason: str = ""
+
+
+def verify_events(
+    key: bytes, chain: str, events: Iterable[HistoryEvent], head_seq: int, head_hash: str
+) -> ChainReport:
+    """Recompute one chain (events in ``seq`` order) and name its first broken link."""
+    prev = ""
+    count = 0
+    for expected_seq, ev in enumerate(events, start=1):
+        count += 1
+        if ev.seq != expected_seq:
+            return ChainReport(chain, count, False, ev.seq,
+                               f"urutan terputus: diharapkan #{expected_seq}, ada #{ev.seq} "
+                               "(peristiwa dihapus atau disisipkan)")
+        if ev.prev_hash != prev:
+            return ChainReport(chain, count, False, ev.seq,
+                               "tautan ke peristiwa sebelumnya tidak cocok "
+                               "(disisipkan, dihapus atau diurutkan ulang)")
+        fields = {name: getattr(ev, name) for name in HASHED_FIELDS}
+        if not hmac.compare_digest(event_hash(key, fields), ev.hash):
+            return ChainReport(chain, count, False, ev.seq, "isi peristiwa telah diubah")
+        prev = ev.hash
+    if count != head_seq or prev != (head_hash or ""):
+        return ChainReport(chain, count, False, count + 1 if count < head_seq else count,
+                           f"kepala rantai tidak cocok: tercatat {head_seq} peristiwa, "
+                           f"ditemukan {count} (peristiwa terakhir dihapus?)")
+    return ChainReport(chain, count, True)
+
+
+def verify_chain(session: Session, key: bytes, owner: Evaluation | Agency) -> ChainReport:
+    """Verify the chain of one evaluation or agency."""
+    chain = chain_of(owner)
+    events = session.scalars(
+        select(HistoryEvent).where(HistoryEvent.chain == chain).order_by(HistoryEvent.seq,
+                                                                          HistoryEvent.id)
+    )
+    return verify_events(key, chain, events, owner.history_seq or 0, owner.history_head or "")
+
+
+def verify_all(
+    session: Session, key: bytes, agency_id: int | None = None
+) -> list[ChainReport]:
+    """Verify every chain (of one agency, or all), streaming events in chain order.
+
+    Also catches events whose chain has no owner row any more (an owner deleted to hide them).
+    """
+    heads: dict[str, tuple[int, str]] = {}
+    agencies = select(Agency)
+    evaluations = select(Evaluation.id, Evaluation.history_seq, Evaluation.history_head)
+    events = select(HistoryEvent).order_by(HistoryEvent.chain, HistoryEvent.seq, HistoryEvent.id)
+    if agency_id is not None:
+        agencies = agencies.where(Agency.id == agency_id)
+        evaluations = evaluations.where(Evaluation.agency_id == agency_id)
+        events = events.where(HistoryEvent.agency_id == agency_id)
+    for agency in session.scalars(agencies):
+        heads[f"agency:{agency.id}"] = (agency.history_seq or 0, agency.history_head or "")
+    for eid, seq, head in session.execute(evaluations):
+        heads[f"evaluation:{eid}"] = (seq or 0, head or "")
+
+    reports: list[ChainReport] = []
+    seen: set[str] = set()
+    batch: list[HistoryEvent] = []
+    current: str | None = None
+
+    def flush() -> None:
+        if current is None:
+            return
+        seen.add(current)
+        if current not in heads:
+            reports.append(ChainReport(current, len(batch), False, None,
+                                       "rantai tanpa pemilik (baris pemilik dihapus)"))
+            return
+        reports.append(verify_events(key, current, batch, *heads[current]))
+
+    for ev in session.scalars(events.execution_options(yield_per=1000)):
+        if ev.chain != current:
+            flush()
+            current, batch = ev.chain, []
+        batch.append(ev)
+    flush()
+    for chain, (seq, head) in heads.items():
+        if chain not in seen and seq:
+            reports.append(verify_events(key, chain, [], seq, head))
+        elif chain not in seen:
+            reports.append(ChainReport(chain, 0, True))
+    return reports

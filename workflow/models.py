@@ -1,0 +1,364 @@
+"""Database tables of the product (SQLAlchemy 2.x declarative, no Flask).
+
+``Evaluation.status`` has exactly one writer: ``service.apply_transition``. History rows are
+append-only (PostgreSQL refuses UPDATE/DELETE on them with a trigger, see ``history_guard``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON
+from sqlalchemy import DateTime
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import Integer
+from sqlalchemy import MetaData
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import TypeDecorator
+from sqlalchemy import UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Store UTC; always hand back timezone-aware UTC datetimes (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime; use datetime.now(UTC)")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> datetime:
+    """Return the current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with stable constraint names (Alembic needs them)."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Agency(Base):
+    """An instansi: a city, a province, a ministry office. Owns everything below it."""
+
+    __tablename__ = "agency"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    city: Mapped[str] = mapped_column(String(100), default="")
+    # Head of the agency-level history chain (admin changes, log-ins, documents).
+    history_seq: Mapped[int] = mapped_column(Integer, default=0)
+    history_head: Mapped[str] = mapped_column(String(64), default="")
+
+
+class Employee(Base):
+    """An ASN (PNS or PPPK) in the org chart; also the log-in account."""
+
+    __tablename__ = "employee"
+    __table_args__ = (Index("ix_employee_agency_unit", "agency_id", "unit_kerja"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    nip: Mapped[str] = mapped_column(String(18), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    jabatan: Mapped[str] = mapped_column(String(200), default="")
+    pangkat: Mapped[str] = mapped_column(String(100), default="")
+    golongan: Mapped[str] = mapped_column(String(10), default="")
+    unit_kerja: Mapped[str] = mapped_column(String(200), default="")
+    asn_type: Mapped[str] = mapped_column(String(4), default="PNS")
+    superior_id: Mapped[int | None] = mapped_column(ForeignKey("employee.id"), index=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    agency: Mapped[Agency] = relationship(lazy="joined", innerjoin=True)
+    superior: Mapped[Employee | None] = relationship(remote_side=[id])
+    groups: Mapped[list[Group]] = relationship(secondary="group_member", back_populates="members")
+
+    @property
+    def pangkat_golongan(self) -> str:
+        """Return 'Pangkat (gol.)' as official forms print it."""
+        if self.pangkat and self.golongan:
+            return f"{self.pangkat} ({self.golongan})"
+        return self.pangkat or self.golongan
+
+    def identity(self) -> dict[str, str]:
+        """Return the identity block printed on official documents (snapshotted per evaluation)."""
+        return {
+            "name": self.name, "nip": self.nip, "pangkat_golongan": self.pangkat_golongan,
+            "jabatan": self.jabatan, "unit_kerja": self.unit_kerja, "asn_type": self.asn_type,
+        }
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.nip})"
+
+
+class Group(Base):
+    """A named group in an agency: tim-penilai-kinerja, inspektorat, admin, …"""
+
+    __tablename__ = "agency_group"
+    __table_args__ = (UniqueConstraint("agency_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    slug: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200), default="")
+
+    members: Mapped[list[Employee]] = relationship(
+        secondary="group_member", back_populates="groups"
+    )
+
+    def __str__(self) -> str:
+        return self.name or self.slug
+
+
+class GroupMember(Base):
+    """Membership of an employee in a group."""
+
+    __tablename__ = "group_member"
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("agency_group.id"), primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"), primary_key=True)
+
+
+class DefinitionVersion(Base):
+    """An immutable, published version of an agency's flow definition."""
+
+    __tablename__ = "definition_version"
+    __table_args__ = (UniqueConstraint("agency_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    source: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FormVersion(Base):
+    """A version of a form spec; ``published_at`` set means frozen. Agency NULL = national."""
+
+    __tablename__ = "form_version"
+    __table_args__ = (Index("ix_form_version_lookup", "agency_id", "key", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    key: Mapped[str] = mapped_column(String(64))
+    number: Mapped[int] = mapped_column(Integer)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    content_hash: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_published(self) -> bool:
+        """Return whether the version is frozen."""
+        return self.published_at is not None
+
+    def __str__(self) -> str:
+        return f"{self.key} v{self.number}"
+
+
+class Period(Base):
+    """An evaluation period of an agency: a year, a quarter, a month."""
+
+    __tablename__ = "period"
+    __table_args__ = (UniqueConstraint("agency_id", "kind", "year", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    year: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer, default=1)
+    label: Mapped[str] = mapped_column(String(100))
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Evaluation(Base):
+    """One employee's evaluation in one period, pinned to a definition version."""
+
+    __tablename__ = "evaluation"
+    __table_args__ = (
+        UniqueConstraint("employee_id", "period_id"),
+        Index("ix_evaluation_agency_status", "agency_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"), index=True)
+    period_id: Mapped[int] = mapped_column(ForeignKey("period.id"), index=True)
+    definition_version_id: Mapped[int] = mapped_column(ForeignKey("definition_version.id"))
+    status: Mapped[str] = mapped_column(String(32))
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+    deadlines: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    form_versions: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)
+    rating_hasil_kerja: Mapped[str | None] = mapped_column(String(16))
+    rating_perilaku_kerja: Mapped[str | None] = mapped_column(String(16))
+    predikat: Mapped[str | None] = mapped_column(String(20))
+    history_seq: Mapped[int] = mapped_column(Integer, default=0)
+    history_head: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    employee: Mapped[Employee] = relationship(lazy="joined", innerjoin=True)
+    period: Mapped[Period] = relationship(lazy="joined", innerjoin=True)
+    definition_version: Mapped[DefinitionVersion] = relationship()
+    participants: Mapped[list[Participant]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", back_populates="evaluation"
+    )
+
+    # Optimistic lock: UPDATE … WHERE lock_version = :seen; 0 rows → StaleDataError.
+    __mapper_args__ = {"version_id_col": lock_version}
+
+    def participant_ids(self) -> dict[str, int]:
+        """Return role → employee id of the reporting line snapshotted at opening."""
+        return {p.role: p.employee_id for p in self.participants}
+
+    def values(self, form_key: str) -> dict[str, Any]:
+        """Return the stored values of one step's form (empty if never saved)."""
+        entry = (self.data or {}).get(form_key) or {}
+        return dict(entry.get("values") or {})
+
+
+class Participant(Base):
+    """Who plays a person role on one evaluation, frozen when it opened (with their identity)."""
+
+    __tablename__ = "evaluation_participant"
+
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(64), primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"), index=True)
+    identity: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict)
+
+    evaluation: Mapped[Evaluation] = relationship(back_populates="participants")
+
+
+class HistoryEvent(Base):
+    """An append-only, hash-chained record of a transition, a data change or an admin action."""
+
+    __tablename__ = "history_event"
+    __table_args__ = (
+        UniqueConstraint("chain", "seq"),
+        Index("ix_history_event_agency_at", "agency_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    evaluation_id: Mapped[int | None] = mapped_column(ForeignKey("evaluation.id"), index=True)
+    chain: Mapped[str] = mapped_column(String(40))
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("employee.id"))
+    actor_nip: Mapped[str] = mapped_column(String(18), default="")
+    actor_role: Mapped[str] = mapped_column(String(64), default="")
+    trigger: Mapped[str] = mapped_column(String(64), default="")
+    source: Mapped[str] = mapped_column(String(32), default="")
+    dest: Mapped[str] = mapped_column(String(32), default="")
+    definition_version_id: Mapped[int | None] = mapped_column(ForeignKey("definition_version.id"))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    data_digest: Mapped[str] = mapped_column(String(64), default="")
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64), default="")
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ApiToken(Base):
+    """An API token of an employee; only its SHA-256 digest is stored."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"), index=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    employee: Mapped[Employee] = relationship(lazy="joined", innerjoin=True)
+
+
+class LoginThrottle(Base):
+    """Failed log-in counter per NIP, shared by every app process (kept in the database)."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    first_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Document(Base):
+    """An issued PDF: its verification code binds the content digest and a history event."""
+
+    __tablename__ = "document"
+    __table_args__ = (Index("ix_document_evaluation_kind", "evaluation_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    event_hash: Mapped[str] = mapped_column(String(64))
+    summary: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    issued_by_nip: Mapped[str] = mapped_column(String(18), default="")
+
+
+class ExportJob(Base):
+    """A bulk PDF export of an agency's finalized evaluations, run by a background worker."""
+
+    __tablename__ = "export_job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    requested_by_nip: Mapped[str] = mapped_column(String(18), default="")
+    period_id: Mapped[int | None] = mapped_column(ForeignKey("period.id"))
+    unit_kerja: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    path: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

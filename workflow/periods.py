@@ -1,0 +1,159 @@
+"""Evaluation periods and opening them: one evaluation per employee, reporting line frozen.
+
+Opening a period snapshots, per evaluation, who plays each person role (the appraiser, the
+appraiser's superior) with their identity at that moment, the current definition version and
+the current form versions. Later re-organisations or form edits do not change any of that.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .actors import Actor
+from .errors import NotFound
+from .errors import WorkflowError
+from .history import append_event
+from .models import Agency
+from .models import Employee
+from .models import Evaluation
+from .models import Participant
+from .models import Period
+from .publishing import current_version
+from .service import Workflow
+from .service import definition_of
+
+MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
+          "September", "Oktober", "November", "Desember")
+ROMAN = ("I", "II", "III", "IV")
+PERIOD_COUNTS = {"annual": 1, "semester": 2, "quarterly": 4, "monthly": 12}
+REQUIRED_ROLES = ("employee", "appraiser")
+
+
+def period_bounds(kind: str, year: int, number: int) -> tuple[date, date, str]:
+    """Return start, end and Indonesian label of period ``number`` of ``kind`` in ``year``."""
+    count = PERIOD_COUNTS.get(kind)
+    if count is None or not 1 <= number <= count:
+        raise WorkflowError(f"Periode tidak sah: {kind} nomor {number}.",
+                            f"Invalid period: {kind} number {number}.")
+    months = 12 // count
+    start = date(year, (number - 1) * months + 1, 1)
+    end_month = number * months
+    end = date(year, end_month, calendar.monthrange(year, end_month)[1])
+    if kind == "annual":
+        label = f"Tahunan {year}"
+    elif kind == "monthly":
+        label = f"{MONTHS[number - 1]} {year}"
+    else:
+        label = f"{'Semester' if kind == 'semester' else 'Triwulan'} {ROMAN[number - 1]} {year}"
+    return start, end, label
+
+
+def ensure_period(
+    session: Session, agency: Agency, kind: str, year: int, number: int = 1
+) -> Period:
+    """Return the agency's period, creating it if needed."""
+    period = session.scalar(select(Period).where(
+        Period.agency_id == agency.id, Period.kind == kind, Period.year == year,
+        Period.number == number))
+    if period is None:
+        start, end, label = period_bounds(kind, year, number)
+        period = Period(agency_id=agency.id, kind=kind, year=year, number=number, label=label,
+                        starts_on=start, ends_on=end)
+        session.add(period)
+        session.flush()
+    return period
+
+
+@dataclass(slots=True)
+class OpenReport:
+    """What opening a period did (or, in a dry run, would do)."""
+
+    created: list[Employee] = field(default_factory=list)
+    skipped: list[tuple[Employee, str]] = field(default_factory=list)
+    warnings: list[tuple[Employee, str]] = field(default_factory=list)
+    evaluations: list[Evaluation] = field(default_factory=list)
+
+
+def _chain_up(employee: Employee, hops: int) -> Employee | None:
+    person: Employee | None = employee
+    for _ in range(hops):
+        person = person.superior if person is not None else None
+    return person
+
+
+def open_period(
+    session: Session, wf: Workflow, actor: Actor, period_id: int, *,
+    unit_kerja: str | None = None, dry_run: bool = False,
+) -> OpenReport:
+    """Create the evaluations of a period for the whole agency or one unit kerja.
+
+    Employees who already have one are left alone; employees without an appraiser are skipped
+    with the reason. With ``dry_run`` nothing is written.
+    """
+    period = session.get(Period, period_id)
+    if period is None or period.agency_id != actor.agency_id:
+        raise NotFound("Periode tidak ditemukan.", "Period not found.")
+    version = current_version(session, actor.agency_id)
+    assert version is not None
+    definition = definition_of(session, version.id)
+    if period.kind not in definition.periods:
+        raise WorkflowError(
+            f"Alur instansi ini tidak menjalankan periode '{period.kind}' "
+            f"(periode yang didefinisikan: {', '.join(definition.periods)}).",
+            f"This agency's flow does not run '{period.kind}' periods.",
+        )
+    query = select(Employee).where(Employee.agency_id == actor.agency_id, Employee.active)
+    if unit_kerja:
+        query = query.where(Employee.unit_kerja == unit_kerja)
+    already = set(session.scalars(select(Evaluation.employee_id).where(
+        Evaluation.period_id == period.id)))
+    pins = wf.forms.pin_versions(session, actor.agency_id, definition.forms())
+    now = wf.clock()
+    report = OpenReport()
+    person_roles = {name: spec.hops for name, spec in definition.roles.items()
+                    if spec.hops is not None}
+    for employee in session.scalars(query.order_by(Employee.unit_kerja, Employee.name)):
+        if employee.id in already:
+            continue
+        people = {name: _chain_up(employee, hops) for name, hops in person_roles.items()}
+        missing = [r for r in REQUIRED_ROLES if r in people and people[r] is None]
+        if missing:
+            report.skipped.append((employee, "tidak punya Pejabat Penilai Kinerja (atasan "
+                                             "langsung) di struktur organisasi"))
+            continue
+        for name, person in people.items():
+            if person is None:
+                report.warnings.append((employee, f"peran '{name}' tidak dapat ditentukan "
+                                                  "dari struktur organisasi"))
+        report.created.append(employee)
+        if dry_run:
+            continue
+        evaluation = Evaluation(
+            agency_id=actor.agency_id, employee_id=employee.id, period_id=period.id,
+            definition_version_id=version.id, status=definition.initial, deadlines={},
+            data={}, form_versions=pins, created_at=now, updated_at=now,
+            participants=[Participant(role=name, employee_id=person.id,
+                                      identity=person.identity())
+                          for name, person in people.items() if person is not None],
+        )
+        session.add(evaluation)
+        session.flush()
+        append_event(
+            session, wf.audit_key, evaluation, kind="transition", at=now,
+            actor_id=actor.employee_id, actor_nip=actor.nip, actor_role="admin",
+            trigger="open", source="", dest=definition.initial,
+            definition_version_id=version.id,
+            payload={"period": period.label,
+                     "participants": {p.role: p.identity.get("nip")
+                                      for p in evaluation.participants},
+                     "form_versions": pins},
+        )
+        report.evaluations.append(evaluation)
+    session.flush()
+    return report

@@ -1,0 +1,304 @@
+"""Use cases on evaluations: fire a transition, save a draft, list what an actor may do.
+
+Every function takes the caller's ``Session`` first and never commits: the entrypoint (view,
+API, CLI) commits once, so a transition, its data, its effects and its history event are
+written together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+from typing import Any
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from .actors import Actor
+from .actors import roles_of
+from .context import TransitionContext
+from .definition import TransitionRule
+from .definition import WorkflowDefinition
+from .definition import parse_definition
+from .effects import EFFECTS
+from .engine import flow_for
+from .errors import ConcurrentUpdate
+from .errors import InvalidData
+from .errors import NotFound
+from .errors import NotPermitted
+from .history import append_event
+from .models import DefinitionVersion
+from .models import Evaluation
+from .models import HistoryEvent
+from .models import utcnow
+
+
+class FormPort(Protocol):
+    """How the core validates a step's data without knowing about WTForms."""
+
+    def validate(
+        self, session: Session, evaluation: Evaluation, form_key: str, values: Mapping[str, Any],
+        *, role: str, partial: bool = False,
+    ) -> tuple[dict[str, Any], dict[str, list[str]], int | None]:
+        """Return (clean values, errors per field, form version id used)."""
+        ...
+
+    def pin_versions(self, session: Session, agency_id: int, keys: set[str]) -> dict[str, int]:
+        """Return the form version id each key uses for evaluations opening now."""
+        ...
+
+
+class PlainForms:
+    """Accept any non-empty mapping of JSON scalars (used where no form specs are loaded)."""
+
+    def validate(
+        self, session: Session, evaluation: Evaluation, form_key: str, values: Mapping[str, Any],
+        *, role: str, partial: bool = False,
+    ) -> tuple[dict[str, Any], dict[str, list[str]], int | None]:
+        """Return the values unchanged; an empty form is incomplete unless ``partial``."""
+        clean = {str(k): v for k, v in values.items()}
+        errors = {} if clean or partial else {"__all__": ["Formulir masih kosong."]}
+        return clean, errors, None
+
+    def pin_versions(self, session: Session, agency_id: int, keys: set[str]) -> dict[str, int]:
+        """Pin nothing: plain dict forms have no versions."""
+        return {}
+
+
+@dataclass(slots=True)
+class Workflow:
+    """What the use cases need from the outside: the audit key, forms, a clock."""
+
+    audit_key: bytes
+    forms: FormPort = field(default_factory=PlainForms)
+    clock: Callable[[], datetime] = utcnow
+
+
+_DEFINITIONS: dict[int, WorkflowDefinition] = {}
+
+
+def clear_caches() -> None:
+    """Forget cached definitions (tests reuse ids across databases; production never does)."""
+    _DEFINITIONS.clear()
+
+
+def definition_of(session: Session, version_id: int) -> WorkflowDefinition:
+    """Return the parsed definition of a stored version (immutable, so cached per process)."""
+    definition = _DEFINITIONS.get(version_id)
+    if definition is None:
+        row = session.get(DefinitionVersion, version_id)
+        if row is None:
+            raise NotFound("Versi definisi tidak ditemukan.", "Definition version not found.")
+        definition = _DEFINITIONS[version_id] = parse_definition(row.source, f"versi #{row.id}")
+    return definition
+
+
+def get_evaluation(session: Session, actor: Actor, evaluation_id: int) -> Evaluation:
+    """Load an evaluation of the actor's agency.
+
+    :raises NotFound: if it does not exist or belongs to another agency (indistinguishable).
+    """
+    evaluation = session.get(Evaluation, evaluation_id)
+    if evaluation is None or evaluation.agency_id != actor.agency_id:
+        raise NotFound("Evaluasi tidak ditemukan.", "Evaluation not found.")
+    return evaluation
+
+
+def _deadlines(evaluation: Evaluation) -> dict[str, datetime]:
+    return {k: datetime.fromisoformat(v) for k, v in (evaluation.deadlines or {}).items()}
+
+
+def _context(
+    evaluation: Evaluation, actor: Actor, roles: frozenset[str], now: datetime, **extra: Any
+) -> TransitionContext:
+    return TransitionContext(
+        actor_id=actor.employee_id, actor_roles=roles, owner_id=evaluation.employee_id,
+        participants=evaluation.participant_ids(), now=now, deadlines=_deadlines(evaluation),
+        **extra,
+    )
+
+
+def _diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]:
+    return {k: [old.get(k), new.get(k)] for k in sorted(set(old) | set(new))
+            if old.get(k) != new.get(k)}
+
+
+def _flush(session: Session) -> None:
+    try:
+        session.flush()
+    except (StaleDataError, IntegrityError) as exc:
+        raise ConcurrentUpdate(
+            "Evaluasi ini baru saja diubah oleh orang lain. Muat ulang halaman lalu coba lagi.",
+            "Someone else changed this evaluation a moment ago. Reload and try again.",
+        ) from exc
+
+
+def _check_version(evaluation: Evaluation, expected_version: int | None) -> None:
+    if expected_version is not None and evaluation.lock_version != expected_version:
+        raise ConcurrentUpdate(
+            "Evaluasi sudah berubah sejak Anda membukanya. Muat ulang lalu coba lagi.",
+            "The evaluation changed since you opened it. Reload and try again.",
+        )
+
+
+def apply_transition(
+    session: Session,
+    wf: Workflow,
+    actor: Actor,
+    evaluation_id: int,
+    trigger: str,
+    *,
+    data: Mapping[str, Any] | None = None,
+    comment: str | None = None,
+    expected_version: int | None = None,
+) -> HistoryEvent:
+    """Fire ``trigger`` on an evaluation: check role, data and guards, apply effects, record.
+
+    The only writer of ``Evaluation.status``. Nothing is changed when any check fails.
+
+    :raises NotFound: unknown evaluation or another agency's.
+    :raises ConcurrentUpdate: ``expected_version`` is stale or someone else won a race.
+    :raises TransitionNotAllowed: unknown step or wrong state.
+    :raises NotPermitted: the actor plays none of the step's roles.
+    :raises InvalidData: the step's form (or a required comment) is invalid.
+    :raises GuardFailed: another guard refused (deadline passed, own evaluation, …).
+    """
+    evaluation = get_evaluation(session, actor, evaluation_id)
+    _check_version(evaluation, expected_version)
+    definition = definition_of(session, evaluation.definition_version_id)
+    flow = flow_for(definition)
+    roles = roles_of(actor, evaluation, definition)
+    now = wf.clock()
+    rule = definition.transition(trigger)
+    acting_role = next((r for r in (rule.by if rule else ()) if r in roles), "")
+
+    clean: dict[str, Any] = {}
+    form_errors: dict[str, list[str]] = {}
+    form_version_id: int | None = None
+    if rule is not None and rule.form and acting_role and evaluation.status in rule.sources:
+        merged = {**evaluation.values(rule.form), **dict(data or {})}
+        clean, form_errors, form_version_id = wf.forms.validate(
+            session, evaluation, rule.form, merged, role=acting_role
+        )
+    ctx = _context(evaluation, actor, roles, now, data=clean, form_errors=form_errors,
+                   comment=comment)
+    rule = flow.fire(evaluation.status, trigger, ctx)
+
+    changes: dict[str, Any] = {}
+    for call in rule.effects:
+        changes.update(EFFECTS[call.name].apply(evaluation, ctx, call.arg, definition.deadlines))
+    if rule.form:
+        old_values = evaluation.values(rule.form)
+        changes.update({f"{rule.form}.{k}": v for k, v in _diff(old_values, clean).items()})
+        evaluation.data = {
+            **(evaluation.data or {}),
+            rule.form: {"values": clean, "form_version_id": form_version_id,
+                        "saved_at": now.isoformat(), "saved_by": actor.nip},
+        }
+    source = evaluation.status
+    evaluation.status = rule.dest  # the single write path of the state
+    evaluation.updated_at = now
+    event = append_event(
+        session, wf.audit_key, evaluation, kind="transition", at=now,
+        actor_id=actor.employee_id, actor_nip=actor.nip, actor_role=acting_role,
+        trigger=rule.name, source=source, dest=rule.dest,
+        definition_version_id=evaluation.definition_version_id, comment=comment or "",
+        data=clean if rule.form else None,
+        payload={"changes": changes, "form": rule.form, "form_version_id": form_version_id},
+    )
+    _flush(session)
+    return event
+
+
+def save_draft(
+    session: Session,
+    wf: Workflow,
+    actor: Actor,
+    evaluation_id: int,
+    form_key: str,
+    data: Mapping[str, Any],
+    *,
+    expected_version: int | None = None,
+) -> HistoryEvent:
+    """Save a step's form without firing anything (partial data allowed, types still checked).
+
+    Only someone who may fire a transition using ``form_key`` right now may save it.
+    """
+    evaluation = get_evaluation(session, actor, evaluation_id)
+    _check_version(evaluation, expected_version)
+    definition = definition_of(session, evaluation.definition_version_id)
+    roles = roles_of(actor, evaluation, definition)
+    rules = [r for r in definition.transitions_from(evaluation.status)
+             if r.form == form_key and set(r.by) & roles]
+    if not rules:
+        raise NotPermitted("Anda tidak dapat mengisi formulir ini sekarang.",
+                           "You cannot fill in this form now.")
+    role = next(r for r in rules[0].by if r in roles)
+    merged = {**evaluation.values(form_key), **dict(data)}
+    clean, errors, form_version_id = wf.forms.validate(
+        session, evaluation, form_key, merged, role=role, partial=True
+    )
+    if errors:
+        raise InvalidData(errors)
+    now = wf.clock()
+    diff = _diff(evaluation.values(form_key), clean)
+    evaluation.data = {
+        **(evaluation.data or {}),
+        form_key: {"values": clean, "form_version_id": form_version_id,
+                   "saved_at": now.isoformat(), "saved_by": actor.nip, "draft": True},
+    }
+    evaluation.updated_at = now
+    event = append_event(
+        session, wf.audit_key, evaluation, kind="data", at=now, actor_id=actor.employee_id,
+        actor_nip=actor.nip, actor_role=role, source=evaluation.status, dest=evaluation.status,
+        definition_version_id=evaluation.definition_version_id, data=clean,
+        payload={"changes": {f"{form_key}.{k}": v for k, v in diff.items()}, "form": form_key,
+                 "form_version_id": form_version_id},
+    )
+    _flush(session)
+    return event
+
+
+@dataclass(frozen=True, slots=True)
+class Available:
+    """What an actor may do on one evaluation right now."""
+
+    evaluation: Evaluation
+    definition: WorkflowDefinition
+    roles: frozenset[str]
+    transitions: list[TransitionRule]
+
+
+def available_transitions(
+    session: Session, wf: Workflow, actor: Actor, evaluation_id: int
+) -> Available:
+    """Return the transitions ``actor`` may fire now (for buttons and the API)."""
+    evaluation = get_evaluation(session, actor, evaluation_id)
+    definition = definition_of(session, evaluation.definition_version_id)
+    roles = roles_of(actor, evaluation, definition)
+    ctx = _context(evaluation, actor, roles, wf.clock())
+    return Available(evaluation, definition, roles,
+                     flow_for(definition).allowed(evaluation.status, ctx))
+
+
+def run_due_transitions(session: Session, wf: Workflow, agency_id: int) -> list[HistoryEvent]:
+    """Fire every transition the system may fire now (e.g. finalize after the appeal window).
+
+    Each firing is flushed on its own; the caller commits once at the end.
+    """
+    actor = Actor.system(agency_id)
+    fired: list[HistoryEvent] = []
+    ids = session.scalars(select(Evaluation.id).where(Evaluation.agency_id == agency_id)).all()
+    for evaluation_id in ids:
+        available = available_transitions(session, wf, actor, evaluation_id)
+        for rule in available.transitions:
+            fired.append(apply_transition(session, wf, actor, evaluation_id, rule.name,
+                                          comment="Dijalankan otomatis oleh sistem."))
+            break
+    return fired
