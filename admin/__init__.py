@@ -1,0 +1,35 @@
+"""Flask-Admin for agency admins: configuration plus hooks (see admin/views.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+from jinja2 import ChoiceLoader
+from jinja2 import FileSystemLoader
+
+from .security import SecureIndexView
+
+
+def init_admin(app: Flask) -> Admin:
+    """Create the admin of one app (views need an app context with Flask-SQLAlchemy-Lite)."""
+    from web.extensions import db  # noqa: PLC0415 - admin is configured by the web layer
+
+    from .views import add_views  # noqa: PLC0415
+
+    admin = Admin(
+        name="Admin Instansi",
+        index_view=SecureIndexView(name="Beranda", url="/admin"),
+        theme=Bootstrap4Theme(swatch="default", fluid=True),
+    )
+    with app.app_context():
+        add_views(admin, db)
+    admin.init_app(app)
+    # Our overrides in admin/templates come before Flask-Admin's own templates.
+    app.jinja_loader = ChoiceLoader([
+        FileSystemLoader(str(Path(__file__).parent / "templates")),
+        app.jinja_loader,  # type: ignore[list-item]
+    ])
+    return admin

@@ -44,3 +44,16 @@ def load_form_specs(directory: str | os.PathLike[str]) -> dict[str, FormSpec]:
     if problems:
         raise FormSpecError(problems, source=str(root))
     return specs
+
+
+def load_form_sources(directory: str | os.PathLike[str]) -> dict[str, dict[str, object]]:
+    """Return the raw mappings of a directory's specs (for storing), after validating them all.
+
+    :raises FormSpecError: as ``load_form_specs``; nothing is returned then.
+    """
+    load_form_specs(directory)
+    sources: dict[str, dict[str, object]] = {}
+    for path in sorted(Path(directory).glob("*.yaml")):
+        with path.open(encoding="utf-8") as handle:
+            sources[path.stem] = yaml.safe_load(handle)
+    return sources

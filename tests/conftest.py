@@ -22,6 +22,9 @@ from sqlalchemy import select
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from forms import store as form_store
+from forms.library import load_form_sources
+from forms.store import publish_national_forms
 from web import create_app
 from web.config import sqlalchemy_url
 from web.extensions import db
@@ -67,6 +70,7 @@ def _database_url() -> Iterator[str]:
 @pytest.fixture(name="app")
 def _app(database_url: str) -> Iterator[Flask]:
     service.clear_caches()
+    form_store.clear_caches()
     app = create_app({
         "TESTING": True,
         "SECRET_KEY": "test-secret-key",
@@ -152,6 +156,7 @@ PEOPLE = ("kepala", "atasan", "penilai", "pegawai", "pegawai2", "tim", "auditor"
 def build_world(session: Session, wf: Workflow, slug: str = "kota-kupang", offset: int = 0,
                 now: datetime | None = None) -> World:
     """Create an agency from ``org_rows``, publish its definition and open 2026's period."""
+    publish_national_forms(session, load_form_sources(ROOT / "definitions" / "forms"))
     agency = Agency(slug=slug, name=f"Pemerintah {slug}", city="Kupang")
     session.add(agency)
     session.flush()

@@ -12,13 +12,28 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask import Response
+from flask import redirect
+from flask import request
+from flask import url_for
+from flask_babel import get_locale
 
+from admin import init_admin
+from forms.library import load_form_specs
+from forms.store import StoredForms
 from workflow.registry import load_definitions
 from workflow.service import Workflow
 
+from . import api
+from . import audit
+from . import auth
 from . import cli
+from . import dashboard
+from . import evaluations
 from .config import defaults
+from .errors import register_error_handlers
 from .extensions import babel
+from .extensions import bootstrap
 from .extensions import csrf
 from .extensions import db
 from .extensions import login_manager
@@ -55,20 +70,38 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     csrf.init_app(app)
-    babel.init_app(app)  # Flask-Admin 2.x returns 500 on every page without it
+    # Flask-Admin 2.x returns 500 on every page unless Babel is initialised.
+    babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
+    bootstrap.init_app(app)
 
     # Validate every definition file now: the app refuses to start on a bad one.
     app.extensions["definitions"] = load_definitions(app.config["WORKFLOW_DEFINITIONS_DIR"])
-    app.extensions["workflow"] = Workflow(audit_key=audit_key.encode())
+    load_form_specs(app.config["WORKFLOW_FORMS_DIR"])
+    app.extensions["workflow"] = Workflow(audit_key=audit_key.encode(), forms=StoredForms())
 
     cli.register(app)
 
+    for blueprint in (auth.bp, evaluations.bp, audit.bp, dashboard.bp, api.bp):
+        app.register_blueprint(blueprint)
+    csrf.exempt(api.bp)  # token-authenticated, no cookies: CSRF does not apply
+    register_error_handlers(app)
+    init_admin(app)
+
+    @app.context_processor
+    def _locale() -> dict[str, str]:
+        return {"current_locale": str(get_locale() or "id")}
+
     @app.get("/")
-    def index() -> str:
-        return "Penilaian Kinerja ASN — aplikasi berjalan."
+    def index() -> Response:
+        return redirect(url_for("evaluations.inbox"))
 
     return app
+
+
+def select_locale() -> str:
+    """Pick Indonesian unless the user chose English (cookie ``lang``)."""
+    return "en" if request.cookies.get("lang") == "en" else "id"
 
 
 def workflow_of(app: Flask) -> Workflow:

@@ -15,9 +15,15 @@ from flask import Flask
 from flask import current_app
 from sqlalchemy import select
 
+from forms.library import load_form_sources
+from forms.spec import FormSpecError
+from forms.store import publish_national_forms
+from workflow.accounts import issue_token
+from workflow.accounts import set_password
 from workflow.errors import WorkflowError
 from workflow.history import verify_all
 from workflow.models import Agency
+from workflow.models import Employee
 from workflow.org import import_org_csv
 from workflow.publishing import publish_definitions
 from workflow.registry import load_definitions
@@ -80,10 +86,14 @@ def definitions_load() -> None:
     try:
         found = load_definitions(current_app.config["WORKFLOW_DEFINITIONS_DIR"])
         results = publish_definitions(db.session, found)
-    except WorkflowError as exc:
-        _fail(exc)
-        return
+        forms = publish_national_forms(
+            db.session, load_form_sources(current_app.config["WORKFLOW_FORMS_DIR"]))
+    except (WorkflowError, FormSpecError) as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
     db.session.commit()
+    click.echo("Formulir nasional diterbitkan / national forms published: "
+               + (", ".join(forms) or "tidak ada perubahan / unchanged"))
     for r in results:
         note = {"new": "diterbitkan / published", "unchanged": "tidak berubah / unchanged",
                 "no-agency": "dilewati: instansi belum ada / skipped: no such agency"}[r.status]
@@ -167,6 +177,8 @@ def demo(password: str) -> None:
     from workflow.demo import seed_demo  # noqa: PLC0415 - keeps demo data out of normal start-up
 
     try:
+        publish_national_forms(
+            db.session, load_form_sources(current_app.config["WORKFLOW_FORMS_DIR"]))
         users = seed_demo(db.session, _wf(), load_definitions(
             current_app.config["WORKFLOW_DEFINITIONS_DIR"]), password=password)
     except WorkflowError as exc:
@@ -179,7 +191,44 @@ def demo(password: str) -> None:
         click.echo("  " + line)
 
 
+users_cli = click.Group("users", help="Accounts: passwords and API tokens.")
+
+
+def _employee(nip: str) -> Employee:
+    employee = db.session.scalar(select(Employee).where(Employee.nip == nip))
+    if employee is None:
+        click.echo(f"NIP {nip} tidak ditemukan / not found.", err=True)
+        sys.exit(1)
+    return employee
+
+
+@users_cli.command("set-password")
+@click.argument("nip")
+@click.password_option("--password", prompt="Kata sandi baru / new password")
+def users_set_password(nip: str, password: str) -> None:
+    """Set an employee's password (stored as a scrypt hash)."""
+    employee = _employee(nip)
+    try:
+        set_password(employee, password)
+    except ValueError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    db.session.commit()
+    click.echo(f"Kata sandi {employee.name} diperbarui.")
+
+
+@users_cli.command("token")
+@click.argument("nip")
+@click.option("--name", default="", help="What the token is for (e.g. sinkron SIASN).")
+def users_token(nip: str, name: str) -> None:
+    """Create an API token for NIP; it is printed once and stored only as a hash."""
+    employee = _employee(nip)
+    token = issue_token(db.session, employee, name)
+    db.session.commit()
+    click.echo(token)
+
+
 def register(app: Flask) -> None:
     """Attach every command group to the app."""
-    for cmd in (init_db, definitions_cli, org_cli, audit_cli, workflow_cli, demo):
+    for cmd in (init_db, definitions_cli, org_cli, audit_cli, workflow_cli, users_cli, demo):
         app.cli.add_command(cmd)

@@ -46,4 +46,6 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "LOGIN_LOCK_MINUTES": 15,
         "WTF_CSRF_TIME_LIMIT": None,
         "FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION": False,
+        "BOOTSTRAP_SERVE_LOCAL": True,  # agency intranets block CDNs; CI has no internet
+        "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "web" / "translations"),
     }

@@ -6,6 +6,7 @@ import sqlite3
 from typing import Any
 
 from flask_babel import Babel
+from flask_bootstrap import Bootstrap5
 from flask_login import LoginManager
 from flask_sqlalchemy_lite import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -16,6 +17,7 @@ db = SQLAlchemy()
 csrf = CSRFProtect()
 babel = Babel()
 login_manager = LoginManager()
+bootstrap = Bootstrap5()
 
 
 @event.listens_for(Engine, "connect")

@@ -1,0 +1,128 @@
+"""Browser tests: a real server (gunicorn, 2 workers) on a demo database, driven by Debian's
+Chromium through Playwright (never ``playwright install``). Screenshots go to
+``test-artifacts/screens/`` for a reviewer to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser
+from playwright.sync_api import Page
+from playwright.sync_api import sync_playwright
+from sqlalchemy import Engine
+from sqlalchemy import create_engine
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENS = ROOT / "test-artifacts" / "screens"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+BIN = Path(sys.executable).parent
+PASSWORD = "demo12345"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    """A running app with demo data."""
+
+    url: str
+    env: dict[str, str]
+    db: Engine
+
+    def flask(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run a ``flask --app wsgi`` command against the server's database."""
+        return subprocess.run([str(BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT,
+                              env=self.env, capture_output=True, text=True, check=False)
+
+
+@pytest.fixture(name="live_server", scope="session")
+def _live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    folder = tmp_path_factory.mktemp("live")
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'live.sqlite'}",
+           "SECRET_KEY": "browser-test-secret", "AUDIT_KEY": "browser-test-audit",
+           "PUBLIC_BASE_URL": ""}
+    env.pop("TEST_DATABASE_URL", None)
+    server = LiveServer("", env, create_engine(env["DATABASE_URL"]))
+    for command in (("init-db",), ("demo", "--password", PASSWORD)):
+        result = server.flask(*command)
+        assert result.returncode == 0, result.stderr
+    port = _free_port()
+    proc = subprocess.Popen(
+        [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+         "wsgi:app"], cwd=ROOT, env=env)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("gunicorn did not start")
+    server.url = f"http://127.0.0.1:{port}"
+    server.env["PUBLIC_BASE_URL"] = server.url
+    yield server
+    proc.terminate()
+    proc.wait(timeout=10)
+    server.db.dispose()
+
+
+@pytest.fixture(name="browser", scope="session")
+def _browser() -> Iterator[Browser]:
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run",
+            "--disable-quic"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(name="page")
+def _page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(locale="id-ID", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
+
+
+@pytest.fixture(name="phone")
+def _phone(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(locale="id-ID", viewport={"width": 390, "height": 844},
+                                  device_scale_factor=2, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
+
+
+def shot(page: Page, name: str) -> Path:
+    """Save a full-page screenshot under test-artifacts/screens/ and return its path."""
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    path = SCREENS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def login(page: Page, server: LiveServer, nip: str, password: str = PASSWORD) -> None:
+    """Log in through the form."""
+    page.goto(f"{server.url}/masuk")
+    page.fill("input[name=nip]", nip)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")

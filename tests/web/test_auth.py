@@ -1,0 +1,90 @@
+"""Log-in, log-out, throttling and the history of both."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tests.conftest import World
+from workflow.accounts import set_password
+from workflow.models import HistoryEvent
+
+PASSWORD = "rahasia-123"
+
+
+def login(client: FlaskClient, nip: str, password: str = PASSWORD) -> int:
+    return client.post("/masuk", data={"nip": nip, "password": password}).status_code
+
+
+def test_login_logout_are_recorded(client: FlaskClient, session: Session, world: World) -> None:
+    """A successful log-in and a log-out each append an auth event to the agency chain."""
+    employee = world.people["pegawai"]
+    set_password(employee, PASSWORD)
+    session.commit()
+    assert login(client, employee.nip) == 302
+    assert client.get("/evaluasi/").status_code == 200
+    assert client.post("/keluar").status_code == 302
+    assert client.get("/evaluasi/").status_code == 302  # back to the log-in page
+    triggers = session.scalars(select(HistoryEvent.trigger).where(
+        HistoryEvent.kind == "auth").order_by(HistoryEvent.id)).all()
+    assert triggers == ["login", "logout"]
+
+
+def test_wrong_password_is_refused_and_recorded(client: FlaskClient, session: Session,
+                                                world: World) -> None:
+    """A wrong password gives 401 with a message that does not reveal which part was wrong."""
+    employee = world.people["pegawai"]
+    set_password(employee, PASSWORD)
+    session.commit()
+    response = client.post("/masuk", data={"nip": employee.nip, "password": "salah-sekali"})
+    assert response.status_code == 401
+    assert "NIP atau kata sandi salah" in response.get_data(as_text=True)
+    assert session.scalar(select(HistoryEvent.trigger).where(
+        HistoryEvent.trigger == "login_failed")) == "login_failed"
+
+
+def test_repeated_failures_lock_the_nip(app: Flask, client: FlaskClient, session: Session,
+                                        world: World) -> None:
+    """After five failures even the right password is refused for a while."""
+    employee = world.people["pegawai"]
+    set_password(employee, PASSWORD)
+    session.commit()
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        assert login(client, employee.nip, "salah-sekali") == 401
+    response = client.post("/masuk", data={"nip": employee.nip, "password": PASSWORD})
+    assert response.status_code == 401
+    assert "Terlalu banyak percobaan" in response.get_data(as_text=True)
+
+
+def test_unknown_nip_gets_the_same_message(client: FlaskClient, world: World) -> None:
+    """An unknown NIP is refused exactly like a wrong password."""
+    response = client.post("/masuk", data={"nip": "199901012020011001", "password": "x" * 9})
+    assert response.status_code == 401
+    assert "NIP atau kata sandi salah" in response.get_data(as_text=True)
+
+
+def test_malformed_nip_is_a_form_error(client: FlaskClient) -> None:
+    """A NIP that is not 18 digits is refused by the form."""
+    response = client.post("/masuk", data={"nip": "12ab", "password": "whatever1"})
+    assert response.status_code == 400
+    assert "18 digit" in response.get_data(as_text=True)
+
+
+def test_open_redirect_is_refused(client: FlaskClient, session: Session, world: World) -> None:
+    """A `next` pointing to another site is ignored after log-in."""
+    employee = world.people["pegawai"]
+    set_password(employee, PASSWORD)
+    session.commit()
+    response = client.post("/masuk?next=//evil.example/x",
+                           data={"nip": employee.nip, "password": PASSWORD})
+    assert response.headers["Location"].endswith("/evaluasi/")
+
+
+def test_csrf_is_enforced(app: Flask, world: World) -> None:
+    """With CSRF on (as in production) a log-in post without the token is refused."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    response = app.test_client().post("/masuk", data={"nip": world.people["pegawai"].nip,
+                                                      "password": PASSWORD})
+    assert response.status_code == 400

@@ -1,0 +1,185 @@
+"""Log-in and log-out (NIP + password), the session user, and role checks for views.
+
+Passwords are scrypt-hashed; repeated failures lock the NIP for a while (the counter is in
+the database, shared by all processes); every log-in, failure and log-out is in the history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import session as cookie_session
+from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin
+from flask_login import current_user
+from flask_login import login_required
+from flask_login import login_user
+from flask_login import logout_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import PasswordField
+from wtforms import StringField
+from wtforms.validators import InputRequired
+from wtforms.validators import Length
+from wtforms.validators import Regexp
+
+from workflow.accounts import LoginRefused
+from workflow.accounts import authenticate
+from workflow.accounts import record_logout
+from workflow.actors import Actor
+from workflow.models import Employee
+from workflow.models import utcnow
+
+from .errors import message_of
+from .extensions import db
+from .extensions import login_manager
+
+bp = Blueprint("auth", __name__)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class SessionUser(UserMixin):
+    """The logged-in employee as Flask-Login sees it."""
+
+    def __init__(self, employee: Employee) -> None:
+        self.employee = employee
+        self.actor = Actor.of(employee)
+
+    def get_id(self) -> str:
+        """Return the session id of the user (the employee id)."""
+        return str(self.employee.id)
+
+    @property
+    def is_active(self) -> bool:
+        """Return whether the account may log in."""
+        return bool(self.employee.active)
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> SessionUser | None:
+    employee = db.session.get(Employee, int(user_id)) if user_id.isdigit() else None
+    if employee is None or not employee.active:
+        return None
+    g.actor_nip = employee.nip
+    return SessionUser(employee)
+
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = _l("Silakan masuk terlebih dahulu.")
+login_manager.session_protection = "strong"
+
+
+def current_actor() -> Actor:
+    """Return the actor of the logged-in user (views are protected by ``login_required``)."""
+    user: SessionUser = current_user  # type: ignore[assignment]
+    return user.actor
+
+
+def admin_required(view: F) -> F:
+    """Allow only agency admins (group ``admin``)."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not current_actor().is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def auditor_required(view: F) -> F:
+    """Allow only auditors (group ``inspektorat``) and agency admins."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        actor = current_actor()
+        if not (actor.is_auditor or actor.is_admin):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+class LoginForm(FlaskForm):
+    """NIP and password."""
+
+    nip = StringField(_l("NIP"), validators=[
+        InputRequired(message=_l("Wajib diisi.")),
+        Regexp(r"^\d{18}$", message=_l("NIP terdiri dari 18 digit angka."))])
+    password = PasswordField(_l("Kata sandi"), validators=[
+        InputRequired(message=_l("Wajib diisi.")), Length(max=200)])
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(
+            target).netloc:
+        return target
+    return url_for("evaluations.inbox")
+
+
+@bp.route("/masuk", methods=["GET", "POST"])
+def login() -> Response | str | tuple[str, int]:
+    """Show the log-in form; log in on a valid NIP and password."""
+    if current_user.is_authenticated:
+        return redirect(url_for("evaluations.inbox"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            employee = authenticate(
+                db.session, current_app.extensions["workflow"].audit_key, form.nip.data or "",
+                form.password.data or "", now=utcnow(),
+                max_failures=current_app.config["LOGIN_MAX_FAILURES"],
+                lock_minutes=current_app.config["LOGIN_LOCK_MINUTES"],
+                source=request.remote_addr or "",
+            )
+        except LoginRefused as exc:
+            db.session.commit()  # the failed attempt and the throttle counter must persist
+            flash(message_of(exc), "danger")
+            return render_template("auth/login.html", form=form), 401
+        db.session.commit()
+        next_url = _safe_next(request.args.get("next"))
+        cookie_session.clear()  # a fresh session at log-in (no fixation)
+        login_user(SessionUser(employee))
+        return redirect(next_url)
+    status = 400 if form.errors else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/keluar")
+@login_required
+def logout() -> Response:
+    """Log out (POST with CSRF token) and record it."""
+    user: SessionUser = current_user  # type: ignore[assignment]
+    record_logout(db.session, current_app.extensions["workflow"].audit_key, user.employee,
+                  utcnow())
+    db.session.commit()
+    logout_user()
+    cookie_session.clear()
+    flash(_("Anda telah keluar."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/bahasa/<code>")
+def set_language(code: str) -> Response:
+    """Switch the interface language (id or en) with a cookie."""
+    response = redirect(_safe_next(request.args.get("next")))
+    if code in ("id", "en"):
+        response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax",
+                            httponly=True, secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response

@@ -1,0 +1,73 @@
+"""Map domain errors to HTTP in one place: JSON for ``/api/``, a page (or flash) otherwise."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from flask import Response
+from flask import jsonify
+from flask import render_template
+from flask import request
+from flask_babel import get_locale
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from workflow.errors import InvalidData
+from workflow.errors import NotFound
+from workflow.errors import NotPermitted
+from workflow.errors import WorkflowError
+
+from .extensions import db
+
+log = logging.getLogger("penilaian.security")
+
+
+def wants_json() -> bool:
+    """Return whether the request is an API call."""
+    return request.path.startswith("/api/")
+
+
+def message_of(exc: WorkflowError) -> str:
+    """Return the error message in the user's language."""
+    return exc.message_en if str(get_locale()) == "en" else exc.message
+
+
+def workflow_error_response(exc: WorkflowError) -> tuple[Response | str, int]:
+    """Render a domain error for an API client or a browser."""
+    db.session.rollback()
+    if isinstance(exc, NotFound | NotPermitted):
+        actor = getattr(request, "actor_nip", "-")
+        log.warning("refused %s %s for %s: %s", request.method, request.path, actor,
+                    exc.message_en)
+    if wants_json():
+        body = {"error": type(exc).__name__, "message": message_of(exc)}
+        if isinstance(exc, InvalidData):
+            body["errors"] = exc.errors
+        return jsonify(body), exc.status
+    return render_template("error.html", status=exc.status, message=message_of(exc)), exc.status
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Install the handlers."""
+
+    @app.errorhandler(WorkflowError)
+    def _workflow(exc: WorkflowError) -> tuple[Response | str, int]:
+        return workflow_error_response(exc)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError) -> tuple[Response | str, int]:
+        message = ("Sesi formulir kedaluwarsa atau tidak sah; muat ulang halaman lalu coba "
+                   "lagi." if str(get_locale()) != "en" else
+                   "The form session expired or is invalid; reload the page and try again.")
+        if wants_json():
+            return jsonify({"error": "CSRFError", "message": message}), 400
+        return render_template("error.html", status=400, message=message), 400
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> tuple[Response | str, int] | HTTPException:
+        if exc.code is None or exc.code < 400:
+            return exc
+        if wants_json():
+            return jsonify({"error": exc.name, "message": exc.description}), exc.code
+        return render_template("error.html", status=exc.code, message=exc.description), exc.code
