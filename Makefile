@@ -6,8 +6,8 @@ FLASK   := $(VENV)/bin/flask --app wsgi
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
 # Debian packages the app and its tests need: WeasyPrint's Pango/HarfBuzz (subset = 4x faster
-# PDFs), fonts, Chromium + libatomic1 for Playwright (never `playwright install`), poppler.
-APT_RUN  := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-dejavu-extra
+# PDFs), fonts, graphviz (flow diagrams), Chromium + libatomic1 for Playwright (never `playwright install`), poppler.
+APT_RUN  := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-dejavu-extra graphviz
 APT_TEST := chromium libatomic1 poppler-utils
 
 .PHONY: run test test-pg install system-deps system-deps-test lint bench lock clean

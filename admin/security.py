@@ -14,6 +14,7 @@ from flask import redirect
 from flask import request
 from flask import url_for
 from flask_admin import AdminIndexView
+from flask_admin import BaseView
 from flask_admin import expose
 from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
@@ -47,6 +48,27 @@ class SecureIndexView(AdminIndexView):
     def index(self) -> str:
         """Render the admin home."""
         return self.render("admin/home.html", actor=admin_actor())
+
+
+class SecureBaseView(BaseView):
+    """A custom admin page for agency admins only."""
+
+    def is_accessible(self) -> bool:
+        """Allow agency admins only."""
+        return admin_actor() is not None
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
+        """Send anonymous users to log in; refuse everyone else."""
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        abort(403)
+
+    def actor(self) -> Actor:
+        """Return the admin using the page."""
+        actor = admin_actor()
+        if actor is None:
+            abort(403)
+        return actor
 
 
 class AgencyModelView(ModelView):

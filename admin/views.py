@@ -1,11 +1,249 @@
-"""The admin's model views: declared with class attributes, validated in hooks."""
+"""The admin's views: Flask-Admin configuration plus hooks; the work is done by use cases.
+
+Every view is limited to the admin's agency (``AgencyModelView``) and every write is
+recorded in the agency's history in the same transaction (``record_admin_change``).
+State columns of evaluations are never editable here: the workflow engine is their only
+writer.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from flask import current_app
+from flask import url_for
 from flask_admin import Admin
+from flask_admin import expose
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+from sqlalchemy import select
+from wtforms.validators import ValidationError
+
+from workflow.errors import WorkflowError
+from workflow.models import DefinitionVersion
+from workflow.models import Employee
+from workflow.models import Evaluation
+from workflow.models import Group
+from workflow.models import HistoryEvent
+from workflow.models import Period
+from workflow.org import nip_problem
+from workflow.periods import PERIOD_COUNTS
+from workflow.periods import period_bounds
+
+from .forms_view import FormsView
+from .history_hooks import record_admin_change
+from .org_import_view import OrgImportView
+from .period_open_view import PeriodOpenView
+from .security import AgencyModelView
+from .security import admin_actor
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+class RecordedModelView(AgencyModelView):
+    """An agency view whose writes are recorded in the history."""
+
+    def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
+        """Stamp the agency, validate (``validate_model``), then record the change."""
+        super().on_model_change(form, model, is_created)
+        self.validate_model(form, model, is_created)
+        actor = admin_actor()
+        assert actor is not None
+        record_admin_change(actor, model, "create" if is_created else "update")
+
+    def validate_model(self, form: Any, model: Any, is_created: bool) -> None:
+        """Raise ``ValidationError`` (flashed by Flask-Admin) when the row is not acceptable."""
+
+
+class EmployeeView(RecordedModelView):
+    """The org chart: employees, their superiors and groups (CSV import on its own page)."""
+
+    column_list = ("nip", "name", "jabatan", "pangkat", "golongan", "unit_kerja", "asn_type",
+                   "superior", "active")
+    column_labels = {"nip": "NIP", "name": _l("Nama"), "jabatan": _l("Jabatan"),
+                     "pangkat": _l("Pangkat"), "golongan": _l("Golongan"),
+                     "unit_kerja": _l("Unit kerja"), "asn_type": _l("Jenis ASN"),
+                     "superior": _l("Atasan langsung"), "groups": _l("Grup"),
+                     "active": _l("Aktif")}
+    column_searchable_list = ("nip", "name", "unit_kerja", "jabatan")
+    column_filters = ("unit_kerja", "asn_type", "active")
+    column_default_sort = ("unit_kerja", False)
+    form_columns = ("nip", "name", "jabatan", "pangkat", "golongan", "unit_kerja", "asn_type",
+                    "superior", "groups", "active")
+    form_choices = {"asn_type": [("PNS", "PNS"), ("PPPK", "PPPK")]}
+    can_delete = False  # history refers to people: deactivate instead
+    can_view_details = True
+
+    def _restrict(self, form: Any) -> Any:
+        agency_id = self._agency_id()
+        form.superior.query_factory = lambda: self.session.session.scalars(
+            select(Employee).where(Employee.agency_id == agency_id).order_by(Employee.name)).all()
+        form.groups.query_factory = lambda: self.session.session.scalars(
+            select(Group).where(Group.agency_id == agency_id).order_by(Group.slug)).all()
+        return form
+
+    def create_form(self, obj: Any = None) -> Any:
+        """Offer only this agency's employees and groups."""
+        return self._restrict(super().create_form(obj))
+
+    def edit_form(self, obj: Any = None) -> Any:
+        """Offer only this agency's employees and groups."""
+        return self._restrict(super().edit_form(obj))
+
+    def validate_model(self, form: Any, model: Employee, is_created: bool) -> None:
+        """Check the NIP and that the reporting line stays inside the agency and acyclic."""
+        problem = nip_problem(model.nip or "")
+        if problem:
+            raise ValidationError(problem)
+        # A pk outside the allowed list silently becomes "no superior": refuse it instead.
+        if any(form.superior.raw_data or []) and form.superior.raw_data != ["__None"] and (
+                model.superior is None):
+            raise ValidationError("Pilihan atasan tidak sah.")
+        person = model.superior
+        seen = {id(model)}
+        while person is not None:
+            if person.agency_id != model.agency_id:
+                raise ValidationError("Atasan harus dari instansi yang sama.")
+            if id(person) in seen:
+                raise ValidationError("Rantai atasan berputar.")
+            seen.add(id(person))
+            person = person.superior
+
+
+class GroupView(RecordedModelView):
+    """Groups: tim-penilai-kinerja, inspektorat (auditors), admin."""
+
+    column_list = ("slug", "name", "members")
+    column_labels = {"slug": _l("Kode"), "name": _l("Nama"), "members": _l("Anggota")}
+    form_columns = ("slug", "name", "members")
+    can_delete = False
+
+    def _restrict(self, form: Any) -> Any:
+        agency_id = self._agency_id()
+        form.members.query_factory = lambda: self.session.session.scalars(
+            select(Employee).where(Employee.agency_id == agency_id).order_by(Employee.name)).all()
+        return form
+
+    def create_form(self, obj: Any = None) -> Any:
+        """Offer only this agency's employees."""
+        return self._restrict(super().create_form(obj))
+
+    def edit_form(self, obj: Any = None) -> Any:
+        """Offer only this agency's employees."""
+        return self._restrict(super().edit_form(obj))
+
+    def validate_model(self, form: Any, model: Group, is_created: bool) -> None:
+        """Require a slug of lowercase letters, digits and dashes."""
+        if not _SLUG.match(model.slug or ""):
+            raise ValidationError("Kode grup hanya huruf kecil, angka dan tanda minus.")
+
+
+class PeriodView(RecordedModelView):
+    """Evaluation periods; opening one creates the evaluations (with a dry run first)."""
+
+    column_list = ("label", "kind", "year", "number", "starts_on", "ends_on")
+    column_labels = {"label": _l("Periode"), "kind": _l("Jenis"), "year": _l("Tahun"),
+                     "number": _l("Ke-"), "starts_on": _l("Mulai"), "ends_on": _l("Selesai")}
+    column_default_sort = ("starts_on", True)
+    form_columns = ("kind", "year", "number")
+    form_choices = {"kind": [("annual", "Tahunan"), ("semester", "Semester"),
+                             ("quarterly", "Triwulan"), ("monthly", "Bulanan")]}
+    can_edit = False
+    can_delete = False
+    column_formatters = {"label": lambda v, c, m, n: Markup(
+        '{} <a class="btn btn-sm btn-outline-primary ml-2" href="{}">Buka periode…</a>').format(
+        m.label, url_for("period_open.dry_run", period_id=m.id))}
+
+    def validate_model(self, form: Any, model: Period, is_created: bool) -> None:
+        """Compute label and dates from kind/year/number; refuse impossible periods."""
+        if model.kind not in PERIOD_COUNTS:
+            raise ValidationError("Jenis periode tidak dikenal.")
+        try:
+            model.starts_on, model.ends_on, model.label = period_bounds(
+                model.kind, int(model.year), int(model.number or 1))
+        except WorkflowError as exc:
+            raise ValidationError(str(exc)) from exc
+        session = self.session.session
+        with session.no_autoflush:  # the new row is already in the session
+            others = session.scalars(select(Period).where(
+                Period.agency_id == model.agency_id, Period.kind == model.kind,
+                Period.year == model.year, Period.number == model.number)).all()
+        if any(p is not model for p in others):
+            raise ValidationError("Periode ini sudah ada.")
+
+
+class ReadOnlyView(AgencyModelView):
+    """A list the admin may read, never write."""
+
+    can_create = False
+    can_edit = False
+    can_delete = False
+    can_view_details = True
+
+
+class EvaluationView(ReadOnlyView):
+    """Evaluations (read-only: only the workflow engine changes their state)."""
+
+    column_list = ("employee", "period", "status", "predikat", "lock_version", "updated_at")
+    column_labels = {"employee": _l("Pegawai"), "period": _l("Periode"), "status": _l("Status"),
+                     "predikat": _l("Predikat"), "lock_version": _l("Versi"),
+                     "updated_at": _l("Diubah")}
+    column_filters = ("status", "predikat")
+    column_searchable_list = ("employee.name", "employee.nip")
+    column_default_sort = ("updated_at", True)
+    column_formatters = {"employee": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
+        f"/evaluasi/{m.id}", str(m.employee))}
+
+
+class DefinitionView(ReadOnlyView):
+    """Published flow definition versions, each with its diagram (read-only)."""
+
+    column_list = ("version", "content_hash", "created_at")
+    column_labels = {"version": _l("Versi"), "content_hash": "SHA-256",
+                     "created_at": _l("Diterbitkan")}
+    column_default_sort = ("version", True)
+    details_template = "admin/definition_details.html"
+
+    @expose("/diagram/<int:version_id>.svg")
+    def diagram(self, version_id: int) -> Any:
+        """Return the SVG diagram of one version of the agency's flow."""
+        from workflow.service import definition_of  # noqa: PLC0415
+
+        from .diagram import flow_svg  # noqa: PLC0415
+
+        row = self.get_one(str(version_id))
+        definition = definition_of(self.session.session, row.id)
+        return current_app.response_class(flow_svg(definition), mimetype="image/svg+xml")
+
+
+class HistoryView(ReadOnlyView):
+    """The agency's history (read-only), newest first."""
+
+    column_list = ("at", "chain", "seq", "kind", "actor_nip", "actor_role", "trigger", "source",
+                   "dest", "comment")
+    column_labels = {"at": _l("Waktu"), "chain": _l("Rantai"), "seq": "#", "kind": _l("Jenis"),
+                     "actor_nip": _l("NIP pelaku"), "actor_role": _l("Peran"),
+                     "trigger": _l("Langkah"), "source": _l("Dari"), "dest": _l("Ke"),
+                     "comment": _l("Catatan")}
+    column_filters = ("kind", "trigger", "actor_nip", "actor_role")
+    column_searchable_list = ("actor_nip", "trigger", "comment")
+    column_default_sort = ("id", True)
 
 
 def add_views(admin: Admin, db: Any) -> None:
     """Register every admin view."""
+    org = _l("Struktur organisasi")
+    admin.add_view(EmployeeView(Employee, db, name=_l("Pegawai"), category=org,
+                                endpoint="employee"))
+    admin.add_view(OrgImportView(name=_l("Impor CSV"), category=org, endpoint="org_import",
+                                 url="/admin/impor-pegawai"))
+    admin.add_view(GroupView(Group, db, name=_l("Grup"), category=org, endpoint="group"))
+    admin.add_view(FormsView(name=_l("Formulir"), endpoint="forms", url="/admin/formulir"))
+    admin.add_view(PeriodView(Period, db, name=_l("Periode"), endpoint="period"))
+    admin.add_view(PeriodOpenView(name=_l("Buka periode"), endpoint="period_open",
+                                  url="/admin/buka-periode"))
+    admin.add_view(DefinitionView(DefinitionVersion, db, name=_l("Definisi alur"),
+                                  endpoint="definition"))
+    admin.add_view(EvaluationView(Evaluation, db, name=_l("Evaluasi"), endpoint="evaluation"))
+    admin.add_view(HistoryView(HistoryEvent, db, name=_l("Riwayat"), endpoint="history"))

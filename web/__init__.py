@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Flask
 from flask import Response
+from flask import has_request_context
 from flask import redirect
 from flask import request
 from flask import url_for
@@ -101,6 +102,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 def select_locale() -> str:
     """Pick Indonesian unless the user chose English (cookie ``lang``)."""
+    if not has_request_context():
+        return "id"
     return "en" if request.cookies.get("lang") == "en" else "id"
 
 

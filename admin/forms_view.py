@@ -1,0 +1,313 @@
+"""Form authoring pages: list forms, edit a draft field by field, preview, publish.
+
+Views only parse and call ``forms.authoring``; every change is validated there and
+recorded in the history. The field editor covers the common keys; anything else (repeating
+rows' columns, BerAKHLAK groups) is edited in the YAML box of the same page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import request
+from flask import url_for
+from flask_admin import expose
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import BooleanField
+from wtforms import SelectField
+from wtforms import StringField
+from wtforms import TextAreaField
+from wtforms.validators import InputRequired
+from wtforms.validators import Optional
+from wtforms.validators import Regexp
+
+from forms import authoring
+from forms.builder import build_form_class
+from forms.spec import FIELD_TYPES
+from forms.spec import GROUP_TYPES
+from forms.spec import parse_form_spec
+from workflow.errors import InvalidData
+from workflow.errors import WorkflowError
+from workflow.models import FormVersion
+from workflow.models import utcnow
+from workflow.publishing import current_version
+from workflow.service import definition_of
+
+from .security import SecureBaseView
+
+TYPE_LABELS = {
+    "text": "Teks singkat", "textarea": "Teks panjang", "integer": "Bilangan bulat",
+    "decimal": "Bilangan desimal", "choice": "Pilihan tunggal", "multichoice": "Pilihan ganda",
+    "date": "Tanggal", "rating": "Skala rating", "rows": "Baris berulang (ubah lewat YAML)",
+}
+LIST_KEYS = ("visible_to", "editable_by", "visible_in_states")
+
+
+class FieldForm(FlaskForm):
+    """The common keys of one field, as an admin edits them."""
+
+    name = StringField("Nama field (huruf kecil, angka, _)", validators=[
+        InputRequired(message="Wajib diisi."),
+        Regexp(r"^[a-z][a-z0-9_]*$", message="Huruf kecil, angka dan garis bawah; "
+                                             "diawali huruf.")])
+    type = SelectField("Jenis", choices=[t for t in FIELD_TYPES if t != "rows"])
+    label = StringField("Label (Indonesia)", validators=[InputRequired(message="Wajib diisi.")])
+    label_en = StringField("Label (English)", validators=[Optional()])
+    help = StringField("Teks bantuan", validators=[Optional()])
+    required = BooleanField("Wajib diisi")
+    min = StringField("Nilai minimum", validators=[Optional()])
+    max = StringField("Nilai maksimum", validators=[Optional()])
+    min_length = StringField("Panjang minimum", validators=[Optional()])
+    max_length = StringField("Panjang maksimum", validators=[Optional()])
+    options = TextAreaField("Pilihan: satu per baris, nilai | label | label English",
+                            validators=[Optional()])
+    required_when = StringField("Wajib bila (field=nilai1,nilai2)", validators=[Optional()])
+    show_when = StringField("Tampil bila (field=nilai1,nilai2)", validators=[Optional()])
+    visible_to = StringField("Terlihat oleh peran (pisahkan koma; kosong = semua)",
+                             validators=[Optional()])
+    editable_by = StringField("Diisi oleh peran (pisahkan koma)", validators=[Optional()])
+    visible_in_states = StringField("Terlihat bagi peran lain pada status (pisahkan koma)",
+                                    validators=[Optional()])
+
+
+def _number(text: str | None) -> int | float | None:
+    if not text:
+        return None
+    number = float(text.replace(",", "."))
+    return int(number) if number.is_integer() else number
+
+
+def _condition(text: str | None) -> dict[str, Any] | None:
+    if not text or "=" not in text:
+        return None
+    field, values = text.split("=", 1)
+    return {"field": field.strip(), "in": [v.strip() for v in values.split(",") if v.strip()]}
+
+
+def field_from_form(form: FieldForm) -> dict[str, Any]:
+    """Turn the editor form into a field mapping (only keys that were filled in)."""
+    field: dict[str, Any] = {"name": form.name.data, "type": form.type.data,
+                             "label": form.label.data}
+    for key in ("label_en", "help"):
+        if getattr(form, key).data:
+            field[key] = getattr(form, key).data
+    if form.required.data:
+        field["required"] = True
+    for key in ("min", "max", "min_length", "max_length"):
+        value = _number(getattr(form, key).data)
+        if value is not None:
+            field[key] = value
+    if form.type.data == "rating" and not form.options.data:
+        field["scale"] = "national"
+    if form.options.data:
+        options = []
+        for line in form.options.data.splitlines():
+            parts = [p.strip() for p in line.split("|")]
+            if parts and parts[0]:
+                option = {"value": parts[0], "label": parts[1] if len(parts) > 1 and parts[1]
+                          else parts[0]}
+                if len(parts) > 2 and parts[2]:
+                    option["label_en"] = parts[2]
+                options.append(option)
+        field["options"] = options
+    for key in ("required_when", "show_when"):
+        condition = _condition(getattr(form, key).data)
+        if condition:
+            field[key] = condition
+    for key in LIST_KEYS:
+        items = [v.strip() for v in (getattr(form, key).data or "").split(",") if v.strip()]
+        if items:
+            field[key] = items
+    return field
+
+
+def form_from_field(field: dict[str, Any]) -> FieldForm:
+    """Prefill the editor from a field mapping."""
+    form = FieldForm(data={
+        **{k: field.get(k) for k in ("name", "type", "label", "label_en", "help")},
+        "required": bool(field.get("required")),
+        **{k: "" if field.get(k) is None else str(field[k])
+           for k in ("min", "max", "min_length", "max_length")},
+        "options": "\n".join(
+            " | ".join(filter(None, (o.get("value"), o.get("label"), o.get("label_en"))))
+            for o in field.get("options", [])),
+        **{k: (f"{field[k]['field']}={','.join(field[k]['in'])}"
+               if isinstance(field.get(k), dict) and "field" in field[k] else "")
+           for k in ("required_when", "show_when")},
+        **{k: ", ".join(field.get(k) or []) for k in LIST_KEYS},
+    })
+    return form
+
+
+class FormsView(SecureBaseView):
+    """Forms of the agency: the live version, the open draft, editing and publishing."""
+
+    def _keys(self) -> set[str]:
+        version = current_version(self.session, self.actor().agency_id, required=False)
+        if version is None:
+            return set()
+        return definition_of(self.session, version.id).forms()
+
+    @property
+    def session(self) -> Any:
+        """Return the request's database session."""
+        from web.extensions import db  # noqa: PLC0415 - the admin is mounted by the web app
+
+        return db.session
+
+    def _audit_key(self) -> bytes:
+        return bytes(current_app.extensions["workflow"].audit_key)
+
+    @expose("/")
+    def index(self) -> str:
+        """List the forms the agency's flow uses, with their live version and draft."""
+        return self.render("admin/forms_index.html",
+                           statuses=authoring.overview(self.session, self.actor(), self._keys()),
+                           types=TYPE_LABELS)
+
+    @expose("/<key>/draf", methods=["POST"])
+    def start(self, key: str) -> Response:
+        """Open a draft of a form (copied from its live version)."""
+        draft = authoring.start_draft(self.session, self._audit_key(), self.actor(), key,
+                                      utcnow())
+        self.session.commit()
+        return redirect(url_for(".edit", draft_id=draft.id))
+
+    @expose("/draf/<int:draft_id>")
+    def edit(self, draft_id: int, field_form: FieldForm | None = None,
+             problems: list[str] | None = None, yaml_text: str | None = None) -> str:
+        """Show a draft: its fields in order, the field editor, the YAML box."""
+        draft = authoring.get_draft(self.session, self.actor(), draft_id)
+        return self.render(
+            "admin/form_edit.html", draft=draft, fields=draft.spec.get("fields", []),
+            field_form=field_form or FieldForm(), problems=problems or [], types=TYPE_LABELS,
+            group_types=GROUP_TYPES,
+            yaml_text=yaml_text or yaml.safe_dump(draft.spec, allow_unicode=True,
+                                                  sort_keys=False))
+
+    @expose("/draf/<int:draft_id>/field", methods=["POST"])
+    def put_field(self, draft_id: int) -> Response | str:
+        """Add a field, or replace the field named in ``replace``."""
+        form = FieldForm()
+        replace = request.args.get("replace") or None
+        if not form.validate_on_submit():
+            return self._field_page(draft_id, form, replace, [])
+        try:
+            authoring.put_field(self.session, self._audit_key(), self.actor(), draft_id,
+                                field_from_form(form), utcnow(), replace=replace)
+        except InvalidData as exc:
+            self.session.rollback()
+            return self._field_page(draft_id, form, replace, exc.errors.get("spec", []))
+        self.session.commit()
+        flash(f"Field '{form.name.data}' disimpan di draf.", "success")
+        return redirect(url_for(".edit", draft_id=draft_id))
+
+    def _field_page(self, draft_id: int, form: FieldForm, replace: str | None,
+                    problems: list[str]) -> str:
+        if replace:
+            draft = authoring.get_draft(self.session, self.actor(), draft_id)
+            return self.render("admin/form_field.html", draft=draft, field_form=form,
+                               replace=replace, problems=problems)
+        return self.edit(draft_id, field_form=form, problems=problems)
+
+    @expose("/draf/<int:draft_id>/field/<field_name>")
+    def field(self, draft_id: int, field_name: str) -> str:
+        """Show the editor of one field of a draft."""
+        draft = authoring.get_draft(self.session, self.actor(), draft_id)
+        field = next((f for f in draft.spec.get("fields", [])
+                      if f.get("name") == field_name), None)
+        if field is None:
+            abort(404)
+        if field.get("type") in ("rows", *GROUP_TYPES):
+            flash("Field jenis ini diubah lewat kotak YAML di bawah.", "info")
+            return self.edit(draft_id)
+        return self.render("admin/form_field.html", draft=draft, field_form=form_from_field(
+            field), replace=field_name, problems=[])
+
+    @expose("/draf/<int:draft_id>/field/<field_name>/geser", methods=["POST"])
+    def move(self, draft_id: int, field_name: str) -> Response:
+        """Move a field up or down (``arah`` = -1 or 1)."""
+        delta = -1 if request.form.get("arah") == "-1" else 1
+        self._apply(lambda: authoring.move_field(self.session, self._audit_key(), self.actor(),
+                                                 draft_id, field_name, delta, utcnow()))
+        return redirect(url_for(".edit", draft_id=draft_id))
+
+    @expose("/draf/<int:draft_id>/field/<field_name>/hapus", methods=["POST"])
+    def remove(self, draft_id: int, field_name: str) -> Response:
+        """Remove a field from a draft."""
+        if self._apply(lambda: authoring.remove_field(self.session, self._audit_key(),
+                                                      self.actor(), draft_id, field_name,
+                                                      utcnow())):
+            flash(f"Field '{field_name}' dihapus dari draf.", "success")
+        return redirect(url_for(".edit", draft_id=draft_id))
+
+    @expose("/draf/<int:draft_id>/yaml", methods=["POST"])
+    def save_yaml(self, draft_id: int) -> Response | str:
+        """Replace the whole draft spec with the YAML typed in the box."""
+        text = request.form.get("spec", "")
+        try:
+            spec = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            return self.edit(draft_id, problems=[f"YAML tidak valid: {exc}"], yaml_text=text)
+        if not isinstance(spec, dict):
+            return self.edit(draft_id, problems=["YAML harus berupa mapping."], yaml_text=text)
+        try:
+            authoring.save_spec(self.session, self._audit_key(), self.actor(), draft_id, spec,
+                                utcnow())
+        except InvalidData as exc:
+            self.session.rollback()
+            return self.edit(draft_id, problems=exc.errors.get("spec", []), yaml_text=text)
+        self.session.commit()
+        flash("Draf disimpan.", "success")
+        return redirect(url_for(".edit", draft_id=draft_id))
+
+    @expose("/draf/<int:draft_id>/terbitkan", methods=["POST"])
+    def publish(self, draft_id: int) -> Response:
+        """Publish the draft: it becomes immutable and is used by evaluations opened next."""
+        if self._apply(lambda: authoring.publish(self.session, self._audit_key(), self.actor(),
+                                                 draft_id, utcnow())):
+            flash("Formulir diterbitkan. Evaluasi yang dibuka setelah ini memakai versi baru; "
+                  "evaluasi yang sudah berjalan tetap memakai versinya.", "success")
+            return redirect(url_for(".index"))
+        return redirect(url_for(".edit", draft_id=draft_id))
+
+    @expose("/draf/<int:draft_id>/buang", methods=["POST"])
+    def discard(self, draft_id: int) -> Response:
+        """Throw the draft away."""
+        if self._apply(lambda: authoring.discard(self.session, self._audit_key(), self.actor(),
+                                                 draft_id, utcnow())):
+            flash("Draf dibuang.", "info")
+        return redirect(url_for(".index"))
+
+    @expose("/versi/<int:version_id>/pratinjau")
+    def preview(self, version_id: int) -> str:
+        """Render a version of a form as the person filling it would see it."""
+        row = self.session.get(FormVersion, version_id)
+        if row is None or row.agency_id not in (None, self.actor().agency_id):
+            abort(404)
+        spec = parse_form_spec(row.spec)
+        role = request.args.get("peran") or None
+        form_class = build_form_class(spec, FlaskForm, role=role, state=None)
+        return self.render("admin/form_preview.html", row=row, spec=spec, form=form_class(),
+                           role=role or "")
+
+    def _apply(self, action: Any) -> bool:
+        try:
+            action()
+        except InvalidData as exc:
+            self.session.rollback()
+            for problem in exc.errors.get("spec", []):
+                flash(problem, "error")
+            return False
+        except WorkflowError as exc:
+            self.session.rollback()
+            flash(str(exc), "error")
+            return False
+        self.session.commit()
+        return True

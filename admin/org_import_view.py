@@ -1,0 +1,59 @@
+"""Upload the org chart as CSV: all rows or none, with the problems per row."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import request
+from flask import url_for
+from flask_admin import expose
+from werkzeug.wrappers import Response
+
+from workflow.errors import OrgImportError
+from workflow.models import Agency
+from workflow.org import COLUMNS
+from workflow.org import import_org_csv
+
+from .security import SecureBaseView
+
+MAX_BYTES = 5 * 1024 * 1024
+
+
+class OrgImportView(SecureBaseView):
+    """The CSV import page of the org chart."""
+
+    @expose("/", methods=["GET", "POST"])
+    def index(self) -> Response | str:
+        """Show the upload form; import on POST."""
+        from web.extensions import db  # noqa: PLC0415 - the admin is mounted by the web app
+
+        problems: list[str] = []
+        if request.method == "POST":
+            upload = request.files.get("file")
+            raw = upload.read(MAX_BYTES + 1) if upload else b""
+            if not raw:
+                problems = ["Pilih berkas CSV terlebih dahulu."]
+            elif len(raw) > MAX_BYTES:
+                problems = ["Berkas terlalu besar (maksimum 5 MB)."]
+            else:
+                try:
+                    text = raw.decode("utf-8-sig")
+                except UnicodeDecodeError:
+                    problems = ["Berkas harus CSV dengan pengodean UTF-8."]
+                else:
+                    actor = self.actor()
+                    agency = db.session.get(Agency, actor.agency_id)
+                    try:
+                        result = import_org_csv(db.session,
+                                                current_app.extensions["workflow"].audit_key,
+                                                agency, text, actor)  # type: ignore[arg-type]
+                    except OrgImportError as exc:
+                        db.session.rollback()
+                        problems = exc.problems
+                    else:
+                        db.session.commit()
+                        flash(f"Impor berhasil: {result.created} pegawai baru, {result.updated} "
+                              "diperbarui.", "success")
+                        return redirect(url_for("employee.index_view"))
+        return self.render("admin/org_import.html", problems=problems, columns=COLUMNS)

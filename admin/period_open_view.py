@@ -1,0 +1,57 @@
+"""Open an evaluation period: a dry run lists who would get an evaluation, then confirm."""
+
+from __future__ import annotations
+
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import request
+from flask import url_for
+from flask_admin import expose
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from workflow.errors import WorkflowError
+from workflow.models import Employee
+from workflow.models import Period
+from workflow.periods import open_period
+
+from .security import SecureBaseView
+
+
+class PeriodOpenView(SecureBaseView):
+    """Dry run and confirmation of opening a period for the agency or one unit kerja."""
+
+    @expose("/")
+    def index(self) -> Response:
+        """Go to the list of periods."""
+        return redirect(url_for("period.index_view"))
+
+    @expose("/<int:period_id>", methods=["GET", "POST"])
+    def dry_run(self, period_id: int) -> Response | str:
+        """GET: show what would be created. POST: create it."""
+        from web.extensions import db  # noqa: PLC0415 - the admin is mounted by the web app
+
+        actor = self.actor()
+        period = db.session.get(Period, period_id)
+        if period is None or period.agency_id != actor.agency_id:
+            abort(404)
+        unit = (request.values.get("unit") or "").strip() or None
+        wf = current_app.extensions["workflow"]
+        try:
+            report = open_period(db.session, wf, actor, period.id, unit_kerja=unit,
+                                 dry_run=request.method != "POST")
+        except WorkflowError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return redirect(url_for("period.index_view"))
+        if request.method == "POST":
+            db.session.commit()
+            flash(f"{len(report.evaluations)} evaluasi dibuat untuk {period.label}"
+                  f"{' — ' + unit if unit else ''}.", "success")
+            return redirect(url_for("evaluation.index_view"))
+        units = db.session.scalars(select(Employee.unit_kerja).where(
+            Employee.agency_id == actor.agency_id).distinct().order_by(Employee.unit_kerja)).all()
+        return self.render("admin/period_open.html", period=period, report=report, unit=unit,
+                           units=units)

@@ -1,0 +1,255 @@
+"""The agency admin: access, isolation between agencies, org chart, forms, periods."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tests.conftest import ORG_HEADER
+from tests.conftest import World
+from tests.conftest import build_world
+from tests.conftest import nip
+from workflow.accounts import set_password
+from workflow.models import Employee
+from workflow.models import Evaluation
+from workflow.models import FormVersion
+from workflow.models import HistoryEvent
+from workflow.models import Period
+from workflow.service import Workflow
+
+PASSWORD = "rahasia-123"
+
+
+@pytest.fixture(name="two")
+def _two(session: Session, wf: Workflow) -> tuple[World, World]:
+    a = build_world(session, wf, "kota-mataram")
+    b = build_world(session, wf, "kota-kupang", offset=50)
+    for person in (*a.people.values(), *b.people.values()):
+        set_password(person, PASSWORD)
+    session.commit()
+    return a, b
+
+
+def login(client: FlaskClient, person: Employee) -> None:
+    assert client.post("/masuk", data={"nip": person.nip, "password": PASSWORD}).status_code == 302
+
+
+def admin_events(session: Session, trigger: str) -> int:
+    return session.scalar(select(func.count()).select_from(HistoryEvent).where(
+        HistoryEvent.kind == "admin", HistoryEvent.trigger == trigger)) or 0
+
+
+def test_anonymous_is_sent_to_login(client: FlaskClient, two: tuple[World, World]) -> None:
+    """Without a log-in the admin redirects to the log-in page."""
+    for url in ("/admin/", "/admin/employee/", "/admin/formulir/"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/masuk" in response.headers["Location"]
+
+
+def test_non_admin_is_refused(client: FlaskClient, two: tuple[World, World]) -> None:
+    """An employee who is not an agency admin gets 403 everywhere in the admin."""
+    login(client, two[0].people["pegawai"])
+    for url in ("/admin/", "/admin/employee/", "/admin/formulir/", "/admin/history/"):
+        assert client.get(url).status_code == 403
+
+
+def test_list_shows_only_own_agency(client: FlaskClient, two: tuple[World, World]) -> None:
+    """The employee list of agency A's admin shows A's people and none of B's."""
+    a, b = two
+    login(client, a.people["kepala"])
+    page = client.get("/admin/employee/?page_size=100").get_data(as_text=True)
+    assert all(p.nip in page for p in a.people.values())
+    assert not any(p.nip in page for p in b.people.values())
+    history = client.get("/admin/history/?page_size=100").get_data(as_text=True)
+    assert a.people["kepala"].nip in history and b.people["kepala"].nip not in history
+
+
+def test_direct_url_to_other_agency_is_not_found(client: FlaskClient, session: Session,
+                                                  two: tuple[World, World]) -> None:
+    """Edit and details URLs of agency B's rows give A's admin 404; POSTs change nothing."""
+    a, b = two
+    login(client, a.people["kepala"])
+    other = b.people["pegawai"]
+    assert client.get(f"/admin/employee/edit/?id={other.id}").status_code == 404
+    assert client.get(f"/admin/employee/details/?id={other.id}").status_code == 404
+    response = client.post(f"/admin/employee/edit/?id={other.id}",
+                           data={"nip": other.nip, "name": "Diretas", "asn_type": "PNS"})
+    assert response.status_code == 404
+    session.expire_all()
+    assert session.get(Employee, other.id).name == "Pegawai Satu"  # type: ignore[union-attr]
+    evaluation = b.evaluations["pegawai"]
+    assert client.get(f"/admin/evaluation/details/?id={evaluation.id}").status_code == 404
+
+
+def test_edit_employee_is_recorded(client: FlaskClient, session: Session,
+                                   two: tuple[World, World]) -> None:
+    """Changing an employee's jabatan saves it and appends an admin event with the change."""
+    a, _ = two
+    login(client, a.people["kepala"])
+    person = a.people["pegawai"]
+    response = client.post(f"/admin/employee/edit/?id={person.id}", data={
+        "nip": person.nip, "name": person.name, "jabatan": "Analis Ahli Muda",
+        "pangkat": person.pangkat, "golongan": person.golongan,
+        "unit_kerja": person.unit_kerja, "asn_type": "PNS",
+        "superior": str(a.people["penilai"].id), "active": "y"})
+    assert response.status_code == 302
+    session.expire_all()
+    assert session.get(Employee, person.id).jabatan == "Analis Ahli Muda"  # type: ignore[union-attr]
+    event = session.scalar(select(HistoryEvent).where(HistoryEvent.trigger == "employee_update"))
+    assert event is not None
+    assert event.payload["changes"]["jabatan"] == ["Analis", "Analis Ahli Muda"]
+    assert event.actor_nip == a.people["kepala"].nip
+
+
+def test_superior_from_other_agency_is_refused(client: FlaskClient, session: Session,
+                                               two: tuple[World, World]) -> None:
+    """Picking agency B's employee as superior is not a valid choice for agency A."""
+    a, b = two
+    login(client, a.people["kepala"])
+    person = a.people["pegawai"]
+    client.post(f"/admin/employee/edit/?id={person.id}", data={
+        "nip": person.nip, "name": person.name, "asn_type": "PNS",
+        "superior": str(b.people["penilai"].id), "active": "y"})
+    session.expire_all()
+    assert session.get(Employee, person.id).superior_id == a.people["penilai"].id  # type: ignore[union-attr]
+
+
+def test_csv_import_all_or_nothing(client: FlaskClient, session: Session,
+                                   two: tuple[World, World]) -> None:
+    """A CSV with one bad row shows the row's problem and imports nothing; a good one imports."""
+    a, _ = two
+    login(client, a.people["kepala"])
+    before = session.scalar(select(func.count()).select_from(Employee))
+    bad = ORG_HEADER + f"{nip(30)},Baru Satu,,,,Bidang A,PNS,{nip(3)},\n12345,Salah,,,,,PNS,,\n"
+    page = client.post("/admin/impor-pegawai/", data={"file": (io.BytesIO(bad.encode()), "o.csv")},
+                       content_type="multipart/form-data").get_data(as_text=True)
+    assert "baris 3" in page and "18 digit" in page
+    assert session.scalar(select(func.count()).select_from(Employee)) == before
+    good = ORG_HEADER + f"{nip(30)},Baru Satu,,,,Bidang A,PNS,{nip(3)},\n"
+    response = client.post("/admin/impor-pegawai/",
+                           data={"file": (io.BytesIO(good.encode()), "o.csv")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 302
+    assert session.scalar(select(func.count()).select_from(Employee)) == before + 1
+
+
+def _draft_id(session: Session, key: str) -> int:
+    return session.scalar(select(FormVersion.id).where(
+        FormVersion.key == key, FormVersion.agency_id.is_not(None),
+        FormVersion.published_at.is_(None)))  # type: ignore[return-value]
+
+
+def test_form_authoring_and_version_pinning(client: FlaskClient, session: Session, wf: Workflow,
+                                            two: tuple[World, World]) -> None:
+    """Add a field, reorder, publish: new evaluations get it, running ones keep the old form."""
+    a, _ = two
+    login(client, a.people["kepala"])
+    assert client.post("/admin/formulir/self-assessment/draf").status_code == 302
+    draft = _draft_id(session, "self-assessment")
+    response = client.post(f"/admin/formulir/draf/{draft}/field", data={
+        "name": "inovasi", "type": "textarea", "label": "Inovasi yang dilakukan",
+        "label_en": "Innovation", "required": "y", "max_length": "2000"})
+    assert response.status_code == 302
+    client.post(f"/admin/formulir/draf/{draft}/field/inovasi/geser", data={"arah": "-1"})
+    preview = client.get(f"/admin/formulir/versi/{draft}/pratinjau").get_data(as_text=True)
+    assert "Inovasi yang dilakukan" in preview
+    assert client.post(f"/admin/formulir/draf/{draft}/terbitkan").status_code == 302
+    published = session.get(FormVersion, draft)
+    assert published is not None and published.published_at is not None
+    names = [f["name"] for f in published.spec["fields"]]
+    assert names.index("inovasi") == len(names) - 2  # moved up by one
+    assert admin_events(session, "form_published") == 1
+
+    old = a.evaluations["pegawai"]
+    assert old.form_versions["self-assessment"] != draft
+    client.post("/admin/period/new/", data={"kind": "monthly", "year": "2026", "number": "7"})
+    period = session.scalar(select(Period).where(Period.number == 7))
+    assert period is not None and period.label == "Juli 2026"
+    dry = client.get(f"/admin/buka-periode/{period.id}").get_data(as_text=True)
+    assert "Uji coba" in dry and a.people["pegawai"].name in dry
+    assert session.scalar(select(func.count()).select_from(Evaluation).where(
+        Evaluation.period_id == period.id)) == 0
+    client.post(f"/admin/buka-periode/{period.id}", data={"unit": ""})
+    new = session.scalar(select(Evaluation).where(Evaluation.period_id == period.id,
+                                                  Evaluation.employee_id == old.employee_id))
+    assert new is not None and new.form_versions["self-assessment"] == draft
+    session.refresh(old)
+    assert old.form_versions["self-assessment"] != draft
+
+
+def test_published_version_cannot_be_edited(client: FlaskClient, session: Session,
+                                            two: tuple[World, World]) -> None:
+    """After publishing, posting a field change to that version is refused and changes nothing."""
+    a, _ = two
+    login(client, a.people["kepala"])
+    client.post("/admin/formulir/appeal/draf")
+    draft = _draft_id(session, "appeal")
+    client.post(f"/admin/formulir/draf/{draft}/terbitkan")
+    before = session.get(FormVersion, draft).spec  # type: ignore[union-attr]
+    client.post(f"/admin/formulir/draf/{draft}/field", data={
+        "name": "tambahan", "type": "text", "label": "Tambahan"})
+    session.expire_all()
+    assert session.get(FormVersion, draft).spec == before  # type: ignore[union-attr]
+
+
+def test_invalid_field_is_refused_with_reason(client: FlaskClient, session: Session,
+                                              two: tuple[World, World]) -> None:
+    """A field named like the Form API, or a condition on an unknown field, is refused."""
+    a, _ = two
+    login(client, a.people["kepala"])
+    client.post("/admin/formulir/appeal/draf")
+    draft = _draft_id(session, "appeal")
+    page = client.post(f"/admin/formulir/draf/{draft}/field", data={
+        "name": "data", "type": "text", "label": "Data"}).get_data(as_text=True)
+    assert "Perubahan ditolak" in page and "data" in page
+    page = client.post(f"/admin/formulir/draf/{draft}/field", data={
+        "name": "catatan", "type": "text", "label": "Catatan",
+        "required_when": "tidak_ada=x"}).get_data(as_text=True)
+    assert "Perubahan ditolak" in page
+    fields = [f["name"] for f in session.get(FormVersion, draft).spec["fields"]]  # type: ignore[union-attr]
+    assert "data" not in fields and "catatan" not in fields
+
+
+def test_other_agency_draft_is_not_found(client: FlaskClient, session: Session,
+                                         two: tuple[World, World]) -> None:
+    """Agency A's admin cannot open or publish agency B's draft."""
+    a, b = two
+    login(client, b.people["kepala"])
+    client.post("/admin/formulir/appeal/draf")
+    draft = _draft_id(session, "appeal")
+    client.post("/keluar")
+    login(client, a.people["kepala"])
+    assert client.get(f"/admin/formulir/draf/{draft}").status_code == 404
+    assert client.post(f"/admin/formulir/draf/{draft}/terbitkan").status_code in (302, 404)
+    session.expire_all()
+    assert session.get(FormVersion, draft).published_at is None  # type: ignore[union-attr]
+
+
+def test_definition_diagram(client: FlaskClient, session: Session,
+                            two: tuple[World, World]) -> None:
+    """The definition version page draws the flow as SVG with the Kupang team step."""
+    _, b = two
+    login(client, b.people["kepala"])
+    version_id = b.evaluations["pegawai"].definition_version_id
+    assert client.get(f"/admin/definition/details/?id={version_id}").status_code == 200
+    svg = client.get(f"/admin/definition/diagram/{version_id}.svg")
+    assert svg.mimetype == "image/svg+xml"
+    assert "Telaah Tim Penilai Kinerja" in svg.get_data(as_text=True)
+
+
+def test_evaluations_are_read_only(client: FlaskClient, session: Session,
+                                   two: tuple[World, World]) -> None:
+    """The admin has no way to edit an evaluation (its state has one writer: the engine)."""
+    a, _ = two
+    login(client, a.people["kepala"])
+    evaluation = a.evaluations["pegawai"]
+    response = client.post(f"/admin/evaluation/edit/?id={evaluation.id}",
+                           data={"status": "finalized"})
+    assert response.status_code in (302, 403, 404)
+    session.expire_all()
+    assert session.get(Evaluation, evaluation.id).status == "draft"  # type: ignore[union-attr]
