@@ -30,6 +30,7 @@ from . import audit
 from . import auth
 from . import cli
 from . import dashboard
+from . import documents
 from . import evaluations
 from .config import defaults
 from .errors import register_error_handlers
@@ -83,7 +84,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     cli.register(app)
 
-    for blueprint in (auth.bp, evaluations.bp, audit.bp, dashboard.bp, api.bp):
+    for blueprint in (auth.bp, evaluations.bp, audit.bp, dashboard.bp, api.bp, documents.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)  # token-authenticated, no cookies: CSRF does not apply
     register_error_handlers(app)

@@ -1,0 +1,183 @@
+"""Issue official documents: check who may print what, bind a verification code, record it.
+
+The code is an HMAC of the document's kind, the digest of what it prints and the hash of the
+evaluation's newest history event, so a changed evaluation yields a new code and the old one
+shows as superseded at ``/verify/<code>``. Issuing is recorded in the agency's history chain
+(not the evaluation's, so printing never conflicts with someone editing the evaluation).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflow.actors import Actor
+from workflow.actors import roles_of
+from workflow.errors import NotFound
+from workflow.errors import NotPermitted
+from workflow.errors import TransitionNotAllowed
+from workflow.history import append_event
+from workflow.models import Agency
+from workflow.models import Document
+from workflow.models import Evaluation
+from workflow.service import definition_of
+from workflow.service import get_evaluation
+
+from .gather import build_snapshot
+from .snapshot import EvaluationSnapshot
+from .snapshot import snapshot_digest
+from .verification import make_code
+from .verification import normalize_code
+
+KINDS = {
+    "evaluation": ("Dokumen Evaluasi Kinerja Pegawai", "Employee performance evaluation"),
+    "skp": ("Sasaran Kinerja Pegawai", "Employee performance plan (SKP)"),
+    "appeal-decision": ("Keputusan atas Keberatan", "Appeal decision"),
+    "audit-trail": ("Jejak Audit Evaluasi", "Evaluation audit trail"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedDocument:
+    """Everything needed to render one document (picklable: it goes to worker processes)."""
+
+    kind: str
+    snapshot: EvaluationSnapshot
+    code: str
+    verify_url: str
+    filename: str
+
+
+def available_kinds(evaluation: Evaluation, roles: frozenset[str], actor: Actor) -> list[str]:
+    """Return the document kinds ``actor`` may print for this evaluation now."""
+    staff = actor.is_auditor or actor.is_admin
+    if not roles and not staff:
+        return []
+    kinds = ["skp"]
+    if evaluation.predikat:
+        kinds.append("evaluation")
+    if evaluation.values("appeal-decision") and evaluation.status != "appealed":
+        kinds.append("appeal-decision")
+    if staff or "employee" in roles:
+        kinds.append("audit-trail")
+    return kinds
+
+
+def _check(session: Session, actor: Actor, evaluation: Evaluation, kind: str) -> None:
+    if kind not in KINDS:
+        raise NotFound("Jenis dokumen tidak dikenal.", "Unknown document kind.")
+    definition = definition_of(session, evaluation.definition_version_id)
+    roles = roles_of(actor, evaluation, definition)
+    if not roles and not (actor.is_auditor or actor.is_admin):
+        raise NotFound("Evaluasi tidak ditemukan.", "Evaluation not found.")
+    if kind not in available_kinds(evaluation, roles, actor):
+        if kind == "audit-trail":
+            raise NotPermitted("Jejak audit hanya untuk pegawai yang dinilai dan auditor.",
+                               "The audit trail is for the evaluated employee and auditors.")
+        raise TransitionNotAllowed("Dokumen ini belum tersedia pada tahap evaluasi sekarang.",
+                                   "This document is not available at the current stage.")
+
+
+def prepare_document(
+    session: Session, secret: bytes, evaluation: Evaluation, kind: str, verify_base: str,
+    now: datetime,
+) -> PreparedDocument:
+    """Snapshot the evaluation and derive the document's verification code."""
+    snapshot = build_snapshot(session, evaluation, now)
+    code = make_code(kind, snapshot_digest(snapshot, kind), evaluation.history_head, secret)
+    nip = snapshot.employee.nip
+    filename = f"{kind}-{nip}-{evaluation.period.label.replace(' ', '-')}.pdf".lower()
+    return PreparedDocument(kind, snapshot, code, f"{verify_base.rstrip('/')}/verify/{code}",
+                            filename)
+
+
+def record_issue(
+    session: Session, audit_key: bytes, actor: Actor, evaluation: Evaluation,
+    prepared: PreparedDocument, now: datetime,
+) -> Document:
+    """Store the document's code (once per code) and record the issue in the history."""
+    existing = session.scalar(select(Document).where(Document.code == prepared.code))
+    if existing is not None:
+        return existing
+    snapshot = prepared.snapshot
+    document = Document(
+        agency_id=evaluation.agency_id, evaluation_id=evaluation.id, kind=prepared.kind,
+        code=prepared.code, digest=snapshot_digest(snapshot, prepared.kind),
+        event_hash=evaluation.history_head, issued_at=now, issued_by_nip=actor.nip,
+        summary={"name": snapshot.employee.name, "period": snapshot.period_label,
+                 "predikat": snapshot.predikat, "agency": snapshot.agency_name,
+                 "state": snapshot.state},
+    )
+    session.add(document)
+    agency = session.get(Agency, evaluation.agency_id)
+    assert agency is not None
+    append_event(session, audit_key, agency, kind="document", at=now,
+                 actor_id=actor.employee_id, actor_nip=actor.nip,
+                 actor_role="admin" if actor.is_admin else "", trigger="document_issued",
+                 payload={"evaluation_id": evaluation.id, "kind": prepared.kind,
+                          "code": prepared.code, "event_hash": evaluation.history_head})
+    session.flush()
+    return document
+
+
+def issue_document(
+    session: Session, audit_key: bytes, actor: Actor, evaluation_id: int, kind: str,
+    verify_base: str, now: datetime,
+) -> tuple[bytes, PreparedDocument]:
+    """Check access, render the PDF, record the issue; the caller commits.
+
+    :raises NotFound: unknown evaluation/kind, or the actor has no business with it.
+    :raises NotPermitted: the audit trail for someone who is neither employee nor auditor.
+    :raises TransitionNotAllowed: the document does not exist yet at this stage.
+    """
+    from .render import render_pdf  # noqa: PLC0415 - WeasyPrint loads only when printing
+
+    evaluation = get_evaluation(session, actor, evaluation_id)
+    _check(session, actor, evaluation, kind)
+    prepared = prepare_document(session, audit_key, evaluation, kind, verify_base, now)
+    pdf = render_pdf(kind, prepared.snapshot, verification_code=prepared.code,
+                     verify_url=prepared.verify_url)
+    record_issue(session, audit_key, actor, evaluation, prepared, now)
+    return pdf, prepared
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """What ``/verify/<code>`` may tell anyone: what the document says, and if it still holds."""
+
+    kind_label: str
+    name: str
+    period: str
+    predikat: str
+    agency: str
+    issued_at: datetime
+    superseded: bool
+    reason: str
+
+
+def verify_code(session: Session, code: str) -> Verification | None:
+    """Look a verification code up (typing mistakes such as O/0 are forgiven)."""
+    document = session.scalar(select(Document).where(Document.code == normalize_code(code)))
+    if document is None:
+        return None
+    evaluation = session.get(Evaluation, document.evaluation_id)
+    newer = session.scalar(select(Document.id).where(
+        Document.evaluation_id == document.evaluation_id, Document.kind == document.kind,
+        Document.issued_at > document.issued_at, Document.digest != document.digest).limit(1))
+    changed = evaluation is None or evaluation.history_head != document.event_hash
+    reason = ""
+    if newer is not None:
+        reason = "Sudah ada dokumen yang lebih baru untuk evaluasi ini."
+    elif changed:
+        reason = "Evaluasi telah berubah sejak dokumen ini diterbitkan."
+    summary = document.summary or {}
+    return Verification(
+        kind_label=KINDS.get(document.kind, (document.kind, ""))[0],
+        name=summary.get("name", ""), period=summary.get("period", ""),
+        predikat=summary.get("predikat", ""), agency=summary.get("agency", ""),
+        issued_at=document.issued_at, superseded=bool(newer is not None or changed),
+        reason=reason,
+    )

@@ -1,0 +1,178 @@
+"""Documents from real evaluations: text read back, verification codes, access, escaping."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from pypdf import PdfReader
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tests.conftest import ARTIFACTS
+from tests.conftest import World
+from tests.conftest import build_world
+from tests.integration.test_service import RATING_LOW
+from tests.integration.test_service import SELF
+from tests.integration.test_service import at
+from workflow.accounts import set_password
+from workflow.models import Document
+from workflow.models import HistoryEvent
+from workflow.service import Workflow
+from workflow.service import apply_transition
+
+PASSWORD = "rahasia-123"
+CODE = re.compile(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}")
+
+
+@pytest.fixture(name="mataram")
+def _mataram(session: Session, wf: Workflow) -> World:
+    w = build_world(session, wf, "kota-mataram")
+    for person in w.people.values():
+        set_password(person, PASSWORD)
+    session.commit()
+    return w
+
+
+def login(client: FlaskClient, world: World, who: str) -> None:
+    client.post("/keluar")
+    response = client.post("/masuk", data={"nip": world.people[who].nip, "password": PASSWORD})
+    assert response.status_code == 302
+
+
+def text_of(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def to_png(pdf: bytes, name: str) -> Path:
+    folder = ARTIFACTS / "pdf-web"
+    folder.mkdir(parents=True, exist_ok=True)
+    source = folder / f"{name}.pdf"
+    source.write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(source),
+                    str(folder / name)], check=True)
+    png = next(folder.glob(f"{name}*.png"))
+    assert png.stat().st_size > 5000
+    return png
+
+
+def rated(session: Session, wf: Workflow, w: World, kendala: str = "Jaringan terputus.") -> int:
+    ev = w.evaluations["pegawai"]
+    apply_transition(session, at(wf, 2), w.actor("pegawai"), ev.id, "submit",
+                     data={**SELF, "kendala": kendala})
+    apply_transition(session, at(wf, 3), w.actor("penilai"), ev.id, "review", data=RATING_LOW)
+    session.commit()
+    return ev.id
+
+
+def test_evaluation_document_reads_back(client: FlaskClient, session: Session, wf: Workflow,
+                                        mataram: World) -> None:
+    """The evaluation document names both people with NIP, the ratings, predikat and its code."""
+    evaluation_id = rated(session, wf, mataram)
+    login(client, mataram, "pegawai")
+    response = client.get(f"/evaluasi/{evaluation_id}/dokumen/evaluation.pdf")
+    assert response.status_code == 200 and response.data[:5] == b"%PDF-"
+    assert "attachment" in response.headers["Content-Disposition"]
+    text = text_of(response.data)
+    for expected in ("DOKUMEN EVALUASI KINERJA PEGAWAI", "Pegawai Satu",
+                     mataram.people["pegawai"].nip, "Pejabat Penilai",
+                     mataram.people["penilai"].nip, "Atasan Penilai", "Pegawai yang Dinilai,",
+                     "Pejabat Penilai Kinerja,"):
+        assert expected in text, expected
+    for expected in ("BUTUH PERBAIKAN", "DI BAWAH EKSPEKTASI", "SESUAI EKSPEKTASI"):
+        assert expected in text.upper(), expected
+    # No appeal: the appraiser's superior has no signature block.
+    assert "Atasan Pejabat Penilai Kinerja," not in text
+    document = session.scalar(select(Document))
+    assert document is not None and document.code in text
+    assert session.scalar(select(HistoryEvent.payload).where(
+        HistoryEvent.trigger == "document_issued"))["code"] == document.code
+    to_png(response.data, "evaluation")
+
+
+def test_not_available_before_rating(client: FlaskClient, mataram: World) -> None:
+    """The evaluation document does not exist before the appraiser rated."""
+    login(client, mataram, "pegawai")
+    evaluation = mataram.evaluations["pegawai"]
+    assert client.get(f"/evaluasi/{evaluation.id}/dokumen/evaluation.pdf").status_code == 409
+    assert client.get(f"/evaluasi/{evaluation.id}/dokumen/skp.pdf").status_code == 200
+
+
+def test_other_agency_and_strangers_get_not_found(client: FlaskClient, session: Session,
+                                                  wf: Workflow, mataram: World) -> None:
+    """Someone with no role on the evaluation, or from another agency, gets 404."""
+    evaluation_id = rated(session, wf, mataram)
+    other = build_world(session, wf, "kota-kupang", offset=50)
+    set_password(other.people["pegawai"], PASSWORD)
+    session.commit()
+    login(client, mataram, "pegawai2")
+    assert client.get(f"/evaluasi/{evaluation_id}/dokumen/evaluation.pdf").status_code == 404
+    login(client, other, "pegawai")
+    assert client.get(f"/evaluasi/{evaluation_id}/dokumen/evaluation.pdf").status_code == 404
+    login(client, mataram, "penilai")
+    assert client.get(f"/evaluasi/{evaluation_id}/dokumen/audit-trail.pdf").status_code == 403
+    assert session.scalar(select(Document)) is None
+
+
+def test_change_gives_new_code_and_supersedes(client: FlaskClient, session: Session,
+                                             wf: Workflow, mataram: World) -> None:
+    """After the appeal is decided the document gets a new code; the old one is superseded."""
+    evaluation_id = rated(session, wf, mataram)
+    login(client, mataram, "pegawai")
+    first = CODE.search(text_of(client.get(
+        f"/evaluasi/{evaluation_id}/dokumen/evaluation.pdf").data))
+    assert first is not None
+    again = CODE.search(text_of(client.get(
+        f"/evaluasi/{evaluation_id}/dokumen/evaluation.pdf").data))
+    assert again is not None and again.group() == first.group()  # same content, same code
+    page = client.get(f"/verify/{first.group()}").get_data(as_text=True)
+    assert "masih berlaku" in page and "Pegawai Satu" in page and "Butuh Perbaikan" in page
+    assert mataram.people["pegawai"].nip not in page  # the public page shows no NIP
+
+    apply_transition(session, at(wf, 6), mataram.actor("pegawai"), evaluation_id, "appeal",
+                     data={"butir_keberatan": ["rating_hasil_kerja"],
+                           "alasan": "Gangguan sistem menyebabkan keterlambatan laporan."})
+    apply_transition(session, at(wf, 8), mataram.actor("atasan"), evaluation_id,
+                     "decide_appeal", data={"keputusan": "diubah",
+                                            "rating_hasil_kerja_baru": "sesuai",
+                                            "rating_perilaku_kerja_baru": "sesuai",
+                                            "pertimbangan": "Bukti gangguan sah."})
+    session.commit()
+    after = text_of(client.get(f"/evaluasi/{evaluation_id}/dokumen/evaluation.pdf").data)
+    # With an appeal the appraiser's superior signs too; the revised predikat is printed.
+    assert "Atasan Pejabat Penilai Kinerja," in after and "PREDIKAT KINERJA PEGAWAI BAIK" in after
+    second = session.scalars(select(Document.code).order_by(Document.id.desc())).first()
+    assert second != first.group()
+    old = client.get(f"/verify/{first.group().lower().replace('-', ' ')}")
+    assert old.status_code == 200 and "sudah tidak berlaku" in old.get_data(as_text=True)
+    assert "masih berlaku" in client.get(f"/verify/{second}").get_data(as_text=True)
+    decision = client.get(f"/evaluasi/{evaluation_id}/dokumen/appeal-decision.pdf")
+    text = text_of(decision.data)
+    assert "KEPUTUSAN ATASAN PEJABAT PENILAI KINERJA" in text.upper()
+    assert "BUTUH PERBAIKAN" in text.upper() and "Atasan Penilai" in text
+    assert "final" in text
+    to_png(decision.data, "appeal-decision")
+
+
+def test_unknown_code_is_not_found(client: FlaskClient) -> None:
+    """An unknown code is reported as never issued."""
+    response = client.get("/verify/AAAA-BBBB-CCCC-DDDD")
+    assert response.status_code == 404 and "tidak dikenal" in response.get_data(as_text=True)
+
+
+def test_user_html_is_escaped_in_pdf(client: FlaskClient, session: Session, wf: Workflow,
+                                     mataram: World) -> None:
+    """Markup typed by an employee prints literally and fetches nothing."""
+    evaluation_id = rated(session, wf, mataram)
+    ev = mataram.evaluations["pegawai"]
+    data = {**SELF, "hasil_kerja": [{**SELF["hasil_kerja"][0],  # type: ignore[index]
+                                     "indikator": "<b>tebal</b><img src=http://x.invalid/a>"}]}
+    ev.data = {**ev.data, "self-assessment": {**ev.data["self-assessment"], "values": data}}
+    session.commit()
+    login(client, mataram, "pegawai")
+    text = text_of(client.get(f"/evaluasi/{evaluation_id}/dokumen/skp.pdf").data)
+    assert "<b>tebal</b>" in text
