@@ -31,6 +31,7 @@ from workflow.org import nip_problem
 from workflow.periods import PERIOD_COUNTS
 from workflow.periods import period_bounds
 
+from .export_view import ExportView
 from .forms_view import FormsView
 from .history_hooks import record_admin_change
 from .org_import_view import OrgImportView
@@ -247,3 +248,4 @@ def add_views(admin: Admin, db: Any) -> None:
                                   endpoint="definition"))
     admin.add_view(EvaluationView(Evaluation, db, name=_l("Evaluasi"), endpoint="evaluation"))
     admin.add_view(HistoryView(HistoryEvent, db, name=_l("Riwayat"), endpoint="history"))
+    admin.add_view(ExportView(name=_l("Ekspor massal"), endpoint="export", url="/admin/ekspor"))

@@ -20,10 +20,12 @@ from forms.spec import FormSpecError
 from forms.store import publish_national_forms
 from workflow.accounts import issue_token
 from workflow.accounts import set_password
+from workflow.actors import Actor
 from workflow.errors import WorkflowError
 from workflow.history import verify_all
 from workflow.models import Agency
 from workflow.models import Employee
+from workflow.models import utcnow
 from workflow.org import import_org_csv
 from workflow.publishing import publish_definitions
 from workflow.registry import load_definitions
@@ -228,7 +230,43 @@ def users_token(nip: str, name: str) -> None:
     click.echo(token)
 
 
+export_cli = click.Group("export", help="Bulk PDF export.")
+
+
+@export_cli.command("run")
+@click.option("--agency", "slug", required=True, help="Agency slug.")
+@click.option("--period", "period_id", type=int, default=None, help="Period id (default: all).")
+@click.option("--unit", default="", help="Only this unit kerja.")
+@click.option("--workers", type=int, default=None, help="Worker processes (default: cores).")
+def export_run(slug: str, period_id: int | None, unit: str, workers: int | None) -> None:
+    """Export finalized evaluation documents into a ZIP, with a progress bar."""
+    from reports.export import run_export  # noqa: PLC0415 - loads WeasyPrint
+    from reports.export import start_export  # noqa: PLC0415
+
+    agency = db.session.scalar(select(Agency).where(Agency.slug == slug))
+    if agency is None:
+        click.echo(f"Instansi '{slug}' tidak ada.", err=True)
+        sys.exit(2)
+    try:
+        job = start_export(db.session, Actor.system(agency.id), period_id, unit, utcnow())
+    except WorkflowError as exc:
+        _fail(exc)
+        return
+    db.session.commit()
+    with click.progressbar(length=job.total, label="Merender PDF") as bar:
+        done = run_export(db.engine, _wf().audit_key, job.id,
+                          Path(current_app.instance_path) / "exports",
+                          current_app.config.get("PUBLIC_BASE_URL") or "http://localhost:5000",
+                          workers=workers, progress=lambda n, total, err: bar.update(1))
+    for name, message in done.errors:
+        click.echo(f"GAGAL {name}: {message}", err=True)
+    click.echo(f"{done.total - len(done.errors)} dokumen → {done.path}")
+    if done.status != "done":
+        sys.exit(1)
+
+
 def register(app: Flask) -> None:
     """Attach every command group to the app."""
-    for cmd in (init_db, definitions_cli, org_cli, audit_cli, workflow_cli, users_cli, demo):
+    for cmd in (init_db, definitions_cli, org_cli, audit_cli, workflow_cli, users_cli,
+                export_cli, demo):
         app.cli.add_command(cmd)
