@@ -13,6 +13,8 @@ from alembic import command
 from alembic.config import Config
 from flask import Flask
 from flask import current_app
+from flask.cli import AppGroup
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from forms.library import load_form_sources
@@ -58,13 +60,14 @@ def upgrade_schema() -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db() -> None:
     """Create or upgrade the database schema (Alembic migrations)."""
     upgrade_schema()
     click.echo("Skema basis data mutakhir. / Database schema is up to date.")
 
 
-definitions_cli = click.Group("definitions", help="Validate and publish flow definitions.")
+definitions_cli = AppGroup("definitions", help="Validate and publish flow definitions.")
 
 
 @definitions_cli.command("validate")
@@ -102,7 +105,7 @@ def definitions_load() -> None:
         click.echo(f"{r.agency} v{r.version}: {note}")
 
 
-org_cli = click.Group("org", help="Org chart: employees, superiors, groups.")
+org_cli = AppGroup("org", help="Org chart: employees, superiors, groups.")
 
 
 @org_cli.command("import")
@@ -132,7 +135,7 @@ def org_import(file: Path, slug: str, name: str | None, city: str) -> None:
                f"{result.groups} grup.")
 
 
-audit_cli = click.Group("audit", help="Audit trail checks.")
+audit_cli = AppGroup("audit", help="Audit trail checks.")
 
 
 @audit_cli.command("verify")
@@ -157,7 +160,7 @@ def audit_verify(slug: str | None) -> None:
     click.echo(f"OK: {len(reports)} rantai, {events} peristiwa utuh / chains intact.")
 
 
-workflow_cli = click.Group("workflow", help="Scheduled work.")
+workflow_cli = AppGroup("workflow", help="Scheduled work.")
 
 
 @workflow_cli.command("tick")
@@ -172,6 +175,7 @@ def workflow_tick() -> None:
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--password", default="demo12345", show_default=True,
               help="Password given to every demo user.")
 def demo(password: str) -> None:
@@ -193,7 +197,7 @@ def demo(password: str) -> None:
         click.echo("  " + line)
 
 
-users_cli = click.Group("users", help="Accounts: passwords and API tokens.")
+users_cli = AppGroup("users", help="Accounts: passwords and API tokens.")
 
 
 def _employee(nip: str) -> Employee:
@@ -230,7 +234,7 @@ def users_token(nip: str, name: str) -> None:
     click.echo(token)
 
 
-export_cli = click.Group("export", help="Bulk PDF export.")
+export_cli = AppGroup("export", help="Bulk PDF export.")
 
 
 @export_cli.command("run")

@@ -1,0 +1,114 @@
+"""Command-line entrypoints, run as an operator would (Flask's CLI runner)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from tests.conftest import ORG_HEADER
+from tests.conftest import PG_URL
+from tests.conftest import nip
+from tests.conftest import org_rows
+from workflow.models import ApiToken
+from workflow.models import DefinitionVersion
+from workflow.models import Employee
+from workflow.models import Evaluation
+
+
+def run(app: Flask, *args: str) -> tuple[int, str]:
+    result = app.test_cli_runner().invoke(args=list(args))
+    return result.exit_code, result.output
+
+
+def test_definitions_validate_ok(app: Flask) -> None:
+    """Validating the shipped definitions succeeds and lists them."""
+    code, out = run(app, "definitions", "validate")
+    assert code == 0 and "kota-kupang v1" in out
+
+
+def test_definitions_validate_names_problems(app: Flask, tmp_path: Path) -> None:
+    """A broken file makes `definitions validate` exit 1 naming file, line and problem."""
+    bad = tmp_path / "kota-rusak.yaml"
+    bad.write_text("agency: kota-rusak\nversion: 1\nextends: default\n"
+                   "transitions:\n  - {name: submit, from: draft, to: limbo, by: employee}\n")
+    code, out = run(app, "definitions", "validate", str(bad))
+    assert code == 1
+    assert f"{bad}:5" in out and "limbo" in out
+
+
+def test_org_import_and_definitions_load(app: Flask, session: Session, tmp_path: Path) -> None:
+    """Importing an org chart creates the agency; loading publishes its definition once."""
+    csv = tmp_path / "org.csv"
+    csv.write_text(org_rows())
+    code, out = run(app, "org", "import", str(csv), "--agency", "kota-kupang",
+                    "--name", "Pemerintah Kota Kupang", "--city", "Kupang")
+    assert code == 0, out
+    assert session.scalar(select(func.count()).select_from(Employee)) == 7
+    code, out = run(app, "definitions", "load")
+    assert code == 0 and "kota-kupang v1: diterbitkan" in out
+    code, out = run(app, "definitions", "load")
+    assert "kota-kupang v1: tidak berubah" in out
+    assert session.scalar(select(func.count()).select_from(DefinitionVersion)) == 1
+
+
+def test_org_import_bad_file_imports_nothing(app: Flask, session: Session,
+                                             tmp_path: Path) -> None:
+    """A CSV with a bad row exits 1 with the row number; no employee is created."""
+    csv = tmp_path / "org.csv"
+    csv.write_text(ORG_HEADER + f"{nip(1)},Satu,,,,,PNS,,\n{nip(2)},Dua,,,,,PNS,{nip(99)},\n")
+    code, out = run(app, "org", "import", str(csv), "--agency", "kota-uji", "--name", "Uji")
+    assert code == 1 and "baris 3" in out
+    assert session.scalar(select(func.count()).select_from(Employee)) == 0
+
+
+def test_demo_then_audit_verify(app: Flask, session: Session) -> None:
+    """The demo seeds every state; the audit chains verify; tampering makes verify exit 1."""
+    code, out = run(app, "demo", "--password", "demo12345")
+    assert code == 0, out
+    states = set(session.scalars(select(Evaluation.status)))
+    assert {"draft", "submitted", "team_review", "reviewed", "appealed",
+            "finalized"} <= states or {"draft", "submitted", "reviewed", "appealed",
+                                       "finalized"} <= states
+    assert session.scalar(select(func.count()).select_from(Employee)) >= 50
+    code, out = run(app, "demo")  # idempotent
+    assert code == 0
+    code, out = run(app, "audit", "verify")
+    assert code == 0 and "utuh" in out
+    if PG_URL:
+        session.execute(text("SET session_replication_role = replica"))
+    session.execute(text("UPDATE history_event SET comment = 'diubah diam-diam' "
+                         "WHERE id = (SELECT min(id) FROM history_event WHERE kind='transition' "
+                         "AND seq > 1)"))
+    if PG_URL:
+        session.execute(text("SET session_replication_role = DEFAULT"))
+    session.commit()
+    code, out = run(app, "audit", "verify")
+    assert code == 1 and "RUSAK evaluation:" in out and "isi peristiwa telah diubah" in out
+
+
+def test_workflow_tick_and_users_token(app: Flask, session: Session) -> None:
+    """`workflow tick` runs without due work; `users token` prints a token stored hashed."""
+    run(app, "demo")
+    code, out = run(app, "workflow", "tick")
+    assert code == 0 and "transisi otomatis" in out
+    someone = session.scalars(select(Employee.nip)).first()
+    code, out = run(app, "users", "token", str(someone), "--name", "sinkron")
+    token = out.strip().splitlines()[-1]
+    assert code == 0 and token.startswith("pk_")
+    stored = session.scalars(select(ApiToken.digest)).all()
+    assert stored and token not in stored
+
+
+def test_export_run_writes_zip(app: Flask, session: Session, tmp_path: Path) -> None:
+    """`export run` renders the finalized documents of an agency into a ZIP."""
+    app.instance_path = str(tmp_path)
+    run(app, "demo")
+    code, out = run(app, "export", "run", "--agency", "kota-mataram", "--workers", "2")
+    assert code == 0, out
+    zip_path = Path(out.strip().splitlines()[-1].split("→ ")[1])
+    assert zip_path.exists() and zip_path.stat().st_size > 10_000
