@@ -76,14 +76,12 @@ def chain_of(owner: Evaluation | Agency) -> str:
     return f"{kind}:{owner.id}"
 
 
-def append_event(
-    session: Session,
+def event_fields(
     key: bytes,
     owner: Evaluation | Agency,
     *,
     kind: str,
     at: datetime,
-    actor_id: int | None = None,
     actor_nip: str = "",
     actor_role: str = "",
     trigger: str = "",
@@ -93,14 +91,12 @@ def append_event(
     comment: str = "",
     data: Any = None,
     payload: Mapping[str, Any] | None = None,
-) -> HistoryEvent:
-    """Append one event to the owner's chain and move the chain head; the caller commits.
+) -> dict[str, Any]:
+    """Return the column values of the next event of the owner's chain, hash included.
 
-    For an evaluation the head lives on the row whose optimistic lock already serialises
-    writers. For an agency chain the row is locked first (``SELECT … FOR UPDATE``).
+    Pure: reads the owner's chain head, changes nothing. The caller stores the row and moves
+    the head (``seq``/``hash``) in the same transaction.
     """
-    if isinstance(owner, Agency):
-        session.refresh(owner, with_for_update=True)
     fields: dict[str, Any] = {
         "agency_id": owner.agency_id if isinstance(owner, Evaluation) else owner.id,
         "evaluation_id": owner.id if isinstance(owner, Evaluation) else None,
@@ -120,7 +116,30 @@ def append_event(
         "prev_hash": owner.history_head or "",
     }
     fields["hash"] = event_hash(key, fields)
+    return fields
+
+
+def append_event(
+    session: Session,
+    key: bytes,
+    owner: Evaluation | Agency,
+    *,
+    actor_id: int | None = None,
+    **event: Any,
+) -> HistoryEvent:
+    """Append one event to the owner's chain (ORM) and move the chain head; the caller commits.
+
+    For an evaluation the head lives on the row whose optimistic lock already serialises
+    writers (the relationship makes the flush update the evaluation before inserting the
+    event, so a stale writer fails on its version). For an agency chain the row is locked
+    first (``SELECT … FOR UPDATE``).
+    """
+    if isinstance(owner, Agency):
+        session.refresh(owner, with_for_update=True)
+    fields = event_fields(key, owner, **event)
     row = HistoryEvent(actor_id=actor_id, **fields)
+    if isinstance(owner, Evaluation):
+        row.evaluation = owner
     session.add(row)
     owner.history_seq = fields["seq"]
     owner.history_head = fields["hash"]

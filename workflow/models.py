@@ -299,6 +299,9 @@ class HistoryEvent(Base):
     prev_hash: Mapped[str] = mapped_column(String(64), default="")
     hash: Mapped[str] = mapped_column(String(64))
 
+    # Lets the unit of work update the evaluation (version check) before inserting its event.
+    evaluation: Mapped[Evaluation | None] = relationship()
+
 
 class ApiToken(Base):
     """An API token of an employee; only its SHA-256 digest is stored."""

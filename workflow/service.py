@@ -18,6 +18,9 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from .actors import Actor
@@ -33,6 +36,7 @@ from .errors import InvalidData
 from .errors import NotFound
 from .errors import NotPermitted
 from .history import append_event
+from .history import event_fields
 from .models import DefinitionVersion
 from .models import Evaluation
 from .models import HistoryEvent
@@ -132,11 +136,15 @@ def _diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]
 def _flush(session: Session) -> None:
     try:
         session.flush()
-    except (StaleDataError, IntegrityError) as exc:
-        raise ConcurrentUpdate(
-            "Evaluasi ini baru saja diubah oleh orang lain. Muat ulang halaman lalu coba lagi.",
-            "Someone else changed this evaluation a moment ago. Reload and try again.",
-        ) from exc
+    except StaleDataError as exc:
+        raise _conflict() from exc
+    except IntegrityError as exc:
+        # Only a clash on the history chain means "someone else wrote first"; anything else
+        # is a real error and must not hide behind a "reload and try again".
+        if "history_event" in str(exc.orig) and "seq" in str(exc.orig) or (
+                "uq_history_event_chain" in str(exc.orig)):
+            raise _conflict() from exc
+        raise
 
 
 def _check_version(evaluation: Evaluation, expected_version: int | None) -> None:
@@ -169,11 +177,15 @@ def apply_transition(
     :raises InvalidData: the step's form (or a required comment) is invalid.
     :raises GuardFailed: another guard refused (deadline passed, own evaluation, …).
     """
-    evaluation = get_evaluation(session, actor, evaluation_id)
-    _check_version(evaluation, expected_version)
+    evaluation = _load_for_write(session, actor, evaluation_id)
     definition = definition_of(session, evaluation.definition_version_id)
-    flow = flow_for(definition)
     roles = roles_of(actor, evaluation, definition)
+    if not roles:
+        # Someone of the agency with no part in this evaluation learns nothing about it.
+        raise NotPermitted("Anda tidak berwenang atas evaluasi ini.",
+                           "You have no part in this evaluation.")
+    _check_version(evaluation, expected_version)
+    flow = flow_for(definition)
     now = wf.clock()
     rule = definition.transition(trigger)
     acting_role = next((r for r in (rule.by if rule else ()) if r in roles), "")
@@ -190,30 +202,98 @@ def apply_transition(
                    comment=comment)
     rule = flow.fire(evaluation.status, trigger, ctx)
 
+    # Effects work on a copy: the row is written once, below, with its version check.
+    outcome = _Outcome(dict(evaluation.deadlines or {}), evaluation.rating_hasil_kerja,
+                       evaluation.rating_perilaku_kerja, evaluation.predikat)
     changes: dict[str, Any] = {}
     for call in rule.effects:
-        changes.update(EFFECTS[call.name].apply(evaluation, ctx, call.arg, definition.deadlines))
+        changes.update(EFFECTS[call.name].apply(outcome, ctx, call.arg, definition.deadlines))
+    data_column = evaluation.data or {}
     if rule.form:
         old_values = evaluation.values(rule.form)
         changes.update({f"{rule.form}.{k}": v for k, v in _diff(old_values, clean).items()})
-        evaluation.data = {
-            **(evaluation.data or {}),
+        data_column = {
+            **data_column,
             rule.form: {"values": clean, "form_version_id": form_version_id,
                         "saved_at": now.isoformat(), "saved_by": actor.nip},
         }
-    source = evaluation.status
-    evaluation.status = rule.dest  # the single write path of the state
-    evaluation.updated_at = now
-    event = append_event(
-        session, wf.audit_key, evaluation, kind="transition", at=now,
-        actor_id=actor.employee_id, actor_nip=actor.nip, actor_role=acting_role,
-        trigger=rule.name, source=source, dest=rule.dest,
+    fields = event_fields(
+        wf.audit_key, evaluation, kind="transition", at=now, actor_nip=actor.nip,
+        actor_role=acting_role, trigger=rule.name, source=evaluation.status, dest=rule.dest,
         definition_version_id=evaluation.definition_version_id, comment=comment or "",
         data=clean if rule.form else None,
         payload={"changes": changes, "form": rule.form, "form_version_id": form_version_id},
     )
-    _flush(session)
-    return event
+    values = {
+        "status": rule.dest,  # the single write path of the state
+        "lock_version": evaluation.lock_version + 1,
+        "deadlines": outcome.deadlines,
+        "data": data_column,
+        "rating_hasil_kerja": outcome.rating_hasil_kerja,
+        "rating_perilaku_kerja": outcome.rating_perilaku_kerja,
+        "predikat": outcome.predikat,
+        "history_seq": fields["seq"],
+        "history_head": fields["hash"],
+        "updated_at": now,
+    }
+    return _write(session, evaluation, values, {**fields, "actor_id": actor.employee_id})
+
+
+@dataclass(slots=True)
+class _Outcome:
+    """What effects may change, held apart from the row until it is written."""
+
+    deadlines: dict[str, str]
+    rating_hasil_kerja: str | None
+    rating_perilaku_kerja: str | None
+    predikat: str | None
+
+
+_EVALUATION = Evaluation.__table__
+_EVENT = HistoryEvent.__table__
+
+
+def _load_for_write(session: Session, actor: Actor, evaluation_id: int) -> Evaluation:
+    """Load the evaluation with its participants in one query, nothing else."""
+    evaluation = session.execute(
+        select(Evaluation)
+        .where(Evaluation.id == evaluation_id)
+        .options(lazyload(Evaluation.employee), lazyload(Evaluation.period),
+                 joinedload(Evaluation.participants))
+    ).unique().scalar_one_or_none()
+    if evaluation is None or evaluation.agency_id != actor.agency_id:
+        raise NotFound("Evaluasi tidak ditemukan.", "Evaluation not found.")
+    return evaluation
+
+
+def _write(session: Session, evaluation: Evaluation, values: dict[str, Any],
+           event: dict[str, Any]) -> HistoryEvent:
+    """Write the row (only if nobody else did since we read it) and its event, in one go.
+
+    Two statements instead of an ORM flush: ``UPDATE … WHERE lock_version = :seen`` decides
+    the race (0 rows: someone else won), then the event is inserted. The loaded object is
+    brought up to date without being marked dirty.
+    """
+    result = session.execute(
+        _EVALUATION.update()
+        .where(_EVALUATION.c.id == evaluation.id,
+               _EVALUATION.c.lock_version == evaluation.lock_version)
+        .values(**values)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise _conflict()
+    event_id = session.execute(_EVENT.insert().values(**event).returning(_EVENT.c.id)).scalar()
+    for name, value in values.items():
+        set_committed_value(evaluation, name, value)
+    row = HistoryEvent(id=event_id, **event)
+    return row
+
+
+def _conflict() -> ConcurrentUpdate:
+    return ConcurrentUpdate(
+        "Evaluasi ini baru saja diubah oleh orang lain. Muat ulang halaman lalu coba lagi.",
+        "Someone else changed this evaluation a moment ago. Reload and try again.",
+    )
 
 
 def save_draft(
