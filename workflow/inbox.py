@@ -1,0 +1,373 @@
+"""Read models for the people who work evaluations: the inbox and one evaluation's page.
+
+Pure SQLAlchemy, no Flask. Every query filters on the actor's agency first.
+
+The inbox answers "what waits for ME now" without loading evaluations one by one: for each
+definition version of the agency (a handful), each transition becomes one SQL condition —
+pinned version, source state, "I play one of its roles" (a participant row for person roles,
+my group membership for group roles), and its actor/deadline guards (``not_own_evaluation``,
+``not_original_appraiser``, ``within_deadline``, ``after_deadline``). The conditions of the
+transitions a role may fire are OR-ed into one ``WHERE`` per inbox section, so a section is
+one COUNT and one page-sized SELECT of plain columns, however many evaluations the agency has.
+Form completeness and comments are not judged: they are what the person is about to fill in.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement
+from sqlalchemy import and_
+from sqlalchemy import exists
+from sqlalchemy import false
+from sqlalchemy import func
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy import true
+from sqlalchemy.orm import Session
+
+from .actors import Actor
+from .definition import SYSTEM_ROLE
+from .definition import TransitionRule
+from .definition import WorkflowDefinition
+from .errors import NotFound
+from .models import DefinitionVersion
+from .models import Employee
+from .models import Evaluation
+from .models import HistoryEvent
+from .models import Participant
+from .models import Period
+from .service import Available
+from .service import Workflow
+from .service import available_transitions
+from .service import definition_of
+
+#: Inbox sections in display order. ``mine``: my own evaluations (all states); ``to_rate``,
+#: ``appeals``, ``team``: evaluations where a step of mine (as appraiser, appeal reviewer,
+#: group or other role) is possible now; ``visible``: everything I may open.
+SECTIONS: tuple[str, ...] = ("mine", "to_rate", "appeals", "team", "visible")
+ROLE_SECTION: Mapping[str, str] = {
+    "employee": "mine", "appraiser": "to_rate", "appeal_reviewer": "appeals",
+}
+DEFAULT_PER_PAGE = 25
+
+
+@dataclass(frozen=True, slots=True)
+class InboxRow:
+    """One evaluation as a line of the inbox (plain values, no ORM object)."""
+
+    evaluation_id: int
+    employee_name: str
+    nip: str
+    unit_kerja: str
+    jabatan: str
+    period: str
+    status: str
+    state_label: str
+    state_label_en: str
+    deadline_name: str | None
+    deadline: datetime | None
+    overdue: bool
+    actionable: bool
+    final: bool
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One paginated inbox section."""
+
+    key: str
+    rows: list[InboxRow]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        """Return the number of pages (at least 1)."""
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+@dataclass(frozen=True, slots=True)
+class Inbox:
+    """The sections of one actor's inbox, for one search."""
+
+    sections: dict[str, Section]
+    query: str
+
+    @property
+    def waiting(self) -> int:
+        """Return how many evaluations wait for a step of the actor (own ones included)."""
+        return sum(self.sections[k].total for k in ("to_rate", "appeals", "team")) + sum(
+            1 for row in self.sections["mine"].rows if row.actionable)
+
+
+@dataclass(slots=True)
+class _Conditions:
+    """SQL conditions built once per request from the agency's definition versions."""
+
+    tasks: dict[str, list[ColumnElement[bool]]] = field(default_factory=dict)
+    group_versions: list[int] = field(default_factory=list)
+    definitions: dict[int, WorkflowDefinition] = field(default_factory=dict)
+
+
+def _is_participant(actor: Actor, role: str) -> ColumnElement[bool]:
+    return exists().where(Participant.evaluation_id == Evaluation.id,
+                          Participant.role == role,
+                          Participant.employee_id == actor.employee_id)
+
+
+def _deadline(name: str) -> ColumnElement[Any]:
+    # Deadlines are stored as ISO strings of aware UTC datetimes: they compare as text.
+    return Evaluation.deadlines[name].as_string()
+
+
+def _guard_condition(guard: str, arg: str | None, role: str, actor: Actor,
+                     now_iso: str) -> ColumnElement[bool] | None:
+    """Translate an actor/deadline guard into SQL; None for guards about the data to fill."""
+    if guard == "not_own_evaluation":
+        return Evaluation.employee_id != actor.employee_id
+    if guard == "not_original_appraiser":
+        return ~_is_participant(actor, "appraiser")
+    if guard == "within_deadline" and arg:
+        return and_(_deadline(arg).is_not(None), _deadline(arg) >= now_iso)
+    if guard == "after_deadline" and arg:
+        return and_(_deadline(arg).is_not(None), _deadline(arg) < now_iso)
+    if guard == "employee_accepts_or_deadline_passed" and arg:
+        if role == "employee":
+            return Evaluation.employee_id == actor.employee_id
+        return and_(_deadline(arg).is_not(None), _deadline(arg) < now_iso)
+    return None
+
+
+def _rule_condition(version_id: int, definition: WorkflowDefinition, rule: TransitionRule,
+                    role: str, actor: Actor, now_iso: str) -> ColumnElement[bool] | None:
+    """Return "``actor`` may fire ``rule`` as ``role`` now" in SQL, or None if never."""
+    spec = definition.roles.get(role)
+    if spec is None or role == SYSTEM_ROLE:
+        return None
+    parts: list[ColumnElement[bool]] = [
+        Evaluation.definition_version_id == version_id, Evaluation.status.in_(rule.sources)]
+    if spec.group is not None:
+        if spec.group not in actor.groups:
+            return None
+    else:
+        parts.append(_is_participant(actor, role))
+    for call in rule.guards:
+        condition = _guard_condition(call.name, call.arg, role, actor, now_iso)
+        if condition is not None:
+            parts.append(condition)
+    return and_(*parts)
+
+
+def _conditions(session: Session, actor: Actor, now: datetime) -> _Conditions:
+    out = _Conditions()
+    now_iso = now.astimezone(UTC).isoformat()
+    version_ids = session.scalars(select(DefinitionVersion.id).where(
+        DefinitionVersion.agency_id == actor.agency_id)).all()
+    for version_id in version_ids:
+        definition = out.definitions[version_id] = definition_of(session, version_id)
+        if any(spec.group and spec.group in actor.groups for spec in definition.roles.values()):
+            out.group_versions.append(version_id)
+        if actor.is_system:
+            continue
+        for rule in definition.transitions:
+            for role in rule.by:
+                condition = _rule_condition(version_id, definition, rule, role, actor, now_iso)
+                if condition is None:
+                    continue
+                out.tasks.setdefault(ROLE_SECTION.get(role, "team"), []).append(condition)
+    return out
+
+
+def _search(query: str) -> ColumnElement[bool]:
+    escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%"
+    return or_(Employee.name.ilike(pattern, escape="\\"),
+               Employee.nip.like(pattern, escape="\\"),
+               Employee.unit_kerja.ilike(pattern, escape="\\"))
+
+
+def _any(conditions: list[ColumnElement[bool]]) -> ColumnElement[bool]:
+    return or_(*conditions) if conditions else false()
+
+
+def _pick_deadline(deadlines: Mapping[str, str] | None, now: datetime,
+                   ) -> tuple[str | None, datetime | None]:
+    """Return the next deadline still ahead, else the one that passed last."""
+    parsed = [(name, datetime.fromisoformat(value)) for name, value in (deadlines or {}).items()
+              if value]
+    ahead = sorted((due, name) for name, due in parsed if due >= now)
+    if ahead:
+        return ahead[0][1], ahead[0][0]
+    behind = sorted(((due, name) for name, due in parsed), reverse=True)
+    if behind:
+        return behind[0][1], behind[0][0]
+    return None, None
+
+
+def _section(session: Session, key: str, actor: Actor, where: ColumnElement[bool],
+             actionable: ColumnElement[bool], conds: _Conditions, query: str, page: int,
+             per_page: int, now: datetime) -> Section:
+    filters = [Evaluation.agency_id == actor.agency_id, where]
+    if query:
+        filters.append(_search(query))
+    total = session.scalar(
+        select(func.count(Evaluation.id))
+        .join(Employee, Employee.id == Evaluation.employee_id)
+        .where(*filters)) or 0
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(1, page), pages)
+    if key == "mine":
+        order = (Period.starts_on.desc(), Evaluation.id.desc())
+    elif key == "visible":
+        order = (Evaluation.updated_at.desc(), Evaluation.id.desc())
+    else:  # waiting longest first
+        order = (Evaluation.updated_at.asc(), Evaluation.id.asc())
+    result = session.execute(
+        select(Evaluation.id, Employee.name, Employee.nip, Employee.unit_kerja, Employee.jabatan,
+               Period.label, Evaluation.status, Evaluation.definition_version_id,
+               Evaluation.deadlines, Evaluation.updated_at, actionable.label("actionable"))
+        .join(Employee, Employee.id == Evaluation.employee_id)
+        .join(Period, Period.id == Evaluation.period_id)
+        .where(*filters)
+        .order_by(*order)
+        .limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    rows = []
+    for r in result:
+        definition = conds.definitions.get(r.definition_version_id) or definition_of(
+            session, r.definition_version_id)
+        final = r.status in definition.final
+        deadline_name, due = _pick_deadline(r.deadlines, now)
+        rows.append(InboxRow(
+            evaluation_id=r.id, employee_name=r.name, nip=r.nip, unit_kerja=r.unit_kerja,
+            jabatan=r.jabatan, period=r.label, status=r.status,
+            state_label=definition.label(r.status), state_label_en=definition.label(r.status,
+                                                                                    "en"),
+            deadline_name=None if final else deadline_name, deadline=None if final else due,
+            overdue=bool(due is not None and due < now and not final),
+            actionable=bool(r.actionable), final=final, updated_at=r.updated_at,
+        ))
+    return Section(key, rows, total, page, per_page)
+
+
+def visible_condition(actor: Actor, group_versions: list[int]) -> ColumnElement[bool]:
+    """Return "the actor may open this evaluation" in SQL (agency filter not included)."""
+    if actor.is_auditor or actor.is_admin:
+        return true()
+    return or_(
+        exists().where(Participant.evaluation_id == Evaluation.id,
+                       Participant.employee_id == actor.employee_id),
+        Evaluation.definition_version_id.in_(group_versions) if group_versions else false(),
+    )
+
+
+def inbox(
+    session: Session,
+    actor: Actor,
+    *,
+    now: datetime,
+    query: str = "",
+    pages: Mapping[str, int] | None = None,
+    per_page: int = DEFAULT_PER_PAGE,
+) -> Inbox:
+    """Return the actor's inbox: one paginated section per kind of waiting work.
+
+    ``query`` searches employee name, NIP and unit kerja (case-insensitive, substring).
+    ``pages`` gives the 1-based page per section key (default 1; clamped to the last page).
+    """
+    query = query.strip()
+    pages = pages or {}
+    conds = _conditions(session, actor, now)
+    mine_tasks = _any(conds.tasks.get("mine", []))
+    wheres: dict[str, tuple[ColumnElement[bool], ColumnElement[bool]]] = {
+        "mine": (Evaluation.employee_id == actor.employee_id, mine_tasks),
+        "to_rate": (_any(conds.tasks.get("to_rate", [])), true()),
+        "appeals": (_any(conds.tasks.get("appeals", [])), true()),
+        "team": (_any(conds.tasks.get("team", [])), true()),
+        "visible": (visible_condition(actor, conds.group_versions),
+                    _any([c for cs in conds.tasks.values() for c in cs])),
+    }
+    sections = {
+        key: _section(session, key, actor, where, actionable, conds, query,
+                      int(pages.get(key, 1) or 1), per_page, now)
+        for key, (where, actionable) in wheres.items()
+    }
+    return Inbox(sections, query)
+
+
+# --- one evaluation --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RatingChange:
+    """A history event that changed the ratings (the appraiser's rating, an appeal decision)."""
+
+    event: HistoryEvent
+    before: dict[str, str | None]
+    after: dict[str, str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluationPage:
+    """Everything the evaluation page shows, loaded in a fixed number of queries."""
+
+    available: Available
+    events: list[HistoryEvent]
+    names: dict[str, str]
+    rating_changes: list[RatingChange]
+
+    @property
+    def evaluation(self) -> Evaluation:
+        """Return the evaluation."""
+        return self.available.evaluation
+
+    @property
+    def read_only(self) -> bool:
+        """Return whether the viewer can do nothing here now."""
+        return not self.available.transitions
+
+
+RATING_FIELDS = ("rating_hasil_kerja", "rating_perilaku_kerja", "predikat")
+
+
+def may_view(actor: Actor, available: Available) -> bool:
+    """Tell whether the actor may open the evaluation (a role on it, or auditor/admin)."""
+    return bool(available.roles) or actor.is_auditor or actor.is_admin
+
+
+def open_evaluation(session: Session, wf: Workflow, actor: Actor,
+                    evaluation_id: int) -> EvaluationPage:
+    """Load an evaluation for its page: what the actor may do, its history, who acted.
+
+    :raises NotFound: unknown id, another agency's, or one the actor has no business seeing
+        (indistinguishable, so existence does not leak).
+    """
+    available = available_transitions(session, wf, actor, evaluation_id)
+    if not may_view(actor, available):
+        raise NotFound("Evaluasi tidak ditemukan.", "Evaluation not found.")
+    events = list(session.scalars(select(HistoryEvent).where(
+        HistoryEvent.evaluation_id == evaluation_id).order_by(HistoryEvent.seq)))
+    nips = {e.actor_nip for e in events if e.actor_nip}
+    names: dict[str, str] = {}
+    if nips:
+        names = {nip: name for nip, name in session.execute(select(Employee.nip, Employee.name)
+                 .where(Employee.agency_id == actor.agency_id, Employee.nip.in_(nips)))}
+    changes = []
+    current: dict[str, str | None] = dict.fromkeys(RATING_FIELDS)
+    for event in events:
+        diff = (event.payload or {}).get("changes") or {}
+        if not any(key in diff for key in RATING_FIELDS):
+            continue
+        before = dict(current)
+        current.update({k: diff[k][1] for k in RATING_FIELDS if k in diff})
+        changes.append(RatingChange(event, before, dict(current)))
+    return EvaluationPage(available, events, names, changes)
