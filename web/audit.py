@@ -1,16 +1,162 @@
-"""Auditor pages: history search, one evaluation's timeline, chain verification, CSV export."""
+"""Auditor pages: history search, one evaluation's timeline, chain verification, CSV export.
+
+For auditors (group ``inspektorat``) and agency admins of the same agency only; every query is
+scoped to the actor's agency in ``workflow/trail.py``. Pages are read-only (GET), so the search
+form needs no CSRF token.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterator
+from datetime import date
+
 from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import current_app
+from flask import render_template
+from flask import request
+from flask import stream_with_context
+from flask_babel import get_timezone
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import MultiDict
+from wtforms import DateField
+from wtforms import Form
+from wtforms import IntegerField
+from wtforms import SelectField
+from wtforms import StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Optional
+from wtforms.validators import Regexp
+
+from workflow.models import utcnow
+from workflow.trail import CSV_COLUMNS
+from workflow.trail import HistoryFilter
+from workflow.trail import export_rows
+from workflow.trail import search_choices
+from workflow.trail import search_history
+from workflow.trail import timeline
+from workflow.trail import verify_agency
 
 from .auth import auditor_required
+from .auth import current_actor
+from .extensions import db
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
+
+# Cells starting with these are formulas in Excel/LibreOffice: neutralise them (CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+ROLE_LABELS = {
+    "employee": _l("Pegawai"),
+    "appraiser": _l("Pejabat Penilai Kinerja"),
+    "appeal_reviewer": _l("Atasan Pejabat Penilai Kinerja"),
+    "evaluation_team": _l("Tim Penilai Kinerja"),
+    "auditor": _l("Auditor"),
+    "admin": _l("Admin instansi"),
+    "system": _l("Sistem"),
+}
+
+
+@bp.context_processor
+def _labels() -> dict[str, object]:
+    return {"role_labels": ROLE_LABELS}
+
+
+class SearchForm(Form):
+    """Filters of the history search (GET; no CSRF needed for a read-only search)."""
+
+    unit_kerja = SelectField(_l("Unit kerja"), choices=[], validate_choice=False)
+    actor_nip = StringField(_l("NIP pelaku"), validators=[
+        Optional(), Regexp(r"^\d{18}$", message=_l("NIP terdiri dari 18 digit angka."))])
+    trigger = SelectField(_l("Transisi"), choices=[], validate_choice=False)
+    kind = SelectField(_l("Jenis peristiwa"), choices=[], validate_choice=False)
+    dari = DateField(_l("Dari tanggal"), validators=[Optional()], format="%Y-%m-%d")
+    sampai = DateField(_l("Sampai tanggal"), validators=[Optional()], format="%Y-%m-%d")
+    evaluasi = IntegerField(_l("ID evaluasi"), validators=[Optional()])
+
+
+def _search_form() -> tuple[SearchForm, HistoryFilter | None]:
+    """Build the search form from the query string; return it and the filter (None: invalid)."""
+    choices = search_choices(db.session, current_actor())
+    form = SearchForm(MultiDict(request.args))
+    everything = SelectChoice("", _("(semua)"))
+    form.unit_kerja.choices = [everything, *[SelectChoice(u, u) for u in choices.units]]
+    form.trigger.choices = [everything, *[SelectChoice(t, t) for t in choices.triggers]]
+    form.kind.choices = [everything, *[SelectChoice(k, k) for k in choices.kinds]]
+    if not form.validate():
+        return form, None
+    dari: date | None = form.dari.data
+    sampai: date | None = form.sampai.data
+    filters = HistoryFilter(
+        unit_kerja=form.unit_kerja.data or "", actor_nip=form.actor_nip.data or "",
+        trigger=form.trigger.data or "", kind=form.kind.data or "", date_from=dari,
+        date_to=sampai, evaluation_id=form.evaluasi.data, tz=get_timezone(),
+    )
+    return form, filters
 
 
 @bp.get("/")
 @auditor_required
-def search() -> str:
-    """Search the agency's history (placeholder)."""
-    return "Audit"
+def search() -> str | tuple[str, int]:
+    """Search the agency's history with filters, newest first, paginated."""
+    form, filters = _search_form()
+    page = request.args.get("halaman", 1, type=int) or 1
+    result = None
+    if filters is not None:
+        result = search_history(db.session, current_actor(), filters, page, 25)
+    args = {k: v for k, v in request.args.items() if k != "halaman" and v}
+    body = render_template("audit/search.html", form=form, result=result, args=args,
+                           columns=CSV_COLUMNS)
+    return body if result is not None else (body, 400)
+
+
+@bp.get("/evaluasi/<int:evaluation_id>")
+@auditor_required
+def evaluation(evaluation_id: int) -> str:
+    """Show one evaluation's full timeline with data diffs, hashes and the chain check."""
+    result = timeline(db.session, current_app.extensions["workflow"].audit_key,
+                      current_actor(), evaluation_id)
+    return render_template("audit/timeline.html", timeline=result)
+
+
+@bp.get("/verifikasi")
+@auditor_required
+def verification() -> str:
+    """Verify every history chain of the agency and show the first broken link of each."""
+    result = verify_agency(db.session, current_app.extensions["workflow"].audit_key,
+                           current_actor())
+    return render_template("audit/verify.html", result=result, checked_at=utcnow())
+
+
+def _cell(value: str) -> str:
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+@bp.get("/ekspor.csv")
+@auditor_required
+def export() -> Response:
+    """Stream the search result as CSV (UTF-8 with BOM for Excel; columns in docs/api.md)."""
+    _form, filters = _search_form()
+    if filters is None:
+        abort(400, _("Filter pencarian tidak valid; perbaiki lalu ekspor lagi."))
+    rows = export_rows(db.session, current_actor(), filters)
+
+    def generate() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        yield "\ufeff"
+        for row in rows:
+            writer.writerow([_cell(v) for v in row])
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate(0)
+
+    stamp = utcnow().strftime("%Y%m%d-%H%M%S")
+    return Response(stream_with_context(generate()), mimetype="text/csv",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="jejak-audit-{stamp}.csv"'})

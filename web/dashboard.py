@@ -1,16 +1,80 @@
-"""Dashboard for agency admins and leaders: states, overdue, predikat distribution."""
+"""Dashboard for agency admins and auditors: states, overdue, predikat distribution.
+
+Read-only (GET). The figures come from ``workflow.stats.dashboard``. The organisation's
+achievement (*capaian kinerja organisasi*) is not stored yet, so the user picks it in the
+``capaian`` select (default *Baik*) and every unit kerja is checked against that pattern.
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint
+from flask import current_app
+from flask import render_template
+from flask import request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from workflow.rating import DISTRIBUTION_RULES
+from workflow.rating import CapaianOrganisasi
+from workflow.rating import Predikat
+from workflow.stats import PREDIKAT_ORDER
+from workflow.stats import dashboard
 
 from .auth import auditor_required
+from .auth import current_actor
+from .extensions import db
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dasbor")
+
+# Bar colours per predikat, Sangat Kurang → Sangat Baik (Bootstrap palette, readable on white).
+BAR_COLOURS = {
+    Predikat.SANGAT_KURANG: "#b02a37",
+    Predikat.KURANG: "#e35d6a",
+    Predikat.BUTUH_PERBAIKAN: "#cc9a06",
+    Predikat.BAIK: "#198754",
+    Predikat.SANGAT_BAIK: "#0d6efd",
+}
+REASONS = {
+    "tenggat": _l("tenggat terlewati"),
+    "periode": _l("periode sudah berakhir"),
+}
+MODES = {
+    "off": _l("tidak diperiksa (off)"),
+    "warn": _l("peringatan (warn)"),
+    "block": _l("memblokir (block)"),
+}
+
+
+def rule_texts(capaian: CapaianOrganisasi) -> list[str]:
+    """Describe the national distribution rule for one organisation achievement."""
+    texts = []
+    for quota in DISTRIBUTION_RULES[capaian]:
+        names = _(" dan/atau ").join(p.label for p in quota.predikats)
+        if quota.kind == "present":
+            texts.append(_("harus ada pegawai dengan predikat %(names)s", names=names))
+        elif quota.kind == "max" and quota.percent == 0:
+            texts.append(_("tidak boleh ada pegawai dengan predikat %(names)s", names=names))
+        elif quota.kind == "max":
+            texts.append(_("predikat %(names)s paling banyak %(percent)d%%", names=names,
+                           percent=quota.percent))
+        else:
+            texts.append(_("predikat %(names)s paling sedikit %(percent)d%%", names=names,
+                           percent=quota.percent))
+    return texts
 
 
 @bp.get("/")
 @auditor_required
 def index() -> str:
-    """Show the agency's figures (placeholder)."""
-    return "Dasbor"
+    """Show evaluations per state and unit, overdue ones, and the predikat distribution."""
+    raw = request.args.get("capaian", CapaianOrganisasi.BAIK.value)
+    capaian = (CapaianOrganisasi(raw) if raw in CapaianOrganisasi.__members__
+               else CapaianOrganisasi.BAIK)
+    period_id = request.args.get("periode", type=int)
+    now = current_app.extensions["workflow"].clock()
+    figures = dashboard(db.session, current_actor(), now, period_id, capaian)
+    return render_template(
+        "dashboard/index.html", d=figures, capaian=capaian, capaians=list(CapaianOrganisasi),
+        rules=rule_texts(capaian), order=PREDIKAT_ORDER, colours=BAR_COLOURS, reasons=REASONS,
+        modes=MODES, now=now,
+    )

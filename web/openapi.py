@@ -1,0 +1,279 @@
+"""The OpenAPI 3.1 description of the JSON API, served at ``GET /api/v1/openapi.json``.
+
+Kept as Python data next to the views it describes; ``tests/web/test_api.py`` checks that every
+route of the ``api`` blueprint is listed here. Prose documentation: docs/api.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/json": {"schema": _ref("Error")}}}
+
+
+def _json(description: str, schema: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
+
+
+ID_PARAM = {"name": "evaluation_id", "in": "path", "required": True,
+            "schema": {"type": "integer"}, "description": "Id evaluasi / evaluation id"}
+UNAUTHORIZED = _error("Token tidak ada atau tidak sah / missing or invalid token "
+                      "(header WWW-Authenticate: Bearer)")
+NOT_FOUND = _error("Tidak ditemukan, termasuk evaluasi instansi lain / not found, including "
+                   "another agency's evaluation")
+FORBIDDEN = _error("Pemanggil tidak punya peran pada evaluasi ini / the caller has no role "
+                   "on this evaluation")
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error", "message"],
+        "properties": {
+            "error": {"type": "string", "description": "Nama kelas galat / error class, e.g. "
+                      "NotFound, NotPermitted, InvalidData, TransitionNotAllowed, GuardFailed, "
+                      "ConcurrentUpdate, Unauthorized"},
+            "message": {"type": "string", "description": "Pesan untuk pengguna (Indonesia)"},
+            "errors": {"type": "object", "description": "Per field (InvalidData only)",
+                       "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+            "guard": {"type": "string", "description": "Guard yang menolak (GuardFailed only)"},
+        },
+    },
+    "Label": {"type": ["object", "null"],
+              "properties": {"value": {"type": "string"}, "label": {"type": "string"}}},
+    "EvaluationSummary": {
+        "type": "object",
+        "required": ["id", "state", "state_label", "version"],
+        "properties": {
+            "id": {"type": "integer"},
+            "employee": {"type": "object", "properties": {
+                "nip": {"type": "string"}, "name": {"type": "string"},
+                "unit_kerja": {"type": "string"}}},
+            "period": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "label": {"type": "string"}}},
+            "state": {"type": "string"},
+            "state_label": {"type": "string"},
+            "final": {"type": "boolean"},
+            "version": {"type": "integer",
+                        "description": "lock_version; send it back as `version` when acting"},
+            "predikat": _ref("Label"),
+            "updated_at": {"type": "string", "format": "date-time"},
+            "url": {"type": "string"},
+        },
+    },
+    "EvaluationList": {
+        "type": "object",
+        "properties": {
+            "items": {"type": "array", "items": _ref("EvaluationSummary")},
+            "page": {"type": "integer"}, "per_page": {"type": "integer"},
+            "total": {"type": "integer"}, "pages": {"type": "integer"},
+        },
+    },
+    "Field": {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "type": {"type": "string", "enum": ["text", "textarea", "integer", "decimal",
+                                                "choice", "multichoice", "date", "rating",
+                                                "rows"]},
+            "label": {"type": "string"}, "help": {"type": "string"},
+            "required": {"type": "boolean"}, "conditionally_required": {"type": "boolean"},
+            "visible": {"type": "boolean"}, "editable": {"type": "boolean"},
+            "options": {"type": "array", "items": {"type": "object", "properties": {
+                "value": {"type": "string"}, "label": {"type": "string"}}}},
+            "min": {}, "max": {}, "min_length": {"type": "integer"},
+            "max_length": {"type": "integer"}, "min_rows": {"type": "integer"},
+            "max_rows": {"type": ["integer", "null"]},
+            "columns": {"type": "array", "items": _ref("Field")},
+        },
+    },
+    "Transition": {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"}, "label": {"type": "string"},
+            "from": {"type": "string"}, "to": {"type": "string"},
+            "role": {"type": "string"}, "comment_required": {"type": "boolean"},
+            "form": {"type": ["string", "null"]},
+            "fields": {"type": "array", "items": _ref("Field")},
+            "url": {"type": "string"},
+        },
+    },
+    "Evaluation": {
+        "allOf": [_ref("EvaluationSummary"), {
+            "type": "object",
+            "properties": {
+                "roles": {"type": "array", "items": {"type": "string"}},
+                "definition": {"type": "object", "properties": {
+                    "agency": {"type": "string"}, "version": {"type": "integer"},
+                    "version_id": {"type": "integer"}}},
+                "deadlines": {"type": "object",
+                              "additionalProperties": {"type": "string", "format": "date-time"}},
+                "ratings": {"type": "object", "properties": {
+                    "hasil_kerja": _ref("Label"), "perilaku_kerja": _ref("Label")}},
+                "participants": {"type": "array", "items": {"type": "object", "properties": {
+                    "role": {"type": "string"}, "identity": {"type": "object"}}}},
+                "transitions": {"type": "array", "items": _ref("Transition")},
+                "data": {"type": "object", "additionalProperties": {
+                    "type": "object", "properties": {
+                        "values": {"type": "object"},
+                        "form_version_id": {"type": ["integer", "null"]},
+                        "saved_at": {"type": ["string", "null"]},
+                        "saved_by": {"type": ["string", "null"]},
+                        "draft": {"type": "boolean"}}}},
+                "links": {"type": "object"},
+            },
+        }],
+    },
+    "TransitionRequest": {
+        "type": "object",
+        "required": ["version"],
+        "additionalProperties": False,
+        "properties": {
+            "data": {"type": "object", "description": "Isian formulir langkah ini"},
+            "comment": {"type": ["string", "null"]},
+            "version": {"type": "integer", "description": "The `version` you last read"},
+        },
+    },
+    "TransitionResult": {
+        "type": "object",
+        "properties": {
+            "evaluation": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "state": {"type": "string"},
+                "state_label": {"type": "string"}, "version": {"type": "integer"},
+                "predikat": _ref("Label"), "url": {"type": "string"}}},
+            "event": {"type": "object", "properties": {
+                "seq": {"type": "integer"}, "at": {"type": "string", "format": "date-time"},
+                "trigger": {"type": "string"}, "from": {"type": "string"},
+                "to": {"type": "string"}, "role": {"type": "string"},
+                "hash": {"type": "string"}, "prev_hash": {"type": "string"}}},
+        },
+    },
+    "Change": {
+        "type": "object",
+        "required": ["field"],
+        "properties": {"field": {"type": "string"}, "old": {}, "new": {},
+                       "hidden": {"type": "boolean",
+                                  "description": "true: value not visible to your role"}},
+    },
+    "HistoryEvent": {
+        "type": "object",
+        "properties": {
+            "seq": {"type": "integer"}, "at": {"type": "string", "format": "date-time"},
+            "kind": {"type": "string"}, "actor_nip": {"type": "string"},
+            "role": {"type": "string"}, "trigger": {"type": "string"},
+            "from": {"type": "string"}, "to": {"type": "string"},
+            "definition_version_id": {"type": ["integer", "null"]},
+            "comment": {"type": "string"},
+            "changes": {"type": "array", "items": _ref("Change")},
+            "data_digest": {"type": "string"},
+            "prev_hash": {"type": "string"}, "hash": {"type": "string"},
+        },
+    },
+    "History": {
+        "type": "object",
+        "properties": {"evaluation_id": {"type": "integer"},
+                       "events": {"type": "array", "items": _ref("HistoryEvent")}},
+    },
+    "ChainReport": {
+        "type": "object",
+        "properties": {
+            "chain": {"type": "string"}, "events": {"type": "integer"}, "ok": {"type": "boolean"},
+            "broken_seq": {"type": ["integer", "null"]}, "reason": {"type": "string"},
+        },
+    },
+}
+
+
+def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema,
+            "description": description}
+
+
+PATHS: dict[str, Any] = {
+    "/openapi.json": {"get": {
+        "summary": "Dokumen OpenAPI ini / this OpenAPI document",
+        "security": [],
+        "responses": {"200": {"description": "OpenAPI 3.1",
+                              "content": {"application/json": {"schema": {"type": "object"}}}}},
+    }},
+    "/evaluations": {"get": {
+        "summary": "Daftar evaluasi saya / list my evaluations",
+        "description": "Participants: evaluations they play a role on; group-role members: "
+                       "every evaluation of a flow using that role; auditors and agency admins: "
+                       "the whole agency. Newest change first.",
+        "parameters": [
+            _query("state", {"type": "string"}, "Status, e.g. draft, submitted, reviewed"),
+            _query("period_id", {"type": "integer"}, "Id periode"),
+            _query("role", {"type": "string"}, "Only where I play this role, e.g. appraiser"),
+            _query("q", {"type": "string"}, "Search employee name, NIP or unit kerja"),
+            _query("page", {"type": "integer", "minimum": 1, "default": 1}, "Page (1-based)"),
+            _query("per_page", {"type": "integer", "minimum": 1, "maximum": 100, "default": 25},
+                   "Page size; larger values are capped at 100"),
+        ],
+        "responses": {"200": _json("Satu halaman / one page", "EvaluationList"),
+                      "400": _error("Parameter tidak valid / invalid parameter"),
+                      "401": UNAUTHORIZED},
+    }},
+    "/evaluations/{evaluation_id}": {"get": {
+        "summary": "Satu evaluasi / one evaluation",
+        "parameters": [ID_PARAM],
+        "responses": {"200": _json("Evaluasi", "Evaluation"), "401": UNAUTHORIZED,
+                      "403": FORBIDDEN, "404": NOT_FOUND},
+    }},
+    "/evaluations/{evaluation_id}/transitions/{name}": {"post": {
+        "summary": "Jalankan langkah / fire a transition",
+        "parameters": [ID_PARAM, {"name": "name", "in": "path", "required": True,
+                                  "schema": {"type": "string"},
+                                  "description": "Nama transisi, e.g. submit, review, appeal"}],
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": _ref("TransitionRequest")}}},
+        "responses": {
+            "200": _json("Berhasil / done", "TransitionResult"),
+            "400": _error("InvalidData: field errors in `errors`, or a malformed body"),
+            "401": UNAUTHORIZED,
+            "403": _error("NotPermitted: the caller does not play the step's role"),
+            "404": NOT_FOUND,
+            "409": _error("ConcurrentUpdate (stale `version`), TransitionNotAllowed (wrong "
+                          "state / unknown step) or GuardFailed (`guard` names it)"),
+        },
+    }},
+    "/evaluations/{evaluation_id}/history": {"get": {
+        "summary": "Riwayat evaluasi / the evaluation's history",
+        "parameters": [ID_PARAM],
+        "responses": {"200": _json("Riwayat", "History"), "401": UNAUTHORIZED,
+                      "403": FORBIDDEN, "404": NOT_FOUND},
+    }},
+    "/evaluations/{evaluation_id}/verify": {"get": {
+        "summary": "Verifikasi rantai hash / verify the hash chain",
+        "parameters": [ID_PARAM],
+        "responses": {"200": _json("Hasil verifikasi", "ChainReport"), "401": UNAUTHORIZED,
+                      "403": FORBIDDEN, "404": NOT_FOUND},
+    }},
+}
+
+
+def openapi_document() -> dict[str, Any]:
+    """Return the OpenAPI 3.1 document (a fresh dict each call)."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Penilaian Kinerja ASN — API",
+            "version": "1.0.0",
+            "description": "Token-authenticated JSON API. See docs/api.md. Create a token with "
+                           "`flask --app wsgi users token NIP`.",
+        },
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearerAuth": []}],
+        "paths": PATHS,
+        "components": {
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
+                                               "description": "Authorization: Bearer <token>"}},
+            "schemas": SCHEMAS,
+        },
+    }

@@ -1,0 +1,363 @@
+"""The audit trail as auditors and participants read it: access, search, timeline, export, verify.
+
+Read-only queries over ``HistoryEvent`` (pure SQLAlchemy, no Flask). Every query is filtered by
+the actor's agency; searching the whole agency's history is for auditors (group
+``inspektorat``) and agency admins only. Participants read one evaluation's history through
+``reader_of``; hiding field values they may not see is the caller's job (it needs the form
+specs, which this package must not import).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
+from datetime import tzinfo
+from typing import Any
+from typing import Generic
+from typing import TypeVar
+
+from sqlalchemy import Select
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import aliased
+
+from .actors import Actor
+from .actors import roles_of
+from .definition import WorkflowDefinition
+from .definition import canonical_json
+from .errors import NotPermitted
+from .history import ChainReport
+from .history import verify_all
+from .history import verify_chain
+from .models import DefinitionVersion
+from .models import Employee
+from .models import Evaluation
+from .models import HistoryEvent
+from .service import definition_of
+from .service import get_evaluation
+
+MAX_PER_PAGE = 100
+T = TypeVar("T")
+
+# CSV export columns, in order (documented in docs/api.md and on the audit page).
+CSV_COLUMNS: tuple[str, ...] = (
+    "waktu_utc", "rantai", "urutan", "jenis", "evaluasi_id", "nip_pegawai", "nama_pegawai",
+    "unit_kerja", "nip_pelaku", "nama_pelaku", "peran", "transisi", "dari_status", "ke_status",
+    "versi_definisi", "catatan", "perubahan_json", "hash_sebelumnya", "hash",
+)
+
+
+def require_auditor(actor: Actor) -> None:
+    """Refuse anyone but auditors (group ``inspektorat``) and agency admins.
+
+    :raises NotPermitted: for everybody else.
+    """
+    if not (actor.is_auditor or actor.is_admin):
+        raise NotPermitted("Hanya auditor (inspektorat) atau admin instansi yang dapat melihat "
+                           "jejak audit instansi.",
+                           "Only auditors (inspectorate) or agency admins may read the agency's "
+                           "audit trail.")
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """Who reads one evaluation and how much they may see of it."""
+
+    evaluation: Evaluation
+    definition: WorkflowDefinition
+    roles: frozenset[str]
+    sees_all: bool
+
+
+def reader_of(session: Session, actor: Actor, evaluation_id: int) -> Reader:
+    """Return the actor's read access to an evaluation of their agency.
+
+    Participants (and members of a group role of its flow) read it with their roles; auditors
+    and agency admins read everything.
+
+    :raises NotFound: unknown id or another agency's evaluation (indistinguishable).
+    :raises NotPermitted: a colleague of the same agency with no role on it.
+    """
+    evaluation = get_evaluation(session, actor, evaluation_id)
+    definition = definition_of(session, evaluation.definition_version_id)
+    roles = roles_of(actor, evaluation, definition)
+    sees_all = actor.is_auditor or actor.is_admin
+    if not roles and not sees_all:
+        raise NotPermitted("Anda tidak terlibat dalam evaluasi ini.",
+                           "You have no role on this evaluation.")
+    return Reader(evaluation, definition, roles, sees_all)
+
+
+def events_of(session: Session, evaluation: Evaluation) -> list[HistoryEvent]:
+    """Return the evaluation's events in chain order."""
+    return list(session.scalars(
+        select(HistoryEvent).where(HistoryEvent.agency_id == evaluation.agency_id,
+                                   HistoryEvent.evaluation_id == evaluation.id)
+        .order_by(HistoryEvent.seq, HistoryEvent.id)))
+
+
+def changes_of(event: HistoryEvent) -> list[tuple[str, Any, Any]]:
+    """Return an event's recorded changes as ``(field, old, new)`` in field order."""
+    raw = (event.payload or {}).get("changes") or {}
+    out: list[tuple[str, Any, Any]] = []
+    for key in sorted(raw):
+        pair = raw[key]
+        if isinstance(pair, list | tuple) and len(pair) == 2:
+            out.append((key, pair[0], pair[1]))
+        else:
+            out.append((key, None, pair))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """One event of an evaluation's timeline, with who acted and what changed."""
+
+    event: HistoryEvent
+    actor_name: str
+    definition_version: int | None
+    changes: list[tuple[str, Any, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """An evaluation's whole history plus the result of verifying its chain."""
+
+    reader: Reader
+    entries: list[TimelineEntry]
+    report: ChainReport
+
+
+def timeline(session: Session, key: bytes, actor: Actor, evaluation_id: int) -> Timeline:
+    """Return every event of one evaluation with actor names, diffs and the chain check."""
+    reader = reader_of(session, actor, evaluation_id)
+    events = events_of(session, reader.evaluation)
+    names = _names(session, reader.evaluation.agency_id,
+                   {e.actor_id for e in events if e.actor_id is not None})
+    versions = dict(session.execute(
+        select(DefinitionVersion.id, DefinitionVersion.version).where(
+            DefinitionVersion.agency_id == reader.evaluation.agency_id)).all())
+    entries = [
+        TimelineEntry(e, names.get(e.actor_id or 0, "") if e.actor_id else _system(e),
+                      versions.get(e.definition_version_id or 0), changes_of(e))
+        for e in events
+    ]
+    return Timeline(reader, entries, verify_chain(session, key, reader.evaluation))
+
+
+def _system(event: HistoryEvent) -> str:
+    return "Sistem" if not event.actor_nip else event.actor_nip
+
+
+def _names(session: Session, agency_id: int, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(session.execute(select(Employee.id, Employee.name).where(
+        Employee.agency_id == agency_id, Employee.id.in_(ids))).all())
+
+
+# --- search across the agency ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryFilter:
+    """Search criteria for the agency's history; empty values do not filter."""
+
+    unit_kerja: str = ""
+    actor_nip: str = ""
+    trigger: str = ""
+    kind: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    evaluation_id: int | None = None
+    tz: tzinfo = field(default=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class TrailRow:
+    """One event found by a search, with the evaluated employee and the actor's name."""
+
+    event: HistoryEvent
+    actor_name: str
+    employee_nip: str
+    employee_name: str
+    unit_kerja: str
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a result."""
+
+    items: list[T]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        """Return the number of pages (at least 1)."""
+        return max(1, -(-self.total // self.per_page))
+
+
+def clamp_page(page: int, per_page: int, default: int = 25) -> tuple[int, int]:
+    """Return a valid page number (≥ 1) and page size (1–100, ``default`` when not positive)."""
+    size = default if per_page < 1 else min(per_page, MAX_PER_PAGE)
+    return max(page, 1), size
+
+
+_Owner = aliased(Employee, name="owner")
+_ActorEmp = aliased(Employee, name="actor_emp")
+
+
+def _search_query(actor: Actor, f: HistoryFilter) -> Select[Any]:
+    query = (
+        select(HistoryEvent, _ActorEmp.name, _Owner.nip, _Owner.name, _Owner.unit_kerja)
+        .outerjoin(Evaluation, Evaluation.id == HistoryEvent.evaluation_id)
+        .outerjoin(_Owner, _Owner.id == Evaluation.employee_id)
+        .outerjoin(_ActorEmp, _ActorEmp.id == HistoryEvent.actor_id)
+        .where(HistoryEvent.agency_id == actor.agency_id)
+    )
+    if f.unit_kerja:
+        query = query.where(_Owner.unit_kerja == f.unit_kerja)
+    if f.actor_nip:
+        query = query.where(HistoryEvent.actor_nip == f.actor_nip.strip())
+    if f.trigger:
+        query = query.where(HistoryEvent.trigger == f.trigger)
+    if f.kind:
+        query = query.where(HistoryEvent.kind == f.kind)
+    if f.evaluation_id is not None:
+        query = query.where(HistoryEvent.evaluation_id == f.evaluation_id)
+    if f.date_from is not None:
+        start = datetime.combine(f.date_from, time.min, f.tz).astimezone(UTC)
+        query = query.where(HistoryEvent.at >= start)
+    if f.date_to is not None:
+        end = datetime.combine(f.date_to + timedelta(days=1), time.min, f.tz).astimezone(UTC)
+        query = query.where(HistoryEvent.at < end)
+    return query
+
+
+def _row(values: Any) -> TrailRow:
+    event, actor_name, nip, name, unit = values
+    return TrailRow(event, actor_name or ("Sistem" if not event.actor_nip else ""), nip or "",
+                    name or "", unit or "")
+
+
+def search_history(
+    session: Session, actor: Actor, f: HistoryFilter, page: int = 1, per_page: int = 25
+) -> Page[TrailRow]:
+    """Return one page of the agency's history matching ``f``, newest first.
+
+    :raises NotPermitted: unless the actor is an auditor or an agency admin.
+    """
+    require_auditor(actor)
+    page, per_page = clamp_page(page, per_page)
+    query = _search_query(actor, f)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.execute(
+        query.order_by(HistoryEvent.at.desc(), HistoryEvent.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)).all()
+    return Page([_row(r) for r in rows], page, per_page, total)
+
+
+def export_rows(session: Session, actor: Actor, f: HistoryFilter) -> Iterator[list[str]]:
+    """Yield the header and one row per matching event (oldest first), streaming from the DB.
+
+    Columns are ``CSV_COLUMNS``; ``perubahan_json`` holds the recorded changes as canonical JSON
+    (``{"field": [old, new]}``).
+
+    :raises NotPermitted: unless the actor is an auditor or an agency admin (checked at once,
+        before the first row).
+    """
+    require_auditor(actor)
+    query = _search_query(actor, f).order_by(HistoryEvent.at, HistoryEvent.id)
+    versions = dict(session.execute(
+        select(DefinitionVersion.id, DefinitionVersion.version).where(
+            DefinitionVersion.agency_id == actor.agency_id)).all())
+
+    def generate() -> Iterator[list[str]]:
+        yield list(CSV_COLUMNS)
+        for values in session.execute(query.execution_options(yield_per=500)):
+            r = _row(values)
+            e = r.event
+            version = versions.get(e.definition_version_id or 0)
+            yield [
+                e.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), e.chain, str(e.seq), e.kind,
+                str(e.evaluation_id or ""), r.employee_nip, r.employee_name, r.unit_kerja,
+                e.actor_nip, r.actor_name, e.actor_role, e.trigger, e.source, e.dest,
+                "" if version is None else str(version), e.comment,
+                canonical_json((e.payload or {}).get("changes") or {}), e.prev_hash, e.hash,
+            ]
+
+    return generate()
+
+
+@dataclass(frozen=True, slots=True)
+class SearchChoices:
+    """Values offered in the search form's drop-downs (from the agency's own data)."""
+
+    units: list[str]
+    triggers: list[str]
+    kinds: list[str]
+
+
+def search_choices(session: Session, actor: Actor) -> SearchChoices:
+    """Return the unit kerja, trigger and kind values present in the agency's data."""
+    require_auditor(actor)
+    units = session.scalars(select(Employee.unit_kerja).where(
+        Employee.agency_id == actor.agency_id, Employee.unit_kerja != "").distinct()
+        .order_by(Employee.unit_kerja)).all()
+    triggers = session.scalars(select(HistoryEvent.trigger).where(
+        HistoryEvent.agency_id == actor.agency_id, HistoryEvent.trigger != "").distinct()
+        .order_by(HistoryEvent.trigger)).all()
+    kinds = session.scalars(select(HistoryEvent.kind).where(
+        HistoryEvent.agency_id == actor.agency_id).distinct().order_by(HistoryEvent.kind)).all()
+    return SearchChoices(list(units), list(triggers), list(kinds))
+
+
+# --- verification -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyVerification:
+    """The result of verifying every chain of an agency."""
+
+    reports: list[ChainReport]
+
+    @property
+    def ok(self) -> bool:
+        """Return whether every chain is intact."""
+        return all(r.ok for r in self.reports)
+
+    @property
+    def broken(self) -> list[ChainReport]:
+        """Return the broken chains."""
+        return [r for r in self.reports if not r.ok]
+
+    @property
+    def events(self) -> int:
+        """Return how many events were checked."""
+        return sum(r.events for r in self.reports)
+
+
+def verify_agency(session: Session, key: bytes, actor: Actor) -> AgencyVerification:
+    """Verify every history chain of the actor's agency (evaluations and the agency chain).
+
+    :raises NotPermitted: unless the actor is an auditor or an agency admin.
+    """
+    require_auditor(actor)
+    reports = verify_all(session, key, actor.agency_id)
+    return AgencyVerification(sorted(reports, key=lambda r: (r.ok, r.chain)))
+
+
+def verify_evaluation(session: Session, key: bytes, actor: Actor,
+                      evaluation_id: int) -> ChainReport:
+    """Verify one evaluation's chain for anyone who may read it."""
+    reader = reader_of(session, actor, evaluation_id)
+    return verify_chain(session, key, reader.evaluation)
