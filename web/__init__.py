@@ -71,6 +71,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     logging.getLogger("transitions").setLevel(logging.WARNING)  # logs every state enter/exit
 
     db.init_app(app)
+    # No async engines are configured, but Flask-SQLAlchemy-Lite registers an async teardown
+    # anyway; Flask would run it through asgiref on every request (a thread hop, and an error
+    # when an event loop runs in the thread). Drop that one teardown.
+    app.teardown_appcontext_funcs = [
+        f for f in app.teardown_appcontext_funcs if f.__name__ != "_close_async_sessions"]
     csrf.init_app(app)
     # Flask-Admin 2.x returns 500 on every page unless Babel is initialised.
     babel.init_app(app, locale_selector=select_locale)
