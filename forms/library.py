@@ -57,3 +57,8 @@ def load_form_sources(directory: str | os.PathLike[str]) -> dict[str, dict[str, 
         with path.open(encoding="utf-8") as handle:
             sources[path.stem] = yaml.safe_load(handle)
     return sources
+
+
+def agency_form_dirs(directory: str | os.PathLike[str]) -> dict[str, Path]:
+    """Return the agencies' own form folders (``<forms dir>/<agency-slug>/``)."""
+    return {p.name: p for p in sorted(Path(directory).iterdir()) if p.is_dir()}

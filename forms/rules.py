@@ -70,6 +70,10 @@ def may_see(field: FieldSpec, role: str | None, state: str | None) -> bool:
         return True
     if field.visible_to is not None and role not in field.visible_to:
         return False
+    if state is not None and field.visible_in_states_by_role is not None:
+        gated = dict(field.visible_in_states_by_role)
+        if role in gated and state not in gated[role]:
+            return False
     return not (
         state is not None
         and field.visible_in_states is not None

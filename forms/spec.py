@@ -133,6 +133,8 @@ class FieldSpec:
     visible_to: tuple[str, ...] | None = None
     editable_by: tuple[str, ...] | None = None
     visible_in_states: tuple[str, ...] | None = None
+    # Per-role form of visible_in_states: only the listed roles wait for those states.
+    visible_in_states_by_role: tuple[tuple[str, tuple[str, ...]], ...] | None = None
     group: str | None = None
     group_item: str | None = None
 
@@ -430,11 +432,16 @@ class _Parser:
             **kwargs,
         )
 
-    def access(self, m: Mapping[str, Any], path: str) -> dict[str, tuple[str, ...] | None]:
+    def access(self, m: Mapping[str, Any], path: str) -> dict[str, Any]:
         """Read visible_to, editable_by and visible_in_states and check they agree."""
         visible_to = self.roles(m, "visible_to", path)
         editable_by = self.roles(m, "editable_by", path)
-        states = self.roles(m, "visible_in_states", path)
+        by_role = None
+        if isinstance(m.get("visible_in_states"), Mapping):
+            by_role = self.states_by_role(m["visible_in_states"], f"{path}.visible_in_states")
+            states = None
+        else:
+            states = self.roles(m, "visible_in_states", path)
         if visible_to is not None and editable_by is not None:
             outside = [r for r in editable_by if r not in visible_to]
             if outside:
@@ -442,12 +449,31 @@ class _Parser:
                     f"{path}.editable_by",
                     f"memuat peran yang tidak ada di visible_to: {', '.join(outside)}.",
                 )
-        if states is not None and editable_by is None:
+        if (states is not None or by_role is not None) and editable_by is None:
             self.add(
                 f"{path}.visible_in_states",
                 "memerlukan editable_by (siapa yang mengisi sebelum nilainya terlihat).",
             )
-        return {"visible_to": visible_to, "editable_by": editable_by, "visible_in_states": states}
+        return {"visible_to": visible_to, "editable_by": editable_by, "visible_in_states": states,
+                "visible_in_states_by_role": by_role}
+
+    def states_by_role(
+        self, value: Mapping[str, Any], path: str
+    ) -> tuple[tuple[str, tuple[str, ...]], ...] | None:
+        """Read ``{role: [state, …]}``: each listed role sees the value only in those states."""
+        result = []
+        for role, states in value.items():
+            if isinstance(states, str):
+                states = [states]
+            if not isinstance(role, str) or not isinstance(states, list) or not states or not all(
+                    isinstance(x, str) and x.strip() for x in states):
+                self.add(f"{path}.{role}", "harus berupa daftar nama status yang tidak kosong.")
+                return None
+            result.append((role, tuple(states)))
+        if not result:
+            self.add(path, "tidak boleh kosong.")
+            return None
+        return tuple(result)
 
     def number(self, m: Mapping[str, Any], key: str, path: str, ftype: str) -> int | Decimal | None:
         """Read a numeric bound: an integer for integer fields, any number for decimals."""

@@ -22,6 +22,7 @@ from workflow.models import FormVersion
 from workflow.models import utcnow
 
 from .builder import validate_data
+from .fields import MSG_REQUIRED
 from .spec import FormSpec
 from .spec import parse_form_spec
 
@@ -81,6 +82,25 @@ def publish_national_forms(session: Session, specs: Mapping[str, Mapping[str, An
     return changed
 
 
+def seed_agency_forms(session: Session, agency_id: int,
+                      specs: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Publish an agency's shipped copies of forms it has no version of yet.
+
+    Shipped copies (``definitions/forms/<agency>/``) only seed: once an agency has a version
+    of a form, its admins own it in the browser and a file never overrides their work.
+    """
+    seeded = []
+    for key, raw in sorted(specs.items()):
+        exists = session.scalar(select(FormVersion.id).where(
+            FormVersion.agency_id == agency_id, FormVersion.key == key).limit(1))
+        if exists is None:
+            session.add(FormVersion(agency_id=agency_id, key=key, number=1, spec=dict(raw),
+                                    content_hash=spec_hash(raw), published_at=utcnow()))
+            seeded.append(key)
+    session.flush()
+    return seeded
+
+
 class StoredForms:
     """The ``FormPort`` of the application: stored form versions validated with WTForms."""
 
@@ -114,6 +134,7 @@ class StoredForms:
         spec = spec_of(session, version_id)
         clean, errors = validate_data(spec, values, role=role, state=evaluation.status)
         if partial:
-            given = {k for k, v in values.items() if v not in (None, "", [], {})}
-            errors = {k: v for k, v in errors.items() if k.split("-", 1)[0] in given}
+            # A draft may be incomplete: keep type/format errors, drop "required" ones.
+            errors = {k: kept for k, messages in errors.items()
+                      if (kept := [m for m in messages if m != MSG_REQUIRED])}
         return clean, errors, version_id

@@ -14,6 +14,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from forms.rules import may_see
+from forms.store import StoredForms
+from forms.store import spec_of
 from workflow.actors import Actor
 from workflow.actors import roles_of
 from workflow.errors import NotFound
@@ -51,13 +54,28 @@ class PreparedDocument:
     filename: str
 
 
-def available_kinds(evaluation: Evaluation, roles: frozenset[str], actor: Actor) -> list[str]:
-    """Return the document kinds ``actor`` may print for this evaluation now."""
+def _rating_visible(session: Session, evaluation: Evaluation, roles: frozenset[str]) -> bool:
+    """Tell whether one of ``roles`` may see the rating now (per the pinned rating form)."""
+    try:
+        version = StoredForms().version_for(session, evaluation, "appraiser-rating")
+        field = spec_of(session, version).field("rating_hasil_kerja")
+    except (NotFound, KeyError):
+        return True
+    return any(may_see(field, role, evaluation.status) for role in roles)
+
+
+def available_kinds(session: Session, evaluation: Evaluation, roles: frozenset[str],
+                    actor: Actor) -> list[str]:
+    """Return the document kinds ``actor`` may print for this evaluation now.
+
+    The evaluation document shows the rating, so it follows the rating form's visibility
+    (in Kupang the employee sees it only after the team approved it).
+    """
     staff = actor.is_auditor or actor.is_admin
     if not roles and not staff:
         return []
     kinds = ["skp"]
-    if evaluation.predikat:
+    if evaluation.predikat and (staff or _rating_visible(session, evaluation, roles)):
         kinds.append("evaluation")
     if evaluation.values("appeal-decision") and evaluation.status != "appealed":
         kinds.append("appeal-decision")
@@ -73,7 +91,7 @@ def _check(session: Session, actor: Actor, evaluation: Evaluation, kind: str) ->
     roles = roles_of(actor, evaluation, definition)
     if not roles and not (actor.is_auditor or actor.is_admin):
         raise NotFound("Evaluasi tidak ditemukan.", "Evaluation not found.")
-    if kind not in available_kinds(evaluation, roles, actor):
+    if kind not in available_kinds(session, evaluation, roles, actor):
         if kind == "audit-trail":
             raise NotPermitted("Jejak audit hanya untuk pegawai yang dinilai dan auditor.",
                                "The audit trail is for the evaluated employee and auditors.")

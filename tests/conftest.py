@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from forms import store as form_store
 from forms.library import load_form_sources
 from forms.store import publish_national_forms
+from forms.store import seed_agency_forms
 from web import create_app
 from web.config import sqlalchemy_url
 from web.extensions import db
@@ -161,6 +162,9 @@ def build_world(session: Session, wf: Workflow, slug: str = "kota-kupang", offse
     session.add(agency)
     session.flush()
     import_org_csv(session, wf.audit_key, agency, org_rows(offset))
+    own_forms = ROOT / "definitions" / "forms" / slug
+    if own_forms.is_dir():
+        seed_agency_forms(session, agency.id, load_form_sources(own_forms))
     publish_definitions(session, {slug: load_definitions(ROOT / "definitions")[slug]})
     people = {
         name: session.scalar(select(Employee).where(Employee.nip == nip(offset + i + 1)))

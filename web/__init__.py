@@ -20,6 +20,7 @@ from flask import url_for
 from flask_babel import get_locale
 
 from admin import init_admin
+from forms.library import agency_form_dirs
 from forms.library import load_form_specs
 from forms.store import StoredForms
 from workflow.registry import load_definitions
@@ -85,6 +86,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # Validate every definition file now: the app refuses to start on a bad one.
     app.extensions["definitions"] = load_definitions(app.config["WORKFLOW_DEFINITIONS_DIR"])
     load_form_specs(app.config["WORKFLOW_FORMS_DIR"])
+    for folder in agency_form_dirs(app.config["WORKFLOW_FORMS_DIR"]).values():
+        load_form_specs(folder)
     app.extensions["workflow"] = Workflow(audit_key=audit_key.encode(), forms=StoredForms())
 
     cli.register(app)

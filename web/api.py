@@ -2,7 +2,7 @@
 
 Only ``Authorization: Bearer <token>`` authenticates here; the session cookie is never read, so
 CSRF does not apply (the blueprint is exempt). Domain errors become JSON in ``web/errors.py``
-(``{"error", "message", "errors"?}``); this module only adds the guard name to ``GuardFailed``.
+(``{"error", "message", "errors"?, "guard"?}``).
 Field values are shown per the pinned form spec's visibility rules for the caller's roles;
 auditors (group ``inspektorat``) and agency admins see everything.
 """
@@ -33,7 +33,6 @@ from workflow.accounts import employee_for_token
 from workflow.actors import Actor
 from workflow.definition import TransitionRule
 from workflow.definition import WorkflowDefinition
-from workflow.errors import GuardFailed
 from workflow.errors import InvalidData
 from workflow.errors import NotFound
 from workflow.history import ChainReport
@@ -54,7 +53,6 @@ from workflow.trail import events_of
 from workflow.trail import reader_of
 from workflow.trail import verify_evaluation
 
-from .errors import workflow_error_response
 from .extensions import db
 from .openapi import openapi_document
 
@@ -102,17 +100,6 @@ def authenticate() -> tuple[Response, int] | None:
     g.actor_nip = employee.nip
     db.session.commit()  # last_used_at, kept even when the request itself then fails
     return None
-
-
-@bp.errorhandler(GuardFailed)
-def _guard_failed(exc: GuardFailed) -> tuple[Response | str, int]:
-    """Answer like every domain error, plus the name of the guard that refused."""
-    response, status = workflow_error_response(exc)
-    if isinstance(response, Response):
-        body = response.get_json() or {}
-        body["guard"] = exc.guard
-        return jsonify(body), status
-    return response, status
 
 
 # --- parsing ---------------------------------------------------------------------------------

@@ -16,10 +16,13 @@ from flask import current_app
 from flask.cli import AppGroup
 from flask.cli import with_appcontext
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from forms.library import agency_form_dirs
 from forms.library import load_form_sources
 from forms.spec import FormSpecError
 from forms.store import publish_national_forms
+from forms.store import seed_agency_forms
 from workflow.accounts import issue_token
 from workflow.accounts import set_password
 from workflow.actors import Actor
@@ -91,13 +94,12 @@ def definitions_load() -> None:
     try:
         found = load_definitions(current_app.config["WORKFLOW_DEFINITIONS_DIR"])
         results = publish_definitions(db.session, found)
-        forms = publish_national_forms(
-            db.session, load_form_sources(current_app.config["WORKFLOW_FORMS_DIR"]))
+        forms = publish_forms(db.session)
     except (WorkflowError, FormSpecError) as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
     db.session.commit()
-    click.echo("Formulir nasional diterbitkan / national forms published: "
+    click.echo("Formulir diterbitkan / forms published: "
                + (", ".join(forms) or "tidak ada perubahan / unchanged"))
     for r in results:
         note = {"new": "diterbitkan / published", "unchanged": "tidak berubah / unchanged",
@@ -183,10 +185,10 @@ def demo(password: str) -> None:
     from workflow.demo import seed_demo  # noqa: PLC0415 - keeps demo data out of normal start-up
 
     try:
-        publish_national_forms(
-            db.session, load_form_sources(current_app.config["WORKFLOW_FORMS_DIR"]))
+        publish_forms(db.session)
         users = seed_demo(db.session, _wf(), load_definitions(
-            current_app.config["WORKFLOW_DEFINITIONS_DIR"]), password=password)
+            current_app.config["WORKFLOW_DEFINITIONS_DIR"]), password=password,
+            prepare_agency=lambda agency: publish_forms(db.session))
     except WorkflowError as exc:
         db.session.rollback()
         _fail(exc)
@@ -195,6 +197,18 @@ def demo(password: str) -> None:
     click.echo("Data demo siap. Pengguna demo (NIP / peran), kata sandi: " + password)
     for line in users:
         click.echo("  " + line)
+
+
+def publish_forms(session: Session) -> list[str]:
+    """Publish the national forms and seed each existing agency's shipped copies."""
+    directory = current_app.config["WORKFLOW_FORMS_DIR"]
+    published = publish_national_forms(session, load_form_sources(directory))
+    agencies = {a.slug: a.id for a in session.scalars(select(Agency))}
+    for slug, folder in agency_form_dirs(directory).items():
+        if slug in agencies:
+            seeded = seed_agency_forms(session, agencies[slug], load_form_sources(folder))
+            published.extend(f"{slug}/{key}" for key in seeded)
+    return published
 
 
 users_cli = AppGroup("users", help="Accounts: passwords and API tokens.")

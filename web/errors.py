@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask
 from flask import Response
+from flask import g
 from flask import jsonify
 from flask import render_template
 from flask import request
@@ -13,6 +14,7 @@ from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from workflow.errors import GuardFailed
 from workflow.errors import InvalidData
 from workflow.errors import NotFound
 from workflow.errors import NotPermitted
@@ -37,13 +39,15 @@ def workflow_error_response(exc: WorkflowError) -> tuple[Response | str, int]:
     """Render a domain error for an API client or a browser."""
     db.session.rollback()
     if isinstance(exc, NotFound | NotPermitted):
-        actor = getattr(request, "actor_nip", "-")
+        actor = g.get("actor_nip", "-")
         log.warning("refused %s %s for %s: %s", request.method, request.path, actor,
                     exc.message_en)
     if wants_json():
         body = {"error": type(exc).__name__, "message": message_of(exc)}
         if isinstance(exc, InvalidData):
             body["errors"] = exc.errors
+        if isinstance(exc, GuardFailed):
+            body["guard"] = exc.guard
         return jsonify(body), exc.status
     return render_template("error.html", status=exc.status, message=message_of(exc)), exc.status
 

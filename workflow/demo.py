@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+from collections.abc import Callable
 from collections.abc import Iterator
 from datetime import UTC
 from datetime import datetime
@@ -153,9 +154,13 @@ SCRIPTS = (
 
 def seed_demo(
     session: Session, wf: Workflow, definitions: dict[str, WorkflowDefinition],
-    *, password: str,
+    *, password: str, prepare_agency: Callable[[Agency], object] = lambda agency: None,
 ) -> list[str]:
-    """Create the demo agencies (if missing) and return one line per demo user to print."""
+    """Create the demo agencies (if missing) and return one line per demo user to print.
+
+    ``prepare_agency`` runs once a new agency exists and before its period opens (the CLI
+    uses it to seed the agency's own form copies).
+    """
     lines: list[str] = []
     base = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
     for index, (slug, name, city, kind, year, number) in enumerate(AGENCIES):
@@ -169,6 +174,7 @@ def seed_demo(
                     Employee.agency_id == agency.id)):
                 set_password(employee, password)
             publish_definitions(session, {slug: definitions[slug]})
+            prepare_agency(agency)
             _run_journeys(session, wf, agency, kind, year, number, base)
         lines.extend(_user_lines(session, agency))
     return lines
