@@ -29,6 +29,7 @@ from forms.spec import FieldSpec
 from forms.spec import FormSpec
 from forms.store import StoredForms
 from forms.store import spec_of
+from reports.issuing import issue_document
 from workflow.accounts import employee_for_token
 from workflow.actors import Actor
 from workflow.definition import TransitionRule
@@ -53,6 +54,8 @@ from workflow.trail import events_of
 from workflow.trail import reader_of
 from workflow.trail import verify_evaluation
 
+from .documents import pdf_response
+from .documents import verify_base
 from .extensions import db
 from .openapi import openapi_document
 
@@ -406,6 +409,15 @@ def history(evaluation_id: int) -> Response:
     events = [_event(e, reader, specs, db.session) for e in events_of(db.session,
                                                                         reader.evaluation)]
     return jsonify({"evaluation_id": evaluation_id, "events": events})
+
+
+@bp.get("/evaluations/<int:evaluation_id>/documents/<kind>.pdf")
+def document(evaluation_id: int, kind: str) -> Response:
+    """Render one document of the evaluation (recorded in the history like a download)."""
+    pdf, prepared = issue_document(db.session, _wf().audit_key, _actor(), evaluation_id, kind,
+                                   verify_base(), utcnow())
+    db.session.commit()
+    return pdf_response(pdf, prepared.filename)
 
 
 @bp.get("/evaluations/<int:evaluation_id>/verify")

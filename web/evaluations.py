@@ -45,6 +45,8 @@ from forms.fields import RowsField
 from forms.fields import is_blank_entry
 from forms.store import StoredForms
 from forms.store import spec_of
+from reports.issuing import KINDS
+from reports.issuing import available_kinds
 from workflow.actors import Actor
 from workflow.definition import TransitionRule
 from workflow.definition import WorkflowDefinition
@@ -485,6 +487,8 @@ def _render(page: EvaluationPage, *, status: int = 200, posted_key: str | None =
         observer=not available.transitions and not (
             {"employee", "appraiser", "appeal_reviewer"} & set(available.roles)),
         auditor=actor.is_auditor or actor.is_admin,
+        documents=[(kind, KINDS[kind][1 if lang == "en" else 0]) for kind in available_kinds(
+            session, evaluation, available.roles, actor)],
     ), status
 
 

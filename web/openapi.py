@@ -249,6 +249,22 @@ PATHS: dict[str, Any] = {
         "responses": {"200": _json("Riwayat", "History"), "401": UNAUTHORIZED,
                       "403": FORBIDDEN, "404": NOT_FOUND},
     }},
+    "/evaluations/{evaluation_id}/documents/{kind}.pdf": {"get": {
+        "summary": "Dokumen PDF / a document as PDF",
+        "description": "kind: evaluation (Dokumen Evaluasi Kinerja Pegawai), skp, "
+                       "appeal-decision, audit-trail. The PDF carries a verification code "
+                       "checkable at /verify/<code>; issuing is recorded in the history.",
+        "parameters": [ID_PARAM, {"name": "kind", "in": "path", "required": True, "schema": {
+            "type": "string", "enum": ["evaluation", "skp", "appeal-decision", "audit-trail"]}}],
+        "responses": {
+            "200": {"description": "PDF", "content": {"application/pdf": {
+                "schema": {"type": "string", "format": "binary"}}}},
+            "401": UNAUTHORIZED, "403": FORBIDDEN, "404": NOT_FOUND,
+            "409": {"description": "Belum tersedia pada tahap ini / not available yet",
+                    "content": {"application/json": {"schema": {
+                        "$ref": "#/components/schemas/Error"}}}},
+        },
+    }},
     "/evaluations/{evaluation_id}/verify": {"get": {
         "summary": "Verifikasi rantai hash / verify the hash chain",
         "parameters": [ID_PARAM],

@@ -147,6 +147,31 @@ def append_event(
 
 
 @dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    """A history event as just written (same attribute names as ``HistoryEvent``)."""
+
+    id: int
+    agency_id: int
+    evaluation_id: int | None
+    chain: str
+    seq: int
+    at: datetime
+    kind: str
+    actor_id: int | None
+    actor_nip: str
+    actor_role: str
+    trigger: str
+    source: str
+    dest: str
+    definition_version_id: int | None
+    comment: str
+    data_digest: str
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
 class ChainReport:
     """The result of verifying one chain."""
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 from typing import Protocol
 
+from sqlalchemy import bindparam
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -35,6 +36,7 @@ from .errors import ConcurrentUpdate
 from .errors import InvalidData
 from .errors import NotFound
 from .errors import NotPermitted
+from .history import RecordedEvent
 from .history import append_event
 from .history import event_fields
 from .models import DefinitionVersion
@@ -165,7 +167,7 @@ def apply_transition(
     data: Mapping[str, Any] | None = None,
     comment: str | None = None,
     expected_version: int | None = None,
-) -> HistoryEvent:
+) -> RecordedEvent:
     """Fire ``trigger`` on an evaluation: check role, data and guards, apply effects, record.
 
     The only writer of ``Evaluation.status``. Nothing is changed when any check fails.
@@ -253,40 +255,45 @@ _EVALUATION = Evaluation.__table__
 _EVENT = HistoryEvent.__table__
 
 
+# Statements built once: their cache keys are computed once, not on every transition.
+_LOAD = (
+    select(Evaluation)
+    .where(Evaluation.id == bindparam("evaluation_id"))
+    .options(lazyload(Evaluation.employee), lazyload(Evaluation.period),
+             joinedload(Evaluation.participants))
+)
+_UPDATE = _EVALUATION.update().where(
+    _EVALUATION.c.id == bindparam("where_id"),
+    _EVALUATION.c.lock_version == bindparam("where_version"),
+)
+_INSERT = _EVENT.insert().returning(_EVENT.c.id)
+
+
 def _load_for_write(session: Session, actor: Actor, evaluation_id: int) -> Evaluation:
     """Load the evaluation with its participants in one query, nothing else."""
-    evaluation = session.execute(
-        select(Evaluation)
-        .where(Evaluation.id == evaluation_id)
-        .options(lazyload(Evaluation.employee), lazyload(Evaluation.period),
-                 joinedload(Evaluation.participants))
-    ).unique().scalar_one_or_none()
+    evaluation = session.execute(_LOAD, {"evaluation_id": evaluation_id}).unique(
+    ).scalar_one_or_none()
     if evaluation is None or evaluation.agency_id != actor.agency_id:
         raise NotFound("Evaluasi tidak ditemukan.", "Evaluation not found.")
     return evaluation
 
 
 def _write(session: Session, evaluation: Evaluation, values: dict[str, Any],
-           event: dict[str, Any]) -> HistoryEvent:
+           event: dict[str, Any]) -> RecordedEvent:
     """Write the row (only if nobody else did since we read it) and its event, in one go.
 
     Two statements instead of an ORM flush: ``UPDATE … WHERE lock_version = :seen`` decides
     the race (0 rows: someone else won), then the event is inserted. The loaded object is
     brought up to date without being marked dirty.
     """
-    result = session.execute(
-        _EVALUATION.update()
-        .where(_EVALUATION.c.id == evaluation.id,
-               _EVALUATION.c.lock_version == evaluation.lock_version)
-        .values(**values)
-    )
+    result = session.execute(_UPDATE, {"where_id": evaluation.id,
+                                       "where_version": evaluation.lock_version, **values})
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise _conflict()
-    event_id = session.execute(_EVENT.insert().values(**event).returning(_EVENT.c.id)).scalar()
+    event_id = session.execute(_INSERT, event).scalar()
     for name, value in values.items():
         set_committed_value(evaluation, name, value)
-    row = HistoryEvent(id=event_id, **event)
-    return row
+    return RecordedEvent(id=event_id, **event)
 
 
 def _conflict() -> ConcurrentUpdate:
@@ -367,13 +374,15 @@ def available_transitions(
                      flow_for(definition).allowed(evaluation.status, ctx))
 
 
-def run_due_transitions(session: Session, wf: Workflow, agency_id: int) -> list[HistoryEvent]:
+def run_due_transitions(
+    session: Session, wf: Workflow, agency_id: int
+) -> list[RecordedEvent]:
     """Fire every transition the system may fire now (e.g. finalize after the appeal window).
 
     Each firing is flushed on its own; the caller commits once at the end.
     """
     actor = Actor.system(agency_id)
-    fired: list[HistoryEvent] = []
+    fired: list[RecordedEvent] = []
     ids = session.scalars(select(Evaluation.id).where(Evaluation.agency_id == agency_id)).all()
     for evaluation_id in ids:
         available = available_transitions(session, wf, actor, evaluation_id)

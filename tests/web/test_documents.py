@@ -176,3 +176,40 @@ def test_user_html_is_escaped_in_pdf(client: FlaskClient, session: Session, wf: 
     login(client, mataram, "pegawai")
     text = text_of(client.get(f"/evaluasi/{evaluation_id}/dokumen/skp.pdf").data)
     assert "<b>tebal</b>" in text
+
+
+def test_api_document_endpoint(client: FlaskClient, session: Session, wf: Workflow,
+                               mataram: World) -> None:
+    """The API serves the same PDF with a token; 409 before rating, 401 without a token."""
+    from workflow.accounts import issue_token
+
+    token = issue_token(session, mataram.people["pegawai"])
+    session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    evaluation = mataram.evaluations["pegawai"]
+    url = f"/api/v1/evaluations/{evaluation.id}/documents/evaluation.pdf"
+    assert client.get(url).status_code == 401
+    early = client.get(url, headers=headers)
+    assert early.status_code == 409 and early.get_json()["error"] == "TransitionNotAllowed"
+    rated(session, wf, mataram)
+    response = client.get(url, headers=headers)
+    assert response.status_code == 200 and response.data[:5] == b"%PDF-"
+    assert mataram.people["pegawai"].nip in text_of(response.data)
+    bad = client.get(f"/api/v1/evaluations/{evaluation.id}/documents/rahasia.pdf",
+                     headers=headers)
+    assert bad.status_code == 404
+
+
+def test_page_offers_the_documents_the_viewer_may_print(client: FlaskClient, session: Session,
+                                                        wf: Workflow, mataram: World) -> None:
+    """Download links follow the stage and the viewer: no evaluation document before rating."""
+    login(client, mataram, "pegawai")
+    evaluation = mataram.evaluations["pegawai"]
+    page = client.get(f"/evaluasi/{evaluation.id}").get_data(as_text=True)
+    assert 'data-kind="skp"' in page and 'data-kind="evaluation"' not in page
+    rated(session, wf, mataram)
+    page = client.get(f"/evaluasi/{evaluation.id}").get_data(as_text=True)
+    assert 'data-kind="evaluation"' in page and 'data-kind="audit-trail"' in page
+    login(client, mataram, "penilai")
+    page = client.get(f"/evaluasi/{evaluation.id}").get_data(as_text=True)
+    assert 'data-kind="evaluation"' in page and 'data-kind="audit-trail"' not in page
