@@ -10,7 +10,9 @@ PORT    ?= 5000
 APT_RUN  := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-dejavu-extra graphviz
 APT_TEST := chromium libatomic1 poppler-utils
 
-.PHONY: run test test-pg install system-deps system-deps-test lint bench lock clean
+MO       := web/translations/en/LC_MESSAGES/messages.mo
+
+.PHONY: run test test-pg install system-deps system-deps-test lint bench lock clean translations
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +20,16 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	$(VENV)/bin/pip install -q -c requirements.lock -e '.[dev]'
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed $(MO)
+
+# English catalog of the Indonesian interface (compiled here, never committed).
+$(MO): web/translations/en/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(VENV)/bin/pybabel compile -q -d web/translations
+
+# After changing user-facing text: re-extract and merge, then translate the new entries.
+translations: $(VENV)/.installed
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o web/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i web/translations/messages.pot -d web/translations
 
 # Install missing Debian packages (root, or sudo if available).
 define ensure_apt

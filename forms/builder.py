@@ -7,6 +7,7 @@ workflow engine calls ``validate_data`` on a plain dict before a transition fire
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from collections.abc import Mapping
@@ -55,6 +56,18 @@ def build_form_class(
     ``role=None`` includes every field. Rows use plain ``wtforms.Form`` sub-forms whatever
     ``base`` is, so a ``FlaskForm`` base adds one CSRF token, not one per row. ``lang="en"``
     uses ``label_en``/``help_en`` where given; messages stay Indonesian.
+    """
+    return _cached_form_class(spec, base, role, state, lang)
+
+
+@functools.lru_cache(maxsize=1024)
+def _cached_form_class(
+    spec: FormSpec, base: type[Form], role: str | None, state: str | None, lang: str
+) -> type[Form]:
+    """Build a form class once per (spec, base, role, state, lang).
+
+    Specs are frozen (hashable) and generated classes are never modified after creation, so
+    reusing them is safe; it saves rebuilding nested row forms on every request.
     """
     name = "".join(part.capitalize() for part in re.split(r"[-_]", spec.key)) + "Form"
     return _form_class(name, base, editable_fields(spec, role, state), lang)
