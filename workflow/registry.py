@@ -14,9 +14,9 @@ from typing import Any
 import yaml
 
 from .definition import WorkflowDefinition
-from .definition import check_definition
 from .errors import DefinitionError
 from .errors import Problem
+from .validation import check_definition
 
 
 class LineMap(dict[str, Any]):

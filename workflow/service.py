@@ -29,7 +29,6 @@ from .actors import roles_of
 from .context import TransitionContext
 from .definition import TransitionRule
 from .definition import WorkflowDefinition
-from .definition import parse_definition
 from .effects import EFFECTS
 from .engine import flow_for
 from .errors import ConcurrentUpdate
@@ -43,6 +42,7 @@ from .models import DefinitionVersion
 from .models import Evaluation
 from .models import HistoryEvent
 from .models import utcnow
+from .validation import parse_definition
 
 
 class FormPort(Protocol):
