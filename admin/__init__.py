@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
+from flask_babel import lazy_gettext as _l
 from jinja2 import ChoiceLoader
 from jinja2 import FileSystemLoader
 
@@ -20,8 +21,8 @@ def init_admin(app: Flask) -> Admin:
     from .views import add_views  # noqa: PLC0415
 
     admin = Admin(
-        name="Admin Instansi",
-        index_view=SecureIndexView(name="Beranda", url="/admin"),
+        name=_l("Admin Instansi"),
+        index_view=SecureIndexView(name=_l("Beranda"), url="/admin"),
         theme=Bootstrap4Theme(swatch="default", fluid=True),
     )
     with app.app_context():

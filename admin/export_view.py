@@ -61,7 +61,8 @@ class ExportView(SecureBaseView):
                                    (request.form.get("unit") or "").strip(), utcnow())
             except WorkflowError as exc:
                 self.session.rollback()
-                flash(str(exc), "error")
+                from web.errors import message_of  # noqa: PLC0415 - mounted by the web app
+                flash(message_of(exc), "error")
                 return redirect(url_for(".index"))
             self.session.commit()
             self._launch(job.id)

@@ -17,6 +17,9 @@ from flask import redirect
 from flask import request
 from flask import url_for
 from flask_admin import expose
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import BooleanField
@@ -42,9 +45,11 @@ from workflow.service import definition_of
 from .security import SecureBaseView
 
 TYPE_LABELS = {
-    "text": "Teks singkat", "textarea": "Teks panjang", "integer": "Bilangan bulat",
-    "decimal": "Bilangan desimal", "choice": "Pilihan tunggal", "multichoice": "Pilihan ganda",
-    "date": "Tanggal", "rating": "Skala rating", "rows": "Baris berulang (ubah lewat YAML)",
+    "text": _l("Teks singkat"), "textarea": _l("Teks panjang"),
+    "integer": _l("Bilangan bulat"), "decimal": _l("Bilangan desimal"),
+    "choice": _l("Pilihan tunggal"), "multichoice": _l("Pilihan ganda"),
+    "date": _l("Tanggal"), "rating": _l("Skala rating"),
+    "rows": _l("Baris berulang (ubah lewat YAML)"),
 }
 LIST_KEYS = ("visible_to", "editable_by", "visible_in_states")
 
@@ -52,27 +57,29 @@ LIST_KEYS = ("visible_to", "editable_by", "visible_in_states")
 class FieldForm(FlaskForm):
     """The common keys of one field, as an admin edits them."""
 
-    name = StringField("Nama field (huruf kecil, angka, _)", validators=[
-        InputRequired(message="Wajib diisi."),
-        Regexp(r"^[a-z][a-z0-9_]*$", message="Huruf kecil, angka dan garis bawah; "
-                                             "diawali huruf.")])
-    type = SelectField("Jenis", choices=[t for t in FIELD_TYPES if t != "rows"])
-    label = StringField("Label (Indonesia)", validators=[InputRequired(message="Wajib diisi.")])
-    label_en = StringField("Label (English)", validators=[Optional()])
-    help = StringField("Teks bantuan", validators=[Optional()])
-    required = BooleanField("Wajib diisi")
-    min = StringField("Nilai minimum", validators=[Optional()])
-    max = StringField("Nilai maksimum", validators=[Optional()])
-    min_length = StringField("Panjang minimum", validators=[Optional()])
-    max_length = StringField("Panjang maksimum", validators=[Optional()])
-    options = TextAreaField("Pilihan: satu per baris, nilai | label | label English",
+    name = StringField(_l("Nama field (huruf kecil, angka, _)"), validators=[
+        InputRequired(message=_l("Wajib diisi.")),
+        Regexp(r"^[a-z][a-z0-9_]*$", message=_l("Huruf kecil, angka dan garis bawah; "
+                                                "diawali huruf."))])
+    type = SelectField(_l("Jenis"), choices=[t for t in FIELD_TYPES if t != "rows"])
+    label = StringField(_l("Label (Indonesia)"),
+                        validators=[InputRequired(message=_l("Wajib diisi."))])
+    label_en = StringField(_l("Label (English)"), validators=[Optional()])
+    help = StringField(_l("Teks bantuan"), validators=[Optional()])
+    required = BooleanField(_l("Wajib diisi"))
+    min = StringField(_l("Nilai minimum"), validators=[Optional()])
+    max = StringField(_l("Nilai maksimum"), validators=[Optional()])
+    min_length = StringField(_l("Panjang minimum"), validators=[Optional()])
+    max_length = StringField(_l("Panjang maksimum"), validators=[Optional()])
+    options = TextAreaField(_l("Pilihan: satu per baris, nilai | label | label English"),
                             validators=[Optional()])
-    required_when = StringField("Wajib bila (field=nilai1,nilai2)", validators=[Optional()])
-    show_when = StringField("Tampil bila (field=nilai1,nilai2)", validators=[Optional()])
-    visible_to = StringField("Terlihat oleh peran (pisahkan koma; kosong = semua)",
+    required_when = StringField(_l("Wajib bila (field=nilai1,nilai2)"),
+                                validators=[Optional()])
+    show_when = StringField(_l("Tampil bila (field=nilai1,nilai2)"), validators=[Optional()])
+    visible_to = StringField(_l("Terlihat oleh peran (pisahkan koma; kosong = semua)"),
                              validators=[Optional()])
-    editable_by = StringField("Diisi oleh peran (pisahkan koma)", validators=[Optional()])
-    visible_in_states = StringField("Terlihat bagi peran lain pada status (pisahkan koma)",
+    editable_by = StringField(_l("Diisi oleh peran (pisahkan koma)"), validators=[Optional()])
+    visible_in_states = StringField(_l("Terlihat bagi peran lain pada status (pisahkan koma)"),
                                     validators=[Optional()])
 
 
@@ -205,7 +212,7 @@ class FormsView(SecureBaseView):
             self.session.rollback()
             return self._field_page(draft_id, form, replace, exc.errors.get("spec", []))
         self.session.commit()
-        flash(f"Field '{form.name.data}' disimpan di draf.", "success")
+        flash(_("Field '%(name)s' disimpan di draf.", name=form.name.data), "success")
         return redirect(url_for(".edit", draft_id=draft_id))
 
     def _field_page(self, draft_id: int, form: FieldForm, replace: str | None,
@@ -225,7 +232,7 @@ class FormsView(SecureBaseView):
         if field is None:
             abort(404)
         if field.get("type") in ("rows", *GROUP_TYPES):
-            flash("Field jenis ini diubah lewat kotak YAML di bawah.", "info")
+            flash(_("Field jenis ini diubah lewat kotak YAML di bawah."), "info")
             return self.edit(draft_id)
         return self.render("admin/form_field.html", draft=draft, field_form=form_from_field(
             field), replace=field_name, problems=[])
@@ -244,7 +251,7 @@ class FormsView(SecureBaseView):
         if self._apply(lambda: authoring.remove_field(self.session, self._audit_key(),
                                                       self.actor(), draft_id, field_name,
                                                       utcnow())):
-            flash(f"Field '{field_name}' dihapus dari draf.", "success")
+            flash(_("Field '%(name)s' dihapus dari draf.", name=field_name), "success")
         return redirect(url_for(".edit", draft_id=draft_id))
 
     @expose("/draf/<int:draft_id>/yaml", methods=["POST"])
@@ -254,9 +261,10 @@ class FormsView(SecureBaseView):
         try:
             spec = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            return self.edit(draft_id, problems=[f"YAML tidak valid: {exc}"], yaml_text=text)
+            return self.edit(draft_id, problems=[_("YAML tidak valid: %(error)s", error=exc)],
+                             yaml_text=text)
         if not isinstance(spec, dict):
-            return self.edit(draft_id, problems=["YAML harus berupa mapping."], yaml_text=text)
+            return self.edit(draft_id, problems=[_("YAML harus berupa mapping.")], yaml_text=text)
         try:
             authoring.save_spec(self.session, self._audit_key(), self.actor(), draft_id, spec,
                                 utcnow())
@@ -264,7 +272,7 @@ class FormsView(SecureBaseView):
             self.session.rollback()
             return self.edit(draft_id, problems=exc.errors.get("spec", []), yaml_text=text)
         self.session.commit()
-        flash("Draf disimpan.", "success")
+        flash(_("Draf disimpan."), "success")
         return redirect(url_for(".edit", draft_id=draft_id))
 
     @expose("/draf/<int:draft_id>/terbitkan", methods=["POST"])
@@ -272,8 +280,8 @@ class FormsView(SecureBaseView):
         """Publish the draft: it becomes immutable and is used by evaluations opened next."""
         if self._apply(lambda: authoring.publish(self.session, self._audit_key(), self.actor(),
                                                  draft_id, utcnow())):
-            flash("Formulir diterbitkan. Evaluasi yang dibuka setelah ini memakai versi baru; "
-                  "evaluasi yang sudah berjalan tetap memakai versinya.", "success")
+            flash(_("Formulir diterbitkan. Evaluasi yang dibuka setelah ini memakai versi "
+                    "baru; evaluasi yang sudah berjalan tetap memakai versinya."), "success")
             return redirect(url_for(".index"))
         return redirect(url_for(".edit", draft_id=draft_id))
 
@@ -282,7 +290,7 @@ class FormsView(SecureBaseView):
         """Throw the draft away."""
         if self._apply(lambda: authoring.discard(self.session, self._audit_key(), self.actor(),
                                                  draft_id, utcnow())):
-            flash("Draf dibuang.", "info")
+            flash(_("Draf dibuang."), "info")
         return redirect(url_for(".index"))
 
     @expose("/versi/<int:version_id>/pratinjau")
@@ -293,7 +301,8 @@ class FormsView(SecureBaseView):
             abort(404)
         spec = parse_form_spec(row.spec)
         role = request.args.get("peran") or None
-        form_class = build_form_class(spec, FlaskForm, role=role, state=None)
+        lang = "en" if str(get_locale() or "id") == "en" else "id"
+        form_class = build_form_class(spec, FlaskForm, role=role, state=None, lang=lang)
         return self.render("admin/form_preview.html", row=row, spec=spec, form=form_class(),
                            role=role or "")
 
@@ -307,7 +316,8 @@ class FormsView(SecureBaseView):
             return False
         except WorkflowError as exc:
             self.session.rollback()
-            flash(str(exc), "error")
+            from web.errors import message_of  # noqa: PLC0415 - mounted by the web app
+            flash(message_of(exc), "error")
             return False
         self.session.commit()
         return True

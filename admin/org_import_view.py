@@ -8,6 +8,7 @@ from flask import redirect
 from flask import request
 from flask import url_for
 from flask_admin import expose
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from workflow.errors import OrgImportError
@@ -33,14 +34,14 @@ class OrgImportView(SecureBaseView):
             upload = request.files.get("file")
             raw = upload.read(MAX_BYTES + 1) if upload else b""
             if not raw:
-                problems = ["Pilih berkas CSV terlebih dahulu."]
+                problems = [_("Pilih berkas CSV terlebih dahulu.")]
             elif len(raw) > MAX_BYTES:
-                problems = ["Berkas terlalu besar (maksimum 5 MB)."]
+                problems = [_("Berkas terlalu besar (maksimum 5 MB).")]
             else:
                 try:
                     text = raw.decode("utf-8-sig")
                 except UnicodeDecodeError:
-                    problems = ["Berkas harus CSV dengan pengodean UTF-8."]
+                    problems = [_("Berkas harus CSV dengan pengodean UTF-8.")]
                 else:
                     actor = self.actor()
                     agency = db.session.get(Agency, actor.agency_id)
@@ -53,7 +54,8 @@ class OrgImportView(SecureBaseView):
                         problems = exc.problems
                     else:
                         db.session.commit()
-                        flash(f"Impor berhasil: {result.created} pegawai baru, {result.updated} "
-                              "diperbarui.", "success")
+                        flash(_("Impor berhasil: %(created)d pegawai baru, %(updated)d "
+                                "diperbarui.", created=result.created,
+                                updated=result.updated), "success")
                         return redirect(url_for("employee.index_view"))
         return self.render("admin/org_import.html", problems=problems, columns=COLUMNS)

@@ -9,6 +9,7 @@ from flask import redirect
 from flask import request
 from flask import url_for
 from flask_admin import expose
+from flask_babel import ngettext
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -44,12 +45,21 @@ class PeriodOpenView(SecureBaseView):
                                  dry_run=request.method != "POST")
         except WorkflowError as exc:
             db.session.rollback()
-            flash(str(exc), "error")
+            from web.errors import message_of  # noqa: PLC0415 - mounted by the web app
+            flash(message_of(exc), "error")
             return redirect(url_for("period.index_view"))
         if request.method == "POST":
             db.session.commit()
-            flash(f"{len(report.evaluations)} evaluasi dibuat untuk {period.label}"
-                  f"{' — ' + unit if unit else ''}.", "success")
+            count = len(report.evaluations)
+            if unit:
+                message = ngettext("%(num)d evaluasi dibuat untuk %(period)s — %(unit)s.",
+                                   "%(num)d evaluasi dibuat untuk %(period)s — %(unit)s.",
+                                   count, period=period.label, unit=unit)
+            else:
+                message = ngettext("%(num)d evaluasi dibuat untuk %(period)s.",
+                                   "%(num)d evaluasi dibuat untuk %(period)s.",
+                                   count, period=period.label)
+            flash(message, "success")
             return redirect(url_for("evaluation.index_view"))
         units = db.session.scalars(select(Employee.unit_kerja).where(
             Employee.agency_id == actor.agency_id).distinct().order_by(Employee.unit_kerja)).all()

@@ -15,6 +15,8 @@ from flask import current_app
 from flask import url_for
 from flask_admin import Admin
 from flask_admin import expose
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import select
@@ -100,14 +102,14 @@ class EmployeeView(RecordedModelView):
         # A pk outside the allowed list silently becomes "no superior": refuse it instead.
         if any(form.superior.raw_data or []) and form.superior.raw_data != ["__None"] and (
                 model.superior is None):
-            raise ValidationError("Pilihan atasan tidak sah.")
+            raise ValidationError(_("Pilihan atasan tidak sah."))
         person = model.superior
         seen = {id(model)}
         while person is not None:
             if person.agency_id != model.agency_id:
-                raise ValidationError("Atasan harus dari instansi yang sama.")
+                raise ValidationError(_("Atasan harus dari instansi yang sama."))
             if id(person) in seen:
-                raise ValidationError("Rantai atasan berputar.")
+                raise ValidationError(_("Rantai atasan berputar."))
             seen.add(id(person))
             person = person.superior
 
@@ -137,7 +139,7 @@ class GroupView(RecordedModelView):
     def validate_model(self, form: Any, model: Group, is_created: bool) -> None:
         """Require a slug of lowercase letters, digits and dashes."""
         if not _SLUG.match(model.slug or ""):
-            raise ValidationError("Kode grup hanya huruf kecil, angka dan tanda minus.")
+            raise ValidationError(_("Kode grup hanya huruf kecil, angka dan tanda minus."))
 
 
 class PeriodView(RecordedModelView):
@@ -148,30 +150,31 @@ class PeriodView(RecordedModelView):
                      "number": _l("Ke-"), "starts_on": _l("Mulai"), "ends_on": _l("Selesai")}
     column_default_sort = ("starts_on", True)
     form_columns = ("kind", "year", "number")
-    form_choices = {"kind": [("annual", "Tahunan"), ("semester", "Semester"),
-                             ("quarterly", "Triwulan"), ("monthly", "Bulanan")]}
+    form_choices = {"kind": [("annual", _l("Tahunan")), ("semester", _l("Semester")),
+                             ("quarterly", _l("Triwulan")), ("monthly", _l("Bulanan"))]}
     can_edit = False
     can_delete = False
     column_formatters = {"label": lambda v, c, m, n: Markup(
-        '{} <a class="btn btn-sm btn-outline-primary ml-2" href="{}">Buka periode…</a>').format(
-        m.label, url_for("period_open.dry_run", period_id=m.id))}
+        '{} <a class="btn btn-sm btn-outline-primary ml-2" href="{}">{}</a>').format(
+        m.label, url_for("period_open.dry_run", period_id=m.id), _("Buka periode…"))}
 
     def validate_model(self, form: Any, model: Period, is_created: bool) -> None:
         """Compute label and dates from kind/year/number; refuse impossible periods."""
         if model.kind not in PERIOD_COUNTS:
-            raise ValidationError("Jenis periode tidak dikenal.")
+            raise ValidationError(_("Jenis periode tidak dikenal."))
         try:
             model.starts_on, model.ends_on, model.label = period_bounds(
                 model.kind, int(model.year), int(model.number or 1))
         except WorkflowError as exc:
-            raise ValidationError(str(exc)) from exc
+            from web.errors import message_of  # noqa: PLC0415 - mounted by the web app
+            raise ValidationError(message_of(exc)) from exc
         session = self.session.session
         with session.no_autoflush:  # the new row is already in the session
             others = session.scalars(select(Period).where(
                 Period.agency_id == model.agency_id, Period.kind == model.kind,
                 Period.year == model.year, Period.number == model.number)).all()
         if any(p is not model for p in others):
-            raise ValidationError("Periode ini sudah ada.")
+            raise ValidationError(_("Periode ini sudah ada."))
 
 
 class ReadOnlyView(AgencyModelView):
@@ -215,7 +218,8 @@ class DefinitionView(ReadOnlyView):
 
         row = self.get_one(str(version_id))
         definition = definition_of(self.session.session, row.id)
-        return current_app.response_class(flow_svg(definition), mimetype="image/svg+xml")
+        return current_app.response_class(flow_svg(definition, str(get_locale() or "id")),
+                                          mimetype="image/svg+xml")
 
 
 class HistoryView(ReadOnlyView):
