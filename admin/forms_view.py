@@ -26,6 +26,7 @@ from wtforms import BooleanField
 from wtforms import SelectField
 from wtforms import StringField
 from wtforms import TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 from wtforms.validators import Optional
 from wtforms.validators import Regexp
@@ -61,7 +62,8 @@ class FieldForm(FlaskForm):
         InputRequired(message=_l("Wajib diisi.")),
         Regexp(r"^[a-z][a-z0-9_]*$", message=_l("Huruf kecil, angka dan garis bawah; "
                                                 "diawali huruf."))])
-    type = SelectField(_l("Jenis"), choices=[t for t in FIELD_TYPES if t != "rows"])
+    type = SelectField(_l("Jenis"), choices=[SelectChoice(t, TYPE_LABELS[t])
+                                             for t in FIELD_TYPES if t != "rows"])
     label = StringField(_l("Label (Indonesia)"),
                         validators=[InputRequired(message=_l("Wajib diisi."))])
     label_en = StringField(_l("Label (English)"), validators=[Optional()])

@@ -24,6 +24,10 @@ from .security import SecureBaseView
 class PeriodOpenView(SecureBaseView):
     """Dry run and confirmation of opening a period for the agency or one unit kerja."""
 
+    def is_visible(self) -> bool:
+        """Stay out of the menu: it is reached from a period's "Buka periode…" link."""
+        return False
+
     @expose("/")
     def index(self) -> Response:
         """Go to the list of periods."""

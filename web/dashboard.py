@@ -11,6 +11,7 @@ from flask import Blueprint
 from flask import current_app
 from flask import render_template
 from flask import request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -72,7 +73,8 @@ def index() -> str:
                else CapaianOrganisasi.BAIK)
     period_id = request.args.get("periode", type=int)
     now = current_app.extensions["workflow"].clock()
-    figures = dashboard(db.session, current_actor(), now, period_id, capaian)
+    figures = dashboard(db.session, current_actor(), now, period_id, capaian,
+                        lang="en" if str(get_locale()) == "en" else "id")
     return render_template(
         "dashboard/index.html", d=figures, capaian=capaian, capaians=list(CapaianOrganisasi),
         rules=rule_texts(capaian), order=PREDIKAT_ORDER, colours=BAR_COLOURS, reasons=REASONS,

@@ -166,7 +166,8 @@ def _base(actor: Actor, period_id: int | None) -> Select[Any]:
     return query
 
 
-def state_table(session: Session, actor: Actor, period_id: int | None = None) -> StateTable:
+def state_table(session: Session, actor: Actor, period_id: int | None = None,
+                lang: str = "id") -> StateTable:
     """Count the agency's evaluations per unit kerja and state (states in flow order).
 
     :raises NotPermitted: unless the actor is an auditor or an agency admin.
@@ -187,7 +188,7 @@ def state_table(session: Session, actor: Actor, period_id: int | None = None) ->
         for state in definition.states:
             if state not in labels:
                 states.append(state)
-                labels[state] = definition.label(state)
+                labels[state] = definition.label(state, lang)
     rows: dict[str, dict[str, int]] = {}
     totals: dict[str, int] = dict.fromkeys(states, 0)
     for unit, status, _vid, n in counts:
@@ -243,7 +244,8 @@ def overdue_reason(
 
 
 def overdue(
-    session: Session, actor: Actor, now: datetime, period_id: int | None = None
+    session: Session, actor: Actor, now: datetime, period_id: int | None = None,
+    lang: str = "id",
 ) -> Overdue:
     """Return the agency's overdue evaluations (see the module docstring), oldest first.
 
@@ -259,8 +261,8 @@ def overdue(
         if found is None:
             continue
         reason, deadline, since = found
-        items.append(OverdueItem(evaluation, unit or NO_UNIT, definition.label(evaluation.status),
-                                 reason, deadline, since))
+        label = definition.label(evaluation.status, lang)
+        items.append(OverdueItem(evaluation, unit or NO_UNIT, label, reason, deadline, since))
     items.sort(key=lambda i: (i.since.date() if isinstance(i.since, datetime) else i.since,
                               i.evaluation.id))
     return Overdue(items, dict(sorted(Counter(i.unit_kerja for i in items).items())))
@@ -355,7 +357,7 @@ class Dashboard:
 
 def dashboard(
     session: Session, actor: Actor, now: datetime, period_id: int | None = None,
-    capaian: CapaianOrganisasi | str = CapaianOrganisasi.BAIK,
+    capaian: CapaianOrganisasi | str = CapaianOrganisasi.BAIK, lang: str = "id",
 ) -> Dashboard:
     """Return the dashboard figures; ``period_id`` None means the newest period.
 
@@ -367,5 +369,6 @@ def dashboard(
     periods = periods_of(session, actor)
     period = next((p for p in periods if p.id == period_id), periods[0] if periods else None)
     pid = period.id if period is not None else None
-    return Dashboard(periods, period, state_table(session, actor, pid),
-                     overdue(session, actor, now, pid), distribution(session, actor, capaian, pid))
+    return Dashboard(periods, period, state_table(session, actor, pid, lang),
+                     overdue(session, actor, now, pid, lang),
+                     distribution(session, actor, capaian, pid))
