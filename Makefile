@@ -24,7 +24,7 @@ install: $(VENV)/.installed $(MO)
 
 # English catalog of the Indonesian interface (compiled here, never committed).
 $(MO): web/translations/en/LC_MESSAGES/messages.po $(VENV)/.installed
-	$(VENV)/bin/pybabel compile -q -d web/translations
+	$(VENV)/bin/pybabel compile -d web/translations
 
 # After changing user-facing text: re-extract and merge, then translate the new entries.
 translations: $(VENV)/.installed

@@ -33,9 +33,9 @@ from wtforms.validators import Regexp
 
 from forms import authoring
 from forms.builder import build_form_class
+from forms.parsing import parse_form_spec
 from forms.spec import FIELD_TYPES
 from forms.spec import GROUP_TYPES
-from forms.spec import parse_form_spec
 from workflow.errors import InvalidData
 from workflow.errors import WorkflowError
 from workflow.models import FormVersion

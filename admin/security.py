@@ -31,27 +31,8 @@ def admin_actor() -> Actor | None:
     return actor if actor.is_admin else None
 
 
-class SecureIndexView(AdminIndexView):
-    """The admin home page, for agency admins only."""
-
-    def is_accessible(self) -> bool:
-        """Allow agency admins only."""
-        return admin_actor() is not None
-
-    def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
-        """Send anonymous users to log in; refuse everyone else."""
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path))
-        abort(403)
-
-    @expose("/")
-    def index(self) -> str:
-        """Render the admin home."""
-        return self.render("admin/home.html", actor=admin_actor())
-
-
-class SecureBaseView(BaseView):
-    """A custom admin page for agency admins only."""
+class AdminsOnly:
+    """Mixin for every admin view: agency admins get in, anonymous users go to log in."""
 
     def is_accessible(self) -> bool:
         """Allow agency admins only."""
@@ -71,28 +52,28 @@ class SecureBaseView(BaseView):
         return actor
 
 
-class AgencyModelView(ModelView):
+class SecureIndexView(AdminsOnly, AdminIndexView):
+    """The admin home page, for agency admins only."""
+
+    @expose("/")
+    def index(self) -> str:
+        """Render the admin home."""
+        return self.render("admin/home.html", actor=admin_actor())
+
+
+class SecureBaseView(AdminsOnly, BaseView):
+    """A custom admin page for agency admins only."""
+
+
+class AgencyModelView(AdminsOnly, ModelView):
     """A model view limited to the admin's own agency (the model has ``agency_id``)."""
 
     agency_column = "agency_id"
     can_set_page_size = True
     page_size = 50
 
-    def is_accessible(self) -> bool:
-        """Allow agency admins only."""
-        return admin_actor() is not None
-
-    def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
-        """Send anonymous users to log in; refuse everyone else."""
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path))
-        abort(403)
-
     def _agency_id(self) -> int:
-        actor = admin_actor()
-        if actor is None:
-            abort(403)
-        return actor.agency_id
+        return self.actor().agency_id
 
     def get_query(self) -> Any:
         """List only the admin's agency's rows."""

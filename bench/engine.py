@@ -67,6 +67,7 @@ from forms.store import publish_national_forms  # noqa: E402
 from workflow import history  # noqa: E402,F401 - registers the PostgreSQL append-only trigger
 from workflow import service  # noqa: E402
 from workflow.actors import Actor  # noqa: E402
+from workflow.database import sqlite_pragmas  # noqa: E402
 from workflow.history import event_hash  # noqa: E402
 from workflow.history import verify_chain  # noqa: E402
 from workflow.models import Agency  # noqa: E402
@@ -92,17 +93,6 @@ OPENED_AT = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 SELF = {"hasil_kerja": [{"rencana_hasil_kerja": "Layanan", "indikator": "Persentase",
                          "target": "95%", "realisasi": "96%", "bukti_dukung": "https://x.id/b"}],
         "kendala": "Jaringan terputus.", "rencana_perbaikan": "Formulir luring."}
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """The app's pragmas (web/extensions.py ``_sqlite_pragmas``), without importing Flask."""
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
 
 
 # ------------------------------------------------------------------------------------------
@@ -478,7 +468,7 @@ def report(result: dict[str, Any], n: int, reps: int, flat_n: int) -> None:
 def sqlite_engine() -> Iterator[tuple[Engine, str]]:
     with tempfile.TemporaryDirectory(prefix="bench-engine-") as tmp:
         engine = create_engine(f"sqlite:///{tmp}/bench.sqlite")
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", sqlite_pragmas)
         with engine.connect() as conn:
             mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
             sync = conn.exec_driver_sql("PRAGMA synchronous").scalar()

@@ -12,6 +12,8 @@ from .builder import stored_values
 from .builder import validate_data
 from .fields import FIELD_FACTORIES
 from .library import load_form_specs
+from .parsing import parse_form_spec
+from .parsing import validate_spec
 from .rules import editable_fields
 from .rules import may_edit
 from .rules import may_see
@@ -25,8 +27,6 @@ from .spec import FormSpec
 from .spec import FormSpecError
 from .spec import Option
 from .spec import Rule
-from .spec import parse_form_spec
-from .spec import validate_spec
 
 __all__ = [
     "FIELD_FACTORIES",

@@ -26,7 +26,7 @@ from workflow.history import append_event
 from workflow.models import Agency
 from workflow.models import FormVersion
 
-from .spec import validate_spec
+from .parsing import validate_spec
 from .store import latest_published
 from .store import spec_hash
 

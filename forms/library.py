@@ -7,9 +7,9 @@ from pathlib import Path
 
 import yaml
 
+from .parsing import parse_form_spec
 from .spec import FormSpec
 from .spec import FormSpecError
-from .spec import parse_form_spec
 
 
 def load_form_specs(directory: str | os.PathLike[str]) -> dict[str, FormSpec]:

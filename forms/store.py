@@ -23,8 +23,8 @@ from workflow.models import utcnow
 
 from .builder import validate_data
 from .fields import MSG_REQUIRED
+from .parsing import parse_form_spec
 from .spec import FormSpec
-from .spec import parse_form_spec
 
 _SPECS: dict[int, FormSpec] = {}
 

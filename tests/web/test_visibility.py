@@ -6,8 +6,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from forms.parsing import parse_form_spec
 from forms.rules import may_see
-from forms.spec import parse_form_spec
 from tests.conftest import World
 from tests.integration.test_service import RATING_LOW
 from tests.integration.test_service import SELF
