@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
@@ -178,6 +179,23 @@ def build_world(session: Session, wf: Workflow, slug: str = "kota-kupang", offse
     return World(agency, people,  # type: ignore[arg-type]
                  {name: evaluations[people[name].nip] for name in PEOPLE  # type: ignore[union-attr]
                   if people[name].nip in evaluations})  # type: ignore[union-attr]
+
+
+@contextmanager
+def tampering(session: Session) -> Iterator[None]:
+    """Let a test edit the history behind the app's back, as an attacker with DB access would.
+
+    On PostgreSQL the append-only trigger is bypassed for this session only (superuser
+    ``session_replication_role = replica``); pending ORM edits are flushed before it is reset.
+    """
+    if PG_URL:
+        session.execute(text("SET session_replication_role = replica"))
+    yield
+    session.flush()
+    if PG_URL:
+        session.execute(text("SET session_replication_role = DEFAULT"))
+    session.commit()
+    session.expire_all()
 
 
 @pytest.fixture(name="world")

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -12,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import PG_URL
 from tests.conftest import World
+from tests.conftest import tampering
 from tests.integration.test_service import RATING_LOW
 from tests.integration.test_service import SELF
 from tests.integration.test_service import at
@@ -32,18 +30,6 @@ def _rated(session: Session, wf: Workflow, world: World) -> Evaluation:
                      data={"pendapat_tim": "Sesuai.", "rekomendasi": "setuju"})
     session.commit()
     return ev
-
-
-@contextmanager
-def tampering(session: Session) -> Iterator[None]:
-    """Let raw SQL edit the history (PostgreSQL: bypass the append-only trigger as superuser)."""
-    if PG_URL:
-        session.execute(text("SET session_replication_role = replica"))
-    yield
-    if PG_URL:
-        session.execute(text("SET session_replication_role = DEFAULT"))
-    session.commit()
-    session.expire_all()
 
 
 def test_intact_chain_verifies(session: Session, wf: Workflow, rated: Evaluation) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import World
 from tests.conftest import build_world
+from tests.conftest import tampering
 from workflow.errors import NotFound
 from workflow.errors import NotPermitted
 from workflow.models import HistoryEvent
@@ -125,8 +126,8 @@ def test_verification_finds_the_broken_link(session: Session, wf: Workflow,
     event = session.scalar(select(HistoryEvent).where(HistoryEvent.evaluation_id == ev.id,
                                                       HistoryEvent.seq == 3))
     assert event is not None
-    event.payload = {**event.payload, "changes": {}}
-    session.commit()
+    with tampering(session):
+        event.payload = {**event.payload, "changes": {}}
     result = verify_agency(session, wf.audit_key, mataram.actor("auditor"))
     assert not result.ok
     [broken] = result.broken

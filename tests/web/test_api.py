@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import World
 from tests.conftest import build_world
+from tests.conftest import tampering
 from workflow.accounts import issue_token
 from workflow.accounts import set_password
 from workflow.models import ApiToken
@@ -381,8 +382,8 @@ def test_verify_reports_an_intact_and_a_broken_chain(api: Api, session: Session,
     event = session.scalar(select(HistoryEvent).where(HistoryEvent.evaluation_id == ev.id,
                                                       HistoryEvent.seq == 2))
     assert event is not None
-    event.comment = "diubah diam-diam"
-    session.commit()
+    with tampering(session):
+        event.comment = "diubah diam-diam"
     broken = api.get("auditor", f"/evaluations/{ev.id}/verify").get_json()
     assert (broken["ok"], broken["broken_seq"]) == (False, 2)
 

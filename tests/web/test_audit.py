@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import World
 from tests.conftest import build_world
+from tests.conftest import tampering
 from workflow.accounts import set_password
 from workflow.models import HistoryEvent
 from workflow.service import Workflow
@@ -121,8 +122,8 @@ def test_tampering_shows_rusak_with_first_broken_link(client: FlaskClient, sessi
     event = session.scalar(select(HistoryEvent).where(HistoryEvent.evaluation_id == ev.id,
                                                       HistoryEvent.seq == 2))
     assert event is not None
-    event.comment = "diubah"
-    session.commit()
+    with tampering(session):
+        event.comment = "diubah"
     login(client, session, mataram, "kepala")
     timeline = client.get(f"/audit/evaluasi/{ev.id}").get_data(as_text=True)
     assert "RUSAK" in timeline and "peristiwa #2" in timeline
