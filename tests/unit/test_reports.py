@@ -514,8 +514,7 @@ def test_every_kind_rasterises_to_png(kind: str, appeal_snapshot: EvaluationSnap
 
 def test_pdf_embeds_no_serif_font(tmp_path: Path) -> None:
     """The footer margin boxes use DejaVu Sans, so no Serif face is embedded."""
-    if shutil.which("pdffonts") is None:
-        pytest.skip("pdffonts is not installed")
+    assert shutil.which("pdffonts"), "poppler-utils is missing: `make test` installs it"
     source = tmp_path / "e.pdf"
     source.write_bytes(pdf_for("evaluation", make_snapshot()))
     fonts = subprocess.run(

@@ -1,0 +1,436 @@
+"""The evaluation page's view model: what a template shows for one evaluation and viewer.
+
+Turns the service's answers (``open_evaluation``: allowed transitions, roles, history) and the
+pinned form specs' visibility rules into plain data for ``evaluations/show.html``. No writes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from flask import render_template
+from flask_babel import format_datetime
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
+from wtforms import Form
+
+from forms import FieldSpec
+from forms import FormSpec
+from forms import build_form_class
+from forms import form_values_from_stored
+from forms import visible_fields
+from forms.fields import RowsField
+from forms.fields import is_blank_entry
+from forms.store import StoredForms
+from forms.store import spec_of
+from reports.issuing import KINDS
+from reports.issuing import available_kinds
+from workflow.definition import TransitionRule
+from workflow.definition import WorkflowDefinition
+from workflow.inbox import EvaluationPage
+from workflow.models import Evaluation
+from workflow.rating import MATRIX
+from workflow.rating import RATING_LEVELS
+from workflow.rating import Predikat
+from workflow.rating import rating_label
+from workflow.service import Workflow
+
+from .auth import current_actor
+from .extensions import db
+
+SPARE_ROWS = 2
+
+ROLE_LABELS: Mapping[str, Any] = {
+    "employee": _l("Pegawai yang Dinilai"),
+    "appraiser": _l("Pejabat Penilai Kinerja"),
+    "appeal_reviewer": _l("Atasan Pejabat Penilai Kinerja"),
+    "evaluation_team": _l("Tim Penilai Kinerja"),
+    "auditor": _l("Auditor"),
+    "admin": _l("Admin instansi"),
+    "system": _l("Sistem"),
+}
+DEADLINE_LABELS: Mapping[str, Any] = {"appeal_window": _l("Batas pengajuan keberatan")}
+
+
+def workflow_deps() -> Workflow:
+    wf: Workflow = current_app.extensions["workflow"]
+    return wf
+
+
+def ui_lang() -> str:
+    return "en" if str(get_locale() or "id") == "en" else "id"
+
+
+def when(moment: datetime | None, date_only: bool = False) -> str:
+    """Format a moment in the display time zone (WIB by default) for the user's language."""
+    if moment is None:
+        return "—"
+    if date_only:
+        return format_datetime(moment, "d MMM y")
+    return format_datetime(moment, "d MMM y, HH:mm zzz" if ui_lang() == "en" else
+                           "d MMM y, HH.mm zzz")
+
+
+def role_label(role: str) -> str:
+    """Return the human name of a role (the role key itself when unknown)."""
+    label = ROLE_LABELS.get(role)
+    return str(label) if label is not None else role
+
+
+def rule_label(rule: TransitionRule | None, trigger: str = "") -> str:
+    """Return a transition's button label in the user's language."""
+    if rule is None:
+        return trigger
+    if ui_lang() == "en":
+        return rule.label_en or rule.label or rule.name
+    return rule.label or rule.name
+
+
+# --- evaluation page ----------------------------------------------------------------------------
+
+
+@dataclass
+class ActionBlock:
+    """One box of the page where the viewer can act: a form with its buttons, or a bare step."""
+
+    key: str
+    title: str
+    rules: list[TransitionRule]
+    role: str
+    form: Form | None = None
+    spec: FormSpec | None = None
+    description: str = ""
+    comment: str = ""
+    comment_required: bool = False
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    other_errors: list[str] = field(default_factory=list)
+    show_when: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ShownField:
+    """A field of an earlier step, formatted for reading."""
+
+    label: str
+    type: str
+    value: Any
+    columns: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ShownForm:
+    """The visible part of one step's stored data."""
+
+    key: str
+    title: str
+    fields: list[ShownField]
+    saved_at: str
+    saved_by: str
+    draft: bool
+
+
+def _acting_role(rule: TransitionRule, roles: Iterable[str]) -> str:
+    mine = set(roles)
+    return next((r for r in rule.by if r in mine), "")
+
+
+def spec_for(session: Session, evaluation: Evaluation, form_key: str) -> FormSpec:
+    entry = (evaluation.data or {}).get(form_key) or {}
+    version_id = entry.get("form_version_id") or StoredForms().version_for(
+        session, evaluation, form_key)
+    return spec_of(session, version_id)
+
+
+def _rule_json(spec: FieldSpec) -> dict[str, Any] | None:
+    if spec.show_when is None:
+        return None
+    return {"mode": spec.show_when.mode,
+            "conditions": [{"field": c.field, "values": list(c.values)}
+                           for c in spec.show_when.conditions]}
+
+
+def _apply_errors(form: Form, errors: Mapping[str, list[str]]) -> set[str]:
+    """Put the service's errors (keyed by input name) on the fields; return the names placed."""
+    placed: set[str] = set()
+    for f in form:
+        if isinstance(f, RowsField):
+            f.errors = list(errors.get(f.name, []))
+            placed.add(f.name)
+            for entry in f.entries:
+                for sub in entry.form:
+                    sub.errors = list(errors.get(sub.name, []))
+                    placed.add(sub.name)
+        else:
+            f.errors = list(errors.get(f.name, []))
+            placed.add(f.name)
+    return placed
+
+
+def _add_spare_rows(form: Form) -> None:
+    """Give every rows field blank rows at the end, so rows can be added without JavaScript."""
+    for f in form:
+        if not isinstance(f, RowsField):
+            continue
+        blank = sum(1 for entry in f.entries if is_blank_entry(entry))
+        while blank < SPARE_ROWS and (f.max_entries is None or len(f.entries) < f.max_entries):
+            f.append_entry()
+            blank += 1
+
+
+def _action_blocks(session: Session, page: EvaluationPage, posted_key: str | None,
+                   posted_trigger: str | None, errors: Mapping[str, list[str]],
+                   comment: str) -> list[ActionBlock]:
+    """Build one block per form the viewer may fill now, and one per form-less step."""
+    available = page.available
+    evaluation = available.evaluation
+    lang = ui_lang()
+    blocks: dict[str, ActionBlock] = {}
+    for rule in available.transitions:
+        role = _acting_role(rule, available.roles)
+        key = rule.form or f"langkah-{rule.name}"
+        block = blocks.get(key)
+        if block is None:
+            block = blocks[key] = ActionBlock(key=key, title=rule_label(rule), rules=[],
+                                              role=role)
+            if rule.form:
+                spec = spec_for(session, evaluation, rule.form)
+                block.spec = spec
+                block.title = (spec.title_en or spec.title) if lang == "en" else spec.title
+                block.description = ((spec.description_en or spec.description)
+                                     if lang == "en" else spec.description) or ""
+                form_class = build_form_class(spec, FlaskForm, role=role,
+                                              state=evaluation.status, lang=lang)
+                if posted_key == key:
+                    block.form = form_class()  # re-show exactly what was posted
+                else:
+                    block.form = form_class(formdata=None, data=form_values_from_stored(
+                        spec, evaluation.values(rule.form)))
+                block.show_when = {f.name: rule_json for f in spec.fields
+                                   if (rule_json := _rule_json(f)) is not None}
+        block.rules.append(rule)
+    for block in blocks.values():
+        block.comment_required = any(r.comment == "required" for r in block.rules)
+        posted_here = posted_key == block.key or (
+            posted_trigger is not None and any(r.name == posted_trigger for r in block.rules))
+        placed: set[str] = set()
+        if posted_here:
+            block.errors = dict(errors)
+            block.comment = comment
+            if block.form is not None:
+                placed = _apply_errors(block.form, errors)
+            block.other_errors = [m for k, ms in errors.items()
+                                  if k not in placed and k != "comment" for m in ms]
+        if block.form is not None:
+            _add_spare_rows(block.form)
+    return list(blocks.values())
+
+
+def _display(spec: FieldSpec, value: Any, lang: str) -> Any:
+    if value is None or value == "" or value == []:
+        return None
+    if spec.type == "rows":
+        return [[_display(col, (row or {}).get(col.name), lang) for col in spec.columns]
+                for row in value if isinstance(row, Mapping)]
+    if spec.type == "multichoice":
+        items = value if isinstance(value, list) else [value]
+        return ", ".join(spec.option_label(str(v), lang) for v in items)
+    if spec.type in ("choice", "rating"):
+        return spec.option_label(str(value), lang)
+    return str(value)
+
+
+def _visible_names(spec: FormSpec, roles: Iterable[str], state: str) -> set[str]:
+    viewer_roles = list(roles) or ["viewer"]
+    return {f.name for role in viewer_roles for f in visible_fields(spec, role, state)}
+
+
+def _shown_forms(session: Session, page: EvaluationPage, skip: set[str],
+                 definition: WorkflowDefinition) -> list[ShownForm]:
+    """Return the stored data of earlier steps, each field only if the viewer may see it."""
+    evaluation = page.evaluation
+    lang = ui_lang()
+    order = [r.form for r in definition.transitions if r.form]
+    keys = [k for k in dict.fromkeys(order + sorted(evaluation.data or {}))
+            if k in (evaluation.data or {}) and k not in skip]
+    shown = []
+    for key in keys:
+        spec = spec_for(session, evaluation, key)
+        names = _visible_names(spec, page.available.roles, evaluation.status)
+        values = evaluation.values(key)
+        fields = [
+            ShownField(label=(f.label_en or f.label) if lang == "en" else f.label, type=f.type,
+                       value=_display(f, values.get(f.name), lang),
+                       columns=[(c.label_en or c.label) if lang == "en" else c.label
+                                for c in f.columns])
+            for f in spec.fields if f.name in names
+        ]
+        if not fields:
+            continue
+        entry = evaluation.data[key]
+        saved_at = entry.get("saved_at")
+        shown.append(ShownForm(
+            key=key, title=(spec.title_en or spec.title) if lang == "en" else spec.title,
+            fields=fields, saved_at=when(datetime.fromisoformat(saved_at)) if saved_at else "",
+            saved_by=page.names.get(entry.get("saved_by") or "", entry.get("saved_by") or ""),
+            draft=bool(entry.get("draft"))))
+    return shown
+
+
+def _windows(page: EvaluationPage, now: datetime) -> list[dict[str, Any]]:
+    """Describe each deadline-bound step the viewer could take from this state."""
+    available = page.available
+    evaluation = available.evaluation
+    allowed = {r.name for r in available.transitions}
+    out = []
+    for rule in available.definition.transitions_from(evaluation.status):
+        if not set(rule.by) & set(available.roles):
+            continue
+        for call in rule.guards:
+            if call.name != "within_deadline" or not call.arg:
+                continue
+            raw = (evaluation.deadlines or {}).get(call.arg)
+            due = datetime.fromisoformat(raw) if raw else None
+            days_left = math.ceil((due - now).total_seconds() / 86400) if due else None
+            out.append({"rule": rule, "label": rule_label(rule), "due": due,
+                        "open": rule.name in allowed and due is not None and due >= now,
+                        "days_left": days_left})
+    return out
+
+
+def _rating_block(session: Session, page: EvaluationPage) -> dict[str, Any] | None:
+    """Return the ratings, the predikat, why (the appraiser's words) and any revision."""
+    evaluation = page.evaluation
+    if not evaluation.predikat:
+        return None
+    lang = ui_lang()
+    definition = page.available.definition
+    rating_forms = [r.form for r in definition.transitions
+                    if r.form and any(e.name == "record_rating" for e in r.effects)]
+    decision_forms = [r.form for r in definition.transitions
+                      if r.form and any(e.name == "apply_appeal_decision" for e in r.effects)]
+
+    def visible_values(keys: list[str]) -> tuple[dict[str, Any], FormSpec | None]:
+        for key in keys:
+            if key in (evaluation.data or {}):
+                spec = spec_for(session, evaluation, key)
+                names = _visible_names(spec, page.available.roles, evaluation.status)
+                return ({k: v for k, v in evaluation.values(key).items() if k in names}, spec)
+        return {}, None
+
+    def labels(values: Mapping[str, str | None]) -> dict[str, str]:
+        out = {}
+        for key in ("rating_hasil_kerja", "rating_perilaku_kerja"):
+            value = values.get(key)
+            out[key] = rating_label(value, lang) if value else "—"
+        predikat = values.get("predikat")
+        out["predikat"] = (Predikat(predikat).label_en if lang == "en" else
+                           Predikat(predikat).label) if predikat else "—"
+        return out
+
+    rating, rating_spec = visible_values(rating_forms)
+    if rating_spec is not None and not {"rating_hasil_kerja", "rating_perilaku_kerja"} & set(
+            _visible_names(rating_spec, page.available.roles, evaluation.status)):
+        return None  # the spec hides the ratings from this viewer in this state
+    decision, decision_spec = visible_values(decision_forms)
+    current = {"rating_hasil_kerja": evaluation.rating_hasil_kerja,
+               "rating_perilaku_kerja": evaluation.rating_perilaku_kerja,
+               "predikat": evaluation.predikat}
+    original = None
+    revisions = [c for c in page.rating_changes if c.before.get("predikat")]
+    if revisions:
+        original = labels(revisions[0].before)
+    decision_label = None
+    if decision_spec is not None and decision.get("keputusan"):
+        decision_label = decision_spec.field("keputusan").option_label(decision["keputusan"],
+                                                                        lang)
+    matrix = [
+        {"label": level.label_en if lang == "en" else level.label, "value": level.value,
+         "cells": [{"label": (MATRIX[level.value][col.value].label_en if lang == "en" else
+                              MATRIX[level.value][col.value].label),
+                    "current": (level.value == evaluation.rating_hasil_kerja
+                                and col.value == evaluation.rating_perilaku_kerja)}
+                   for col in RATING_LEVELS]}
+        for level in RATING_LEVELS
+    ]
+    return {
+        "current": labels(current), "predikat_code": evaluation.predikat,
+        "original": original, "revised": bool(revisions),
+        "justifikasi": rating.get("justifikasi"), "umpan_balik": rating.get("umpan_balik"),
+        "catatan_rekomendasi": rating.get("catatan_rekomendasi"),
+        "decision": decision_label, "pertimbangan": decision.get("pertimbangan"),
+        "columns": [level.label_en if lang == "en" else level.label for level in RATING_LEVELS],
+        "matrix": matrix,
+    }
+
+
+def _timeline(page: EvaluationPage) -> list[dict[str, Any]]:
+    definition = page.available.definition
+    lang = ui_lang()
+    items = []
+    for event in page.events:
+        if event.trigger == "open":
+            title = _("Evaluasi dibuka")
+        elif event.kind == "data":
+            title = _("Draf formulir disimpan")
+        else:
+            title = rule_label(definition.transition(event.trigger), event.trigger)
+        name = page.names.get(event.actor_nip) if event.actor_nip else None
+        items.append({
+            "at": when(event.at), "title": title,
+            "actor": name or event.actor_nip or _("Sistem"), "nip": event.actor_nip,
+            "role": role_label(event.actor_role) if event.actor_role else "",
+            "source": definition.label(event.source, lang) if event.source else "",
+            "dest": definition.label(event.dest, lang) if event.dest else "",
+            "moved": event.kind == "transition" and event.source != event.dest,
+            "comment": event.comment, "seq": event.seq,
+        })
+    return items
+
+
+def render_page(page: EvaluationPage, *, status: int = 200, posted_key: str | None = None,
+            posted_trigger: str | None = None, errors: Mapping[str, list[str]] | None = None,
+            comment: str = "") -> tuple[str, int]:
+    session = db.session
+    actor = current_actor()
+    available = page.available
+    evaluation = available.evaluation
+    definition = available.definition
+    lang = ui_lang()
+    now = workflow_deps().clock()
+    blocks = _action_blocks(session, page, posted_key, posted_trigger, errors or {}, comment)
+    editing = {b.key for b in blocks if b.form is not None}
+    visited = {e.source for e in page.events} | {e.dest for e in page.events}
+    steps = [{"label": definition.label(s, lang),
+              "class": "current" if s == evaluation.status else ("done" if s in visited else "")}
+             for s in definition.states]
+    order = ["employee", "appraiser", "appeal_reviewer"]
+    people = sorted(evaluation.participants,
+                    key=lambda p: (order.index(p.role) if p.role in order else 9, p.role))
+    viewer_roles = sorted(available.roles)
+    return render_template(
+        "evaluations/show.html",
+        ev=evaluation, definition=definition, state_label=definition.label(evaluation.status,
+                                                                          lang),
+        final=evaluation.status in definition.final, steps=steps, people=people,
+        role_label=role_label, rule_label=rule_label, viewer_roles=viewer_roles,
+        blocks=blocks, shown=_shown_forms(session, page, editing, definition),
+        rating=_rating_block(session, page), windows=_windows(page, now),
+        timeline=_timeline(page), when=when, lang=lang,
+        observer=not available.transitions and not (
+            {"employee", "appraiser", "appeal_reviewer"} & set(available.roles)),
+        auditor=actor.is_auditor or actor.is_admin,
+        documents=[(kind, KINDS[kind][1 if lang == "en" else 0]) for kind in available_kinds(
+            session, evaluation, available.roles, actor)],
+    ), status
+
+
