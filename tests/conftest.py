@@ -200,4 +200,11 @@ def tampering(session: Session) -> Iterator[None]:
 
 @pytest.fixture(name="world")
 def _world(session: Session, wf: Workflow) -> World:
+    """Kota Kupang (with the Tim Penilai Kinerja step), period opened."""
     return build_world(session, wf)
+
+
+@pytest.fixture(name="mataram")
+def _mataram(session: Session, wf: Workflow) -> World:
+    """Kota Mataram (the national flow), period opened. Modules may extend it by overriding."""
+    return build_world(session, wf, "kota-mataram")

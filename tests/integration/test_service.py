@@ -53,11 +53,6 @@ def at(wf: Workflow, day: int, month: int = 2) -> Workflow:
     return replace(wf, clock=lambda: moment)
 
 
-@pytest.fixture(name="mataram")
-def _mataram(session: Session, wf: Workflow) -> World:
-    return build_world(session, wf, "kota-mataram")
-
-
 def events_of(session: Session, evaluation: Evaluation) -> list[HistoryEvent]:
     return list(session.scalars(select(HistoryEvent).where(
         HistoryEvent.evaluation_id == evaluation.id).order_by(HistoryEvent.seq)))

@@ -49,11 +49,6 @@ def rate(session: Session, wf: Workflow, w: World, who: str, rating: dict[str, s
     session.commit()
 
 
-@pytest.fixture(name="mataram")
-def _mataram(session: Session, wf: Workflow) -> World:
-    return build_world(session, wf, "kota-mataram")
-
-
 def test_list_scope_per_role(session: Session, wf: Workflow, mataram: World) -> None:
     """Employees see their own, appraisers also their staff, auditors the agency."""
     def ids(who: str, **f: str) -> set[int]:

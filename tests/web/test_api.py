@@ -31,11 +31,6 @@ RATING = {"rating_hasil_kerja": "sesuai", "rating_perilaku_kerja": "di_atas",
           "umpan_balik": "Kinerja baik.", "catatan_pribadi": "Rahasia penilai."}
 
 
-@pytest.fixture(name="mataram")
-def _mataram(session: Session, wf: Workflow) -> World:
-    return build_world(session, wf, "kota-mataram")
-
-
 class Api:
     """A client that sends each named person's bearer token."""
 

@@ -28,8 +28,9 @@ RATING = {"rating_hasil_kerja": "sesuai", "rating_perilaku_kerja": "di_atas",
 
 
 @pytest.fixture(name="mataram")
-def _mataram(session: Session, wf: Workflow) -> World:
-    world = build_world(session, wf, "kota-mataram")
+def _mataram(mataram: World, session: Session, wf: Workflow) -> World:
+    """Mataram with the employee's evaluation submitted and rated."""
+    world = mataram
     ev = world.evaluations["pegawai"]
     apply_transition(session, wf, world.actor("pegawai"), ev.id, "submit", data=SELF,
                      comment="=HYPERLINK(\"http://evil\")")

@@ -26,8 +26,9 @@ GOOD = {"rating_hasil_kerja": "sesuai", "rating_perilaku_kerja": "sesuai",
 
 
 @pytest.fixture(name="mataram")
-def _mataram(session: Session, wf: Workflow) -> World:
-    world = build_world(session, wf, "kota-mataram")
+def _mataram(mataram: World, session: Session, wf: Workflow) -> World:
+    """Mataram with the employee's evaluation submitted and rated."""
+    world = mataram
     ev = world.evaluations["pegawai"]
     rated = replace(wf, clock=lambda: datetime(2026, 2, 3, 9, tzinfo=UTC))
     apply_transition(session, rated, world.actor("pegawai"), ev.id, "submit", data=SELF)

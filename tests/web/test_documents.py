@@ -30,8 +30,9 @@ CODE = re.compile(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}")
 
 
 @pytest.fixture(name="mataram")
-def _mataram(session: Session, wf: Workflow) -> World:
-    w = build_world(session, wf, "kota-mataram")
+def _mataram(mataram: World, session: Session) -> World:
+    """Mataram with passwords set for every person."""
+    w = mataram
     for person in w.people.values():
         set_password(person, PASSWORD)
     session.commit()
