@@ -11,7 +11,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import yaml
 from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import request
 from flask import url_for
 from flask_admin import Admin
 from flask_admin import expose
@@ -22,6 +26,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from wtforms.validators import ValidationError
 
+from workflow.errors import DefinitionError
 from workflow.errors import WorkflowError
 from workflow.models import DefinitionVersion
 from workflow.models import Employee
@@ -29,9 +34,12 @@ from workflow.models import Evaluation
 from workflow.models import Group
 from workflow.models import HistoryEvent
 from workflow.models import Period
+from workflow.models import utcnow
 from workflow.org import nip_problem
 from workflow.periods import PERIOD_COUNTS
 from workflow.periods import period_bounds
+from workflow.publishing import current_version
+from workflow.publishing import publish_edited_definition
 
 from .export_view import ExportView
 from .forms_view import FormsView
@@ -208,6 +216,34 @@ class DefinitionView(ReadOnlyView):
                      "created_at": _l("Diterbitkan")}
     column_default_sort = ("version", True)
     details_template = "admin/definition_details.html"
+    list_template = "admin/definition_list.html"
+
+    @expose("/ubah/", methods=["GET", "POST"])
+    def edit_flow(self) -> Any:
+        """Edit the agency's flow as YAML and publish it as the next version."""
+        session = self.session.session
+        actor = self.actor()
+        problems: list[str] = []
+        text = request.form.get("source", "")
+        if request.method == "POST":
+            try:
+                row = publish_edited_definition(
+                    session, current_app.extensions["workflow"].audit_key, actor, text,
+                    utcnow())
+            except DefinitionError as exc:
+                session.rollback()
+                problems = [str(p) for p in exc.problems]
+            else:
+                session.commit()
+                flash(_("Versi %(version)s diterbitkan. Evaluasi yang dibuka setelah ini "
+                        "memakainya; evaluasi yang sudah berjalan tetap pada versinya.",
+                        version=row.version), "success")
+                return redirect(url_for(".details_view", id=row.id))
+        else:
+            latest = current_version(session, actor.agency_id, required=False)
+            source = dict(latest.source) if latest is not None else {}
+            text = yaml.safe_dump(source, allow_unicode=True, sort_keys=False)
+        return self.render("admin/definition_edit.html", text=text, problems=problems)
 
     @expose("/diagram/<int:version_id>.svg")
     def diagram(self, version_id: int) -> Any:

@@ -8,16 +8,22 @@ version can never change meaning under their feet.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .actors import Actor
 from .definition import WorkflowDefinition
 from .errors import DefinitionError
 from .errors import NotFound
 from .errors import Problem
+from .history import append_event
 from .models import Agency
 from .models import DefinitionVersion
+from .registry import LineMap
+from .registry import parse_yaml
+from .validation import parse_definition
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,4 +101,47 @@ def current_version(
             "This agency has no published flow definition "
             "(run: flask --app wsgi definitions load).",
         )
+    return row
+
+
+def publish_edited_definition(
+    session: Session, audit_key: bytes, actor: Actor, yaml_text: str, now: datetime
+) -> DefinitionVersion:
+    """Publish an agency admin's edit of the flow (full YAML) as the next immutable version.
+
+    The text is validated exactly like a file in ``definitions/`` (same messages, with
+    lines); ``agency`` must be the admin's own agency and ``version`` is set to the next
+    number. Evaluations already open keep the version they started with.
+
+    :raises DefinitionError: listing every problem; nothing is stored then.
+    """
+    agency = session.get(Agency, actor.agency_id)
+    assert agency is not None
+    mapping = parse_yaml(yaml_text, f"{agency.slug}.yaml")
+    latest = current_version(session, agency.id, required=False)
+    number = (latest.version if latest else 0) + 1
+    if isinstance(mapping, LineMap):
+        if mapping.get("extends"):
+            raise DefinitionError([Problem(f"{agency.slug}.yaml", mapping.key_line("extends"),
+                                           "gunakan definisi lengkap tanpa 'extends' saat "
+                                           "mengubah di peramban")])
+        if mapping.get("agency") != agency.slug:
+            raise DefinitionError([Problem(f"{agency.slug}.yaml", None,
+                                           f"agency harus '{agency.slug}'")])
+        mapping["version"] = number
+    definition = parse_definition(mapping, f"{agency.slug}.yaml")
+    if latest is not None and latest.content_hash == definition.content_hash:
+        raise DefinitionError([Problem(f"{agency.slug}.yaml", None,
+                                       "tidak ada perubahan / nothing changed")])
+    row = DefinitionVersion(agency_id=agency.id, version=number,
+                            content_hash=definition.content_hash,
+                            source=dict(definition.source), created_at=now)
+    session.add(row)
+    session.flush()
+    append_event(session, audit_key, agency, kind="admin", at=now, actor_id=actor.employee_id,
+                 actor_nip=actor.nip, actor_role="admin", trigger="definition_published",
+                 definition_version_id=row.id,
+                 payload={"version": number, "hash": definition.content_hash,
+                          "states": list(definition.states),
+                          "transitions": [t.name for t in definition.transitions]})
     return row

@@ -253,3 +253,59 @@ def test_evaluations_are_read_only(client: FlaskClient, session: Session,
     assert response.status_code in (302, 403, 404)
     session.expire_all()
     assert session.get(Evaluation, evaluation.id).status == "draft"  # type: ignore[union-attr]
+
+
+def test_admin_adds_a_step_to_the_flow(client: FlaskClient, session: Session, wf: Workflow,
+                                       two: tuple[World, World]) -> None:
+    """The admin adds a verification step in the browser; new evaluations get it, old ones not."""
+    import html
+
+    import yaml
+
+    from workflow.models import DefinitionVersion
+    from workflow.service import available_transitions
+
+    a, _ = two
+    login(client, a.people["kepala"])
+    page = client.get("/admin/definition/ubah/").get_data(as_text=True)
+    assert "agency: kota-mataram" in page
+    textarea = page.split('id="flow-source" rows="30" spellcheck="false">')[1]
+    source = yaml.safe_load(html.unescape(textarea.split("</textarea>")[0]))
+    source["states"].insert(2, "verified")
+    for t in source["transitions"]:
+        if t["name"] == "review":
+            t["from"] = "verified"
+    source["transitions"].append({"name": "verify", "label": "Verifikasi bukti dukung",
+                                  "from": "submitted", "to": "verified", "by": "appraiser"})
+
+    broken = yaml.safe_dump({**source, "initial": "nowhere"}, sort_keys=False)
+    page = client.post("/admin/definition/ubah/", data={"source": broken}).get_data(as_text=True)
+    assert "Definisi ditolak" in page and "nowhere" in page
+    assert session.scalar(select(func.count()).select_from(DefinitionVersion).where(
+        DefinitionVersion.agency_id == a.agency.id)) == 1
+
+    response = client.post("/admin/definition/ubah/",
+                           data={"source": yaml.safe_dump(source, sort_keys=False)})
+    assert response.status_code == 302
+    newest = session.scalar(select(DefinitionVersion).where(
+        DefinitionVersion.agency_id == a.agency.id).order_by(DefinitionVersion.version.desc()))
+    assert newest is not None and newest.version == 2 and "verified" in newest.source["states"]
+    assert admin_events(session, "definition_published") == 1
+
+    old = a.evaluations["pegawai"]
+    assert old.definition_version_id != newest.id
+    client.post("/admin/period/new/", data={"kind": "monthly", "year": "2026", "number": "8"})
+    period = session.scalar(select(Period).where(Period.number == 8))
+    client.post(f"/admin/buka-periode/{period.id}", data={"unit": ""})  # type: ignore[union-attr]
+    new = session.scalar(select(Evaluation).where(Evaluation.period_id == period.id,  # type: ignore[union-attr]
+                                                  Evaluation.employee_id == old.employee_id))
+    assert new is not None and new.definition_version_id == newest.id
+    from tests.integration.test_service import SELF
+    from workflow.service import apply_transition
+
+    for ev in (old, new):
+        apply_transition(session, wf, a.actor("pegawai"), ev.id, "submit", data=SELF)
+    names = {ev.id: [r.name for r in available_transitions(
+        session, wf, a.actor("penilai"), ev.id).transitions] for ev in (old, new)}
+    assert names[old.id] == ["return_for_revision", "review"]
+    assert names[new.id] == ["return_for_revision", "verify"]
