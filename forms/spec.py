@@ -25,13 +25,15 @@ SCALES: tuple[str, ...] = ("national",)
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 KEY_RE = re.compile(r"^[a-z][a-z0-9-]*$")
 NAME_MAX = 63
-# Form API names a field must not shadow (WTForms, Flask-WTF and this package's own hooks).
+# Form API names a field must not shadow (WTForms, Flask-WTF and this package's own hooks), and
+# the two names the web pages post beside a step's fields (``version``, ``comment``).
 RESERVED_NAMES: frozenset[str] = frozenset(
     {name for name in dir(wtforms.Form) if not name.startswith("_")}
     | {
         "data", "errors", "meta", "validate", "populate_obj", "process", "post_process",
         "csrf_token", "submit", "form", "form_errors", "validate_on_submit", "is_submitted",
         "hidden_tag", "recaptcha", "extra_validators", "prefix", "fields", "obj", "formdata",
+        "version", "comment",
     }
 )
 RESERVED_PREFIXES: tuple[str, ...] = ("validate_", "filter_")
