@@ -16,6 +16,7 @@ from typing import Any
 from typing import Protocol
 
 from sqlalchemy import bindparam
+from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -27,6 +28,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from .actors import Actor
 from .actors import roles_of
 from .context import TransitionContext
+from .definition import SYSTEM_ROLE
 from .definition import TransitionRule
 from .definition import WorkflowDefinition
 from .effects import EFFECTS
@@ -383,7 +385,20 @@ def run_due_transitions(
     """
     actor = Actor.system(agency_id)
     fired: list[RecordedEvent] = []
-    ids = session.scalars(select(Evaluation.id).where(Evaluation.agency_id == agency_id)).all()
+    # Only evaluations sitting in a state the system can leave are candidates: per definition
+    # version, the source states of transitions whose ``by`` names the system.
+    candidates = []
+    for version_id in session.scalars(select(DefinitionVersion.id).where(
+            DefinitionVersion.agency_id == agency_id)):
+        states = {source for rule in definition_of(session, version_id).transitions
+                  if SYSTEM_ROLE in rule.by for source in rule.sources}
+        if states:
+            candidates.append((Evaluation.definition_version_id == version_id)
+                              & Evaluation.status.in_(states))
+    if not candidates:
+        return fired
+    ids = session.scalars(select(Evaluation.id).where(
+        Evaluation.agency_id == agency_id, or_(*candidates)).order_by(Evaluation.id)).all()
     for evaluation_id in ids:
         available = available_transitions(session, wf, actor, evaluation_id)
         for rule in available.transitions:
