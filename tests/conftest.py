@@ -110,6 +110,11 @@ def _wf(app: Flask) -> Workflow:
     return wf
 
 
+# A complete self-assessment that passes the national form's validation.
+SELF = {"hasil_kerja": [{"rencana_hasil_kerja": "Layanan", "indikator": "Persentase",
+                         "target": "95%", "realisasi": "96%", "bukti_dukung": "https://x.id/b"}],
+        "kendala": "Jaringan terputus.", "rencana_perbaikan": "Formulir luring."}
+
 ORG_HEADER = "nip,nama,jabatan,pangkat,golongan,unit_kerja,jenis_asn,nip_atasan,grup\n"
 
 

@@ -19,8 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.conftest import PG_URL
+from tests.conftest import SELF
 from tests.conftest import World
-from tests.integration.test_service import SELF
 from tests.integration.test_service import at
 from web.extensions import db
 from workflow.errors import ConcurrentUpdate

@@ -8,10 +8,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from tests.conftest import PG_URL
+from tests.conftest import SELF
 from tests.conftest import World
 from tests.conftest import tampering
 from tests.integration.test_service import RATING_LOW
-from tests.integration.test_service import SELF
 from tests.integration.test_service import at
 from workflow.history import verify_all
 from workflow.history import verify_chain

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from tests.conftest import SELF
 from tests.conftest import World
 from tests.conftest import build_world
 from workflow.errors import NotFound
@@ -19,8 +20,6 @@ from workflow.inbox import open_evaluation
 from workflow.service import Workflow
 from workflow.service import apply_transition
 
-SELF = {"hasil_kerja": [{"rencana_hasil_kerja": "Layanan", "indikator": "Persentase",
-                         "target": "95%", "realisasi": "96%"}]}
 RATING_LOW = {"rating_hasil_kerja": "di_bawah", "rating_perilaku_kerja": "sesuai",
               "umpan_balik": "Target layanan tidak tercapai.",
               "justifikasi": "Tiga laporan terlambat dan bukti dukung tidak lengkap."}

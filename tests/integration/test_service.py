@@ -13,6 +13,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tests.conftest import SELF
 from tests.conftest import World
 from tests.conftest import build_world
 from workflow.actors import Actor
@@ -42,11 +43,6 @@ RATING_LOW = {"rating_hasil_kerja": "di_bawah", "rating_perilaku_kerja": "sesuai
               "justifikasi": "Tiga laporan terlambat dan bukti dukung tidak lengkap."}
 APPEAL = {"butir_keberatan": ["rating_hasil_kerja"],
           "alasan": "Keterlambatan disebabkan gangguan sistem yang sudah dilaporkan."}
-SELF = {"hasil_kerja": [{"rencana_hasil_kerja": "Layanan", "indikator": "Persentase",
-                         "target": "95%", "realisasi": "96%", "bukti_dukung": "https://x.id/b"}],
-        "kendala": "Jaringan terputus.", "rencana_perbaikan": "Formulir luring."}
-
-
 def at(wf: Workflow, day: int, month: int = 2) -> Workflow:
     """Return the workflow with its clock fixed at a day of 2026."""
     moment = datetime(2026, month, day, 9, 0, tzinfo=UTC)

@@ -9,6 +9,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy.orm import Session
 
+from tests.conftest import SELF
 from tests.conftest import World
 from tests.conftest import build_world
 from workflow.errors import NotPermitted
@@ -23,8 +24,6 @@ from workflow.stats import list_evaluations
 from workflow.stats import overdue
 from workflow.stats import state_table
 
-SELF = {"hasil_kerja": [{"rencana_hasil_kerja": "Layanan", "indikator": "Persentase",
-                         "target": "95%", "realisasi": "96%"}]}
 GOOD = {"rating_hasil_kerja": "sesuai", "rating_perilaku_kerja": "sesuai",
         "umpan_balik": "Baik."}
 LOW = {"rating_hasil_kerja": "di_bawah", "rating_perilaku_kerja": "sesuai",

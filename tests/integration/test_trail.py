@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tests.conftest import SELF
 from tests.conftest import World
 from tests.conftest import build_world
 from tests.conftest import tampering
@@ -28,8 +29,6 @@ from workflow.trail import timeline
 from workflow.trail import verify_agency
 from workflow.trail import verify_evaluation
 
-SELF = {"hasil_kerja": [{"rencana_hasil_kerja": "Layanan", "indikator": "Persentase",
-                         "target": "95%", "realisasi": "96%"}]}
 RATING = {"rating_hasil_kerja": "sesuai", "rating_perilaku_kerja": "di_atas",
           "umpan_balik": "Kinerja baik."}
 

@@ -18,6 +18,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tests.conftest import SELF
 from tests.conftest import World
 from tests.conftest import build_world
 from workflow.accounts import issue_token
@@ -27,9 +28,6 @@ from workflow.models import HistoryEvent
 from workflow.service import Workflow
 
 PASSWORD = "rahasia-123"
-SELF = {"hasil_kerja": [{"rencana_hasil_kerja": "Layanan", "indikator": "Persentase",
-                         "target": "95%", "realisasi": "96%"}]}
-
 # Who is who in build_world, by their role on A's ``pegawai`` evaluation.
 ACTORS = {
     "employee": "pegawai",        # the evaluated employee

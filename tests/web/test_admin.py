@@ -300,7 +300,7 @@ def test_admin_adds_a_step_to_the_flow(client: FlaskClient, session: Session, wf
     new = session.scalar(select(Evaluation).where(Evaluation.period_id == period.id,  # type: ignore[union-attr]
                                                   Evaluation.employee_id == old.employee_id))
     assert new is not None and new.definition_version_id == newest.id
-    from tests.integration.test_service import SELF
+    from tests.conftest import SELF
     from workflow.service import apply_transition
 
     for ev in (old, new):

@@ -14,6 +14,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tests.conftest import SELF
 from tests.conftest import World
 from tests.conftest import build_world
 from tests.conftest import tampering
@@ -24,9 +25,6 @@ from workflow.models import Evaluation
 from workflow.models import HistoryEvent
 from workflow.service import Workflow
 
-SELF = {"hasil_kerja": [{"rencana_hasil_kerja": "Layanan", "indikator": "Persentase",
-                         "target": "95%", "realisasi": "96%", "bukti_dukung": "https://x.id/b"}],
-        "kendala": "Jaringan terputus.", "rencana_perbaikan": "Formulir luring."}
 RATING = {"rating_hasil_kerja": "sesuai", "rating_perilaku_kerja": "di_atas",
           "umpan_balik": "Kinerja baik.", "catatan_pribadi": "Rahasia penilai."}
 

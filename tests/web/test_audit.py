@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tests.conftest import SELF
 from tests.conftest import World
 from tests.conftest import build_world
 from tests.conftest import tampering
@@ -21,8 +22,6 @@ from workflow.service import save_draft
 from workflow.trail import CSV_COLUMNS
 
 PASSWORD = "rahasia-123"
-SELF = {"hasil_kerja": [{"rencana_hasil_kerja": "Layanan", "indikator": "Persentase",
-                         "target": "95%", "realisasi": "96%"}]}
 RATING = {"rating_hasil_kerja": "sesuai", "rating_perilaku_kerja": "di_atas",
           "umpan_balik": "Kinerja baik."}
 

@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from tests.conftest import SELF
 from tests.conftest import World
 from tests.conftest import build_world
 from workflow.accounts import set_password
@@ -19,8 +20,6 @@ from workflow.service import Workflow
 from workflow.service import apply_transition
 
 PASSWORD = "rahasia-123"
-SELF = {"hasil_kerja": [{"rencana_hasil_kerja": "Layanan", "indikator": "Persentase",
-                         "target": "95%", "realisasi": "96%"}]}
 GOOD = {"rating_hasil_kerja": "sesuai", "rating_perilaku_kerja": "sesuai",
         "umpan_balik": "Baik."}
 

@@ -14,10 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.conftest import ARTIFACTS
+from tests.conftest import SELF
 from tests.conftest import World
 from tests.conftest import build_world
 from tests.integration.test_service import RATING_LOW
-from tests.integration.test_service import SELF
 from tests.integration.test_service import at
 from workflow.accounts import set_password
 from workflow.models import Document

@@ -14,6 +14,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tests.conftest import SELF
 from tests.conftest import World
 from tests.conftest import build_world
 from workflow.accounts import set_password
@@ -23,8 +24,6 @@ from workflow.service import Workflow
 from workflow.service import apply_transition
 
 PASSWORD = "rahasia-123"
-SELF = {"hasil_kerja": [{"rencana_hasil_kerja": "Layanan", "indikator": "Persentase",
-                         "target": "95%", "realisasi": "96%"}]}
 RATING_LOW = {"rating_hasil_kerja": "di_bawah", "rating_perilaku_kerja": "sesuai",
               "umpan_balik": "Target layanan tidak tercapai.",
               "justifikasi": "Tiga laporan terlambat dan bukti dukung tidak lengkap.",

@@ -8,9 +8,9 @@ from sqlalchemy.orm import Session
 
 from forms.parsing import parse_form_spec
 from forms.rules import may_see
+from tests.conftest import SELF
 from tests.conftest import World
 from tests.integration.test_service import RATING_LOW
-from tests.integration.test_service import SELF
 from tests.integration.test_service import at
 from workflow.accounts import set_password
 from workflow.errors import InvalidData
