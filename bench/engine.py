@@ -1,6 +1,7 @@
 """Benchmark the workflow engine: persisted, audited transitions per second vs raw SQL.
 
-Run: ``.venv/bin/python bench/engine.py [--sqlite-only] [--n 2000] [--reps 3] [--profile]``.
+Run: ``.venv/bin/python bench/engine.py [--sqlite-only|--postgres-only] [--n 2000] [--reps 3]
+[--profile K]``.
 
 For SQLite (a file database in a temp dir, WAL + synchronous=NORMAL like the app) and for
 PostgreSQL (a scratch database created and dropped here; ``BENCH_PG_URL`` names the server,
@@ -514,7 +515,9 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=3, help="interleaved repetitions (3)")
     parser.add_argument("--flat", type=int, default=500,
                         help="transitions per store size for the flatness check (500)")
-    parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL")
+    only.add_argument("--postgres-only", action="store_true", help="skip SQLite")
     parser.add_argument("--profile", type=int, default=0, metavar="K",
                         help="also cProfile K engine transitions per database")
     args = parser.parse_args()
@@ -529,9 +532,10 @@ def main() -> None:
           f"{psycopg.__version__}, transitions {transitions.__version__}, SQLite "
           f"{sqlite3.sqlite_version}")
     started = time.perf_counter()
-    with sqlite_engine() as (engine, where):
-        print(f"database: {where}")
-        report(bench_database("SQLite", engine, args), args.n, args.reps, args.flat)
+    if not args.postgres_only:
+        with sqlite_engine() as (engine, where):
+            print(f"database: {where}")
+            report(bench_database("SQLite", engine, args), args.n, args.reps, args.flat)
     if not args.sqlite_only:
         url = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://root@127.0.0.1:5432/postgres")
         with postgres_engine(url) as pg:

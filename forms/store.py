@@ -17,9 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.errors import NotFound
-from workflow.models import Evaluation
 from workflow.models import FormVersion
 from workflow.models import utcnow
+from workflow.snapshot import EvaluationLike
 
 from .builder import validate_data
 from .fields import MSG_REQUIRED
@@ -114,7 +114,7 @@ class StoredForms:
                 pins[key] = row.id
         return pins
 
-    def version_for(self, session: Session, evaluation: Evaluation, form_key: str) -> int:
+    def version_for(self, session: Session, evaluation: EvaluationLike, form_key: str) -> int:
         """Return the form version pinned on the evaluation for ``form_key``."""
         version_id = (evaluation.form_versions or {}).get(form_key)
         if version_id is None:
@@ -126,7 +126,7 @@ class StoredForms:
         return version_id
 
     def validate(
-        self, session: Session, evaluation: Evaluation, form_key: str,
+        self, session: Session, evaluation: EvaluationLike, form_key: str,
         values: Mapping[str, Any], *, role: str, partial: bool = False,
     ) -> tuple[dict[str, Any], dict[str, list[str]], int | None]:
         """Validate with the pinned version; ``partial`` ignores missing required answers."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from .definition import SYSTEM_ROLE
 from .definition import WorkflowDefinition
 from .models import Employee
-from .models import Evaluation
+from .snapshot import EvaluationLike
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,14 +52,15 @@ class Actor:
 
 
 def roles_of(
-    actor: Actor, evaluation: Evaluation, definition: WorkflowDefinition
+    actor: Actor, evaluation: EvaluationLike, definition: WorkflowDefinition
 ) -> frozenset[str]:
     """Return the roles ``actor`` plays on ``evaluation`` under its pinned definition."""
     if actor.agency_id != evaluation.agency_id:
         return frozenset()
     if actor.is_system:
         return frozenset({SYSTEM_ROLE})
-    roles = {p.role for p in evaluation.participants if p.employee_id == actor.employee_id}
+    roles = {role for role, employee_id in evaluation.participant_ids().items()
+             if employee_id == actor.employee_id}
     for name, spec in definition.roles.items():
         if spec.group and spec.group in actor.groups:
             roles.add(name)

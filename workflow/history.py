@@ -28,6 +28,7 @@ from .definition import canonical_json
 from .models import Agency
 from .models import Evaluation
 from .models import HistoryEvent
+from .snapshot import EvaluationLike
 
 HASHED_FIELDS = (
     "agency_id", "evaluation_id", "chain", "seq", "at", "kind", "actor_nip", "actor_role",
@@ -70,15 +71,15 @@ def event_hash(key: bytes, fields: Mapping[str, Any]) -> str:
     return hmac.new(key, canonical_json(material).encode(), hashlib.sha256).hexdigest()
 
 
-def chain_of(owner: Evaluation | Agency) -> str:
+def chain_of(owner: EvaluationLike | Agency) -> str:
     """Return the chain key of an evaluation or an agency."""
-    kind = "evaluation" if isinstance(owner, Evaluation) else "agency"
+    kind = "agency" if isinstance(owner, Agency) else "evaluation"
     return f"{kind}:{owner.id}"
 
 
 def event_fields(
     key: bytes,
-    owner: Evaluation | Agency,
+    owner: EvaluationLike | Agency,
     *,
     kind: str,
     at: datetime,
@@ -98,8 +99,8 @@ def event_fields(
     the head (``seq``/``hash``) in the same transaction.
     """
     fields: dict[str, Any] = {
-        "agency_id": owner.agency_id if isinstance(owner, Evaluation) else owner.id,
-        "evaluation_id": owner.id if isinstance(owner, Evaluation) else None,
+        "agency_id": owner.id if isinstance(owner, Agency) else owner.agency_id,
+        "evaluation_id": None if isinstance(owner, Agency) else owner.id,
         "chain": chain_of(owner),
         "seq": (owner.history_seq or 0) + 1,
         "at": at,

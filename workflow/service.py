@@ -15,14 +15,10 @@ from datetime import datetime
 from typing import Any
 from typing import Protocol
 
-from sqlalchemy import bindparam
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm import joinedload
-from sqlalchemy.orm import lazyload
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from .actors import Actor
@@ -44,6 +40,10 @@ from .models import DefinitionVersion
 from .models import Evaluation
 from .models import HistoryEvent
 from .models import utcnow
+from .recording import record_transition
+from .snapshot import EvaluationLike
+from .snapshot import EvaluationSnapshot
+from .snapshot import load_snapshot
 from .validation import parse_definition
 
 
@@ -51,8 +51,8 @@ class FormPort(Protocol):
     """How the core validates a step's data without knowing about WTForms."""
 
     def validate(
-        self, session: Session, evaluation: Evaluation, form_key: str, values: Mapping[str, Any],
-        *, role: str, partial: bool = False,
+        self, session: Session, evaluation: EvaluationLike, form_key: str,
+        values: Mapping[str, Any], *, role: str, partial: bool = False,
     ) -> tuple[dict[str, Any], dict[str, list[str]], int | None]:
         """Return (clean values, errors per field, form version id used)."""
         ...
@@ -66,8 +66,8 @@ class PlainForms:
     """Accept any non-empty mapping of JSON scalars (used where no form specs are loaded)."""
 
     def validate(
-        self, session: Session, evaluation: Evaluation, form_key: str, values: Mapping[str, Any],
-        *, role: str, partial: bool = False,
+        self, session: Session, evaluation: EvaluationLike, form_key: str,
+        values: Mapping[str, Any], *, role: str, partial: bool = False,
     ) -> tuple[dict[str, Any], dict[str, list[str]], int | None]:
         """Return the values unchanged; an empty form is incomplete unless ``partial``."""
         clean = {str(k): v for k, v in values.items()}
@@ -118,12 +118,12 @@ def get_evaluation(session: Session, actor: Actor, evaluation_id: int) -> Evalua
     return evaluation
 
 
-def _deadlines(evaluation: Evaluation) -> dict[str, datetime]:
+def _deadlines(evaluation: EvaluationLike) -> dict[str, datetime]:
     return {k: datetime.fromisoformat(v) for k, v in (evaluation.deadlines or {}).items()}
 
 
 def _context(
-    evaluation: Evaluation, actor: Actor, roles: frozenset[str], now: datetime, **extra: Any
+    evaluation: EvaluationLike, actor: Actor, roles: frozenset[str], now: datetime, **extra: Any
 ) -> TransitionContext:
     return TransitionContext(
         actor_id=actor.employee_id, actor_roles=roles, owner_id=evaluation.employee_id,
@@ -151,7 +151,7 @@ def _flush(session: Session) -> None:
         raise
 
 
-def _check_version(evaluation: Evaluation, expected_version: int | None) -> None:
+def _check_version(evaluation: EvaluationLike, expected_version: int | None) -> None:
     if expected_version is not None and evaluation.lock_version != expected_version:
         raise ConcurrentUpdate(
             "Evaluasi sudah berubah sejak Anda membukanya. Muat ulang lalu coba lagi.",
@@ -231,16 +231,21 @@ def apply_transition(
     values = {
         "status": rule.dest,  # the single write path of the state
         "lock_version": evaluation.lock_version + 1,
-        "deadlines": outcome.deadlines,
-        "data": data_column,
-        "rating_hasil_kerja": outcome.rating_hasil_kerja,
-        "rating_perilaku_kerja": outcome.rating_perilaku_kerja,
-        "predikat": outcome.predikat,
         "history_seq": fields["seq"],
         "history_head": fields["hash"],
         "updated_at": now,
     }
-    return _write(session, evaluation, values, {**fields, "actor_id": actor.employee_id})
+    # Only what changed is sent: most steps leave deadlines, ratings and data as they were.
+    after = {"deadlines": outcome.deadlines, "data": data_column,
+             "rating_hasil_kerja": outcome.rating_hasil_kerja,
+             "rating_perilaku_kerja": outcome.rating_perilaku_kerja,
+             "predikat": outcome.predikat}
+    values.update((k, v) for k, v in after.items() if v != getattr(evaluation, k))
+    recorded = record_transition(session, evaluation.id, evaluation.lock_version, values,
+                                 {**fields, "actor_id": actor.employee_id})
+    if recorded is None:  # the row moved since it was read: someone else won
+        raise _conflict()
+    return recorded
 
 
 @dataclass(slots=True)
@@ -253,49 +258,12 @@ class _Outcome:
     predikat: str | None
 
 
-_EVALUATION = Evaluation.__table__
-_EVENT = HistoryEvent.__table__
-
-
-# Statements built once: their cache keys are computed once, not on every transition.
-_LOAD = (
-    select(Evaluation)
-    .where(Evaluation.id == bindparam("evaluation_id"))
-    .options(lazyload(Evaluation.employee), lazyload(Evaluation.period),
-             joinedload(Evaluation.participants))
-)
-_UPDATE = _EVALUATION.update().where(
-    _EVALUATION.c.id == bindparam("where_id"),
-    _EVALUATION.c.lock_version == bindparam("where_version"),
-)
-_INSERT = _EVENT.insert().returning(_EVENT.c.id)
-
-
-def _load_for_write(session: Session, actor: Actor, evaluation_id: int) -> Evaluation:
-    """Load the evaluation with its participants in one query, nothing else."""
-    evaluation = session.execute(_LOAD, {"evaluation_id": evaluation_id}).unique(
-    ).scalar_one_or_none()
+def _load_for_write(session: Session, actor: Actor, evaluation_id: int) -> EvaluationSnapshot:
+    """Read the evaluation and its participants in one statement, without the ORM."""
+    evaluation = load_snapshot(session, evaluation_id)
     if evaluation is None or evaluation.agency_id != actor.agency_id:
         raise NotFound("Evaluasi tidak ditemukan.", "Evaluation not found.")
     return evaluation
-
-
-def _write(session: Session, evaluation: Evaluation, values: dict[str, Any],
-           event: dict[str, Any]) -> RecordedEvent:
-    """Write the row (only if nobody else did since we read it) and its event, in one go.
-
-    Two statements instead of an ORM flush: ``UPDATE … WHERE lock_version = :seen`` decides
-    the race (0 rows: someone else won), then the event is inserted. The loaded object is
-    brought up to date without being marked dirty.
-    """
-    result = session.execute(_UPDATE, {"where_id": evaluation.id,
-                                       "where_version": evaluation.lock_version, **values})
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise _conflict()
-    event_id = session.execute(_INSERT, event).scalar()
-    for name, value in values.items():
-        set_committed_value(evaluation, name, value)
-    return RecordedEvent(id=event_id, **event)
 
 
 def _conflict() -> ConcurrentUpdate:
