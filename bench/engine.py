@@ -1,7 +1,7 @@
 """Benchmark the workflow engine: persisted, audited transitions per second vs raw SQL.
 
 Run: ``.venv/bin/python bench/engine.py [--sqlite-only|--postgres-only] [--n 2000] [--reps 3]
-[--profile K]``.
+[--flat 400] [--profile K]``.
 
 For SQLite (a file database in a temp dir, WAL + synchronous=NORMAL like the app) and for
 PostgreSQL (a scratch database created and dropped here; ``BENCH_PG_URL`` names the server,
@@ -16,7 +16,8 @@ default ``postgresql+psycopg://root@127.0.0.1:5432/postgres``) it prints:
    row count checked) + one ``INSERT history_event`` row, with ``text()`` SQL; and a second
    floor that also does the two reads (evaluation row, participants) the engine needs;
 3. the ratio engine/raw (goal ≥ 0.5);
-4. the engine's cost per transition with 1k and with 100k evaluations stored (must be flat).
+4. the engine's cost per transition with 1k and with 100k evaluations stored (must be flat),
+   and the raw transaction's, to tell the database's own growth from the engine's.
 
 Medians over ``--reps`` interleaved repetitions; each kind is warmed up first.
 """
@@ -364,7 +365,9 @@ def bench_database(label: str, engine: Engine, args: argparse.Namespace) -> dict
     # -- 1k stored ---------------------------------------------------------------------------
     add_evaluations(engine, store, SMALL // EMPLOYEES)
     eng_plain(take(store, rng, 50))  # warm-up: caches, statement cache, pool
+    raw(take(store, rng, 50))
     small = chunked_us(eng_plain, take(store, rng, flat_n), chunks)
+    small_raw = chunked_us(raw, take(store, rng, flat_n), chunks)
 
     # -- 100k stored -------------------------------------------------------------------------
     seed_seconds = add_evaluations(engine, store, (BIG - SMALL) // EMPLOYEES)
@@ -375,7 +378,9 @@ def bench_database(label: str, engine: Engine, args: argparse.Namespace) -> dict
     for _, fn in kinds:
         fn(take(store, rng, 100))  # warm-up of each kind
     big = chunked_us(eng_plain, take(store, rng, flat_n), chunks)
+    big_raw = chunked_us(raw, take(store, rng, flat_n), chunks)
     result["flat"] = (statistics.median(small), statistics.median(big), small, big)
+    result["flat_raw"] = (statistics.median(small_raw), statistics.median(big_raw))
 
     # -- throughput: reps × (engine plain, engine stored forms, raw, raw + reads), interleaved -
     rates: dict[str, list[float]] = {name: [] for name, _ in kinds}
@@ -451,6 +456,10 @@ def report(result: dict[str, Any], n: int, reps: int, flat_n: int) -> None:
           f"{SMALL:,} stored {small:,.0f} µs, {BIG:,} stored {big:,.0f} µs, "
           f"ratio {big / small:.2f}  [chunks: {', '.join(f'{x:.0f}' for x in small_runs)} | "
           f"{', '.join(f'{x:.0f}' for x in big_runs)}]")
+    small_raw, big_raw = result["flat_raw"]
+    print(f"  the same for raw SQL (the database's own growth): {SMALL:,} stored {small_raw:,.0f} "
+          f"µs, {BIG:,} stored {big_raw:,.0f} µs, ratio {big_raw / small_raw:.2f}; engine "
+          f"minus raw: {small - small_raw:,.0f} → {big - big_raw:,.0f} µs")
     for name, (stmts, sql_us, total_us) in (("engine", result["meter"]),
                                              ("raw", result["meter_raw"])):
         print(f"  {name}: {stmts:.1f} round-trips/tx (incl. COMMIT), {sql_us:,.0f} µs/tx inside "
@@ -513,15 +522,18 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=2000,
                         help="committed transactions per measurement (default 2000)")
     parser.add_argument("--reps", type=int, default=3, help="interleaved repetitions (3)")
-    parser.add_argument("--flat", type=int, default=500,
-                        help="transitions per store size for the flatness check (500)")
+    parser.add_argument("--flat", type=int, default=400,
+                        help="transitions per store size and kind for the flatness check (400)")
     only = parser.add_mutually_exclusive_group()
     only.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL")
     only.add_argument("--postgres-only", action="store_true", help="skip SQLite")
     parser.add_argument("--profile", type=int, default=0, metavar="K",
                         help="also cProfile K engine transitions per database")
     args = parser.parse_args()
-    needed = 50 + args.flat + 4 * 100 + args.flat + 4 * args.reps * args.n + 400 + args.profile
+    if 100 + 2 * args.flat > SMALL:
+        parser.error(f"--flat {args.flat}: engine and raw at {SMALL:,} stored need "
+                     f"2 × {args.flat} + 100 > {SMALL:,} evaluations")
+    needed = (100 + 4 * args.flat + 4 * 100 + 4 * args.reps * args.n + 400 + args.profile)
     if needed > BIG:
         parser.error(f"--n/--reps/--flat/--profile need {needed:,} evaluations, only {BIG:,}")
 
