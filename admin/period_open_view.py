@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import abort
 from flask import current_app
 from flask import flash
 from flask import redirect
@@ -15,23 +14,13 @@ from werkzeug.wrappers import Response
 
 from workflow.errors import WorkflowError
 from workflow.models import Employee
-from workflow.models import Period
 from workflow.periods import open_period
 
-from .security import SecureBaseView
+from .period_page import PeriodPage
 
 
-class PeriodOpenView(SecureBaseView):
+class PeriodOpenView(PeriodPage):
     """Dry run and confirmation of opening a period for the agency or one unit kerja."""
-
-    def is_visible(self) -> bool:
-        """Stay out of the menu: it is reached from a period's "Buka periode…" link."""
-        return False
-
-    @expose("/")
-    def index(self) -> Response:
-        """Go to the list of periods."""
-        return redirect(url_for("period.index_view"))
 
     @expose("/<int:period_id>", methods=["GET", "POST"])
     def dry_run(self, period_id: int) -> Response | str:
@@ -39,9 +28,7 @@ class PeriodOpenView(SecureBaseView):
         from web.extensions import db  # noqa: PLC0415 - the admin is mounted by the web app
 
         actor = self.actor()
-        period = db.session.get(Period, period_id)
-        if period is None or period.agency_id != actor.agency_id:
-            abort(404)
+        period = self.own_period(period_id)
         unit = (request.values.get("unit") or "").strip() or None
         wf = current_app.extensions["workflow"]
         try:

@@ -45,6 +45,8 @@ from .export_view import ExportView
 from .forms_view import FormsView
 from .history_hooks import record_admin_change
 from .org_import_view import OrgImportView
+from .period_capaian_view import PeriodCapaianView
+from .period_capaian_view import capaian_label
 from .period_open_view import PeriodOpenView
 from .security import AgencyModelView
 from .security import admin_actor
@@ -153,18 +155,26 @@ class GroupView(RecordedModelView):
 class PeriodView(RecordedModelView):
     """Evaluation periods; opening one creates the evaluations (with a dry run first)."""
 
-    column_list = ("label", "kind", "year", "number", "starts_on", "ends_on")
+    column_list = ("label", "kind", "year", "number", "starts_on", "ends_on",
+                   "capaian_organisasi")
     column_labels = {"label": _l("Periode"), "kind": _l("Jenis"), "year": _l("Tahun"),
-                     "number": _l("Ke-"), "starts_on": _l("Mulai"), "ends_on": _l("Selesai")}
+                     "number": _l("Ke-"), "starts_on": _l("Mulai"), "ends_on": _l("Selesai"),
+                     "capaian_organisasi": _l("Capaian organisasi")}
     column_default_sort = ("starts_on", True)
     form_columns = ("kind", "year", "number")
     form_choices = {"kind": [("annual", _l("Tahunan")), ("semester", _l("Semester")),
                              ("quarterly", _l("Triwulan")), ("monthly", _l("Bulanan"))]}
     can_edit = False
     can_delete = False
-    column_formatters = {"label": lambda v, c, m, n: Markup(
-        '{} <a class="btn btn-sm btn-outline-primary ml-2" href="{}">{}</a>').format(
-        m.label, url_for("period_open.dry_run", period_id=m.id), _("Buka periode…"))}
+    column_formatters = {
+        "label": lambda v, c, m, n: Markup(
+            '{} <a class="btn btn-sm btn-outline-primary ml-2" href="{}">{}</a>').format(
+            m.label, url_for("period_open.dry_run", period_id=m.id), _("Buka periode…")),
+        "capaian_organisasi": lambda v, c, m, n: Markup(
+            '{} <a class="btn btn-sm btn-outline-secondary ml-2" href="{}">{}</a>').format(
+            capaian_label(m.capaian_organisasi) if m.capaian_organisasi else _("belum dicatat"),
+            url_for("period_capaian.edit", period_id=m.id), _("Catat…")),
+    }
 
     def validate_model(self, form: Any, model: Period, is_created: bool) -> None:
         """Compute label and dates from kind/year/number; refuse impossible periods."""
@@ -284,6 +294,8 @@ def add_views(admin: Admin, db: Any) -> None:
     admin.add_view(PeriodView(Period, db, name=_l("Periode"), endpoint="period"))
     admin.add_view(PeriodOpenView(name=_l("Buka periode"), endpoint="period_open",
                                   url="/admin/buka-periode"))
+    admin.add_view(PeriodCapaianView(name=_l("Capaian organisasi"), endpoint="period_capaian",
+                                     url="/admin/capaian-organisasi"))
     admin.add_view(DefinitionView(DefinitionVersion, db, name=_l("Definisi alur"),
                                   endpoint="definition"))
     admin.add_view(EvaluationView(Evaluation, db, name=_l("Evaluasi"), endpoint="evaluation"))

@@ -19,6 +19,7 @@ from workflow.models import Employee
 from workflow.models import Evaluation
 from workflow.models import HistoryEvent
 from workflow.rating import BERAKHLAK
+from workflow.rating import CapaianOrganisasi
 from workflow.rating import Predikat
 from workflow.rating import rating_label
 from workflow.service import definition_of
@@ -53,6 +54,10 @@ def _label(value: str | None) -> str:
 
 def _predikat(value: str | None) -> str:
     return Predikat(value).label if value else "-"
+
+
+def _capaian(value: str | None) -> str | None:
+    return CapaianOrganisasi(value).label if value else None
 
 
 def _text(value: Any) -> str:
@@ -148,7 +153,8 @@ def build_snapshot(session: Session, evaluation: Evaluation, now: datetime) -> E
         period_start=evaluation.period.starts_on, period_end=evaluation.period.ends_on,
         place=agency.city or agency.name, employee=people.get("employee") or EMPTY,
         appraiser=people.get("appraiser") or EMPTY,
-        appraiser_superior=people.get("appeal_reviewer"), capaian_organisasi=None,
+        appraiser_superior=people.get("appeal_reviewer"),
+        capaian_organisasi=_capaian(evaluation.period.capaian_organisasi),
         rating_hasil_kerja=_label(evaluation.rating_hasil_kerja),
         rating_perilaku_kerja=_label(evaluation.rating_perilaku_kerja),
         predikat=_predikat(evaluation.predikat),

@@ -184,7 +184,7 @@ def verify_code(session: Session, code: str) -> Verification | None:
     evaluation = session.get(Evaluation, document.evaluation_id)
     newer = session.scalar(select(Document.id).where(
         Document.evaluation_id == document.evaluation_id, Document.kind == document.kind,
-        Document.issued_at > document.issued_at, Document.digest != document.digest).limit(1))
+        Document.id > document.id, Document.digest != document.digest).limit(1))
     changed = evaluation is None or evaluation.history_head != document.event_hash
     reason = ""
     if newer is not None:

@@ -1,8 +1,9 @@
 """Dashboard for agency admins and auditors: states, overdue, predikat distribution.
 
-Read-only (GET). The figures come from ``workflow.stats.dashboard``. The organisation's
-achievement (*capaian kinerja organisasi*) is not stored yet, so the user picks it in the
-``capaian`` select (default *Baik*) and every unit kerja is checked against that pattern.
+Read-only (GET). The figures come from ``workflow.stats.dashboard``. Every unit kerja is
+checked against the pattern of the period's recorded organisation achievement (*capaian
+kinerja organisasi*, recorded by the admin); the ``capaian`` select shows another pattern as
+a what-if.
 """
 
 from __future__ import annotations
@@ -68,15 +69,16 @@ def rule_texts(capaian: CapaianOrganisasi) -> list[str]:
 @auditor_required
 def index() -> str:
     """Show evaluations per state and unit, overdue ones, and the predikat distribution."""
-    raw = request.args.get("capaian", CapaianOrganisasi.BAIK.value)
-    capaian = (CapaianOrganisasi(raw) if raw in CapaianOrganisasi.__members__
-               else CapaianOrganisasi.BAIK)
+    raw = request.args.get("capaian", "")
+    asked = CapaianOrganisasi(raw) if raw in CapaianOrganisasi.__members__ else None
     period_id = request.args.get("periode", type=int)
     now = current_app.extensions["workflow"].clock()
-    figures = dashboard(db.session, current_actor(), now, period_id, capaian,
+    figures = dashboard(db.session, current_actor(), now, period_id, asked,
                         lang="en" if str(get_locale()) == "en" else "id")
+    capaian = figures.distribution.capaian
     return render_template(
-        "dashboard/index.html", d=figures, capaian=capaian, capaians=list(CapaianOrganisasi),
+        "dashboard/index.html", d=figures, capaian=capaian, asked=asked,
+        capaians=list(CapaianOrganisasi),
         rules=rule_texts(capaian), order=PREDIKAT_ORDER, colours=BAR_COLOURS, reasons=REASONS,
         modes=MODES, now=now,
     )

@@ -45,7 +45,7 @@ def workflow_error_response(exc: WorkflowError) -> tuple[Response | str, int]:
     if wants_json():
         body = {"error": type(exc).__name__, "message": message_of(exc)}
         if isinstance(exc, InvalidData):
-            body["errors"] = exc.errors
+            body["errors"] = exc.errors_en if str(get_locale()) == "en" else exc.errors
         if isinstance(exc, GuardFailed):
             body["guard"] = exc.guard
         return jsonify(body), exc.status

@@ -28,6 +28,7 @@ from .models import Evaluation
 from .org import import_org_csv
 from .periods import ensure_period
 from .periods import open_period
+from .periods import set_capaian
 from .publishing import publish_definitions
 from .service import Workflow
 from .service import apply_transition
@@ -190,6 +191,9 @@ def _run_journeys(session: Session, wf: Workflow, agency: Agency, kind: str, yea
         Employee.agency_id == agency.id)) if any(g.slug == "admin" for g in e.groups))
     period = ensure_period(session, agency, kind, year, number)
     report = open_period(session, _at(wf, base), Actor.of(admin), period.id)
+    set_capaian(session, _at(wf, base), Actor.of(admin), period.id, "BAIK",
+                f"Keputusan Wali Kota {agency.city} Nomor 800/{period.id:03d}/BKPSDM/{year} "
+                "tentang Penetapan Predikat Kinerja Organisasi")
     team = [e for e in session.scalars(select(Employee).where(Employee.agency_id == agency.id))
             if any(g.slug == "tim-penilai-kinerja" for g in e.groups)]
     for i, evaluation in enumerate(report.evaluations):

@@ -49,7 +49,11 @@ class GuardFailed(WorkflowError):
 
 
 class InvalidData(WorkflowError):
-    """Submitted data failed validation; ``errors`` maps field names to messages."""
+    """Submitted data failed validation; ``errors`` maps field names to messages.
+
+    ``errors_en`` holds the same messages in English where the raiser has them (else the
+    Indonesian ones are used for both languages).
+    """
 
     status = 400
 
@@ -58,9 +62,17 @@ class InvalidData(WorkflowError):
         errors: dict[str, list[str]],
         message: str = "Data tidak valid; periksa isian yang ditandai.",
         message_en: str = "Invalid data; check the marked fields.",
+        errors_en: dict[str, list[str]] | None = None,
     ) -> None:
         super().__init__(message, message_en)
         self.errors = errors
+        self.errors_en = errors_en if errors_en is not None else errors
+
+    @classmethod
+    def of(cls, problems: dict[str, tuple[str, str]]) -> InvalidData:
+        """Build from ``{field: (Indonesian, English)}``, one message per field."""
+        return cls({k: [ind] for k, (ind, _) in problems.items()},
+                   errors_en={k: [en] for k, (_, en) in problems.items()})
 
 
 class ConcurrentUpdate(WorkflowError):

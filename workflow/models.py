@@ -205,6 +205,10 @@ class Period(Base):
     label: Mapped[str] = mapped_column(String(100))
     starts_on: Mapped[date]
     ends_on: Mapped[date]
+    # The organisation's achievement for the period (SE MenPANRB 3/2023), as set by the
+    # next-higher leader: a ``rating.CapaianOrganisasi`` value, and the decision it rests on.
+    capaian_organisasi: Mapped[str | None] = mapped_column(String(20))
+    capaian_dasar: Mapped[str | None] = mapped_column(String(200))
 
     def __str__(self) -> str:
         return self.label

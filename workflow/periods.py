@@ -16,7 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .actors import Actor
+from .errors import InvalidData
 from .errors import NotFound
+from .errors import NotPermitted
 from .errors import WorkflowError
 from .history import append_event
 from .models import Agency
@@ -25,6 +27,7 @@ from .models import Evaluation
 from .models import Participant
 from .models import Period
 from .publishing import current_version
+from .rating import CapaianOrganisasi
 from .service import Workflow
 from .service import definition_of
 
@@ -157,3 +160,55 @@ def open_period(
         report.evaluations.append(evaluation)
     session.flush()
     return report
+
+
+CAPAIAN_DASAR_MAX = 200
+
+
+def set_capaian(
+    session: Session, wf: Workflow, actor: Actor, period_id: int, capaian: str, dasar: str,
+) -> Period:
+    """Record the organisation's achievement (*capaian kinerja organisasi*) for a period.
+
+    The next-higher leader sets it (SE MenPANRB 3/2023); the agency admin records it here
+    with its basis (the decision's number and date). It picks the distribution pattern the
+    dashboard checks and is printed on the evaluation documents. The change is appended to
+    the agency's history chain in the caller's transaction; nothing changes on bad input.
+
+    :raises NotPermitted: the actor is not an agency admin.
+    :raises NotFound: no such period in the actor's agency.
+    :raises InvalidData: an unknown achievement, or no (or too long a) basis.
+    """
+    if not actor.is_admin:
+        raise NotPermitted("Hanya admin instansi yang dapat mencatat capaian organisasi.",
+                           "Only agency admins can record the organisation's achievement.")
+    period = session.get(Period, period_id)
+    if period is None or period.agency_id != actor.agency_id:
+        raise NotFound("Periode tidak ditemukan.", "Period not found.")
+    problems: dict[str, tuple[str, str]] = {}
+    if capaian not in CapaianOrganisasi.__members__:
+        problems["capaian"] = ("Pilih salah satu dari lima capaian organisasi.",
+                               "Choose one of the five achievement levels.")
+    dasar = (dasar or "").strip()
+    if not dasar:
+        problems["dasar"] = ("Dasar penetapan (nomor dan tanggal keputusan) wajib diisi.",
+                             "The basis (number and date of the decision) is required.")
+    elif len(dasar) > CAPAIAN_DASAR_MAX:
+        problems["dasar"] = (f"Dasar penetapan paling panjang {CAPAIAN_DASAR_MAX} karakter.",
+                             f"The basis may be at most {CAPAIAN_DASAR_MAX} characters long.")
+    if problems:
+        raise InvalidData.of(problems)
+    changes = {name: [old, new] for name, old, new in (
+        ("capaian_organisasi", period.capaian_organisasi, capaian),
+        ("capaian_dasar", period.capaian_dasar, dasar)) if old != new}
+    period.capaian_organisasi, period.capaian_dasar = capaian, dasar
+    agency = session.get(Agency, actor.agency_id)
+    assert agency is not None
+    append_event(
+        session, wf.audit_key, agency, kind="admin", at=wf.clock(), actor_id=actor.employee_id,
+        actor_nip=actor.nip, actor_role="admin", trigger="period_capaian",
+        payload={"table": "period", "id": period.id, "label": period.label,
+                 "changes": changes},
+    )
+    session.flush()
+    return period

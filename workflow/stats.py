@@ -354,14 +354,22 @@ class Dashboard:
     overdue: Overdue
     distribution: Distribution
 
+    @property
+    def capaian_recorded(self) -> bool:
+        """Return whether the pattern checked is the period's recorded achievement."""
+        return self.period is not None and (
+            self.period.capaian_organisasi == self.distribution.capaian.value)
+
 
 def dashboard(
     session: Session, actor: Actor, now: datetime, period_id: int | None = None,
-    capaian: CapaianOrganisasi | str = CapaianOrganisasi.BAIK, lang: str = "id",
+    capaian: CapaianOrganisasi | str | None = None, lang: str = "id",
 ) -> Dashboard:
     """Return the dashboard figures; ``period_id`` None means the newest period.
 
-    An unknown period (or another agency's) falls back to the newest one.
+    An unknown period (or another agency's) falls back to the newest one. The distribution
+    is checked against ``capaian`` when given (a what-if), else against the achievement
+    recorded for the period, else *Baik*.
 
     :raises NotPermitted: unless the actor is an auditor or an agency admin.
     """
@@ -369,6 +377,7 @@ def dashboard(
     periods = periods_of(session, actor)
     period = next((p for p in periods if p.id == period_id), periods[0] if periods else None)
     pid = period.id if period is not None else None
+    org = capaian or (period.capaian_organisasi if period else None) or CapaianOrganisasi.BAIK
     return Dashboard(periods, period, state_table(session, actor, pid, lang),
                      overdue(session, actor, now, pid, lang),
-                     distribution(session, actor, capaian, pid))
+                     distribution(session, actor, org, pid))

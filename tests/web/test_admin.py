@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 
-import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func
 from sqlalchemy import select
@@ -12,36 +11,15 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import ORG_HEADER
 from tests.conftest import World
-from tests.conftest import build_world
 from tests.conftest import nip
-from workflow.accounts import set_password
+from tests.web.conftest import admin_events
+from tests.web.conftest import login
 from workflow.models import Employee
 from workflow.models import Evaluation
 from workflow.models import FormVersion
 from workflow.models import HistoryEvent
 from workflow.models import Period
 from workflow.service import Workflow
-
-PASSWORD = "rahasia-123"
-
-
-@pytest.fixture(name="two")
-def _two(session: Session, wf: Workflow) -> tuple[World, World]:
-    a = build_world(session, wf, "kota-mataram")
-    b = build_world(session, wf, "kota-kupang", offset=50)
-    for person in (*a.people.values(), *b.people.values()):
-        set_password(person, PASSWORD)
-    session.commit()
-    return a, b
-
-
-def login(client: FlaskClient, person: Employee) -> None:
-    assert client.post("/masuk", data={"nip": person.nip, "password": PASSWORD}).status_code == 302
-
-
-def admin_events(session: Session, trigger: str) -> int:
-    return session.scalar(select(func.count()).select_from(HistoryEvent).where(
-        HistoryEvent.kind == "admin", HistoryEvent.trigger == trigger)) or 0
 
 
 def test_anonymous_is_sent_to_login(client: FlaskClient, two: tuple[World, World]) -> None:

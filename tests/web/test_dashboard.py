@@ -16,6 +16,7 @@ from tests.conftest import SELF
 from tests.conftest import World
 from tests.conftest import build_world
 from workflow.accounts import set_password
+from workflow.periods import set_capaian
 from workflow.service import Workflow
 from workflow.service import apply_transition
 
@@ -80,7 +81,26 @@ def test_capaian_changes_the_rule(client: FlaskClient, session: Session, mataram
     assert "tidak boleh ada pegawai dengan predikat Sangat Baik" in page
     assert "paling sedikit 60%" in page
     fallback = client.get("/dasbor/?capaian=<script>").get_data(as_text=True)
-    assert 'value="BAIK" selected' in fallback and "<script>" not in fallback.split("<main")[1]
+    assert 'value="" selected' in fallback and 'data-capaian="BAIK"' in fallback
+    assert "<script>" not in fallback.split("<main")[1]
+
+
+def test_recorded_capaian_is_the_default(client: FlaskClient, session: Session, wf: Workflow,
+                                         mataram: World, clock: None) -> None:
+    """Once the admin recorded the period's achievement, the dashboard checks against it
+    (its basis shown, escaped); picking another one is labelled a what-if."""
+    period = mataram.evaluations["pegawai"].period
+    set_capaian(session, wf, mataram.actor("kepala"), period.id, "SANGAT_KURANG",
+                "Keputusan No. 1 <script>alert(1)</script>")
+    session.commit()
+    login(client, session, mataram, "auditor")
+    page = client.get("/dasbor/").get_data(as_text=True)
+    assert 'data-capaian="SANGAT_KURANG"' in page and 'value="" selected' in page
+    assert "Capaian organisasi periode ini: <strong>Sangat Kurang</strong>" in page
+    assert "Keputusan No. 1 &lt;script&gt;" in page and "<script>alert" not in page
+    assert "tidak boleh ada pegawai dengan predikat Sangat Baik" in page
+    what_if = client.get("/dasbor/?capaian=BAIK").get_data(as_text=True)
+    assert 'data-capaian="BAIK"' in what_if and "Simulasi dengan capaian Baik" in what_if
 
 
 def test_employee_gets_403(client: FlaskClient, session: Session, mataram: World) -> None:

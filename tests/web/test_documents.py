@@ -22,6 +22,7 @@ from tests.integration.test_service import at
 from workflow.accounts import set_password
 from workflow.models import Document
 from workflow.models import HistoryEvent
+from workflow.periods import set_capaian
 from workflow.service import Workflow
 from workflow.service import apply_transition
 
@@ -214,3 +215,29 @@ def test_page_offers_the_documents_the_viewer_may_print(client: FlaskClient, ses
     login(client, mataram, "penilai")
     page = client.get(f"/evaluasi/{evaluation.id}").get_data(as_text=True)
     assert 'data-kind="evaluation"' in page and 'data-kind="audit-trail"' not in page
+
+
+def test_recorded_capaian_is_printed(client: FlaskClient, session: Session, wf: Workflow,
+                                     mataram: World) -> None:
+    """The organisation's achievement recorded for the period fills CAPAIAN KINERJA ORGANISASI;
+    recording a change later supersedes the code issued before it."""
+    evaluation_id = rated(session, wf, mataram)
+    login(client, mataram, "pegawai")
+    url = f"/evaluasi/{evaluation_id}/dokumen/evaluation.pdf"
+    before = text_of(client.get(url).data)
+    assert capaian_line(before).endswith("-")  # not recorded yet
+    period = mataram.evaluations["pegawai"].period
+    set_capaian(session, wf, mataram.actor("kepala"), period.id, "BUTUH_PERBAIKAN",
+                "Keputusan No. 7/2026")
+    session.commit()
+    after = text_of(client.get(url).data)
+    assert capaian_line(after).endswith("BUTUH PERBAIKAN")
+    old, new = CODE.search(before), CODE.search(after)
+    assert old is not None and new is not None and old.group() != new.group()
+    page = client.get(f"/verify/{old.group()}").get_data(as_text=True)
+    assert "sudah tidak berlaku" in page and "dokumen yang lebih baru" in page
+
+
+def capaian_line(text: str) -> str:
+    return next(line for line in text.upper().splitlines()
+                if "CAPAIAN KINERJA ORGANISASI" in line).strip()

@@ -1,0 +1,64 @@
+"""Record a period's organisation achievement (*capaian kinerja organisasi*) and its basis."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import request
+from flask import url_for
+from flask_admin import expose
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from workflow.errors import InvalidData
+from workflow.errors import WorkflowError
+from workflow.periods import CAPAIAN_DASAR_MAX
+from workflow.periods import set_capaian
+from workflow.rating import CapaianOrganisasi
+
+from .period_page import PeriodPage
+
+
+class PeriodCapaianView(PeriodPage):
+    """GET: the current achievement and a form; POST: record it (agency chain, one commit)."""
+
+    @expose("/<int:period_id>", methods=["GET", "POST"])
+    def edit(self, period_id: int) -> Response | str:
+        """Show or record the achievement of one period of the admin's agency."""
+        from web.errors import message_of  # noqa: PLC0415 - the admin is mounted by the web app
+        from web.extensions import db  # noqa: PLC0415
+
+        actor = self.actor()
+        period = self.own_period(period_id)
+        errors: dict[str, list[str]] = {}
+        chosen = period.capaian_organisasi or ""
+        dasar = period.capaian_dasar or ""
+        if request.method == "POST":
+            chosen = request.form.get("capaian", "")
+            dasar = request.form.get("dasar", "")
+            try:
+                set_capaian(db.session, current_app.extensions["workflow"], actor, period.id,
+                            chosen, dasar)
+            except InvalidData as exc:
+                db.session.rollback()
+                errors = exc.errors_en if str(get_locale()) == "en" else exc.errors
+            except WorkflowError as exc:
+                db.session.rollback()
+                flash(message_of(exc), "error")
+                return redirect(url_for("period.index_view"))
+            else:
+                db.session.commit()
+                flash(_("Capaian organisasi %(period)s dicatat: %(capaian)s.",
+                        period=period.label, capaian=capaian_label(chosen)), "success")
+                return redirect(url_for("period.index_view"))
+        return self.render("admin/period_capaian.html", period=period, errors=errors,
+                           chosen=chosen, dasar=dasar, dasar_max=CAPAIAN_DASAR_MAX,
+                           choices=[(c.value, capaian_label(c)) for c in CapaianOrganisasi])
+
+
+def capaian_label(value: str) -> str:
+    """Return the label of a stored achievement in the user's language."""
+    capaian = CapaianOrganisasi(value)
+    return capaian.label_en if str(get_locale()) == "en" else capaian.label
