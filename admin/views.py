@@ -26,6 +26,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from wtforms.validators import ValidationError
 
+from web.language import localized
 from workflow.errors import DefinitionError
 from workflow.errors import WorkflowError
 from workflow.models import DefinitionVersion
@@ -108,7 +109,7 @@ class EmployeeView(RecordedModelView):
         """Check the NIP and that the reporting line stays inside the agency and acyclic."""
         problem = nip_problem(model.nip or "")
         if problem:
-            raise ValidationError(problem)
+            raise ValidationError(localized(problem))
         # A pk outside the allowed list silently becomes "no superior": refuse it instead.
         if any(form.superior.raw_data or []) and form.superior.raw_data != ["__None"] and (
                 model.superior is None):

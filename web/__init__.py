@@ -40,6 +40,7 @@ from .extensions import bootstrap
 from .extensions import csrf
 from .extensions import db
 from .extensions import login_manager
+from .language import localized
 
 
 def _secret(app: Flask) -> str:
@@ -97,6 +98,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.exempt(api.bp)  # token-authenticated, no cookies: CSRF does not apply
     register_error_handlers(app)
     init_admin(app)
+
+    app.add_template_filter(localized, "localized")
 
     @app.context_processor
     def _locale() -> dict[str, str]:

@@ -49,7 +49,10 @@ def _wf() -> Workflow:
 
 
 def _fail(exc: WorkflowError) -> None:
-    click.echo(str(exc), err=True)
+    """Print the error in Indonesian, then in English, and exit 1."""
+    click.echo(exc.message, err=True)
+    if exc.message_en != exc.message:
+        click.echo(exc.message_en, err=True)
     sys.exit(1)
 
 

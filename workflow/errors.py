@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .texts import Text
+from .texts import in_language
+
 
 class WorkflowError(Exception):
     """Base of every error the workflow core raises on purpose."""
@@ -111,10 +114,11 @@ class DefinitionError(WorkflowError):
 class OrgImportError(WorkflowError):
     """The org-chart file has row-level errors; nothing was imported."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[Text]) -> None:
         self.problems = problems
         lines = "\n".join(f"  - {p}" for p in problems)
+        lines_en = "\n".join(f"  - {in_language(p, 'en')}" for p in problems)
         super().__init__(
             f"Impor struktur organisasi dibatalkan ({len(problems)} kesalahan):\n{lines}",
-            f"Org-chart import aborted ({len(problems)} errors):\n{lines}",
+            f"Org-chart import aborted ({len(problems)} errors):\n{lines_en}",
         )

@@ -26,6 +26,7 @@ from .models import Agency
 from .models import Employee
 from .models import Group
 from .models import utcnow
+from .texts import Text
 
 COLUMNS = ("nip", "nama", "jabatan", "pangkat", "golongan", "unit_kerja", "jenis_asn",
            "nip_atasan", "grup")
@@ -41,14 +42,15 @@ GROUP_NAMES = {
 }
 
 
-def nip_problem(nip: str) -> str | None:
+def nip_problem(nip: str) -> Text | None:
     """Return why a NIP/NIPPPK is malformed (18 digits, starting with a real birth date)."""
     if not re.fullmatch(r"\d{18}", nip):
-        return "NIP harus 18 digit angka"
+        return Text("NIP harus 18 digit angka", "A NIP has 18 digits")
     try:
         date(int(nip[0:4]), int(nip[4:6]), int(nip[6:8]))
     except ValueError:
-        return "8 digit pertama NIP harus tanggal lahir yang sah (TTTTBBHH)"
+        return Text("8 digit pertama NIP harus tanggal lahir yang sah (TTTTBBHH)",
+                    "The first 8 digits of a NIP must be a valid birth date (YYYYMMDD)")
     return None
 
 
@@ -70,14 +72,17 @@ def import_org_csv(
     """
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [h.strip() for h in (reader.fieldnames or [])]
-    problems: list[str] = []
+    problems: list[Text] = []
     missing = [c for c in REQUIRED if c not in header]
     unknown = [c for c in header if c not in COLUMNS]
     if missing:
-        problems.append(f"baris 1: kolom wajib tidak ada: {', '.join(missing)}")
+        problems.append(Text(f"baris 1: kolom wajib tidak ada: {', '.join(missing)}",
+                             f"row 1: required columns missing: {', '.join(missing)}"))
     if unknown:
-        problems.append(f"baris 1: kolom tidak dikenal: {', '.join(unknown)} "
-                        f"(kolom yang dikenal: {', '.join(COLUMNS)})")
+        problems.append(Text(f"baris 1: kolom tidak dikenal: {', '.join(unknown)} "
+                             f"(kolom yang dikenal: {', '.join(COLUMNS)})",
+                             f"row 1: unknown columns: {', '.join(unknown)} "
+                             f"(known columns: {', '.join(COLUMNS)})"))
     if problems:
         raise OrgImportError(problems)
 
@@ -85,34 +90,43 @@ def import_org_csv(
     for number, raw in enumerate(reader, start=2):
         row = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
         if None in raw:
-            problems.append(f"baris {number}: jumlah kolom melebihi header")
+            problems.append(Text(f"baris {number}: jumlah kolom melebihi header",
+                                 f"row {number}: more columns than the header"))
         for column in REQUIRED:
             if not row.get(column):
-                problems.append(f"baris {number}: kolom '{column}' wajib diisi")
+                problems.append(Text(f"baris {number}: kolom '{column}' wajib diisi",
+                                     f"row {number}: column '{column}' is required"))
         nip = row.get("nip", "")
         if nip and (why := nip_problem(nip)):
-            problems.append(f"baris {number}: {why} ('{nip}')")
+            problems.append(Text(f"baris {number}: {why} ('{nip}')",
+                                 f"row {number}: {why.en} ('{nip}')"))
         if nip in rows:
-            problems.append(f"baris {number}: NIP {nip} sudah ada di baris {rows[nip][0]}")
+            problems.append(Text(f"baris {number}: NIP {nip} sudah ada di baris {rows[nip][0]}",
+                                 f"row {number}: NIP {nip} already on row {rows[nip][0]}"))
         kind = (row.get("jenis_asn") or "PNS").upper()
         if kind not in ("PNS", "PPPK"):
-            problems.append(f"baris {number}: jenis_asn harus PNS atau PPPK, bukan '{kind}'")
+            problems.append(Text(f"baris {number}: jenis_asn harus PNS atau PPPK, bukan '{kind}'",
+                                 f"row {number}: jenis_asn must be PNS or PPPK, not '{kind}'"))
         golongan = row.get("golongan", "")
         pattern = _GOLONGAN_PPPK if kind == "PPPK" else _GOLONGAN_PNS
         if golongan and not pattern.match(golongan):
             example = "IX" if kind == "PPPK" else "III/b"
-            problems.append(f"baris {number}: golongan '{golongan}' tidak sah untuk {kind} "
-                            f"(contoh: {example})")
+            problems.append(Text(f"baris {number}: golongan '{golongan}' tidak sah untuk {kind} "
+                                 f"(contoh: {example})",
+                                 f"row {number}: golongan '{golongan}' is not valid for {kind} "
+                                 f"(e.g. {example})"))
         for slug in filter(None, (g.strip() for g in row.get("grup", "").split(";"))):
             if not _SLUG.match(slug):
-                problems.append(f"baris {number}: nama grup '{slug}' tidak sah")
+                problems.append(Text(f"baris {number}: nama grup '{slug}' tidak sah",
+                                     f"row {number}: invalid group name '{slug}'"))
         if nip:
             rows[nip] = (number, row)
 
     existing = {e.nip: e for e in session.scalars(select(Employee).where(Employee.nip.in_(rows)))}
     for nip, employee in existing.items():
         if employee.agency_id != agency.id:
-            problems.append(f"baris {rows[nip][0]}: NIP {nip} terdaftar di instansi lain")
+            problems.append(Text(f"baris {rows[nip][0]}: NIP {nip} terdaftar di instansi lain",
+                                 f"row {rows[nip][0]}: NIP {nip} belongs to another agency"))
     in_agency = set(session.scalars(select(Employee.nip).where(Employee.agency_id == agency.id)))
     superior_of: dict[str, str] = {}
     for nip, (number, row) in rows.items():
@@ -120,10 +134,13 @@ def import_org_csv(
         if not boss:
             continue
         if boss == nip:
-            problems.append(f"baris {number}: pegawai tidak boleh menjadi atasannya sendiri")
+            problems.append(Text(f"baris {number}: pegawai tidak boleh menjadi atasannya sendiri",
+                                 f"row {number}: an employee cannot be their own superior"))
         elif boss not in rows and boss not in in_agency:
-            problems.append(f"baris {number}: NIP atasan {boss} tidak ditemukan di berkas "
-                            "maupun di instansi ini")
+            problems.append(Text(f"baris {number}: NIP atasan {boss} tidak ditemukan di berkas "
+                                 "maupun di instansi ini",
+                                 f"row {number}: superior NIP {boss} is neither in the file "
+                                 "nor in this agency"))
         superior_of[nip] = boss
     if not problems:
         # The reporting line after the import: the agency's current one, overlaid by the file.
@@ -141,8 +158,10 @@ def import_org_csv(
             current = chart.get(nip)
             while current is not None:
                 if current in seen:
-                    problems.append(f"baris {rows[nip][0]}: rantai atasan berputar: "
-                                    f"{' → '.join([*seen, current])}")
+                    loop = " → ".join([*seen, current])
+                    problems.append(Text(f"baris {rows[nip][0]}: rantai atasan berputar: {loop}",
+                                         f"row {rows[nip][0]}: the reporting line loops: "
+                                         f"{loop}"))
                     break
                 seen.append(current)
                 current = chart.get(current)

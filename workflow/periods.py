@@ -30,6 +30,7 @@ from .publishing import current_version
 from .rating import CapaianOrganisasi
 from .service import Workflow
 from .service import definition_of
+from .texts import Text
 
 MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
           "September", "Oktober", "November", "Desember")
@@ -78,8 +79,8 @@ class OpenReport:
     """What opening a period did (or, in a dry run, would do)."""
 
     created: list[Employee] = field(default_factory=list)
-    skipped: list[tuple[Employee, str]] = field(default_factory=list)
-    warnings: list[tuple[Employee, str]] = field(default_factory=list)
+    skipped: list[tuple[Employee, Text]] = field(default_factory=list)
+    warnings: list[tuple[Employee, Text]] = field(default_factory=list)
     evaluations: list[Evaluation] = field(default_factory=list)
 
 
@@ -127,13 +128,15 @@ def open_period(
         people = {name: _chain_up(employee, hops) for name, hops in person_roles.items()}
         missing = [r for r in REQUIRED_ROLES if r in people and people[r] is None]
         if missing:
-            report.skipped.append((employee, "tidak punya Pejabat Penilai Kinerja (atasan "
-                                             "langsung) di struktur organisasi"))
+            report.skipped.append((employee, Text(
+                "tidak punya Pejabat Penilai Kinerja (atasan langsung) di struktur organisasi",
+                "has no appraiser (direct superior) in the org chart")))
             continue
         for name, person in people.items():
             if person is None:
-                report.warnings.append((employee, f"peran '{name}' tidak dapat ditentukan "
-                                                  "dari struktur organisasi"))
+                report.warnings.append((employee, Text(
+                    f"peran '{name}' tidak dapat ditentukan dari struktur organisasi",
+                    f"role '{name}' cannot be worked out from the org chart")))
         report.created.append(employee)
         if dry_run:
             continue

@@ -14,6 +14,8 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import Literal
 
+from .texts import Text
+
 DI_ATAS = "di_atas"
 SESUAI = "sesuai"
 DI_BAWAH = "di_bawah"
@@ -294,13 +296,13 @@ def check_distribution(
     org_predikat: CapaianOrganisasi | str,
     counts: Mapping[Predikat, int] | Mapping[str, int],
     rounding: Rounding = "floor",
-) -> list[str]:
+) -> list[Text]:
     """List the violations of the distribution pattern for one leader's employees.
 
     ``counts`` maps each predicate to the number of employees holding it (missing keys count
     as zero). A ``max`` quota allows at most ``round(p% x n)`` employees, a ``min`` quota needs
     at least that many; ``rounding`` picks the rule, since the SE leaves it open. An empty
-    population has no violations. Messages are Indonesian.
+    population has no violations. Messages are ``Text`` (Indonesian, with English).
     """
     org = CapaianOrganisasi(org_predikat)
     tally: dict[Predikat, int] = dict.fromkeys(Predikat, 0)
@@ -311,38 +313,42 @@ def check_distribution(
     total = sum(tally.values())
     if total == 0:
         return []
-    problems: list[str] = []
+    problems: list[Text] = []
     for quota in DISTRIBUTION_RULES[org]:
         names = " dan/atau ".join(p.label for p in quota.predikats)
+        names_en = " and/or ".join(p.label for p in quota.predikats)
         have = sum(tally[p] for p in quota.predikats)
+        org_id, org_en = f"Capaian organisasi {org.label}", f"Organisation achievement {org.label}"
         if quota.kind == "present":
             if have == 0:
-                problems.append(
-                    f"Capaian organisasi {org.label}: harus ada pegawai dengan predikat {names}."
-                )
+                problems.append(Text(f"{org_id}: harus ada pegawai dengan predikat {names}.",
+                                     f"{org_en}: some employees must be rated {names_en}."))
             continue
         bound = quota_threshold(quota.percent, total, rounding)
         if quota.kind == "max" and have > bound:
             if quota.percent == 0:
-                problems.append(
-                    f"Capaian organisasi {org.label}: tidak boleh ada pegawai dengan predikat "
-                    f"{names} (tercatat {have})."
-                )
+                problems.append(Text(
+                    f"{org_id}: tidak boleh ada pegawai dengan predikat {names} "
+                    f"(tercatat {have}).",
+                    f"{org_en}: no employee may be rated {names_en} (found {have})."))
             else:
-                problems.append(
-                    f"Capaian organisasi {org.label}: predikat {names} paling banyak "
-                    f"{quota.percent}% ({_count(bound)} dari {total} pegawai), tercatat {have}."
-                )
+                problems.append(Text(
+                    f"{org_id}: predikat {names} paling banyak {quota.percent}% "
+                    f"({_count(bound)} dari {total} pegawai), tercatat {have}.",
+                    f"{org_en}: at most {quota.percent}% rated {names_en} "
+                    f"({_count(bound, 'en')} of {total} employees), found {have}."))
         elif quota.kind == "min" and have < bound:
-            problems.append(
-                f"Capaian organisasi {org.label}: predikat {names} paling sedikit "
-                f"{quota.percent}% ({_count(bound)} dari {total} pegawai), tercatat {have}."
-            )
+            problems.append(Text(
+                f"{org_id}: predikat {names} paling sedikit {quota.percent}% "
+                f"({_count(bound)} dari {total} pegawai), tercatat {have}.",
+                f"{org_en}: at least {quota.percent}% rated {names_en} "
+                f"({_count(bound, 'en')} of {total} employees), found {have}."))
     return problems
 
 
-def _count(bound: Fraction) -> str:
+def _count(bound: Fraction, language: str = "id") -> str:
     """Format a head-count bound: whole numbers plainly, fractions with two decimals."""
     if bound.denominator == 1:
         return str(bound.numerator)
-    return f"{float(bound):.2f}".replace(".", ",")
+    decimal = f"{float(bound):.2f}"
+    return decimal if language == "en" else decimal.replace(".", ",")

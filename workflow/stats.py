@@ -45,6 +45,7 @@ from .rating import Predikat
 from .rating import Rounding
 from .rating import check_distribution
 from .service import definition_of
+from .texts import Text
 from .trail import Page
 from .trail import clamp_page
 from .trail import require_auditor
@@ -277,7 +278,7 @@ class UnitDistribution:
 
     unit_kerja: str
     counts: dict[Predikat, int]
-    warnings: list[str]
+    warnings: list[Text]
 
     @property
     def total(self) -> int:

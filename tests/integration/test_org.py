@@ -69,6 +69,10 @@ def test_bad_row_aborts_everything(session: Session, wf: Workflow, agency: Agenc
         import_org_csv(session, wf.audit_key, agency, text)
     assert any(expected in p and p.startswith("baris 9") for p in caught.value.problems), (
         caught.value.problems)
+    # Each problem also reads in English, with the same row number.
+    assert all(p.en.startswith("row ") and p.en != p for p in caught.value.problems)
+    assert any(p.en.startswith("row 9") for p in caught.value.problems)
+    assert "row 9" in caught.value.message_en
     assert count(session) == 0
 
 

@@ -276,6 +276,9 @@ def test_open_period_dry_run_writes_nothing(session: Session, wf: Workflow,
     report = open_period(session, wf, mataram.actor("kepala"), period.id, dry_run=True)
     assert len(report.created) == 6
     assert [e.nip for e, _ in report.skipped] == [mataram.people["kepala"].nip]
+    [(_, why)] = report.skipped
+    assert "tidak punya Pejabat Penilai Kinerja" in why
+    assert why.en == "has no appraiser (direct superior) in the org chart"
     assert session.scalar(select(func.count()).select_from(Evaluation)) == before
 
 

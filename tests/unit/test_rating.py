@@ -77,6 +77,9 @@ def test_distribution_baik_fails_twice() -> None:
     assert len(problems) == 2
     assert "paling banyak 70%" in problems[0]
     assert "harus ada pegawai dengan predikat Butuh Perbaikan" in problems[1]
+    assert problems[0].en == ("Organisation achievement Baik: at most 70% rated Baik "
+                              "(7 of 10 employees), found 8.")
+    assert "some employees must be rated Butuh Perbaikan and/or" in problems[1].en
 
 
 def test_distribution_sangat_kurang_forbids_sangat_baik() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 from flask.testing import FlaskClient
+from flask_babel import refresh
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -108,6 +109,14 @@ def test_csv_import_all_or_nothing(client: FlaskClient, session: Session,
                        content_type="multipart/form-data").get_data(as_text=True)
     assert "baris 3" in page and "18 digit" in page
     assert session.scalar(select(func.count()).select_from(Employee)) == before
+    client.get("/bahasa/en")
+    refresh()  # the fixtures keep one app context open: reset Flask-Babel's locale cache
+    english = client.post("/admin/impor-pegawai/",
+                          data={"file": (io.BytesIO(bad.encode()), "o.csv")},
+                          content_type="multipart/form-data").get_data(as_text=True)
+    assert "row 3: A NIP has 18 digits (&#39;12345&#39;)" in english and "baris 3" not in english
+    client.get("/bahasa/id")
+    refresh()
     good = ORG_HEADER + f"{nip(30)},Baru Satu,,,,Bidang A,PNS,{nip(3)},\n"
     response = client.post("/admin/impor-pegawai/",
                            data={"file": (io.BytesIO(good.encode()), "o.csv")},

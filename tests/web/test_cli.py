@@ -63,6 +63,7 @@ def test_org_import_bad_file_imports_nothing(app: Flask, session: Session,
     csv.write_text(ORG_HEADER + f"{nip(1)},Satu,,,,,PNS,,\n{nip(2)},Dua,,,,,PNS,{nip(99)},\n")
     code, out = run(app, "org", "import", str(csv), "--agency", "kota-uji", "--name", "Uji")
     assert code == 1 and "baris 3" in out
+    assert f"row 3: superior NIP {nip(99)} is neither in the file nor in this agency" in out
     assert session.scalar(select(func.count()).select_from(Employee)) == 0
 
 

@@ -10,6 +10,7 @@ from datetime import datetime
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_babel import refresh
 from sqlalchemy.orm import Session
 
 from tests.conftest import SELF
@@ -118,3 +119,14 @@ def test_only_own_agency_is_counted(client: FlaskClient, session: Session, wf: W
     page = client.get(f"/dasbor/?periode={period}").get_data(as_text=True)
     assert f">{len(mataram.evaluations)}</td>" in page
     assert "Telaah Tim" not in page  # Kupang's own state never shows up
+
+
+def test_warnings_in_english(client: FlaskClient, session: Session, mataram: World,
+                             clock: None) -> None:
+    """With the English cookie the distribution warnings come from the core in English."""
+    login(client, session, mataram, "auditor")
+    client.get("/bahasa/en")
+    refresh()  # the fixtures keep one app context open: reset Flask-Babel's locale cache
+    page = client.get("/dasbor/").get_data(as_text=True)
+    assert "Organisation achievement Baik: at most 70% rated Baik" in page
+    assert "paling banyak 70%" not in page.split('id="h-status"')[1]
