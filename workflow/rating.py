@@ -346,6 +346,40 @@ def check_distribution(
     return problems
 
 
+def cap_problems(
+    org_predikat: CapaianOrganisasi | str,
+    counts: Mapping[Predikat, int],
+    population: int,
+    predikat: Predikat | str,
+    rounding: Rounding = "floor",
+) -> list[Text]:
+    """List the caps (``max`` quotas) that giving ``predikat`` to one more employee breaks.
+
+    ``counts`` already include that employee's new predikat; ``population`` is every employee
+    of the unit with an evaluation in the period, rated or not. A cap is a share of all of
+    them, so it can be enforced rating by rating (*block* mode); the floors (``min``,
+    ``present``) can only be judged once everyone is rated and stay warnings.
+    """
+    org, new = CapaianOrganisasi(org_predikat), Predikat(predikat)
+    problems: list[Text] = []
+    for quota in DISTRIBUTION_RULES[org]:
+        if quota.kind != "max" or new not in quota.predikats:
+            continue
+        have = sum(counts.get(p, 0) for p in quota.predikats)
+        bound = quota_threshold(quota.percent, population, rounding)
+        if have > bound:
+            names = " dan/atau ".join(p.label for p in quota.predikats)
+            names_en = " and/or ".join(p.label for p in quota.predikats)
+            problems.append(Text(
+                f"Capaian organisasi {org.label}: predikat {names} paling banyak "
+                f"{quota.percent}% dari {population} pegawai unit kerja ({_count(bound)}); "
+                f"penilaian ini akan menjadi yang ke-{have}.",
+                f"Organisation achievement {org.label}: at most {quota.percent}% of the "
+                f"{population} employees of the work unit may be rated {names_en} "
+                f"({_count(bound, 'en')}); this rating would be number {have}."))
+    return problems
+
+
 def _count(bound: Fraction, language: str = "id") -> str:
     """Format a head-count bound: whole numbers plainly, fractions with two decimals."""
     if bound.denominator == 1:

@@ -27,6 +27,7 @@ from .context import TransitionContext
 from .definition import SYSTEM_ROLE
 from .definition import TransitionRule
 from .definition import WorkflowDefinition
+from .distribution import enforce_caps
 from .effects import EFFECTS
 from .engine import flow_for
 from .errors import ConcurrentUpdate
@@ -212,6 +213,7 @@ def apply_transition(
     changes: dict[str, Any] = {}
     for call in rule.effects:
         changes.update(EFFECTS[call.name].apply(outcome, ctx, call.arg, definition.deadlines))
+    enforce_caps(session, definition, evaluation, outcome.predikat)
     data_column = evaluation.data or {}
     if rule.form:
         old_values = evaluation.values(rule.form)

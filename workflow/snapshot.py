@@ -35,6 +35,7 @@ class EvaluationSnapshot:
     id: int
     agency_id: int
     employee_id: int
+    period_id: int
     definition_version_id: int
     status: str
     lock_version: int

@@ -12,9 +12,8 @@ Pure SQLAlchemy, no Flask. Every query is filtered by the actor's agency. Nothin
   period has ended.
 
 *Distribution* (``distribution``): the predikat counts per unit kerja checked against the
-SE MenPANRB 3/2023 pattern (domain.md §6.2) with ``rating.check_distribution``. The
-organisation's achievement (*capaian kinerja organisasi*) is not stored yet, so the caller
-passes one for all units (the dashboard lets the user pick it, default *Baik*).
+SE MenPANRB 3/2023 pattern (domain.md §6.2) with ``rating.check_distribution``, for the
+organisation achievement recorded for the period (or one the caller passes as a what-if).
 """
 
 from __future__ import annotations
@@ -35,6 +34,8 @@ from sqlalchemy.orm import Session
 
 from .actors import Actor
 from .definition import WorkflowDefinition
+from .distribution import NO_UNIT
+from .distribution import predikat_counts
 from .models import Employee
 from .models import Evaluation
 from .models import Participant
@@ -52,7 +53,6 @@ from .trail import require_auditor
 
 DEADLINE_GUARDS = frozenset({"within_deadline", "after_deadline",
                              "employee_accepts_or_deadline_passed"})
-NO_UNIT = "(tanpa unit kerja)"
 # Chart order of the x-axis printed on the official form: Sangat Kurang → Sangat Baik.
 PREDIKAT_ORDER: tuple[Predikat, ...] = (
     Predikat.SANGAT_KURANG, Predikat.KURANG, Predikat.BUTUH_PERBAIKAN, Predikat.BAIK,
@@ -317,18 +317,10 @@ def distribution(
     """
     require_auditor(actor)
     org = CapaianOrganisasi(capaian)
-    query = (select(Employee.unit_kerja, Evaluation.predikat, func.count())
-             .select_from(Evaluation).join(Evaluation.employee)
-             .where(Evaluation.agency_id == actor.agency_id, Evaluation.predikat.is_not(None))
-             .group_by(Employee.unit_kerja, Evaluation.predikat))
-    if period_id is not None:
-        query = query.where(Evaluation.period_id == period_id)
-    per_unit: dict[str, dict[Predikat, int]] = {}
-    for unit, value, n in session.execute(query):
-        counts = per_unit.setdefault(unit or NO_UNIT, dict.fromkeys(PREDIKAT_ORDER, 0))
-        counts[Predikat(value)] += n
+    per_unit = predikat_counts(session, actor.agency_id, period_id)
     rounding, mode = _rating_rules(session, actor)
-    units = [UnitDistribution(unit, counts, check_distribution(org, counts, rounding))
+    units = [UnitDistribution(unit, {p: counts[p] for p in PREDIKAT_ORDER},
+                              check_distribution(org, counts, rounding))
              for unit, counts in sorted(per_unit.items())]
     return Distribution(org, rounding, mode, units)
 

@@ -23,6 +23,7 @@ from .definition import plain
 from .effects import EFFECTS
 from .errors import Problem
 from .guards import GUARDS
+from .rating import ROUNDINGS
 
 TOP_KEYS = {
     "agency", "name", "name_en", "version", "extends", "periods", "roles", "states",
@@ -36,6 +37,8 @@ TRANSITION_KEYS = {
 IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 ROLE_RESOLVER = re.compile(r"^(owner(\.superior)*|group:[a-z0-9][a-z0-9-]*)$")
+RATING_KEYS = ("scheme", "distribution", "rounding")
+SCHEME = "permenpanrb-6-2022"
 DURATION = re.compile(r"^\s*(\d+)\s*(day|days|hari|hour|hours|jam|week|weeks|minggu)\s*$")
 UNITS = {
     "day": "days", "days": "days", "hari": "days",
@@ -142,8 +145,8 @@ def check_definition(
     if not isinstance(rating, Mapping):
         c.add(m, "rating harus mapping", "rating")
         rating = {}
-    elif rating.get("distribution", "warn") not in ("off", "warn", "block"):
-        c.add(rating, "rating.distribution harus off, warn atau block", "distribution")
+    else:
+        _check_rating(c, rating)
 
     if not c.problems:
         _check_graph(c, m, states, initial, set(final), rules)
@@ -195,6 +198,20 @@ def _check_roles(c: _Checker, m: Mapping[str, Any]) -> dict[str, RoleSpec]:
     if "employee" in roles and roles["employee"].resolver != "owner":
         c.add(raw, "peran employee harus 'owner' (pegawai yang dinilai)", "employee")
     return roles
+
+
+def _check_rating(c: _Checker, rating: Mapping[str, Any]) -> None:
+    for key in rating:
+        if key not in RATING_KEYS:
+            c.add(rating, f"kunci tidak dikenal '{key}' di rating (dikenal: "
+                          f"{', '.join(RATING_KEYS)}) / unknown key", key)
+    if rating.get("scheme", SCHEME) != SCHEME:
+        c.add(rating, f"rating.scheme harus {SCHEME}", "scheme")
+    if rating.get("distribution", "warn") not in ("off", "warn", "block"):
+        c.add(rating, "rating.distribution harus off, warn atau block", "distribution")
+    if rating.get("rounding", "floor") not in ROUNDINGS:
+        c.add(rating, f"rating.rounding harus salah satu dari {', '.join(ROUNDINGS)}",
+              "rounding")
 
 
 def _check_deadlines(c: _Checker, m: Mapping[str, Any]) -> dict[str, Deadline]:

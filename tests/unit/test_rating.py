@@ -6,6 +6,7 @@ from workflow.rating import BERAKHLAK
 from workflow.rating import RATING_LEVELS
 from workflow.rating import CapaianOrganisasi
 from workflow.rating import Predikat
+from workflow.rating import cap_problems
 from workflow.rating import check_distribution
 from workflow.rating import predikat
 from workflow.rating import quota_threshold
@@ -130,3 +131,18 @@ def test_distribution_empty_and_invalid_counts() -> None:
         check_distribution("BAIK", {"BAIK": -1})
     with pytest.raises(ValueError):
         check_distribution("BAIK", {"LUAR_BIASA": 1})
+
+
+def test_caps_are_shares_of_the_whole_unit() -> None:
+    """Org Baik, 10 in the unit: the 7th Baik passes, the 8th breaks the 70% cap."""
+    assert cap_problems("BAIK", {Predikat.BAIK: 7}, 10, "BAIK") == []
+    [problem] = cap_problems("BAIK", {Predikat.BAIK: 8}, 10, "BAIK")
+    assert "paling banyak 70% dari 10 pegawai unit kerja (7)" in problem
+    assert "this rating would be number 8" in problem.en
+
+
+def test_caps_only_concern_the_new_predikat() -> None:
+    """Floors never block, and a cap already broken by others does not block other ratings."""
+    assert cap_problems("BAIK", {Predikat.BAIK: 9, Predikat.KURANG: 1}, 10, "KURANG") == []
+    assert cap_problems("KURANG", {Predikat.BAIK: 1}, 10, "BAIK") == []  # min quotas: warn only
+    assert cap_problems("SANGAT_KURANG", {Predikat.SANGAT_BAIK: 1}, 10, "SANGAT_BAIK") != []

@@ -1,0 +1,91 @@
+"""Predikat counts per unit kerja, and the caps that ``rating.distribution: block`` enforces.
+
+The SE MenPANRB 3/2023 pattern applies to "the employees under the leader"; the unit kerja is
+the closest thing the org chart has, so counts are per unit kerja (the employee's current
+one) and per period. With ``distribution: block`` in the flow's ``rating``, a step that gives
+or changes a predikat is refused when it would break a cap of the pattern of the period's
+recorded organisation achievement; ``warn`` only shows the problems on the dashboard.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .definition import WorkflowDefinition
+from .errors import GuardFailed
+from .models import Employee
+from .models import Evaluation
+from .models import Period
+from .rating import ROUNDINGS
+from .rating import Predikat
+from .rating import cap_problems
+from .snapshot import EvaluationSnapshot
+
+NO_UNIT = "(tanpa unit kerja)"
+
+
+def predikat_counts(
+    session: Session, agency_id: int, period_id: int | None = None, unit: str | None = None,
+) -> dict[str, dict[Predikat, int]]:
+    """Return, per unit kerja, how many evaluations hold each predikat (rated ones only)."""
+    query = (select(Employee.unit_kerja, Evaluation.predikat, func.count())
+             .select_from(Evaluation).join(Evaluation.employee)
+             .where(Evaluation.agency_id == agency_id, Evaluation.predikat.is_not(None))
+             .group_by(Employee.unit_kerja, Evaluation.predikat))
+    if period_id is not None:
+        query = query.where(Evaluation.period_id == period_id)
+    if unit is not None:
+        query = query.where(Employee.unit_kerja == unit)
+    per_unit: dict[str, dict[Predikat, int]] = {}
+    for name, value, n in session.execute(query):
+        counts = per_unit.setdefault(name or NO_UNIT, dict.fromkeys(Predikat, 0))
+        counts[Predikat(value)] += n
+    return per_unit
+
+
+def enforce_caps(
+    session: Session, definition: WorkflowDefinition, evaluation: EvaluationSnapshot,
+    new_predikat: str | None,
+) -> None:
+    """Refuse a predikat that breaks a cap of the pattern, when the flow says ``block``.
+
+    Nothing is checked unless the flow's ``rating.distribution`` is ``block`` and the step
+    changes the predikat. The period row is locked first (``SELECT … FOR UPDATE`` on
+    PostgreSQL), so two ratings in one period cannot both slip under a cap.
+
+    :raises GuardFailed: (``distribution``) the cap would be broken, or the period's
+        organisation achievement has not been recorded.
+    """
+    if definition.rating.get("distribution") != "block" or new_predikat is None or (
+            new_predikat == evaluation.predikat):
+        return
+    period = session.get(Period, evaluation.period_id, with_for_update=True)
+    assert period is not None
+    if not period.capaian_organisasi:
+        raise GuardFailed(
+            "distribution",
+            f"Capaian organisasi periode {period.label} belum dicatat; alur instansi ini "
+            "memblokir predikat di luar pola distribusi, jadi admin instansi harus "
+            "mencatatnya lebih dulu.",
+            f"The organisation achievement of {period.label} has not been recorded; this "
+            "agency's flow blocks predikat outside the distribution pattern, so the agency "
+            "admin must record it first.",
+        )
+    unit = session.scalar(select(Employee.unit_kerja).where(
+        Employee.id == evaluation.employee_id))
+    counts = predikat_counts(session, evaluation.agency_id, period.id, unit).get(
+        unit or NO_UNIT, dict.fromkeys(Predikat, 0))
+    if evaluation.predikat:
+        counts[Predikat(evaluation.predikat)] -= 1
+    counts[Predikat(new_predikat)] += 1
+    population = session.scalar(
+        select(func.count()).select_from(Evaluation).join(Evaluation.employee).where(
+            Evaluation.period_id == period.id, Employee.unit_kerja == unit)) or 0
+    rounding = definition.rating.get("rounding", "floor")
+    problems = cap_problems(period.capaian_organisasi, counts, population, new_predikat,
+                            rounding if rounding in ROUNDINGS else "floor")
+    if problems:
+        raise GuardFailed("distribution", " ".join(problems),
+                          " ".join(p.en for p in problems))
