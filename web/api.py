@@ -40,6 +40,7 @@ from workflow.history import ChainReport
 from workflow.models import Evaluation
 from workflow.models import HistoryEvent
 from workflow.models import utcnow
+from workflow.rating import CapaianOrganisasi
 from workflow.rating import Predikat
 from workflow.rating import rating_label
 from workflow.service import Workflow
@@ -232,6 +233,13 @@ def _rating(value: str | None, lang: str) -> dict[str, str] | None:
         return {"value": value, "label": value}
 
 
+def _capaian(value: str | None, lang: str) -> dict[str, str] | None:
+    if value is None:
+        return None
+    capaian = CapaianOrganisasi(value)
+    return {"value": value, "label": capaian.label_en if lang == "en" else capaian.label}
+
+
 def _predikat(value: str | None, lang: str) -> dict[str, str] | None:
     if value is None:
         return None
@@ -362,6 +370,8 @@ def evaluation(evaluation_id: int) -> Response:
         "definition": {"agency": reader.definition.agency,
                        "version": reader.definition.version,
                        "version_id": ev.definition_version_id},
+        "period": {"id": ev.period_id, "label": ev.period.label,
+                   "capaian_organisasi": _capaian(ev.period.capaian_organisasi, lang)},
         "deadlines": dict(ev.deadlines or {}),
         "ratings": {"hasil_kerja": _rating(ev.rating_hasil_kerja, lang),
                     "perilaku_kerja": _rating(ev.rating_perilaku_kerja, lang)},

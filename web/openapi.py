@@ -109,6 +109,12 @@ SCHEMAS: dict[str, Any] = {
             "type": "object",
             "properties": {
                 "roles": {"type": "array", "items": {"type": "string"}},
+                "period": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "label": {"type": "string"},
+                    "capaian_organisasi": {
+                        "description": "the organisation achievement recorded for the period "
+                                       "(null until the admin records it)",
+                        "anyOf": [_ref("Label"), {"type": "null"}]}}},
                 "definition": {"type": "object", "properties": {
                     "agency": {"type": "string"}, "version": {"type": "integer"},
                     "version_id": {"type": "integer"}}},

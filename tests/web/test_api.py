@@ -23,6 +23,7 @@ from workflow.accounts import set_password
 from workflow.models import ApiToken
 from workflow.models import Evaluation
 from workflow.models import HistoryEvent
+from workflow.periods import set_capaian
 from workflow.service import Workflow
 
 RATING = {"rating_hasil_kerja": "sesuai", "rating_perilaku_kerja": "di_atas",
@@ -184,6 +185,17 @@ def test_detail_lists_transitions_with_fields(api: Api, mataram: World) -> None:
     assert all(f["visible"] and f["editable"] for f in submit["fields"])
     roles = {p["role"]: p["identity"]["nip"] for p in body["participants"]}
     assert roles["appraiser"] == mataram.people["penilai"].nip
+    assert body["period"] == {"id": ev.period_id, "label": ev.period.label,
+                              "capaian_organisasi": None}
+
+
+def test_detail_carries_the_recorded_capaian(api: Api, session: Session, wf: Workflow,
+                                             mataram: World) -> None:
+    ev = mataram.evaluations["pegawai"]
+    set_capaian(session, wf, mataram.actor("kepala"), ev.period_id, "ISTIMEWA", "Kep. 1/2026")
+    session.commit()
+    body = api.get("pegawai", f"/evaluations/{ev.id}").get_json()
+    assert body["period"]["capaian_organisasi"] == {"value": "ISTIMEWA", "label": "Istimewa"}
 
 
 def test_rating_options_come_from_the_spec(api: Api, mataram: World) -> None:
