@@ -37,6 +37,8 @@ from reports.issuing import KINDS
 from reports.issuing import available_kinds
 from workflow.definition import TransitionRule
 from workflow.definition import WorkflowDefinition
+from workflow.distribution import Guidance
+from workflow.distribution import unit_guidance
 from workflow.inbox import EvaluationPage
 from workflow.models import Evaluation
 from workflow.rating import MATRIX
@@ -115,6 +117,7 @@ class ActionBlock:
     errors: dict[str, list[str]] = field(default_factory=dict)
     other_errors: list[str] = field(default_factory=list)
     show_when: dict[str, Any] = field(default_factory=dict)
+    guidance: Guidance | None = None  # the unit's distribution pattern, for steps that rate
 
 
 @dataclass
@@ -137,6 +140,10 @@ class ShownForm:
     saved_at: str
     saved_by: str
     draft: bool
+
+
+# Effects that give or change the predikat: their steps show the unit's distribution pattern.
+RATING_EFFECTS = frozenset({"record_rating", "apply_appeal_decision"})
 
 
 def _acting_role(rule: TransitionRule, roles: Iterable[str]) -> str:
@@ -218,6 +225,12 @@ def _action_blocks(session: Session, page: EvaluationPage, posted_key: str | Non
                 block.show_when = {f.name: rule_json for f in spec.fields
                                    if (rule_json := _rule_json(f)) is not None}
         block.rules.append(rule)
+    rating_blocks = [b for b in blocks.values() if any(
+        call.name in RATING_EFFECTS for rule in b.rules for call in rule.effects)]
+    if rating_blocks:
+        guidance = unit_guidance(session, available.definition, evaluation)
+        for block in rating_blocks:
+            block.guidance = guidance
     for block in blocks.values():
         block.comment_required = any(r.comment == "required" for r in block.rules)
         posted_here = posted_key == block.key or (

@@ -9,6 +9,8 @@ recorded organisation achievement; ``warn`` only shows the problems on the dashb
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,10 +20,17 @@ from .errors import GuardFailed
 from .models import Employee
 from .models import Evaluation
 from .models import Period
+from .rating import DISTRIBUTION_RULES
 from .rating import ROUNDINGS
+from .rating import CapaianOrganisasi
 from .rating import Predikat
+from .rating import Rounding
 from .rating import cap_problems
+from .rating import count_text
+from .rating import quota_threshold
+from .snapshot import EvaluationLike
 from .snapshot import EvaluationSnapshot
+from .texts import Text
 
 NO_UNIT = "(tanpa unit kerja)"
 
@@ -80,12 +89,74 @@ def enforce_caps(
     if evaluation.predikat:
         counts[Predikat(evaluation.predikat)] -= 1
     counts[Predikat(new_predikat)] += 1
-    population = session.scalar(
-        select(func.count()).select_from(Evaluation).join(Evaluation.employee).where(
-            Evaluation.period_id == period.id, Employee.unit_kerja == unit)) or 0
-    rounding = definition.rating.get("rounding", "floor")
+    population = unit_population(session, period.id, unit or "")
     problems = cap_problems(period.capaian_organisasi, counts, population, new_predikat,
-                            rounding if rounding in ROUNDINGS else "floor")
+                            rounding_of(definition))
     if problems:
         raise GuardFailed("distribution", " ".join(problems),
                           " ".join(p.en for p in problems))
+
+
+def unit_population(session: Session, period_id: int, unit: str) -> int:
+    """Return how many evaluations the period has for employees of the unit kerja."""
+    return session.scalar(
+        select(func.count()).select_from(Evaluation).join(Evaluation.employee).where(
+            Evaluation.period_id == period_id, Employee.unit_kerja == unit)) or 0
+
+
+def rounding_of(definition: WorkflowDefinition) -> Rounding:
+    """Return the flow's rounding rule for quota shares (``floor`` unless it says otherwise)."""
+    rounding = definition.rating.get("rounding", "floor")
+    return rounding if rounding in ROUNDINGS else "floor"  # type: ignore[return-value]
+
+
+@dataclass(frozen=True, slots=True)
+class Guidance:
+    """The pattern as it stands for one unit kerja, shown to whoever is about to rate."""
+
+    unit: str
+    mode: str
+    capaian: CapaianOrganisasi | None
+    population: int
+    lines: list[tuple[Text, bool]]  # each quota of the pattern, and whether it holds now
+
+
+def unit_guidance(session: Session, definition: WorkflowDefinition,
+                  evaluation: EvaluationLike) -> Guidance | None:
+    """Describe the distribution pattern of the evaluation's unit kerja in its period.
+
+    ``None`` when the flow does not check the distribution (``off``). Without a recorded
+    organisation achievement there are no quota lines (the pattern is not known).
+    """
+    mode = str(definition.rating.get("distribution", "warn"))
+    if mode == "off":
+        return None
+    unit = session.scalar(select(Employee.unit_kerja).where(
+        Employee.id == evaluation.employee_id)) or ""
+    period = session.get(Period, evaluation.period_id)
+    assert period is not None
+    population = unit_population(session, period.id, unit)
+    if not period.capaian_organisasi:
+        return Guidance(unit, mode, None, population, [])
+    org = CapaianOrganisasi(period.capaian_organisasi)
+    counts = predikat_counts(session, evaluation.agency_id, period.id, unit).get(
+        unit or NO_UNIT, dict.fromkeys(Predikat, 0))
+    lines: list[tuple[Text, bool]] = []
+    for quota in DISTRIBUTION_RULES[org]:
+        names = " dan/atau ".join(p.label for p in quota.predikats)
+        names_en = " and/or ".join(p.label for p in quota.predikats)
+        have = sum(counts.get(p, 0) for p in quota.predikats)
+        if quota.kind == "present":
+            lines.append((Text(f"{names}: harus ada; sekarang {have}",
+                               f"{names_en}: at least one; now {have}"), have > 0))
+            continue
+        bound = quota_threshold(quota.percent, population, rounding_of(definition))
+        word, word_en = (("paling banyak", "at most") if quota.kind == "max"
+                         else ("paling sedikit", "at least"))
+        lines.append((Text(
+            f"{names}: {word} {quota.percent}% = {count_text(bound)} dari {population}; "
+            f"sekarang {have}",
+            f"{names_en}: {word_en} {quota.percent}% = {count_text(bound, 'en')} of "
+            f"{population}; now {have}"),
+            have <= bound if quota.kind == "max" else have >= bound))
+    return Guidance(unit, mode, org, population, lines)

@@ -334,15 +334,15 @@ def check_distribution(
             else:
                 problems.append(Text(
                     f"{org_id}: predikat {names} paling banyak {quota.percent}% "
-                    f"({_count(bound)} dari {total} pegawai), tercatat {have}.",
+                    f"({count_text(bound)} dari {total} pegawai), tercatat {have}.",
                     f"{org_en}: at most {quota.percent}% rated {names_en} "
-                    f"({_count(bound, 'en')} of {total} employees), found {have}."))
+                    f"({count_text(bound, 'en')} of {total} employees), found {have}."))
         elif quota.kind == "min" and have < bound:
             problems.append(Text(
                 f"{org_id}: predikat {names} paling sedikit {quota.percent}% "
-                f"({_count(bound)} dari {total} pegawai), tercatat {have}.",
+                f"({count_text(bound)} dari {total} pegawai), tercatat {have}.",
                 f"{org_en}: at least {quota.percent}% rated {names_en} "
-                f"({_count(bound, 'en')} of {total} employees), found {have}."))
+                f"({count_text(bound, 'en')} of {total} employees), found {have}."))
     return problems
 
 
@@ -372,15 +372,15 @@ def cap_problems(
             names_en = " and/or ".join(p.label for p in quota.predikats)
             problems.append(Text(
                 f"Capaian organisasi {org.label}: predikat {names} paling banyak "
-                f"{quota.percent}% dari {population} pegawai unit kerja ({_count(bound)}); "
+                f"{quota.percent}% dari {population} pegawai unit kerja ({count_text(bound)}); "
                 f"penilaian ini akan menjadi yang ke-{have}.",
                 f"Organisation achievement {org.label}: at most {quota.percent}% of the "
                 f"{population} employees of the work unit may be rated {names_en} "
-                f"({_count(bound, 'en')}); this rating would be number {have}."))
+                f"({count_text(bound, 'en')}); this rating would be number {have}."))
     return problems
 
 
-def _count(bound: Fraction, language: str = "id") -> str:
+def count_text(bound: Fraction, language: str = "id") -> str:
     """Format a head-count bound: whole numbers plainly, fractions with two decimals."""
     if bound.denominator == 1:
         return str(bound.numerator)

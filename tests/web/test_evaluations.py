@@ -20,6 +20,7 @@ from tests.conftest import build_world
 from workflow.accounts import set_password
 from workflow.models import Evaluation
 from workflow.models import HistoryEvent
+from workflow.periods import set_capaian
 from workflow.service import Workflow
 from workflow.service import apply_transition
 
@@ -293,3 +294,28 @@ def test_english_interface(client: FlaskClient, world: World, login) -> None:  #
     assert "Submit to appraiser" in body and "Work results" in body
     assert ">Draft<" in body
     assert client.get("/evaluasi/").status_code == 200
+
+
+def test_rating_step_shows_the_units_distribution_pattern(
+        client: FlaskClient, session: Session, wf: Workflow, world: World,
+        login) -> None:  # type: ignore[no-untyped-def]
+    """Whoever is about to give a predikat sees the unit's pattern and where it stands."""
+    ev = world.evaluations["pegawai"]
+    apply_transition(session, wf, world.actor("pegawai"), ev.id, "submit", data=SELF)
+    session.commit()
+    login("penilai")
+    body = html(client.get(f"/evaluasi/{ev.id}"))
+    assert "Pola distribusi predikat unit kerja Bidang A" in body
+    assert "belum dicatat oleh admin instansi" in body
+    set_capaian(session, wf, world.actor("kepala"), ev.period_id, "BAIK", "Kep. 3/2026")
+    other = world.evaluations["pegawai2"]
+    apply_transition(session, wf, world.actor("pegawai2"), other.id, "submit", data=SELF)
+    apply_transition(session, wf, world.actor("penilai"), other.id, "send_to_team",
+                     data={**RATING_LOW, "rating_hasil_kerja": "sesuai"})  # → Baik
+    session.commit()
+    body = html(client.get(f"/evaluasi/{ev.id}"))
+    assert "Capaian organisasi periode ini: Baik; 4 evaluasi di unit ini." in body
+    assert "Baik: paling banyak 70% = 2 dari 4; sekarang 1" in body
+    assert "Butuh Perbaikan dan/atau Kurang/Misconduct: harus ada; sekarang 0 ⚠" in body
+    login("pegawai")  # the employee has no rating step: no pattern on her page
+    assert "Pola distribusi predikat" not in html(client.get(f"/evaluasi/{ev.id}"))
