@@ -165,6 +165,7 @@ class PeriodView(RecordedModelView):
     form_columns = ("kind", "year", "number")
     form_choices = {"kind": [("annual", _l("Tahunan")), ("semester", _l("Semester")),
                              ("quarterly", _l("Triwulan")), ("monthly", _l("Bulanan"))]}
+    column_choices = form_choices  # the list shows "Bulanan", not "monthly"
     can_edit = False
     can_delete = False
     column_formatters = {

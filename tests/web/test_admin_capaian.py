@@ -36,6 +36,7 @@ def test_admin_records_the_achievement(client: FlaskClient, session: Session,
     assert admin_events(session, "period_capaian") == 1
     listing = client.get("/admin/period/").get_data(as_text=True)
     assert "Istimewa" in listing and "Catat…" in listing
+    assert "annual" not in listing  # the period kind is shown by its label (Tahunan)
 
 
 def test_bad_input_shows_errors_and_changes_nothing(client: FlaskClient, session: Session,
