@@ -26,6 +26,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from wtforms.validators import ValidationError
 
+from web.language import current_language
 from web.language import localized
 from workflow.errors import DefinitionError
 from workflow.errors import WorkflowError
@@ -244,7 +245,7 @@ class DefinitionView(ReadOnlyView):
                     utcnow())
             except DefinitionError as exc:
                 session.rollback()
-                problems = [str(p) for p in exc.problems]
+                problems = [p.in_language(current_language()) for p in exc.problems]
             else:
                 session.commit()
                 flash(_("Versi %(version)s diterbitkan. Evaluasi yang dibuka setelah ini "

@@ -90,11 +90,15 @@ class Problem:
 
     file: str
     line: int | None
-    message: str
+    message: str  # a ``Text`` where the raiser has the English too
 
     def __str__(self) -> str:
+        return self.in_language("id")
+
+    def in_language(self, language: str) -> str:
+        """Return ``file:line: message`` with the message in ``language``."""
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.message}"
+        return f"{where}: {in_language(self.message, language)}"
 
 
 class DefinitionError(WorkflowError):
@@ -105,9 +109,10 @@ class DefinitionError(WorkflowError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         lines = "\n".join(f"  - {p}" for p in problems)
+        lines_en = "\n".join(f"  - {p.in_language('en')}" for p in problems)
         super().__init__(
             f"Definisi alur tidak valid ({len(problems)} masalah):\n{lines}",
-            f"Invalid flow definition ({len(problems)} problems):\n{lines}",
+            f"Invalid flow definition ({len(problems)} problems):\n{lines_en}",
         )
 
 

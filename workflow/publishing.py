@@ -23,6 +23,7 @@ from .models import Agency
 from .models import DefinitionVersion
 from .registry import LineMap
 from .registry import parse_yaml
+from .texts import Text
 from .validation import parse_definition
 
 
@@ -60,9 +61,10 @@ def publish_definitions(
             if stored.content_hash != definition.content_hash:
                 problems.append(Problem(
                     f"{slug}.yaml", None,
-                    f"versi {definition.version} sudah diterbitkan dengan isi berbeda; naikkan "
-                    "'version' untuk menerbitkan perubahan / version already published with "
-                    "different content: bump 'version'",
+                    Text(f"versi {definition.version} sudah diterbitkan dengan isi berbeda; "
+                         "naikkan 'version' untuk menerbitkan perubahan",
+                         f"version {definition.version} was already published with different "
+                         "content; bump 'version' to publish a change"),
                 ))
             else:
                 results.append(PublishResult(slug, definition.version, "unchanged"))
@@ -71,7 +73,10 @@ def publish_definitions(
         if latest is not None and latest.version > definition.version:
             problems.append(Problem(
                 f"{slug}.yaml", None,
-                f"versi {definition.version} lebih rendah dari versi terbit {latest.version}",
+                Text(f"versi {definition.version} lebih rendah dari versi terbit "
+                     f"{latest.version}",
+                     f"version {definition.version} is lower than the published version "
+                     f"{latest.version}"),
             ))
             continue
         session.add(DefinitionVersion(agency_id=agency.id, version=definition.version,
@@ -123,16 +128,19 @@ def publish_edited_definition(
     if isinstance(mapping, LineMap):
         if mapping.get("extends"):
             raise DefinitionError([Problem(f"{agency.slug}.yaml", mapping.key_line("extends"),
-                                           "gunakan definisi lengkap tanpa 'extends' saat "
-                                           "mengubah di peramban")])
+                                           Text("gunakan definisi lengkap tanpa 'extends' "
+                                                "saat mengubah di peramban",
+                                                "use a complete definition without 'extends' "
+                                                "when editing in the browser"))])
         if mapping.get("agency") != agency.slug:
             raise DefinitionError([Problem(f"{agency.slug}.yaml", None,
-                                           f"agency harus '{agency.slug}'")])
+                                           Text(f"agency harus '{agency.slug}'",
+                                                f"agency must be '{agency.slug}'"))])
         mapping["version"] = number
     definition = parse_definition(mapping, f"{agency.slug}.yaml")
     if latest is not None and latest.content_hash == definition.content_hash:
         raise DefinitionError([Problem(f"{agency.slug}.yaml", None,
-                                       "tidak ada perubahan / nothing changed")])
+                                       Text("tidak ada perubahan", "nothing changed"))])
     row = DefinitionVersion(agency_id=agency.id, version=number,
                             content_hash=definition.content_hash,
                             source=dict(definition.source), created_at=now)

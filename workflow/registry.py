@@ -16,6 +16,8 @@ import yaml
 from .definition import WorkflowDefinition
 from .errors import DefinitionError
 from .errors import Problem
+from .texts import Text
+from .texts import in_language
 from .validation import check_definition
 
 
@@ -50,11 +52,12 @@ def _loader_for(file: str) -> type[yaml.SafeLoader]:
             key = loader.construct_object(key_node, deep=True)
             if not isinstance(key, str | int | float | bool):
                 raise yaml.constructor.ConstructorError(
-                    None, None, "kunci harus teks", key_node.start_mark
+                    None, None, Text("kunci harus teks", "keys must be text"), key_node.start_mark
                 )
             if key in result:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"kunci ganda '{key}' / duplicate key", key_node.start_mark
+                    None, None, Text(f"kunci ganda '{key}'", f"duplicate key '{key}'"),
+                    key_node.start_mark
                 )
             result[key] = loader.construct_object(value_node, deep=True)
             result.key_lines[str(key)] = key_node.start_mark.line + 1
@@ -81,7 +84,9 @@ def parse_yaml(text: str, file: str) -> Any:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
-        raise DefinitionError([Problem(file, line, f"YAML tidak valid: {problem}")]) from exc
+        message = Text(f"YAML tidak valid: {problem}",
+                       f"invalid YAML: {in_language(problem, 'en')}")
+        raise DefinitionError([Problem(file, line, message)]) from exc
 
 
 def _merge(parent: Mapping[str, Any], child: Mapping[str, Any]) -> LineMap:
@@ -134,7 +139,8 @@ def read_definition_files(paths: list[Path]) -> dict[str, Any]:
         except DefinitionError as exc:
             problems.extend(exc.problems)
         except OSError as exc:
-            problems.append(Problem(str(path), None, f"tidak dapat dibaca: {exc}"))
+            problems.append(Problem(str(path), None, Text(f"tidak dapat dibaca: {exc}",
+                                                          f"cannot be read: {exc}")))
     if problems:
         raise DefinitionError(problems)
     return raw
@@ -163,12 +169,16 @@ def resolve_definitions(raw: Mapping[str, Any]) -> dict[str, WorkflowDefinition]
         if parent_slug in chain or parent_slug == slug:
             cycle = " → ".join((*chain, slug, parent_slug))
             problems.append(Problem(file, node.key_line("extends"),
-                                    f"extends membentuk siklus: {cycle} / extends cycle"))
+                                    Text(f"extends membentuk siklus: {cycle}",
+                                         f"extends forms a cycle: {cycle}")))
             resolved[slug] = None
             return None
         if parent_slug not in raw:
             problems.append(Problem(file, node.key_line("extends"),
-                                    f"extends menunjuk definisi yang tidak ada '{parent_slug}'"))
+                                    Text(f"extends menunjuk definisi yang tidak ada "
+                                         f"'{parent_slug}'",
+                                         f"extends names a definition that does not exist "
+                                         f"'{parent_slug}'")))
             resolved[slug] = None
             return None
         parent = resolve(parent_slug, (*chain, slug))
@@ -187,8 +197,10 @@ def resolve_definitions(raw: Mapping[str, Any]) -> dict[str, WorkflowDefinition]
         definition, found = check_definition(mapping, file)
         if definition is not None and definition.agency != slug:
             found.append(Problem(file, raw[slug].key_line("agency"),
-                                 f"agency '{definition.agency}' harus sama dengan nama berkas "
-                                 f"'{slug}'"))
+                                 Text(f"agency '{definition.agency}' harus sama dengan nama "
+                                      f"berkas '{slug}'",
+                                      f"agency '{definition.agency}' must equal the file name "
+                                      f"'{slug}'")))
         problems.extend(found)
         if definition is not None and not found:
             definitions[slug] = definition

@@ -24,6 +24,7 @@ from .effects import EFFECTS
 from .errors import Problem
 from .guards import GUARDS
 from .rating import ROUNDINGS
+from .texts import Text
 
 TOP_KEYS = {
     "agency", "name", "name_en", "version", "extends", "periods", "roles", "states",
@@ -62,7 +63,7 @@ class _Checker:
         self.default_file = default_file
         self.problems: list[Problem] = []
 
-    def add(self, node: Any, message: str, key: str | None = None) -> None:
+    def add(self, node: Any, message: Text, key: str | None = None) -> None:
         file = getattr(node, "file", None) or self.default_file
         line = None
         if key is not None and hasattr(node, "key_line"):
@@ -91,51 +92,63 @@ def check_definition(
     """Return the definition and the problems found (the definition is None if any)."""
     c = _Checker(file)
     if not isinstance(m, Mapping):
-        c.add(m, "isi berkas harus berupa mapping YAML (kunci: nilai) / the file must be a mapping")
+        c.add(m, Text("isi berkas harus berupa mapping YAML (kunci: nilai)",
+                      "the file must be a YAML mapping (key: value)"))
         return None, c.problems
     for key in m:
         if key not in TOP_KEYS:
-            c.add(m, f"kunci tidak dikenal '{key}' / unknown key", key)
+            c.add(m, Text(f"kunci tidak dikenal '{key}'", f"unknown key '{key}'"), key)
     for key in REQUIRED_TOP_KEYS:
         if key not in m:
-            c.add(m, f"kunci wajib '{key}' tidak ada / required key missing")
+            c.add(m, Text(f"kunci wajib '{key}' tidak ada", f"required key '{key}' is missing"))
     if c.problems:
         return None, c.problems
 
     agency = m["agency"]
     if not isinstance(agency, str) or not SLUG.match(agency):
-        c.add(m, f"agency '{agency}' harus slug huruf kecil (a-z, 0-9, -)", "agency")
+        c.add(m, Text(f"agency '{agency}' harus slug huruf kecil (a-z, 0-9, -)",
+                      f"agency '{agency}' must be a lowercase slug (a-z, 0-9, -)"), "agency")
     version = m["version"]
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        c.add(m, f"version harus bilangan bulat ≥ 1, bukan {version!r}", "version")
+        c.add(m, Text(f"version harus bilangan bulat ≥ 1, bukan {version!r}",
+                      f"version must be an integer ≥ 1, not {version!r}"), "version")
 
     periods = m.get("periods", ["annual"])
     if not isinstance(periods, list) or not periods:
-        c.add(m, "periods harus daftar tidak kosong", "periods")
+        c.add(m, Text("periods harus daftar tidak kosong", "periods must be a non-empty list"),
+              "periods")
         periods = []
     for p in periods:
         if p not in PERIOD_KINDS:
-            c.add(m, f"periode tidak dikenal '{p}' (pilihan: {', '.join(PERIOD_KINDS)})", "periods")
+            c.add(m, Text(f"periode tidak dikenal '{p}' (pilihan: {', '.join(PERIOD_KINDS)})",
+                          f"unknown period '{p}' (choices: {', '.join(PERIOD_KINDS)})"),
+                  "periods")
 
     states = m["states"]
     if not isinstance(states, list) or not states or not all(isinstance(s, str) for s in states):
-        c.add(m, "states harus daftar nama status", "states")
+        c.add(m, Text("states harus daftar nama status", "states must be a list of state names"),
+              "states")
         states = []
     seen_states: set[str] = set()
     for s in states:
         if not IDENT.match(s):
-            c.add(m, f"nama status '{s}' harus huruf kecil/angka/garis bawah", "states")
+            c.add(m, Text(f"nama status '{s}' harus huruf kecil/angka/garis bawah",
+                          f"state name '{s}' must be lowercase letters/digits/underscores"),
+                  "states")
         if s in seen_states:
-            c.add(m, f"status '{s}' ditulis dua kali / duplicate state", "states")
+            c.add(m, Text(f"status '{s}' ditulis dua kali", f"state '{s}' is listed twice"),
+                  "states")
         seen_states.add(s)
 
     initial = m["initial"]
     if initial not in seen_states:
-        c.add(m, f"status awal '{initial}' tidak ada di states / unknown initial state", "initial")
+        c.add(m, Text(f"status awal '{initial}' tidak ada di states",
+                      f"initial state '{initial}' is not in states"), "initial")
     final = m["final"] if isinstance(m["final"], list) else [m["final"]]
     for s in final:
         if s not in seen_states:
-            c.add(m, f"status akhir '{s}' tidak ada di states / unknown final state", "final")
+            c.add(m, Text(f"status akhir '{s}' tidak ada di states",
+                          f"final state '{s}' is not in states"), "final")
 
     roles = _check_roles(c, m)
     deadlines = _check_deadlines(c, m)
@@ -143,7 +156,7 @@ def check_definition(
     labels = _check_labels(c, m, seen_states)
     rating = m.get("rating") or {"scheme": "permenpanrb-6-2022"}
     if not isinstance(rating, Mapping):
-        c.add(m, "rating harus mapping", "rating")
+        c.add(m, Text("rating harus mapping", "rating must be a mapping"), "rating")
         rating = {}
     else:
         _check_rating(c, rating)
@@ -180,37 +193,48 @@ def _check_roles(c: _Checker, m: Mapping[str, Any]) -> dict[str, RoleSpec]:
     roles: dict[str, RoleSpec] = {}
     raw = m["roles"]
     if not isinstance(raw, Mapping):
-        c.add(m, "roles harus mapping nama_peran: penentu", "roles")
+        c.add(m, Text("roles harus mapping nama_peran: penentu",
+                      "roles must be a mapping role_name: resolver"), "roles")
         return roles
     for name, resolver in raw.items():
         if not isinstance(name, str) or not IDENT.match(name) or name == SYSTEM_ROLE:
-            c.add(raw, f"nama peran '{name}' tidak sah (huruf kecil; 'system' dicadangkan)", name)
+            c.add(raw, Text(f"nama peran '{name}' tidak sah (huruf kecil; 'system' dicadangkan)",
+                            f"invalid role name '{name}' (lowercase; 'system' is reserved)"),
+                  name)
             continue
         if not isinstance(resolver, str) or not ROLE_RESOLVER.match(resolver):
             c.add(
                 raw,
-                f"penentu peran '{resolver}' untuk '{name}' tidak dikenal; gunakan owner, "
-                "owner.superior[.superior…] atau group:<slug>",
+                Text(f"penentu peran '{resolver}' untuk '{name}' tidak dikenal; gunakan owner, "
+                     "owner.superior[.superior…] atau group:<slug>",
+                     f"unknown role resolver '{resolver}' for '{name}'; use owner, "
+                     "owner.superior[.superior…] or group:<slug>"),
                 name,
             )
             continue
         roles[name] = RoleSpec(name, resolver)
     if "employee" in roles and roles["employee"].resolver != "owner":
-        c.add(raw, "peran employee harus 'owner' (pegawai yang dinilai)", "employee")
+        c.add(raw, Text("peran employee harus 'owner' (pegawai yang dinilai)",
+                        "the employee role must be 'owner' (the employee evaluated)"), "employee")
     return roles
 
 
 def _check_rating(c: _Checker, rating: Mapping[str, Any]) -> None:
     for key in rating:
         if key not in RATING_KEYS:
-            c.add(rating, f"kunci tidak dikenal '{key}' di rating (dikenal: "
-                          f"{', '.join(RATING_KEYS)}) / unknown key", key)
+            c.add(rating, Text(f"kunci tidak dikenal '{key}' di rating (dikenal: "
+                               f"{', '.join(RATING_KEYS)})",
+                               f"unknown key '{key}' in rating (known: "
+                               f"{', '.join(RATING_KEYS)})"), key)
     if rating.get("scheme", SCHEME) != SCHEME:
-        c.add(rating, f"rating.scheme harus {SCHEME}", "scheme")
+        c.add(rating, Text(f"rating.scheme harus {SCHEME}", f"rating.scheme must be {SCHEME}"),
+              "scheme")
     if rating.get("distribution", "warn") not in ("off", "warn", "block"):
-        c.add(rating, "rating.distribution harus off, warn atau block", "distribution")
+        c.add(rating, Text("rating.distribution harus off, warn atau block",
+                           "rating.distribution must be off, warn or block"), "distribution")
     if rating.get("rounding", "floor") not in ROUNDINGS:
-        c.add(rating, f"rating.rounding harus salah satu dari {', '.join(ROUNDINGS)}",
+        c.add(rating, Text(f"rating.rounding harus salah satu dari {', '.join(ROUNDINGS)}",
+                           f"rating.rounding must be one of {', '.join(ROUNDINGS)}"),
               "rounding")
 
 
@@ -218,7 +242,8 @@ def _check_deadlines(c: _Checker, m: Mapping[str, Any]) -> dict[str, Deadline]:
     out: dict[str, Deadline] = {}
     raw = m.get("deadlines") or {}
     if not isinstance(raw, Mapping):
-        c.add(m, "deadlines harus mapping nama: durasi", "deadlines")
+        c.add(m, Text("deadlines harus mapping nama: durasi",
+                      "deadlines must be a mapping name: duration"), "deadlines")
         return out
     for name, spec in raw.items():
         counting = "calendar"
@@ -228,13 +253,17 @@ def _check_deadlines(c: _Checker, m: Mapping[str, Any]) -> dict[str, Deadline]:
             counting = spec.get("counting", "calendar")
             extra = set(spec) - {"duration", "counting"}
             if extra:
-                c.add(spec, f"kunci tidak dikenal di tenggat '{name}': {sorted(extra)}")
+                c.add(spec, Text(f"kunci tidak dikenal di tenggat '{name}': {sorted(extra)}",
+                                 f"unknown keys in deadline '{name}': {sorted(extra)}"))
         match = DURATION.match(str(text)) if text is not None else None
         if not match:
-            c.add(raw, f"durasi tenggat '{name}' tidak terbaca: {text!r} (contoh: '14 days')", name)
+            c.add(raw, Text(f"durasi tenggat '{name}' tidak terbaca: {text!r} (contoh: '14 days')",
+                            f"cannot read the duration of deadline '{name}': {text!r} "
+                            "(e.g. '14 days')"), name)
             continue
         if counting not in ("calendar", "working"):
-            c.add(raw, f"counting tenggat '{name}' harus calendar atau working", name)
+            c.add(raw, Text(f"counting tenggat '{name}' harus calendar atau working",
+                            f"counting of deadline '{name}' must be calendar or working"), name)
             continue
         out[name] = Deadline(name, int(match.group(1)), UNITS[match.group(2)], counting)
     return out
@@ -257,21 +286,28 @@ def _calls(
         elif isinstance(entry, str):
             name, arg = entry, None
         else:
-            c.add(node, f"{kind} di transisi '{tname}' harus nama atau {{nama: argumen}}", key)
+            c.add(node, Text(f"{kind} di transisi '{tname}' harus nama atau {{nama: argumen}}",
+                             f"{kind} in transition '{tname}' must be a name or "
+                             "{name: argument}"), key)
             continue
         spec = library.get(name)
         if spec is None:
             known = ", ".join(sorted(library))
-            c.add(node, f"{kind} tidak dikenal '{name}' di transisi '{tname}' (dikenal: {known})",
+            c.add(node, Text(f"{kind} tidak dikenal '{name}' di transisi '{tname}' "
+                             f"(dikenal: {known})",
+                             f"unknown {kind} '{name}' in transition '{tname}' (known: {known})"),
                   key)
             continue
         if spec.arg == "deadline":
             if arg not in deadlines:
-                c.add(node, f"{kind} '{name}' di transisi '{tname}' butuh nama tenggat yang "
-                      f"terdefinisi, bukan {arg!r}", key)
+                c.add(node, Text(f"{kind} '{name}' di transisi '{tname}' butuh nama tenggat "
+                                 f"yang terdefinisi, bukan {arg!r}",
+                                 f"{kind} '{name}' in transition '{tname}' needs the name of "
+                                 f"a defined deadline, not {arg!r}"), key)
                 continue
         elif arg is not None:
-            c.add(node, f"{kind} '{name}' tidak menerima argumen", key)
+            c.add(node, Text(f"{kind} '{name}' tidak menerima argumen",
+                             f"{kind} '{name}' takes no argument"), key)
             continue
         calls.append(Call(name, arg))
     return tuple(calls)
@@ -284,50 +320,66 @@ def _check_transitions(
     rules: list[TransitionRule] = []
     raw = m["transitions"]
     if not isinstance(raw, list) or not raw:
-        c.add(m, "transitions harus daftar tidak kosong", "transitions")
+        c.add(m, Text("transitions harus daftar tidak kosong",
+                      "transitions must be a non-empty list"), "transitions")
         return rules
     names: set[str] = set()
     for t in raw:
         if not isinstance(t, Mapping):
-            c.add(raw, "setiap transisi harus mapping")
+            c.add(raw, Text("setiap transisi harus mapping", "every transition must be a mapping"))
             continue
         for key in t:
             if key not in TRANSITION_KEYS:
-                c.add(t, f"kunci tidak dikenal '{key}' di transisi", key)
+                c.add(t, Text(f"kunci tidak dikenal '{key}' di transisi",
+                              f"unknown key '{key}' in a transition"), key)
         name = t.get("name")
         if not isinstance(name, str) or not IDENT.match(name):
-            c.add(t, f"nama transisi '{name}' tidak sah (huruf kecil/angka/garis bawah)", "name")
+            c.add(t, Text(f"nama transisi '{name}' tidak sah (huruf kecil/angka/garis bawah)",
+                          f"invalid transition name '{name}' (lowercase letters/digits/"
+                          "underscores)"), "name")
             continue
         if name in names:
-            c.add(t, f"nama transisi '{name}' ganda / duplicate transition name", "name")
+            c.add(t, Text(f"nama transisi '{name}' ganda", f"duplicate transition name '{name}'"),
+                  "name")
         names.add(name)
         sources = _as_list(t.get("from"))
         dest = t.get("to")
         if not sources:
-            c.add(t, f"transisi '{name}' tanpa 'from'", "name")
+            c.add(t, Text(f"transisi '{name}' tanpa 'from'", f"transition '{name}' has no 'from'"),
+                  "name")
         for s in sources:
             if s not in states:
-                c.add(t, f"transisi '{name}' berangkat dari status tak dikenal '{s}'", "from")
+                c.add(t, Text(f"transisi '{name}' berangkat dari status tak dikenal '{s}'",
+                              f"transition '{name}' leaves from unknown state '{s}'"), "from")
             elif s in final:
-                c.add(t, f"transisi '{name}' keluar dari status akhir '{s}'", "from")
+                c.add(t, Text(f"transisi '{name}' keluar dari status akhir '{s}'",
+                              f"transition '{name}' leaves the final state '{s}'"), "from")
         if dest not in states:
-            c.add(t, f"transisi '{name}' menuju status tak dikenal '{dest}'", "to")
+            c.add(t, Text(f"transisi '{name}' menuju status tak dikenal '{dest}'",
+                          f"transition '{name}' goes to unknown state '{dest}'"), "to")
         by = _as_list(t.get("by"))
         if not by:
-            c.add(t, f"transisi '{name}' tanpa 'by' (siapa yang boleh menjalankan)", "name")
+            c.add(t, Text(f"transisi '{name}' tanpa 'by' (siapa yang boleh menjalankan)",
+                          f"transition '{name}' has no 'by' (who may take it)"), "name")
         for role in by:
             if role != SYSTEM_ROLE and role not in roles:
-                c.add(t, f"peran tidak dikenal '{role}' di transisi '{name}'", "by")
+                c.add(t, Text(f"peran tidak dikenal '{role}' di transisi '{name}'",
+                              f"unknown role '{role}' in transition '{name}'"), "by")
         comment = t.get("comment", "optional")
         if comment not in ("required", "optional"):
-            c.add(t, f"comment di transisi '{name}' harus required atau optional", "comment")
+            c.add(t, Text(f"comment di transisi '{name}' harus required atau optional",
+                          f"comment in transition '{name}' must be required or optional"),
+                  "comment")
         form = t.get("form")
         if form is not None and (not isinstance(form, str) or not SLUG.match(form)):
-            c.add(t, f"form di transisi '{name}' harus kunci formulir (slug)", "form")
+            c.add(t, Text(f"form di transisi '{name}' harus kunci formulir (slug)",
+                          f"form in transition '{name}' must be a form key (slug)"), "form")
         guards = _calls(c, t, "guards", GUARDS, "guard", deadlines, name)
         effects = _calls(c, t, "effects", EFFECTS, "effect", deadlines, name)
         if any(g.name == "form_complete" for g in guards) and not form:
-            c.add(t, f"guard form_complete di transisi '{name}' butuh 'form'", "guards")
+            c.add(t, Text(f"guard form_complete di transisi '{name}' butuh 'form'",
+                          f"guard form_complete in transition '{name}' needs a 'form'"),
+                  "guards")
         rules.append(
             TransitionRule(
                 name=name, sources=tuple(sources), dest=str(dest), by=tuple(by), form=form,
@@ -345,17 +397,20 @@ def _check_labels(
     labels = {s: DEFAULT_STATE_LABELS.get(s, (s, s)) for s in states}
     raw = m.get("labels") or {}
     if not isinstance(raw, Mapping):
-        c.add(m, "labels harus mapping status: {id, en}", "labels")
+        c.add(m, Text("labels harus mapping status: {id, en}",
+                      "labels must be a mapping state: {id, en}"), "labels")
         return labels
     for state, text in raw.items():
         if state not in states:
-            c.add(raw, f"label untuk status tak dikenal '{state}'", state)
+            c.add(raw, Text(f"label untuk status tak dikenal '{state}'",
+                            f"label for unknown state '{state}'"), state)
         elif isinstance(text, Mapping) and "id" in text:
             labels[state] = (str(text["id"]), str(text.get("en", text["id"])))
         elif isinstance(text, str):
             labels[state] = (text, text)
         else:
-            c.add(raw, f"label status '{state}' harus teks atau {{id, en}}", state)
+            c.add(raw, Text(f"label status '{state}' harus teks atau {{id, en}}",
+                            f"label of state '{state}' must be text or {{id, en}}"), state)
     return labels
 
 
@@ -376,14 +431,15 @@ def _check_graph(
                 frontier.append(nxt)
     for s in states:
         if s not in reachable:
-            c.add(m, f"status '{s}' tidak dapat dicapai dari '{initial}' / unreachable state",
-                  "states")
+            c.add(m, Text(f"status '{s}' tidak dapat dicapai dari '{initial}'",
+                          f"state '{s}' cannot be reached from '{initial}'"), "states")
     if not reachable & final:
-        c.add(m, f"tidak ada jalan dari '{initial}' ke status akhir / no path to a final state",
-              "final")
+        c.add(m, Text(f"tidak ada jalan dari '{initial}' ke status akhir",
+                      f"no path from '{initial}' to a final state"), "final")
     for s in states:
         if s not in final and not edges[s]:
-            c.add(m, f"status '{s}' buntu: tidak ada transisi keluar dan bukan status akhir",
+            c.add(m, Text(f"status '{s}' buntu: tidak ada transisi keluar dan bukan status akhir",
+                          f"state '{s}' is a dead end: no way out and not a final state"),
                   "states")
     # A state from which no final state can be reached traps evaluations forever.
     reverse: dict[str, set[str]] = {s: set() for s in states}
@@ -399,4 +455,5 @@ def _check_graph(
                 frontier.append(prev)
     for s in states:
         if s in reachable and s not in can_finish and edges[s]:
-            c.add(m, f"dari status '{s}' tidak ada jalan ke status akhir", "states")
+            c.add(m, Text(f"dari status '{s}' tidak ada jalan ke status akhir",
+                          f"no path from state '{s}' to a final state"), "states")

@@ -149,6 +149,17 @@ def test_validator_names_each_mistake(tmp_path: Path, case: str) -> None:
     assert all(p.startswith(str(tmp_path / "x.yaml")) for p in problems), problems
 
 
+def test_problems_read_in_english_too(tmp_path: Path) -> None:
+    """Every problem also reads in English: the flow editor shows the user's language."""
+    (tmp_path / "x.yaml").write_text(BASE.format(slug="x") + "colour: red\n")
+    with pytest.raises(DefinitionError) as caught:
+        load_definitions(tmp_path)
+    [problem] = caught.value.problems
+    assert "kunci tidak dikenal 'colour'" in str(problem)
+    assert problem.in_language("en").endswith("unknown key 'colour'")
+    assert "unknown key 'colour'" in caught.value.message_en
+
+
 def test_problem_carries_line_number(tmp_path: Path) -> None:
     """The problem points at the line of the offending key."""
     text = BASE.format(slug="x").replace("by: appraiser", "by: bupati")

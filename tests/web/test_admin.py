@@ -268,6 +268,12 @@ def test_admin_adds_a_step_to_the_flow(client: FlaskClient, session: Session, wf
     broken = yaml.safe_dump({**source, "initial": "nowhere"}, sort_keys=False)
     page = client.post("/admin/definition/ubah/", data={"source": broken}).get_data(as_text=True)
     assert "Definisi ditolak" in page and "nowhere" in page
+    client.get("/bahasa/en")
+    refresh()  # the fixtures keep one app context open: reset Flask-Babel's locale cache
+    page = client.post("/admin/definition/ubah/", data={"source": broken}).get_data(as_text=True)
+    assert "initial state &#39;nowhere&#39; is not in states" in page
+    client.get("/bahasa/id")
+    refresh()
     assert session.scalar(select(func.count()).select_from(DefinitionVersion).where(
         DefinitionVersion.agency_id == a.agency.id)) == 1
 
