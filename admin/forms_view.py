@@ -36,6 +36,7 @@ from forms.builder import build_form_class
 from forms.parsing import parse_form_spec
 from forms.spec import FIELD_TYPES
 from forms.spec import GROUP_TYPES
+from web.language import localized
 from workflow.errors import InvalidData
 from workflow.errors import WorkflowError
 from workflow.models import FormVersion
@@ -212,7 +213,7 @@ class FormsView(SecureBaseView):
                                 field_from_form(form), utcnow(), replace=replace)
         except InvalidData as exc:
             self.session.rollback()
-            return self._field_page(draft_id, form, replace, exc.errors.get("spec", []))
+            return self._field_page(draft_id, form, replace, _spec_problems(exc))
         self.session.commit()
         flash(_("Field '%(name)s' disimpan di draf.", name=form.name.data), "success")
         return redirect(url_for(".edit", draft_id=draft_id))
@@ -272,7 +273,7 @@ class FormsView(SecureBaseView):
                                 utcnow())
         except InvalidData as exc:
             self.session.rollback()
-            return self.edit(draft_id, problems=exc.errors.get("spec", []), yaml_text=text)
+            return self.edit(draft_id, problems=_spec_problems(exc), yaml_text=text)
         self.session.commit()
         flash(_("Draf disimpan."), "success")
         return redirect(url_for(".edit", draft_id=draft_id))
@@ -313,7 +314,7 @@ class FormsView(SecureBaseView):
             action()
         except InvalidData as exc:
             self.session.rollback()
-            for problem in exc.errors.get("spec", []):
+            for problem in _spec_problems(exc):
                 flash(problem, "error")
             return False
         except WorkflowError as exc:
@@ -323,3 +324,8 @@ class FormsView(SecureBaseView):
             return False
         self.session.commit()
         return True
+
+
+def _spec_problems(exc: InvalidData) -> list[str]:
+    """Return a refused spec's problems in the user's language."""
+    return [localized(p) for p in exc.errors.get("spec", [])]

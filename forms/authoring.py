@@ -25,6 +25,7 @@ from workflow.errors import WorkflowError
 from workflow.history import append_event
 from workflow.models import Agency
 from workflow.models import FormVersion
+from workflow.texts import Text
 
 from .parsing import validate_spec
 from .store import latest_published
@@ -122,7 +123,7 @@ def save_spec(session: Session, audit_key: bytes, actor: Actor, draft_id: int,
     draft = get_draft(session, actor, draft_id)
     problems = validate_spec(spec)
     if not problems and spec.get("key") != draft.key:
-        problems = [f"key harus tetap '{draft.key}'"]
+        problems = [Text(f"key harus tetap '{draft.key}'", f"key must stay '{draft.key}'")]
     if problems:
         raise InvalidData({"spec": problems})
     before, after = _field_names(draft.spec), _field_names(spec)

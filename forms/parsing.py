@@ -17,6 +17,7 @@ from typing import Literal
 
 from workflow.rating import BERAKHLAK
 from workflow.rating import RATING_LEVELS
+from workflow.texts import Text
 
 from .spec import CONDITION_TARGET_TYPES
 from .spec import DEFAULT_BERAKHLAK_PREFIX
@@ -57,7 +58,8 @@ _CONDITION_KEYS = {"field", "in"}
 
 
 def validate_spec(mapping: object) -> list[str]:
-    """Return every problem of a spec mapping as an Indonesian message (empty when valid)."""
+    """Return every problem of a spec mapping as a ``Text`` (Indonesian, with English; empty
+    when valid)."""
     return _Parser().parse(mapping)[1]
 
 
@@ -65,7 +67,8 @@ def parse_form_spec(mapping: object) -> FormSpec:
     """Build a ``FormSpec`` from a mapping; raise ``FormSpecError`` listing all problems."""
     spec, problems = _Parser().parse(mapping)
     if problems or spec is None:
-        raise FormSpecError(problems or ["Spesifikasi formulir tidak valid."])
+        raise FormSpecError(problems or [Text("Spesifikasi formulir tidak valid.",
+                                              "The form spec is not valid.")])
     return spec
 
 
@@ -76,18 +79,21 @@ class _Parser:
         """Start with no problems."""
         self.problems: list[str] = []
 
-    def add(self, path: str, message: str) -> None:
-        """Record one problem at ``path``."""
-        self.problems.append(f"{path} {message}" if path else message)
+    def add(self, path: str, message: str, message_en: str) -> None:
+        """Record one problem at ``path``, in Indonesian and English."""
+        self.problems.append(Text(f"{path} {message}", f"{path} {message_en}") if path
+                             else Text(message, message_en))
 
     def parse(self, mapping: object) -> tuple[FormSpec | None, list[str]]:
         """Check the top level and every field; return the spec only when nothing is wrong."""
         if not isinstance(mapping, Mapping):
-            return None, ["Spesifikasi formulir harus berupa mapping (kunci: nilai)."]
+            return None, [Text("Spesifikasi formulir harus berupa mapping (kunci: nilai).",
+                               "A form spec must be a mapping (key: value).")]
         self.unknown_keys("", mapping, _TOP_KEYS)
         key = mapping.get("key")
         if not isinstance(key, str) or not KEY_RE.match(key):
-            self.add("key", "wajib berupa huruf kecil, angka dan tanda hubung, diawali huruf.")
+            self.add("key", "wajib berupa huruf kecil, angka dan tanda hubung, diawali huruf.",
+                     "must be lowercase letters, digits and hyphens, starting with a letter.")
         title = self.text(mapping, "title", "", required=True)
         title_en = self.text(mapping, "title_en", "")
         description = self.text(mapping, "description", "")
@@ -95,7 +101,8 @@ class _Parser:
         raw_fields = mapping.get("fields")
         fields: tuple[FieldSpec, ...] = ()
         if not isinstance(raw_fields, list) or not raw_fields:
-            self.add("fields", "wajib berupa daftar field yang tidak kosong.")
+            self.add("fields", "wajib berupa daftar field yang tidak kosong.",
+                     "must be a non-empty list of fields.")
         else:
             fields = self.fields(raw_fields, "fields", nested=False)
         if self.problems:
@@ -118,8 +125,9 @@ class _Parser:
         """Report keys outside ``allowed``."""
         for k in mapping:
             if k not in allowed:
-                where = f"{path}: kunci" if path else "Kunci"
-                self.problems.append(f"{where} tidak dikenal: {k!r}.")
+                where, where_en = (f"{path}: kunci", f"{path}: unknown key") if path else (
+                    "Kunci", "Unknown key")
+                self.problems.append(Text(f"{where} tidak dikenal: {k!r}.", f"{where_en}: {k!r}."))
 
     def text(
         self, m: Mapping[str, Any], key: str, path: str, *, required: bool = False
@@ -129,10 +137,10 @@ class _Parser:
         here = f"{path}.{key}" if path else key
         if value is None:
             if required:
-                self.add(here, "wajib diisi.")
+                self.add(here, "wajib diisi.", "is required.")
             return None
         if not isinstance(value, str) or not value.strip():
-            self.add(here, "harus berupa teks yang tidak kosong.")
+            self.add(here, "harus berupa teks yang tidak kosong.", "must be non-empty text.")
             return None
         return value
 
@@ -142,7 +150,8 @@ class _Parser:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            self.add(f"{path}.{key}", "harus bilangan bulat tidak negatif.")
+            self.add(f"{path}.{key}", "harus bilangan bulat tidak negatif.",
+                     "must be a non-negative integer.")
             return None
         return value
 
@@ -158,7 +167,8 @@ class _Parser:
             or not value
             or not all(isinstance(v, str) and v.strip() for v in value)
         ):
-            self.add(f"{path}.{key}", "harus berupa daftar nama yang tidak kosong.")
+            self.add(f"{path}.{key}", "harus berupa daftar nama yang tidak kosong.",
+                     "must be a non-empty list of names.")
             return None
         return tuple(value)
 
@@ -171,11 +181,12 @@ class _Parser:
         for index, item in enumerate(raw):
             here = f"{path}[{index}]"
             if not isinstance(item, Mapping):
-                self.add(here, "harus berupa mapping.")
+                self.add(here, "harus berupa mapping.", "must be a mapping.")
                 continue
             if item.get("type") in GROUP_TYPES:
                 if nested:
-                    self.add(f"{here}.type", f"{item.get('type')!r} tidak boleh di dalam rows.")
+                    self.add(f"{here}.type", f"{item.get('type')!r} tidak boleh di dalam rows.",
+                             f"{item.get('type')!r} is not allowed inside rows.")
                     continue
                 produced = self.berakhlak(item, here, result)
             else:
@@ -186,6 +197,7 @@ class _Parser:
                     self.add(
                         f"{here}.name",
                         f"{spec.name!r} duplikat (sudah dipakai di {seen[spec.name]}).",
+                        f"{spec.name!r} is a duplicate (already used at {seen[spec.name]}).",
                     )
                     continue
                 seen[spec.name] = here
@@ -195,13 +207,15 @@ class _Parser:
     def name(self, value: object, path: str) -> str | None:
         """Check a field name: a safe identifier that does not shadow the Form API."""
         if not isinstance(value, str) or not value:
-            self.add(path, "wajib diisi.")
+            self.add(path, "wajib diisi.", "is required.")
             return None
         if not NAME_RE.match(value) or len(value) > NAME_MAX:
             self.add(
                 path,
                 f"{value!r} tidak sah: gunakan huruf kecil, angka dan garis bawah, diawali "
                 f"huruf, paling panjang {NAME_MAX} karakter.",
+                f"{value!r} is not valid: use lowercase letters, digits and underscores, "
+                f"starting with a letter, at most {NAME_MAX} characters.",
             )
             return None
         if (
@@ -209,7 +223,8 @@ class _Parser:
             or keyword.iskeyword(value)
             or value.startswith(RESERVED_PREFIXES)
         ):
-            self.add(path, f"{value!r} bentrok dengan API Form.")
+            self.add(path, f"{value!r} bentrok dengan API Form.",
+                     f"{value!r} clashes with the Form API.")
             return None
         return value
 
@@ -227,27 +242,31 @@ class _Parser:
         ftype = m.get("type")
         if ftype not in FIELD_TYPES:
             allowed = ", ".join((*FIELD_TYPES, *GROUP_TYPES))
-            self.add(f"{path}.type", f"{ftype!r} tidak dikenal (pilihan: {allowed}).")
+            self.add(f"{path}.type", f"{ftype!r} tidak dikenal (pilihan: {allowed}).",
+                     f"{ftype!r} is unknown (choices: {allowed}).")
             self.unknown_keys(path, m, _ALL_FIELD_KEYS)
             return None
         if nested and ftype == "rows":
-            self.add(f"{path}.type", "'rows' tidak boleh bersarang di dalam rows.")
+            self.add(f"{path}.type", "'rows' tidak boleh bersarang di dalam rows.",
+                     "'rows' cannot be nested inside rows.")
             return None
         allowed_keys = _COMMON_KEYS | _TYPE_KEYS[ftype] | (set() if nested else _ACCESS_KEYS)
         for k in m:
             if k in allowed_keys:
                 continue
             if k in _ACCESS_KEYS:
-                self.add(f"{path}.{k}", "tidak berlaku untuk kolom rows.")
+                self.add(f"{path}.{k}", "tidak berlaku untuk kolom rows.",
+                         "does not apply to rows columns.")
             elif any(k in keys for keys in _TYPE_KEYS.values()):
-                self.add(f"{path}.{k}", f"tidak berlaku untuk tipe {ftype}.")
+                self.add(f"{path}.{k}", f"tidak berlaku untuk tipe {ftype}.",
+                         f"does not apply to type {ftype}.")
             else:
-                self.add(path + ":", f"kunci tidak dikenal: {k!r}.")
+                self.add(path + ":", f"kunci tidak dikenal: {k!r}.", f"unknown key: {k!r}.")
         label = self.text(m, "label", path, required=True)
         texts = {k: self.text(m, k, path) for k in ("label_en", "help", "help_en")}
         required = m.get("required", False)
         if not isinstance(required, bool):
-            self.add(f"{path}.required", "harus true atau false.")
+            self.add(f"{path}.required", "harus true atau false.", "must be true or false.")
             required = False
         kwargs: dict[str, Any] = {}
         if ftype in ("integer", "decimal"):
@@ -255,28 +274,33 @@ class _Parser:
             kwargs["max"] = self.number(m, "max", path, ftype)
             low, high = kwargs["min"], kwargs["max"]
             if low is not None and high is not None and low > high:
-                self.add(path + ".min", f"({m['min']}) lebih besar dari max ({m['max']}).")
+                self.add(path + ".min", f"({m['min']}) lebih besar dari max ({m['max']}).",
+                         f"({m['min']}) is greater than max ({m['max']}).")
         if ftype in ("text", "textarea"):
             kwargs["min_length"] = self.count(m, "min_length", path)
             kwargs["max_length"] = self.count(m, "max_length", path)
             lo, hi = kwargs["min_length"], kwargs["max_length"]
             if lo is not None and hi is not None and lo > hi:
-                self.add(path + ".min_length", f"({lo}) lebih besar dari max_length ({hi}).")
+                self.add(path + ".min_length", f"({lo}) lebih besar dari max_length ({hi}).",
+                         f"({lo}) is greater than max_length ({hi}).")
         if ftype in ("choice", "multichoice"):
             if m.get("options") is None:
-                self.add(f"{path}.options", f"wajib untuk tipe {ftype}.")
+                self.add(f"{path}.options", f"wajib untuk tipe {ftype}.",
+                         f"is required for type {ftype}.")
             else:
                 kwargs["options"] = self.options(m.get("options"), f"{path}.options")
         if ftype == "rating":
             scale = m.get("scale")
             if m.get("options") is not None:
                 if scale is not None:
-                    self.add(f"{path}.scale", "tidak boleh dipakai bersama options.")
+                    self.add(f"{path}.scale", "tidak boleh dipakai bersama options.",
+                             "cannot be used together with options.")
                 kwargs["options"] = self.options(m.get("options"), f"{path}.options")
             else:
                 scale = "national" if scale is None else scale
                 if scale not in SCALES:
-                    self.add(f"{path}.scale", f"{scale!r} tidak dikenal (pilihan: national).")
+                    self.add(f"{path}.scale", f"{scale!r} tidak dikenal (pilihan: national).",
+                             f"{scale!r} is unknown (choices: national).")
                 kwargs["options"] = tuple(
                     Option(level.value, level.label, level.label_en) for level in RATING_LEVELS
                 )
@@ -284,7 +308,8 @@ class _Parser:
         if ftype == "rows":
             raw_columns = m.get("columns")
             if not isinstance(raw_columns, list) or not raw_columns:
-                self.add(f"{path}.columns", "wajib berupa daftar kolom yang tidak kosong.")
+                self.add(f"{path}.columns", "wajib berupa daftar kolom yang tidak kosong.",
+                         "must be a non-empty list of columns.")
             else:
                 kwargs["columns"] = self.fields(raw_columns, f"{path}.columns", nested=True)
             min_rows = self.count(m, "min_rows", path)
@@ -293,16 +318,18 @@ class _Parser:
                 min_rows = 1 if required else 0
             if max_rows is not None and min_rows > max_rows:
                 self.add(
-                    path + ".min_rows", f"({min_rows}) lebih besar dari max_rows ({max_rows})."
+                    path + ".min_rows", f"({min_rows}) lebih besar dari max_rows ({max_rows}).",
+                    f"({min_rows}) is greater than max_rows ({max_rows}).",
                 )
             if max_rows == 0:
-                self.add(path + ".max_rows", "harus lebih dari 0.")
+                self.add(path + ".max_rows", "harus lebih dari 0.", "must be more than 0.")
             kwargs["min_rows"] = min_rows
             kwargs["max_rows"] = max_rows
         required_when = self.rule(m, "required_when", path, earlier)
         show_when = self.rule(m, "show_when", path, earlier)
         if required and required_when is not None:
-            self.add(f"{path}.required_when", "tidak boleh dipakai bersama required: true.")
+            self.add(f"{path}.required_when", "tidak boleh dipakai bersama required: true.",
+                     "cannot be used together with required: true.")
         access = self.access(m, path) if not nested else {}
         if len(self.problems) > before or name is None or label is None:
             return None
@@ -334,11 +361,13 @@ class _Parser:
                 self.add(
                     f"{path}.editable_by",
                     f"memuat peran yang tidak ada di visible_to: {', '.join(outside)}.",
+                    f"names roles that are not in visible_to: {', '.join(outside)}.",
                 )
         if (states is not None or by_role is not None) and editable_by is None:
             self.add(
                 f"{path}.visible_in_states",
                 "memerlukan editable_by (siapa yang mengisi sebelum nilainya terlihat).",
+                "needs editable_by (who fills it in before the value becomes visible).",
             )
         return {"visible_to": visible_to, "editable_by": editable_by, "visible_in_states": states,
                 "visible_in_states_by_role": by_role}
@@ -353,11 +382,12 @@ class _Parser:
                 states = [states]
             if not isinstance(role, str) or not isinstance(states, list) or not states or not all(
                     isinstance(x, str) and x.strip() for x in states):
-                self.add(f"{path}.{role}", "harus berupa daftar nama status yang tidak kosong.")
+                self.add(f"{path}.{role}", "harus berupa daftar nama status yang tidak kosong.",
+                         "must be a non-empty list of state names.")
                 return None
             result.append((role, tuple(states)))
         if not result:
-            self.add(path, "tidak boleh kosong.")
+            self.add(path, "tidak boleh kosong.", "must not be empty.")
             return None
         return tuple(result)
 
@@ -367,11 +397,12 @@ class _Parser:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int | float | str):
-            self.add(f"{path}.{key}", "harus berupa angka.")
+            self.add(f"{path}.{key}", "harus berupa angka.", "must be a number.")
             return None
         if ftype == "integer":
             if not isinstance(value, int):
-                self.add(f"{path}.{key}", "harus bilangan bulat untuk tipe integer.")
+                self.add(f"{path}.{key}", "harus bilangan bulat untuk tipe integer.",
+                         "must be a whole number for type integer.")
                 return None
             return value
         try:
@@ -379,30 +410,33 @@ class _Parser:
         except InvalidOperation:
             number = None
         if number is None or not number.is_finite():
-            self.add(f"{path}.{key}", "harus berupa angka.")
+            self.add(f"{path}.{key}", "harus berupa angka.", "must be a number.")
             return None
         return number
 
     def options(self, raw: object, path: str) -> tuple[Option, ...]:
         """Parse a non-empty list of ``{value, label, label_en}`` with unique values."""
         if not isinstance(raw, list) or not raw:
-            self.add(path, "wajib berupa daftar pilihan yang tidak kosong.")
+            self.add(path, "wajib berupa daftar pilihan yang tidak kosong.",
+                     "must be a non-empty list of options.")
             return ()
         result: list[Option] = []
         for index, item in enumerate(raw):
             here = f"{path}[{index}]"
             if not isinstance(item, Mapping):
-                self.add(here, "harus berupa mapping {value, label}.")
+                self.add(here, "harus berupa mapping {value, label}.",
+                         "must be a mapping {value, label}.")
                 continue
             self.unknown_keys(here, item, _OPTION_KEYS)
             value = item.get("value")
             if isinstance(value, int) and not isinstance(value, bool):
                 value = str(value)
             if not isinstance(value, str) or not value.strip() or value != value.strip():
-                self.add(f"{here}.value", "wajib berupa teks tanpa spasi di tepi.")
+                self.add(f"{here}.value", "wajib berupa teks tanpa spasi di tepi.",
+                         "must be text without leading or trailing spaces.")
                 continue
             if any(o.value == value for o in result):
-                self.add(f"{here}.value", f"{value!r} duplikat.")
+                self.add(f"{here}.value", f"{value!r} duplikat.", f"{value!r} is a duplicate.")
                 continue
             label = self.text(item, "label", here, required=True)
             if label is None:
@@ -419,18 +453,21 @@ class _Parser:
         if raw is None:
             return None
         if not isinstance(raw, Mapping):
-            self.add(here, "harus berupa {field, in} atau {any: [...]} / {all: [...]}.")
+            self.add(here, "harus berupa {field, in} atau {any: [...]} / {all: [...]}.",
+                     "must be {field, in} or {any: [...]} / {all: [...]}.")
             return None
         mode: Literal["any", "all"] = "any"
         items: list[tuple[str, Any]]
         if "any" in raw or "all" in raw:
             if len(raw) != 1:
-                self.add(here, "hanya boleh memuat satu kunci: any atau all.")
+                self.add(here, "hanya boleh memuat satu kunci: any atau all.",
+                         "may hold only one key: any or all.")
                 return None
             mode = "all" if "all" in raw else "any"
             listed = raw[mode]
             if not isinstance(listed, list) or not listed:
-                self.add(f"{here}.{mode}", "wajib berupa daftar syarat yang tidak kosong.")
+                self.add(f"{here}.{mode}", "wajib berupa daftar syarat yang tidak kosong.",
+                         "must be a non-empty list of conditions.")
                 return None
             items = [(f"{here}.{mode}[{i}]", c) for i, c in enumerate(listed)]
         else:
@@ -449,7 +486,7 @@ class _Parser:
     ) -> Condition | None:
         """Parse one ``{field, in}`` that must name an earlier choice/multichoice/rating field."""
         if not isinstance(raw, Mapping):
-            self.add(path, "harus berupa {field, in}.")
+            self.add(path, "harus berupa {field, in}.", "must be {field, in}.")
             return None
         before = len(self.problems)
         self.unknown_keys(path, raw, _CONDITION_KEYS)
@@ -459,11 +496,14 @@ class _Parser:
             self.add(
                 f"{path}.field",
                 f"{target_name!r} tidak dikenal atau belum didefinisikan sebelum field ini.",
+                f"{target_name!r} is unknown or not defined before this field.",
             )
         elif target.type not in CONDITION_TARGET_TYPES:
             self.add(
                 f"{path}.field",
                 f"{target_name!r} bertipe {target.type}; syarat hanya untuk "
+                f"{', '.join(CONDITION_TARGET_TYPES)}.",
+                f"{target_name!r} is of type {target.type}; conditions only work on "
                 f"{', '.join(CONDITION_TARGET_TYPES)}.",
             )
         values = raw.get("in")
@@ -474,7 +514,8 @@ class _Parser:
             or not values
             or not all(isinstance(v, str) for v in values)
         ):
-            self.add(f"{path}.in", "wajib berupa daftar nilai (teks) yang tidak kosong.")
+            self.add(f"{path}.in", "wajib berupa daftar nilai (teks) yang tidak kosong.",
+                     "must be a non-empty list of (text) values.")
         elif target is not None and target.type in CONDITION_TARGET_TYPES:
             known = {o.value for o in target.options}
             unknown = [v for v in values if v not in known]
@@ -482,6 +523,8 @@ class _Parser:
                 self.add(
                     f"{path}.in",
                     f"memuat nilai yang bukan pilihan {target.name!r}: {', '.join(unknown)}.",
+                    f"holds values that are not options of {target.name!r}: "
+                    f"{', '.join(unknown)}.",
                 )
         if len(self.problems) > before:
             return None
@@ -496,17 +539,19 @@ class _Parser:
         prefix = m.get("name_prefix", DEFAULT_BERAKHLAK_PREFIX)
         if not isinstance(prefix, str) or not NAME_RE.match(prefix):
             self.add(
-                f"{path}.name_prefix", "harus huruf kecil, angka dan garis bawah, diawali huruf."
+                f"{path}.name_prefix", "harus huruf kecil, angka dan garis bawah, diawali huruf.",
+                "must be lowercase letters, digits and underscores, starting with a letter.",
             )
             return []
         required = m.get("required", False)
         if not isinstance(required, bool):
-            self.add(f"{path}.required", "harus true atau false.")
+            self.add(f"{path}.required", "harus true atau false.", "must be true or false.")
         max_length = self.count(m, "max_length", path)
         required_when = self.rule(m, "required_when", path, earlier)
         show_when = self.rule(m, "show_when", path, earlier)
         if required is True and required_when is not None:
-            self.add(f"{path}.required_when", "tidak boleh dipakai bersama required: true.")
+            self.add(f"{path}.required_when", "tidak boleh dipakai bersama required: true.",
+                     "cannot be used together with required: true.")
         access = self.access(m, path)
         names = [prefix + value.key for value in BERAKHLAK]
         for name in names:

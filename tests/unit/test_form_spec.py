@@ -12,6 +12,7 @@ from forms import parse_form_spec
 from forms import redact
 from forms import validate_spec
 from forms import visible_fields
+from workflow.texts import Text
 
 TEXT: dict[str, Any] = {"type": "text", "label": "X"}
 BASE: dict[str, Any] = {
@@ -128,9 +129,12 @@ def test_parse_raises_with_all_problems() -> None:
     ],
 )
 def test_validate_spec_reports(field: dict[str, Any], message: str) -> None:
-    """Each broken field produces an Indonesian message naming its path."""
+    """Each broken field produces an Indonesian message naming its path, and its English."""
     problems = validate_spec(spec_with(field))
     assert any(message in p for p in problems), problems
+    # Same path, other language: the admin's form editor shows the user's language.
+    assert all(isinstance(p, Text) and p.en != p and p.en.split()[0] == p.split()[0]
+               for p in problems), [(p, getattr(p, "en", None)) for p in problems]
 
 
 @pytest.mark.parametrize(
