@@ -4,7 +4,9 @@ The SE MenPANRB 3/2023 pattern applies to "the employees under the leader"; the 
 the closest thing the org chart has, so counts are per unit kerja (the employee's current
 one) and per period. With ``distribution: block`` in the flow's ``rating``, a step that gives
 or changes a predikat is refused when it would break a cap of the pattern of the period's
-recorded organisation achievement; ``warn`` only shows the problems on the dashboard.
+recorded organisation achievement; ``warn`` only shows the problems on the dashboard. Unless
+the mode is ``off``, whoever is about to give a predikat sees the unit's pattern and where each
+quota stands (``unit_guidance``).
 """
 
 from __future__ import annotations
