@@ -22,6 +22,7 @@ from workflow.rating import BERAKHLAK
 from workflow.rating import CapaianOrganisasi
 from workflow.rating import Predikat
 from workflow.rating import rating_label
+from workflow.rating import rule_lines
 from workflow.service import definition_of
 
 from .snapshot import AppealSnapshot
@@ -58,6 +59,10 @@ def _predikat(value: str | None) -> str:
 
 def _capaian(value: str | None) -> str | None:
     return CapaianOrganisasi(value).label if value else None
+
+
+def _pola(capaian: str | None) -> tuple[str, ...]:
+    return tuple(str(line) for line in rule_lines(capaian)) if capaian else ()
 
 
 def _text(value: Any) -> str:
@@ -155,6 +160,7 @@ def build_snapshot(session: Session, evaluation: Evaluation, now: datetime) -> E
         appraiser=people.get("appraiser") or EMPTY,
         appraiser_superior=people.get("appeal_reviewer"),
         capaian_organisasi=_capaian(evaluation.period.capaian_organisasi),
+        pola_distribusi=_pola(evaluation.period.capaian_organisasi),
         rating_hasil_kerja=_label(evaluation.rating_hasil_kerja),
         rating_perilaku_kerja=_label(evaluation.rating_perilaku_kerja),
         predikat=_predikat(evaluation.predikat),

@@ -126,6 +126,8 @@ class EvaluationSnapshot:
     lampiran_dukungan: tuple[str, ...] = ()
     lampiran_skema: tuple[str, ...] = ()
     lampiran_konsekuensi: tuple[str, ...] = ()
+    # SE MenPANRB 3/2023 pattern for the recorded capaian (empty until it is recorded).
+    pola_distribusi: tuple[str, ...] = ()
 
 
 _COMMON = (
@@ -151,6 +153,7 @@ DOCUMENT_FIELDS: dict[str, tuple[str, ...]] = {
         "rating_perilaku_kerja",
         "predikat",
         "catatan_rekomendasi",
+        "pola_distribusi",
         "work_results",
         "behaviours",
         "appeal",

@@ -13,18 +13,18 @@ from flask import current_app
 from flask import render_template
 from flask import request
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from workflow.rating import DISTRIBUTION_RULES
 from workflow.rating import CapaianOrganisasi
 from workflow.rating import Predikat
+from workflow.rating import rule_lines
 from workflow.stats import PREDIKAT_ORDER
 from workflow.stats import dashboard
 
 from .auth import auditor_required
 from .auth import current_actor
 from .extensions import db
+from .language import localized
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dasbor")
 
@@ -47,24 +47,6 @@ MODES = {
 }
 
 
-def rule_texts(capaian: CapaianOrganisasi) -> list[str]:
-    """Describe the national distribution rule for one organisation achievement."""
-    texts = []
-    for quota in DISTRIBUTION_RULES[capaian]:
-        names = _(" dan/atau ").join(p.label for p in quota.predikats)
-        if quota.kind == "present":
-            texts.append(_("harus ada pegawai dengan predikat %(names)s", names=names))
-        elif quota.kind == "max" and quota.percent == 0:
-            texts.append(_("tidak boleh ada pegawai dengan predikat %(names)s", names=names))
-        elif quota.kind == "max":
-            texts.append(_("predikat %(names)s paling banyak %(percent)d%%", names=names,
-                           percent=quota.percent))
-        else:
-            texts.append(_("predikat %(names)s paling sedikit %(percent)d%%", names=names,
-                           percent=quota.percent))
-    return texts
-
-
 @bp.get("/")
 @auditor_required
 def index() -> str:
@@ -79,6 +61,6 @@ def index() -> str:
     return render_template(
         "dashboard/index.html", d=figures, capaian=capaian, asked=asked,
         capaians=list(CapaianOrganisasi),
-        rules=rule_texts(capaian), order=PREDIKAT_ORDER, colours=BAR_COLOURS, reasons=REASONS,
-        modes=MODES, now=now,
+        rules=[localized(line) for line in rule_lines(capaian)], order=PREDIKAT_ORDER,
+        colours=BAR_COLOURS, reasons=REASONS, modes=MODES, now=now,
     )

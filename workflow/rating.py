@@ -346,6 +346,27 @@ def check_distribution(
     return problems
 
 
+def rule_lines(org_predikat: CapaianOrganisasi | str) -> list[Text]:
+    """Describe the national distribution pattern for one organisation achievement."""
+    lines: list[Text] = []
+    for quota in DISTRIBUTION_RULES[CapaianOrganisasi(org_predikat)]:
+        names = " dan/atau ".join(p.label for p in quota.predikats)
+        names_en = " and/or ".join(p.label for p in quota.predikats)
+        if quota.kind == "present":
+            lines.append(Text(f"harus ada pegawai dengan predikat {names}",
+                              f"there must be employees rated {names_en}"))
+        elif quota.kind == "max" and quota.percent == 0:
+            lines.append(Text(f"tidak boleh ada pegawai dengan predikat {names}",
+                              f"no employee may be rated {names_en}"))
+        elif quota.kind == "max":
+            lines.append(Text(f"predikat {names} paling banyak {quota.percent}%",
+                              f"rating {names_en} at most {quota.percent}%"))
+        else:
+            lines.append(Text(f"predikat {names} paling sedikit {quota.percent}%",
+                              f"rating {names_en} at least {quota.percent}%"))
+    return lines
+
+
 def cap_problems(
     org_predikat: CapaianOrganisasi | str,
     counts: Mapping[Predikat, int],

@@ -232,6 +232,10 @@ def test_recorded_capaian_is_printed(client: FlaskClient, session: Session, wf: 
     session.commit()
     after = text_of(client.get(url).data)
     assert capaian_line(after).endswith("BUTUH PERBAIKAN")
+    # The rating detail page prints the SE 3/2023 pattern of that capaian (PermenPANRB format).
+    flat = " ".join(after.split()).upper()  # the value cells print in capitals
+    assert "POLA DISTRIBUSI" in flat and "PREDIKAT BUTUH PERBAIKAN PALING SEDIKIT 60%" in flat
+    assert "POLA DISTRIBUSI" not in before
     old, new = CODE.search(before), CODE.search(after)
     assert old is not None and new is not None and old.group() != new.group()
     page = client.get(f"/verify/{old.group()}").get_data(as_text=True)
