@@ -17,7 +17,6 @@ from flask import redirect
 from flask import request
 from flask import url_for
 from flask_admin import expose
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -36,6 +35,7 @@ from forms.builder import build_form_class
 from forms.parsing import parse_form_spec
 from forms.spec import FIELD_TYPES
 from forms.spec import GROUP_TYPES
+from web.language import current_language
 from web.language import localized
 from workflow.errors import InvalidData
 from workflow.errors import WorkflowError
@@ -304,7 +304,7 @@ class FormsView(SecureBaseView):
             abort(404)
         spec = parse_form_spec(row.spec)
         role = request.args.get("peran") or None
-        lang = "en" if str(get_locale() or "id") == "en" else "id"
+        lang = current_language()
         form_class = build_form_class(spec, FlaskForm, role=role, state=None, lang=lang)
         return self.render("admin/form_preview.html", row=row, spec=spec, form=form_class(),
                            role=role or "")

@@ -8,10 +8,10 @@ from flask import redirect
 from flask import request
 from flask import url_for
 from flask_admin import expose
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from web.language import current_language
 from workflow.errors import InvalidData
 from workflow.errors import WorkflowError
 from workflow.periods import CAPAIAN_DASAR_MAX
@@ -43,7 +43,7 @@ class PeriodCapaianView(PeriodPage):
                             chosen, dasar)
             except InvalidData as exc:
                 db.session.rollback()
-                errors = exc.errors_en if str(get_locale()) == "en" else exc.errors
+                errors = exc.errors_in(current_language())
             except WorkflowError as exc:
                 db.session.rollback()
                 flash(message_of(exc), "error")
@@ -61,4 +61,4 @@ class PeriodCapaianView(PeriodPage):
 def capaian_label(value: str) -> str:
     """Return the label of a stored achievement in the user's language."""
     capaian = CapaianOrganisasi(value)
-    return capaian.label_en if str(get_locale()) == "en" else capaian.label
+    return capaian.label_en if current_language() == "en" else capaian.label

@@ -19,7 +19,6 @@ from flask import request
 from flask import url_for
 from flask_admin import Admin
 from flask_admin import expose
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -267,7 +266,7 @@ class DefinitionView(ReadOnlyView):
 
         row = self.get_one(str(version_id))
         definition = definition_of(self.session.session, row.id)
-        return current_app.response_class(flow_svg(definition, str(get_locale() or "id")),
+        return current_app.response_class(flow_svg(definition, current_language()),
                                           mimetype="image/svg+xml")
 
 

@@ -19,7 +19,6 @@ from flask import g
 from flask import jsonify
 from flask import request
 from flask import url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
@@ -58,6 +57,7 @@ from workflow.trail import verify_evaluation
 from .documents import pdf_response
 from .documents import verify_base
 from .extensions import db
+from .language import current_language
 from .openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -69,10 +69,6 @@ TRANSITION_KEYS = frozenset({"data", "comment", "version"})
 def _wf() -> Workflow:
     wf: Workflow = current_app.extensions["workflow"]
     return wf
-
-
-def _lang() -> str:
-    return "en" if str(get_locale()) == "en" else "id"
 
 
 def _actor() -> Actor:
@@ -338,7 +334,7 @@ def evaluations() -> Response:
                                role=request.args.get("role", "").strip(),
                                q=request.args.get("q", "").strip())
     result = list_evaluations(db.session, _actor(), filters, page, per_page)
-    lang = _lang()
+    lang = current_language()
     items = [_summary(e, definition_of(db.session, e.definition_version_id), lang)
              for e in result.items]
     return jsonify({"items": items, "page": result.page, "per_page": result.per_page,
@@ -351,7 +347,7 @@ def evaluation(evaluation_id: int) -> Response:
     session = db.session
     reader = reader_of(session, _actor(), evaluation_id)
     available = available_transitions(session, _wf(), _actor(), evaluation_id)
-    ev, lang = reader.evaluation, _lang()
+    ev, lang = reader.evaluation, current_language()
     data: dict[str, Any] = {}
     for form_key, entry in sorted((ev.data or {}).items()):
         if not isinstance(entry, Mapping):
@@ -398,7 +394,7 @@ def transition(evaluation_id: int, name: str) -> Response:
     ev = db.session.get(Evaluation, evaluation_id)
     assert ev is not None
     definition = definition_of(db.session, ev.definition_version_id)
-    lang = _lang()
+    lang = current_language()
     return jsonify({
         "evaluation": {"id": ev.id, "state": ev.status,
                        "state_label": definition.label(ev.status, lang),

@@ -12,7 +12,6 @@ from flask import Blueprint
 from flask import current_app
 from flask import render_template
 from flask import request
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from workflow.rating import CapaianOrganisasi
@@ -24,6 +23,7 @@ from workflow.stats import dashboard
 from .auth import auditor_required
 from .auth import current_actor
 from .extensions import db
+from .language import current_language
 from .language import localized
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dasbor")
@@ -56,7 +56,7 @@ def index() -> str:
     period_id = request.args.get("periode", type=int)
     now = current_app.extensions["workflow"].clock()
     figures = dashboard(db.session, current_actor(), now, period_id, asked,
-                        lang="en" if str(get_locale()) == "en" else "id")
+                        lang=current_language())
     capaian = figures.distribution.capaian
     return render_template(
         "dashboard/index.html", d=figures, capaian=capaian, asked=asked,

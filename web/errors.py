@@ -10,7 +10,6 @@ from flask import g
 from flask import jsonify
 from flask import render_template
 from flask import request
-from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -21,6 +20,7 @@ from workflow.errors import NotPermitted
 from workflow.errors import WorkflowError
 
 from .extensions import db
+from .language import current_language
 
 log = logging.getLogger("penilaian.security")
 
@@ -32,7 +32,7 @@ def wants_json() -> bool:
 
 def message_of(exc: WorkflowError) -> str:
     """Return the error message in the user's language."""
-    return exc.message_en if str(get_locale()) == "en" else exc.message
+    return exc.message_en if current_language() == "en" else exc.message
 
 
 def workflow_error_response(exc: WorkflowError) -> tuple[Response | str, int]:
@@ -45,7 +45,7 @@ def workflow_error_response(exc: WorkflowError) -> tuple[Response | str, int]:
     if wants_json():
         body = {"error": type(exc).__name__, "message": message_of(exc)}
         if isinstance(exc, InvalidData):
-            body["errors"] = exc.errors_en if str(get_locale()) == "en" else exc.errors
+            body["errors"] = exc.errors_in(current_language())
         if isinstance(exc, GuardFailed):
             body["guard"] = exc.guard
         return jsonify(body), exc.status
@@ -62,7 +62,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> tuple[Response | str, int]:
         message = ("Sesi formulir kedaluwarsa atau tidak sah; muat ulang halaman lalu coba "
-                   "lagi." if str(get_locale()) != "en" else
+                   "lagi." if current_language() != "en" else
                    "The form session expired or is invalid; reload the page and try again.")
         if wants_json():
             return jsonify({"error": "CSRFError", "message": message}), 400

@@ -17,7 +17,6 @@ from typing import Any
 from flask import current_app
 from flask import render_template
 from flask_babel import format_datetime
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -49,6 +48,7 @@ from workflow.service import Workflow
 
 from .auth import current_actor
 from .extensions import db
+from .language import current_language
 
 SPARE_ROWS = 2
 
@@ -69,17 +69,13 @@ def workflow_deps() -> Workflow:
     return wf
 
 
-def ui_lang() -> str:
-    return "en" if str(get_locale() or "id") == "en" else "id"
-
-
 def when(moment: datetime | None, date_only: bool = False) -> str:
     """Format a moment in the display time zone (WIB by default) for the user's language."""
     if moment is None:
         return "—"
     if date_only:
         return format_datetime(moment, "d MMM y")
-    return format_datetime(moment, "d MMM y, HH:mm zzz" if ui_lang() == "en" else
+    return format_datetime(moment, "d MMM y, HH:mm zzz" if current_language() == "en" else
                            "d MMM y, HH.mm zzz")
 
 
@@ -93,7 +89,7 @@ def rule_label(rule: TransitionRule | None, trigger: str = "") -> str:
     """Return a transition's button label in the user's language."""
     if rule is None:
         return trigger
-    if ui_lang() == "en":
+    if current_language() == "en":
         return rule.label_en or rule.label or rule.name
     return rule.label or rule.name
 
@@ -200,7 +196,7 @@ def _action_blocks(session: Session, page: EvaluationPage, posted_key: str | Non
     """Build one block per form the viewer may fill now, and one per form-less step."""
     available = page.available
     evaluation = available.evaluation
-    lang = ui_lang()
+    lang = current_language()
     blocks: dict[str, ActionBlock] = {}
     for rule in available.transitions:
         role = _acting_role(rule, available.roles)
@@ -271,7 +267,7 @@ def _shown_forms(session: Session, page: EvaluationPage, skip: set[str],
                  definition: WorkflowDefinition) -> list[ShownForm]:
     """Return the stored data of earlier steps, each field only if the viewer may see it."""
     evaluation = page.evaluation
-    lang = ui_lang()
+    lang = current_language()
     order = [r.form for r in definition.transitions if r.form]
     keys = [k for k in dict.fromkeys(order + sorted(evaluation.data or {}))
             if k in (evaluation.data or {}) and k not in skip]
@@ -325,7 +321,7 @@ def _rating_block(session: Session, page: EvaluationPage) -> dict[str, Any] | No
     evaluation = page.evaluation
     if not evaluation.predikat:
         return None
-    lang = ui_lang()
+    lang = current_language()
     definition = page.available.definition
     rating_forms = [r.form for r in definition.transitions
                     if r.form and any(e.name == "record_rating" for e in r.effects)]
@@ -388,7 +384,7 @@ def _rating_block(session: Session, page: EvaluationPage) -> dict[str, Any] | No
 
 def _timeline(page: EvaluationPage) -> list[dict[str, Any]]:
     definition = page.available.definition
-    lang = ui_lang()
+    lang = current_language()
     items = []
     for event in page.events:
         if event.trigger == "open":
@@ -418,7 +414,7 @@ def render_page(page: EvaluationPage, *, status: int = 200, posted_key: str | No
     available = page.available
     evaluation = available.evaluation
     definition = available.definition
-    lang = ui_lang()
+    lang = current_language()
     now = workflow_deps().clock()
     blocks = _action_blocks(session, page, posted_key, posted_trigger, errors or {}, comment)
     editing = {b.key for b in blocks if b.form is not None}

@@ -39,10 +39,10 @@ from .evaluation_page import DEADLINE_LABELS
 from .evaluation_page import render_page
 from .evaluation_page import rule_label
 from .evaluation_page import spec_for
-from .evaluation_page import ui_lang
 from .evaluation_page import when
 from .evaluation_page import workflow_deps
 from .extensions import db
+from .language import current_language
 
 bp = Blueprint("evaluations", __name__, url_prefix="/evaluasi")
 
@@ -83,7 +83,7 @@ def inbox() -> str:
                          pages=pages, per_page=PER_PAGE)
     return render_template("evaluations/inbox.html", inbox=result, query=query, pages=pages,
                            titles=SECTION_TITLES, empty=SECTION_EMPTY, when=when,
-                           deadline_labels=DEADLINE_LABELS, lang=ui_lang())
+                           deadline_labels=DEADLINE_LABELS, lang=current_language())
 
 
 @bp.get("/<int:evaluation_id>")

@@ -71,6 +71,10 @@ class InvalidData(WorkflowError):
         self.errors = errors
         self.errors_en = errors_en if errors_en is not None else errors
 
+    def errors_in(self, language: str) -> dict[str, list[str]]:
+        """Return the field errors in ``language`` (``"en"``, else Indonesian)."""
+        return self.errors_en if language == "en" else self.errors
+
     @classmethod
     def of(cls, problems: dict[str, tuple[str, str]]) -> InvalidData:
         """Build from ``{field: (Indonesian, English)}``, one message per field."""
