@@ -84,14 +84,10 @@ def enforce_caps(
             "agency's flow blocks predikat outside the distribution pattern, so the agency "
             "admin must record it first.",
         )
-    unit = session.scalar(select(Employee.unit_kerja).where(
-        Employee.id == evaluation.employee_id))
-    counts = predikat_counts(session, evaluation.agency_id, period.id, unit).get(
-        unit or NO_UNIT, dict.fromkeys(Predikat, 0))
+    _unit, counts, population = _standing(session, evaluation, period.id)
     if evaluation.predikat:
         counts[Predikat(evaluation.predikat)] -= 1
     counts[Predikat(new_predikat)] += 1
-    population = unit_population(session, period.id, unit or "")
     problems = cap_problems(period.capaian_organisasi, counts, population, new_predikat,
                             rounding_of(definition))
     if problems:
@@ -99,11 +95,18 @@ def enforce_caps(
                           " ".join(p.en for p in problems))
 
 
-def unit_population(session: Session, period_id: int, unit: str) -> int:
-    """Return how many evaluations the period has for employees of the unit kerja."""
-    return session.scalar(
+def _standing(session: Session, evaluation: EvaluationLike,
+              period_id: int) -> tuple[str, dict[Predikat, int], int]:
+    """Return the evaluation's unit kerja, its predikat counts and how many evaluations it
+    has in the period (rated or not)."""
+    unit = session.scalar(select(Employee.unit_kerja).where(
+        Employee.id == evaluation.employee_id)) or ""
+    counts = predikat_counts(session, evaluation.agency_id, period_id, unit).get(
+        unit or NO_UNIT, dict.fromkeys(Predikat, 0))
+    population = session.scalar(
         select(func.count()).select_from(Evaluation).join(Evaluation.employee).where(
             Evaluation.period_id == period_id, Employee.unit_kerja == unit)) or 0
+    return unit, counts, population
 
 
 def rounding_of(definition: WorkflowDefinition) -> Rounding:
@@ -133,20 +136,15 @@ def unit_guidance(session: Session, definition: WorkflowDefinition,
     mode = str(definition.rating.get("distribution", "warn"))
     if mode == "off":
         return None
-    unit = session.scalar(select(Employee.unit_kerja).where(
-        Employee.id == evaluation.employee_id)) or ""
     period = session.get(Period, evaluation.period_id)
     assert period is not None
-    population = unit_population(session, period.id, unit)
+    unit, counts, population = _standing(session, evaluation, period.id)
     if not period.capaian_organisasi:
         return Guidance(unit, mode, None, population, [])
     org = CapaianOrganisasi(period.capaian_organisasi)
-    counts = predikat_counts(session, evaluation.agency_id, period.id, unit).get(
-        unit or NO_UNIT, dict.fromkeys(Predikat, 0))
     lines: list[tuple[Text, bool]] = []
     for quota in DISTRIBUTION_RULES[org]:
-        names = " dan/atau ".join(p.label for p in quota.predikats)
-        names_en = " and/or ".join(p.label for p in quota.predikats)
+        names, names_en = quota.names()
         have = sum(counts.get(p, 0) for p in quota.predikats)
         if quota.kind == "present":
             lines.append((Text(f"{names}: harus ada; sekarang {have}",

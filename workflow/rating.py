@@ -248,6 +248,11 @@ class Quota:
     kind: Literal["max", "min", "present"]
     percent: int = 0
 
+    def names(self) -> tuple[str, str]:
+        """Return the predicates it bounds, joined in Indonesian and in English."""
+        labels = [p.label for p in self.predikats]
+        return " dan/atau ".join(labels), " and/or ".join(labels)
+
 
 _P = Predikat
 DISTRIBUTION_RULES: Mapping[CapaianOrganisasi, tuple[Quota, ...]] = {
@@ -315,8 +320,7 @@ def check_distribution(
         return []
     problems: list[Text] = []
     for quota in DISTRIBUTION_RULES[org]:
-        names = " dan/atau ".join(p.label for p in quota.predikats)
-        names_en = " and/or ".join(p.label for p in quota.predikats)
+        names, names_en = quota.names()
         have = sum(tally[p] for p in quota.predikats)
         org_id, org_en = f"Capaian organisasi {org.label}", f"Organisation achievement {org.label}"
         if quota.kind == "present":
@@ -350,8 +354,7 @@ def rule_lines(org_predikat: CapaianOrganisasi | str) -> list[Text]:
     """Describe the national distribution pattern for one organisation achievement."""
     lines: list[Text] = []
     for quota in DISTRIBUTION_RULES[CapaianOrganisasi(org_predikat)]:
-        names = " dan/atau ".join(p.label for p in quota.predikats)
-        names_en = " and/or ".join(p.label for p in quota.predikats)
+        names, names_en = quota.names()
         if quota.kind == "present":
             lines.append(Text(f"harus ada pegawai dengan predikat {names}",
                               f"there must be employees rated {names_en}"))
@@ -389,8 +392,7 @@ def cap_problems(
         have = sum(counts.get(p, 0) for p in quota.predikats)
         bound = quota_threshold(quota.percent, population, rounding)
         if have > bound:
-            names = " dan/atau ".join(p.label for p in quota.predikats)
-            names_en = " and/or ".join(p.label for p in quota.predikats)
+            names, names_en = quota.names()
             problems.append(Text(
                 f"Capaian organisasi {org.label}: predikat {names} paling banyak "
                 f"{quota.percent}% dari {population} pegawai unit kerja ({count_text(bound)}); "

@@ -36,11 +36,11 @@ from .actors import Actor
 from .definition import WorkflowDefinition
 from .distribution import NO_UNIT
 from .distribution import predikat_counts
+from .distribution import rounding_of
 from .models import Employee
 from .models import Evaluation
 from .models import Participant
 from .models import Period
-from .rating import ROUNDINGS
 from .rating import CapaianOrganisasi
 from .rating import Predikat
 from .rating import Rounding
@@ -328,10 +328,10 @@ def distribution(
 def _rating_rules(session: Session, actor: Actor) -> tuple[Rounding, str]:
     """Return the rounding rule and check mode of the agency's newest flow in use."""
     versions = sorted(_agency_versions(session, actor.agency_id))
-    rating = definition_of(session, versions[-1]).rating if versions else {}
-    rounding = rating.get("rounding", "floor")
-    mode = str(rating.get("distribution", "warn"))
-    return (rounding if rounding in ROUNDINGS else "floor"), mode  # type: ignore[return-value]
+    if not versions:
+        return "floor", "warn"
+    definition = definition_of(session, versions[-1])
+    return rounding_of(definition), str(definition.rating.get("distribution", "warn"))
 
 
 # --- the dashboard as one read ------------------------------------------------------------------
