@@ -60,5 +60,4 @@ class PeriodCapaianView(PeriodPage):
 
 def capaian_label(value: str) -> str:
     """Return the label of a stored achievement in the user's language."""
-    capaian = CapaianOrganisasi(value)
-    return capaian.label_en if current_language() == "en" else capaian.label
+    return CapaianOrganisasi(value).label_in(current_language())

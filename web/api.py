@@ -232,8 +232,7 @@ def _rating(value: str | None, lang: str) -> dict[str, str] | None:
 def _capaian(value: str | None, lang: str) -> dict[str, str] | None:
     if value is None:
         return None
-    capaian = CapaianOrganisasi(value)
-    return {"value": value, "label": capaian.label_en if lang == "en" else capaian.label}
+    return {"value": value, "label": CapaianOrganisasi(value).label_in(lang)}
 
 
 def _predikat(value: str | None, lang: str) -> dict[str, str] | None:

@@ -227,6 +227,10 @@ class CapaianOrganisasi(StrEnum):
         """Return the English label."""
         return _CAPAIAN_LABELS[self][1]
 
+    def label_in(self, language: str) -> str:
+        """Return the label in ``language`` (``"en"``, else Indonesian)."""
+        return self.label_en if language == "en" else self.label
+
 
 _CAPAIAN_LABELS: dict[CapaianOrganisasi, tuple[str, str]] = {
     CapaianOrganisasi.ISTIMEWA: ("Istimewa", "Outstanding"),
