@@ -15,9 +15,13 @@ default ``postgresql+psycopg://root@127.0.0.1:5432/postgres``) it prints:
    version and the same columns the engine writes, ``WHERE lock_version = :seen`` with the
    row count checked) + one ``INSERT history_event`` row, with ``text()`` SQL; and a second
    floor that also does the two reads (evaluation row, participants) the engine needs;
-3. the ratio engine/raw (goal ≥ 0.5);
+3. the ratio engine/raw (goal ≥ 0.5 on PostgreSQL, the production database; see
+   docs/benchmarks.md for why SQLite's figure is printed but not held to it);
 4. the engine's cost per transition with 1k and with 100k evaluations stored (must be flat),
-   and the raw transaction's, to tell the database's own growth from the engine's.
+   and the raw transaction's, to tell the database's own growth from the engine's: two
+   databases of the same kind, one per size, measured slice by slice in turn;
+5. a Session floor: raw SQL with the reads, each transaction in a new ORM ``Session`` (as the
+   engine and every web request run), with no engine logic.
 
 Medians over ``--reps`` interleaved repetitions; each kind is warmed up first.
 """
@@ -59,6 +63,7 @@ from sqlalchemy import event  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 from sqlalchemy import text  # noqa: E402
+from sqlalchemy.engine import Connection  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
@@ -296,13 +301,17 @@ RAW_PARTICIPANTS = text(
     "SELECT role, employee_id FROM evaluation_participant WHERE evaluation_id = :id")
 
 
-def run_raw(engine: Engine, store: Store, ids: list[int], *, reads: bool = False) -> float:
+def run_raw(engine: Engine, store: Store, ids: list[int], *, reads: bool = False,
+            session: bool = False) -> float:
     """The floor: per transaction one UPDATE (optimistic lock, row count checked) + one INSERT.
 
     JSON is serialised once outside the loop and the hash is a constant: no hashing, no form
     handling, no reads — only the two writes and the commit the engine must do too. With
     ``reads`` the transaction first SELECTs the evaluation row and its participants, the two
-    reads any implementation needs to check state and roles (a second, fairer floor).
+    reads any implementation needs to check state and roles (a second, fairer floor). With
+    ``session`` as well, each transaction runs in a new ORM ``Session`` (as the engine and
+    every web request do) instead of on one held connection: the floor of an engine that
+    works through the application's session, before any logic of its own.
     """
     actors, owner = store.actors, store.owner
     data = json.dumps({"self-assessment": {"values": SELF, "form_version_id": None,
@@ -311,26 +320,37 @@ def run_raw(engine: Engine, store: Store, ids: list[int], *, reads: bool = False
     payload = json.dumps({"changes": {f"self-assessment.{k}": [None, v] for k, v in SELF.items()},
                           "form": "self-assessment", "form_version_id": None})
     digest, head = "d" * 64, "h" * 64
+
+    def transaction(conn: Connection, eid: int) -> None:
+        actor = actors[owner[eid]]
+        now = datetime.now(UTC)
+        if reads:
+            conn.execute(RAW_READ, {"id": eid}).one()
+            conn.execute(RAW_PARTICIPANTS, {"id": eid}).all()
+        done = conn.execute(RAW_UPDATE, {
+            "status": "submitted", "new_version": 2, "data": data, "at": now,
+            "seq": 2, "head": head, "id": eid, "old_version": 1})
+        if done.rowcount != 1:
+            raise RuntimeError(f"raw update of evaluation {eid} matched no row")
+        conn.execute(RAW_INSERT, {
+            "agency_id": store.agency_id, "evaluation_id": eid,
+            "chain": f"evaluation:{eid}", "seq": 2, "at": now,
+            "actor_id": actor.employee_id, "actor_nip": actor.nip,
+            "definition_version_id": store.version_id, "data_digest": digest,
+            "payload": payload, "prev_hash": "p" * 64, "hash": head})
+
+    if session:
+        started = time.perf_counter()
+        for eid in ids:
+            with Session(engine, expire_on_commit=False) as s:  # the app's session options
+                transaction(s.connection(), eid)
+                s.commit()
+        return time.perf_counter() - started
     with engine.connect() as conn:
         started = time.perf_counter()
         for eid in ids:
-            actor = actors[owner[eid]]
-            now = datetime.now(UTC)
             with conn.begin():
-                if reads:
-                    conn.execute(RAW_READ, {"id": eid}).one()
-                    conn.execute(RAW_PARTICIPANTS, {"id": eid}).all()
-                done = conn.execute(RAW_UPDATE, {
-                    "status": "submitted", "new_version": 2, "data": data, "at": now,
-                    "seq": 2, "head": head, "id": eid, "old_version": 1})
-                if done.rowcount != 1:
-                    raise RuntimeError(f"raw update of evaluation {eid} matched no row")
-                conn.execute(RAW_INSERT, {
-                    "agency_id": store.agency_id, "evaluation_id": eid,
-                    "chain": f"evaluation:{eid}", "seq": 2, "at": now,
-                    "actor_id": actor.employee_id, "actor_nip": actor.nip,
-                    "definition_version_id": store.version_id, "data_digest": digest,
-                    "payload": payload, "prev_hash": "p" * 64, "hash": head})
+                transaction(conn, eid)
         return time.perf_counter() - started
 
 
@@ -342,45 +362,58 @@ def per_us(seconds: float, count: int) -> float:
     return seconds / count * 1e6
 
 
-def chunked_us(fn: Callable[[list[int]], float], ids: list[int], chunks: int) -> list[float]:
-    """Run ``fn`` on ``chunks`` slices of ids; return µs per transition of each slice."""
-    size = len(ids) // chunks
-    return [per_us(fn(ids[i * size:(i + 1) * size]), size) for i in range(chunks)]
+def interleaved_us(runs: dict[str, tuple[Callable[[list[int]], float], list[int]]],
+                   chunks: int) -> dict[str, list[float]]:
+    """Run each ``fn`` on ``chunks`` slices of its ids, taking turns slice by slice (so drift of
+    a shared VM hits every kind alike); return µs per transition of each slice, per kind."""
+    result: dict[str, list[float]] = {name: [] for name in runs}
+    for i in range(chunks):
+        for name, (fn, ids) in runs.items():
+            size = len(ids) // chunks
+            result[name].append(per_us(fn(ids[i * size:(i + 1) * size]), size))
+    return result
 
 
-def bench_database(label: str, engine: Engine, args: argparse.Namespace) -> dict[str, Any]:
-    """Seed, then measure flatness (1k vs 100k stored) and engine vs raw at 100k stored."""
+def bench_database(label: str, engine: Engine, small_engine: Engine,
+                   args: argparse.Namespace) -> dict[str, Any]:
+    """Seed 100k evaluations in ``engine`` and 1k in ``small_engine`` (a second database of the
+    same kind), measure flatness on both, taking turns, then engine vs raw at 100k stored."""
     rng = random.Random(20260205)
-    service.clear_caches()
+    service.clear_caches()  # both databases hold the same definition and forms under the same ids
     store = seed_base(engine)
+    small_store = seed_base(small_engine)
     plain = Workflow(AUDIT_KEY, PlainForms())
     stored = Workflow(AUDIT_KEY, StoredForms())
     eng_plain = lambda ids: run_engine(engine, store, plain, ids)  # noqa: E731
     eng_stored = lambda ids: run_engine(engine, store, stored, ids)  # noqa: E731
     raw = lambda ids: run_raw(engine, store, ids)  # noqa: E731
     raw_reads = lambda ids: run_raw(engine, store, ids, reads=True)  # noqa: E731
+    raw_session = lambda ids: run_raw(engine, store, ids, reads=True, session=True)  # noqa: E731
+    small_plain = lambda ids: run_engine(small_engine, small_store, plain, ids)  # noqa: E731
+    small_raw = lambda ids: run_raw(small_engine, small_store, ids)  # noqa: E731
     flat_n, chunks = args.flat, 5
     result: dict[str, Any] = {"label": label}
 
-    # -- 1k stored ---------------------------------------------------------------------------
-    add_evaluations(engine, store, SMALL // EMPLOYEES)
-    eng_plain(take(store, rng, 50))  # warm-up: caches, statement cache, pool
-    raw(take(store, rng, 50))
-    small = chunked_us(eng_plain, take(store, rng, flat_n), chunks)
-    small_raw = chunked_us(raw, take(store, rng, flat_n), chunks)
-
-    # -- 100k stored -------------------------------------------------------------------------
-    seed_seconds = add_evaluations(engine, store, (BIG - SMALL) // EMPLOYEES)
-    result["seed"] = f"{BIG - SMALL:,} evaluations + {3 * (BIG - SMALL):,} participants + " \
-                     f"{BIG - SMALL:,} open events in {seed_seconds:.1f} s"
+    add_evaluations(small_engine, small_store, SMALL // EMPLOYEES)
+    seed_seconds = add_evaluations(engine, store, BIG // EMPLOYEES)
+    result["seed"] = f"{BIG:,} evaluations + {3 * BIG:,} participants + " \
+                     f"{BIG:,} open events in {seed_seconds:.1f} s (and {SMALL:,} in a second " \
+                     f"database for the flatness check)"
     kinds = (("plain", eng_plain), ("stored", eng_stored), ("raw", raw),
-             ("raw_reads", raw_reads))
+             ("raw_reads", raw_reads), ("raw_session", raw_session))
+    small_plain(take(small_store, rng, 50))  # warm-up: caches, statement cache, pool
+    small_raw(take(small_store, rng, 50))
     for _, fn in kinds:
         fn(take(store, rng, 100))  # warm-up of each kind
-    big = chunked_us(eng_plain, take(store, rng, flat_n), chunks)
-    big_raw = chunked_us(raw, take(store, rng, flat_n), chunks)
-    result["flat"] = (statistics.median(small), statistics.median(big), small, big)
-    result["flat_raw"] = (statistics.median(small_raw), statistics.median(big_raw))
+
+    # -- flatness: 1k and 100k stored, engine and raw, one slice of each in turn ---------------
+    flat = interleaved_us({
+        "small": (small_plain, take(small_store, rng, flat_n)),
+        "big": (eng_plain, take(store, rng, flat_n)),
+        "small_raw": (small_raw, take(small_store, rng, flat_n)),
+        "big_raw": (raw, take(store, rng, flat_n)),
+    }, chunks)
+    result["flat"] = {name: (statistics.median(runs), runs) for name, runs in flat.items()}
 
     # -- throughput: reps × (engine plain, engine stored forms, raw, raw + reads), interleaved -
     rates: dict[str, list[float]] = {name: [] for name, _ in kinds}
@@ -428,8 +461,8 @@ def bench_database(label: str, engine: Engine, args: argparse.Namespace) -> dict
 
 def report(result: dict[str, Any], n: int, reps: int, flat_n: int) -> None:
     rates = result["rates"]
-    plain, stored, raw, raw_reads = (statistics.median(rates[k])
-                                     for k in ("plain", "stored", "raw", "raw_reads"))
+    plain, stored, raw, raw_reads, raw_session = (
+        statistics.median(rates[k]) for k in ("plain", "stored", "raw", "raw_reads", "raw_session"))
     print(f"\n== {result['label']} ==")
     print(f"  seeded: {result['seed']}")
     print(f"  {n:,} committed transactions per measurement, median of {reps} interleaved reps, "
@@ -443,23 +476,36 @@ def report(result: dict[str, Any], n: int, reps: int, flat_n: int) -> None:
           f"{1e6 / raw:>8,.0f} µs/tx")
     print(f"  {'raw SQL + reads: 2 SELECT + 1 UPDATE + 1 INSERT':<52}{raw_reads:>9,.0f} tx/s "
           f"{1e6 / raw_reads:>8,.0f} µs/tx")
+    print(f"  {'raw SQL + reads, each in a new ORM Session':<52}{raw_session:>9,.0f} tx/s "
+          f"{1e6 / raw_session:>8,.0f} µs/tx")
     # Ratios per repetition (the kinds ran back to back), then the median: robust to drift.
     ratio = {(a, b): statistics.median(x / y for x, y in zip(rates[a], rates[b], strict=True))
-             for a in ("plain", "stored") for b in ("raw", "raw_reads")}
-    goal = "meets" if ratio["plain", "raw"] >= 0.5 else "BELOW"
+             for a in ("plain", "stored", "raw_session")
+             for b in ("raw", "raw_reads", "raw_session") if a != b}
+    if result["label"] == "PostgreSQL":
+        goal = ("meets" if ratio["plain", "raw"] >= 0.5 else "BELOW") + " goal 0.5"
+    else:  # docs/benchmarks.md, "Decision on the goal"
+        goal = "the goal of 0.5 is PostgreSQL's"
     print(f"  ratio engine/raw (median of per-rep ratios): PlainForms "
-          f"{ratio['plain', 'raw']:.2f} ({goal} goal 0.5), StoredForms "
+          f"{ratio['plain', 'raw']:.2f} ({goal}), StoredForms "
           f"{ratio['stored', 'raw']:.2f}; vs raw + reads: PlainForms "
           f"{ratio['plain', 'raw_reads']:.2f}, StoredForms {ratio['stored', 'raw_reads']:.2f}")
-    small, big, small_runs, big_runs = result["flat"]
-    print(f"  flatness (engine, PlainForms, {flat_n} transitions, median of 5 chunks): "
-          f"{SMALL:,} stored {small:,.0f} µs, {BIG:,} stored {big:,.0f} µs, "
-          f"ratio {big / small:.2f}  [chunks: {', '.join(f'{x:.0f}' for x in small_runs)} | "
-          f"{', '.join(f'{x:.0f}' for x in big_runs)}]")
-    small_raw, big_raw = result["flat_raw"]
+    print(f"  the Session floor (reads + writes in a new Session, no engine logic) / raw: "
+          f"{ratio['raw_session', 'raw']:.2f}; engine / Session floor: PlainForms "
+          f"{ratio['plain', 'raw_session']:.2f}, StoredForms {ratio['stored', 'raw_session']:.2f}")
+    (small, small_runs), (big, big_runs), (small_raw, small_raw_runs), (big_raw, big_raw_runs) = (
+        result["flat"][k] for k in ("small", "big", "small_raw", "big_raw"))
+
+    def runs(values: list[float]) -> str:
+        return ", ".join(f"{x:.0f}" for x in values)
+
+    print(f"  flatness (PlainForms, {flat_n} transitions per store, median of 5 slices taken in "
+          f"turn with raw): {SMALL:,} stored {small:,.0f} µs, {BIG:,} stored {big:,.0f} µs, "
+          f"ratio {big / small:.2f}  [slices: {runs(small_runs)} | {runs(big_runs)}]")
     print(f"  the same for raw SQL (the database's own growth): {SMALL:,} stored {small_raw:,.0f} "
-          f"µs, {BIG:,} stored {big_raw:,.0f} µs, ratio {big_raw / small_raw:.2f}; engine "
-          f"minus raw: {small - small_raw:,.0f} → {big - big_raw:,.0f} µs")
+          f"µs, {BIG:,} stored {big_raw:,.0f} µs, ratio {big_raw / small_raw:.2f}  [slices: "
+          f"{runs(small_raw_runs)} | {runs(big_raw_runs)}]; engine minus raw: "
+          f"{small - small_raw:,.0f} → {big - big_raw:,.0f} µs")
     for name, (stmts, sql_us, total_us) in (("engine", result["meter"]),
                                              ("raw", result["meter_raw"])):
         print(f"  {name}: {stmts:.1f} round-trips/tx (incl. COMMIT), {sql_us:,.0f} µs/tx inside "
@@ -476,6 +522,7 @@ def report(result: dict[str, Any], n: int, reps: int, flat_n: int) -> None:
 
 @contextmanager
 def sqlite_engine() -> Iterator[tuple[Engine, str]]:
+    """A new SQLite file database in a temporary directory, with the app's pragmas."""
     with tempfile.TemporaryDirectory(prefix="bench-engine-") as tmp:
         engine = create_engine(f"sqlite:///{tmp}/bench.sqlite")
         event.listen(engine, "connect", sqlite_pragmas)
@@ -490,8 +537,9 @@ def sqlite_engine() -> Iterator[tuple[Engine, str]]:
 
 
 @contextmanager
-def postgres_engine(server_url: str) -> Iterator[tuple[Engine, str] | None]:
-    name = f"bench_engine_{os.getpid()}"
+def postgres_engine(server_url: str, suffix: str) -> Iterator[tuple[Engine, str] | None]:
+    """A scratch database on the server (dropped afterwards), or ``None`` if unreachable."""
+    name = f"bench_engine_{os.getpid()}_{suffix}"
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
@@ -533,7 +581,7 @@ def main() -> None:
     if 100 + 2 * args.flat > SMALL:
         parser.error(f"--flat {args.flat}: engine and raw at {SMALL:,} stored need "
                      f"2 × {args.flat} + 100 > {SMALL:,} evaluations")
-    needed = (100 + 4 * args.flat + 4 * 100 + 4 * args.reps * args.n + 400 + args.profile)
+    needed = 5 * 100 + 2 * args.flat + 5 * args.reps * args.n + 400 + args.profile
     if needed > BIG:
         parser.error(f"--n/--reps/--flat/--profile need {needed:,} evaluations, only {BIG:,}")
 
@@ -545,16 +593,17 @@ def main() -> None:
           f"{sqlite3.sqlite_version}")
     started = time.perf_counter()
     if not args.postgres_only:
-        with sqlite_engine() as (engine, where):
+        with sqlite_engine() as (engine, where), sqlite_engine() as (small, _):
             print(f"database: {where}")
-            report(bench_database("SQLite", engine, args), args.n, args.reps, args.flat)
+            report(bench_database("SQLite", engine, small, args), args.n, args.reps, args.flat)
     if not args.sqlite_only:
         url = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://root@127.0.0.1:5432/postgres")
-        with postgres_engine(url) as pg:
-            if pg is not None:
-                engine, where = pg
+        with postgres_engine(url, "big") as pg, postgres_engine(url, "small") as pg_small:
+            if pg is not None and pg_small is not None:
+                (engine, where), (small, _) = pg, pg_small
                 print(f"\ndatabase: {where}")
-                report(bench_database("PostgreSQL", engine, args), args.n, args.reps, args.flat)
+                report(bench_database("PostgreSQL", engine, small, args), args.n, args.reps,
+                       args.flat)
     print(f"\ntotal {time.perf_counter() - started:.0f} s")
 
 
