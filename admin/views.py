@@ -42,6 +42,7 @@ from workflow.periods import period_bounds
 from workflow.publishing import current_version
 from workflow.publishing import publish_edited_definition
 
+from .account_access_view import AccountAccessView
 from .export_view import ExportView
 from .forms_view import FormsView
 from .history_hooks import record_admin_change
@@ -292,6 +293,8 @@ def add_views(admin: Admin, db: Any) -> None:
     admin.add_view(OrgImportView(name=_l("Impor CSV"), category=org, endpoint="org_import",
                                  url="/admin/impor-pegawai"))
     admin.add_view(GroupView(Group, db, name=_l("Grup"), category=org, endpoint="group"))
+    admin.add_view(AccountAccessView(name=_l("Akses akun"), category=org,
+                                     endpoint="account_access", url="/admin/akses-akun"))
     admin.add_view(FormsView(name=_l("Formulir"), endpoint="forms", url="/admin/formulir"))
     admin.add_view(PeriodView(Period, db, name=_l("Periode"), endpoint="period"))
     admin.add_view(PeriodOpenView(name=_l("Buka periode"), endpoint="period_open",

@@ -26,6 +26,7 @@ from forms.store import StoredForms
 from workflow.registry import load_definitions
 from workflow.service import Workflow
 
+from . import account
 from . import api
 from . import audit
 from . import auth
@@ -93,7 +94,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     cli.register(app)
 
-    for blueprint in (auth.bp, evaluations.bp, audit.bp, dashboard.bp, api.bp, documents.bp):
+    for blueprint in (auth.bp, account.bp, evaluations.bp, audit.bp, dashboard.bp, api.bp,
+                      documents.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)  # token-authenticated, no cookies: CSRF does not apply
     register_error_handlers(app)

@@ -6,6 +6,7 @@ the database, shared by all processes); every log-in, failure and log-out is in 
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -40,6 +41,7 @@ from wtforms.validators import Regexp
 from workflow.accounts import LoginRefused
 from workflow.accounts import authenticate
 from workflow.accounts import record_logout
+from workflow.accounts import session_fingerprint
 from workflow.actors import Actor
 from workflow.models import Employee
 from workflow.models import utcnow
@@ -60,8 +62,9 @@ class SessionUser(UserMixin):
         self.actor = Actor.of(employee)
 
     def get_id(self) -> str:
-        """Return the session id of the user (the employee id)."""
-        return str(self.employee.id)
+        """Return the session id: the employee id and a fingerprint of the password hash, so a
+        password change or reset ends every session opened before it."""
+        return f"{self.employee.id}.{session_fingerprint(self.employee)}"
 
     @property
     def is_active(self) -> bool:
@@ -71,8 +74,10 @@ class SessionUser(UserMixin):
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> SessionUser | None:
-    employee = db.session.get(Employee, int(user_id)) if user_id.isdigit() else None
-    if employee is None or not employee.active:
+    employee_id, _dot, fingerprint = user_id.partition(".")
+    employee = db.session.get(Employee, int(employee_id)) if employee_id.isdigit() else None
+    if employee is None or not employee.active or not hmac.compare_digest(
+            fingerprint, session_fingerprint(employee)):
         return None
     g.actor_nip = employee.nip
     return SessionUser(employee)
@@ -126,6 +131,12 @@ class LoginForm(FlaskForm):
         InputRequired(message=_l("Wajib diisi.")), Length(max=200)])
 
 
+def throttle_limits() -> dict[str, int]:
+    """Return the configured failure limits for log-ins, activations and password changes."""
+    return {"max_failures": current_app.config["LOGIN_MAX_FAILURES"],
+            "lock_minutes": current_app.config["LOGIN_LOCK_MINUTES"]}
+
+
 def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(
             target).netloc:
@@ -144,9 +155,7 @@ def login() -> Response | str | tuple[str, int]:
             employee = authenticate(
                 db.session, current_app.extensions["workflow"].audit_key, form.nip.data or "",
                 form.password.data or "", now=utcnow(),
-                max_failures=current_app.config["LOGIN_MAX_FAILURES"],
-                lock_minutes=current_app.config["LOGIN_LOCK_MINUTES"],
-                source=request.remote_addr or "",
+                source=request.remote_addr or "", **throttle_limits(),
             )
         except LoginRefused as exc:
             db.session.commit()  # the failed attempt and the throttle counter must persist

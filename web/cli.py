@@ -5,6 +5,8 @@ Schema changes, definition publishing, imports and the demo live here, never in 
 
 from __future__ import annotations
 
+import csv
+import os
 import sys
 from pathlib import Path
 
@@ -23,6 +25,8 @@ from forms.library import load_form_sources
 from forms.spec import FormSpecError
 from forms.store import publish_national_forms
 from forms.store import seed_agency_forms
+from workflow.accounts import ACTIVATION_DAYS
+from workflow.accounts import issue_activation_codes
 from workflow.accounts import issue_token
 from workflow.accounts import set_password
 from workflow.actors import Actor
@@ -249,6 +253,63 @@ def users_token(nip: str, name: str) -> None:
     token = issue_token(db.session, employee, name)
     db.session.commit()
     click.echo(token)
+
+
+@users_cli.command("activation-codes")
+@click.option("--agency", "slug", required=True, help="Agency slug.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="CSV file to write (must not exist yet).")
+@click.option("--unit", default="", help="Only this unit kerja.")
+@click.option("--without-password", is_flag=True,
+              help="Only employees who cannot log in yet.")
+@click.option("--nip", "nips", multiple=True, help="Only these NIPs (repeatable).")
+@click.option("--days", type=int, default=ACTIVATION_DAYS, show_default=True,
+              help="Days a code stays valid (1–90).")
+def users_activation_codes(slug: str, out: Path, unit: str, without_password: bool,
+                           nips: tuple[str, ...], days: int) -> None:
+    """Issue activation codes in bulk and write them to a CSV (NIP, nama, unit, kode).
+
+    The codes exist only in that file (readable by its owner only): hand each one to its
+    employee, then delete the file.
+    """
+    agency = db.session.scalar(select(Agency).where(Agency.slug == slug))
+    if agency is None:
+        click.echo(f"Instansi '{slug}' tidak ada / no such agency.", err=True)
+        sys.exit(2)
+    if out.exists():
+        click.echo(f"{out} sudah ada; tidak ditimpa / already exists, not overwritten.",
+                   err=True)
+        sys.exit(2)
+    query = select(Employee).where(Employee.agency_id == agency.id, Employee.active)
+    if unit:
+        query = query.where(Employee.unit_kerja == unit)
+    if without_password:
+        query = query.where(Employee.password_hash.is_(None))
+    if nips:
+        query = query.where(Employee.nip.in_(nips))
+    people = list(db.session.scalars(query.order_by(Employee.unit_kerja, Employee.name)))
+    missing = set(nips) - {p.nip for p in people}
+    if missing:
+        click.echo("NIP tidak ditemukan atau tidak aktif / not found or inactive: "
+                   + ", ".join(sorted(missing)), err=True)
+        sys.exit(1)
+    try:
+        issued = issue_activation_codes(db.session, _wf().audit_key, Actor.system(agency.id),
+                                        people, now=utcnow(), days=days)
+    except WorkflowError as exc:
+        db.session.rollback()
+        _fail(exc)
+        return
+    # Write the file before committing: if it cannot be written, no code is issued.
+    with os.fdopen(os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w",
+                   newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["nip", "nama", "unit_kerja", "kode", "berlaku_sampai"])
+        for item in issued:
+            writer.writerow([item.employee.nip, item.employee.name, item.employee.unit_kerja,
+                             item.code, item.expires_at.isoformat()])
+    db.session.commit()
+    click.echo(f"{len(issued)} kode aktivasi / activation codes → {out}")
 
 
 export_cli = AppGroup("export", help="Bulk PDF export.")

@@ -23,7 +23,8 @@ bp = Blueprint("documents", __name__)
 
 
 def verify_base() -> str:
-    """Return the public base URL printed on documents (config, else this request's host)."""
+    """Return the public base URL printed on documents and activation slips (config, else this
+    request's host)."""
     return str(current_app.config.get("PUBLIC_BASE_URL") or request.url_root)
 
 

@@ -323,6 +323,21 @@ class ApiToken(Base):
     employee: Mapped[Employee] = relationship(lazy="joined", innerjoin=True)
 
 
+class ActivationCode(Base):
+    """A one-time code with which an employee sets her own password; only its keyed hash is stored.
+
+    At most one per employee: issuing a new code replaces the old one, using it deletes it.
+    """
+
+    __tablename__ = "activation_code"
+
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("employee.id"))
+
+
 class LoginThrottle(Base):
     """Failed log-in counter per NIP, shared by every app process (kept in the database)."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 from flask import Flask
@@ -14,10 +15,13 @@ from tests.conftest import ORG_HEADER
 from tests.conftest import PG_URL
 from tests.conftest import nip
 from tests.conftest import org_rows
+from workflow.accounts import activate_account
+from workflow.models import ActivationCode
 from workflow.models import ApiToken
 from workflow.models import DefinitionVersion
 from workflow.models import Employee
 from workflow.models import Evaluation
+from workflow.models import utcnow
 
 
 def run(app: Flask, *args: str) -> tuple[int, str]:
@@ -113,3 +117,33 @@ def test_export_run_writes_zip(app: Flask, session: Session, tmp_path: Path) -> 
     assert code == 0, out
     zip_path = Path(out.strip().splitlines()[-1].split("→ ")[1])
     assert zip_path.exists() and zip_path.stat().st_size > 10_000
+
+
+def test_users_activation_codes_writes_a_private_csv(app: Flask, session: Session,
+                                                     tmp_path: Path) -> None:
+    """Bulk codes go to a new owner-only CSV; each code works once; nothing on refusal."""
+    run(app, "demo")
+    out = tmp_path / "kode.csv"
+    someone = session.scalars(select(Employee).where(Employee.unit_kerja != "")).first()
+    assert someone is not None
+    code, printed = run(app, "users", "activation-codes", "--agency", someone.agency.slug,
+                        "--unit", someone.unit_kerja, "--out", str(out))
+    assert code == 0, printed
+    assert oct(out.stat().st_mode & 0o777) == "0o600"
+    rows = list(csv.DictReader(out.read_text(encoding="utf-8").splitlines()))
+    assert rows and {r["nip"] for r in rows} >= {someone.nip}
+    assert session.scalar(select(func.count()).select_from(ActivationCode)) == len(rows)
+    mine = next(r for r in rows if r["nip"] == someone.nip)
+    activate_account(session, app.config["AUDIT_KEY"].encode(), someone.nip, mine["kode"],
+                     "kata-sandi-baru-1", now=utcnow())
+    session.commit()
+    # An existing file is never overwritten, an unknown NIP or agency issues nothing.
+    before = session.scalar(select(func.count()).select_from(ActivationCode))
+    assert run(app, "users", "activation-codes", "--agency", someone.agency.slug,
+               "--out", str(out))[0] == 2
+    assert run(app, "users", "activation-codes", "--agency", someone.agency.slug,
+               "--nip", "199912312020121999", "--out", str(tmp_path / "x.csv"))[0] == 1
+    assert run(app, "users", "activation-codes", "--agency", "tidak-ada",
+               "--out", str(tmp_path / "y.csv"))[0] == 2
+    assert session.scalar(select(func.count()).select_from(ActivationCode)) == before
+    assert not (tmp_path / "x.csv").exists() and not (tmp_path / "y.csv").exists()

@@ -1,0 +1,105 @@
+"""Account access: which employees can log in, and activation codes for those who cannot.
+
+The admin filters the agency's employees (unit kerja, account state, NIP or name), ticks some,
+and gets one printable slip per employee with a one-time code. The codes are shown on that
+page only (``Cache-Control: no-store``) and stored as keyed hashes (``workflow.accounts``).
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import request
+from flask import url_for
+from flask_admin import expose
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from web.documents import verify_base
+from web.evaluation_page import when
+from web.language import current_language
+from workflow.accounts import ACCOUNT_STATES
+from workflow.accounts import ACTIVATION_DAYS
+from workflow.accounts import account_rows
+from workflow.accounts import agency_employees
+from workflow.accounts import issue_activation_codes
+from workflow.errors import InvalidData
+from workflow.errors import WorkflowError
+from workflow.models import Employee
+from workflow.models import utcnow
+
+from .security import SecureBaseView
+
+LIST_LIMIT = 200
+STATE_LABELS = {
+    "password": _l("Dapat masuk"),
+    "code": _l("Kode aktivasi berlaku"),
+    "expired": _l("Kode kedaluwarsa"),
+    "none": _l("Belum punya akses"),
+}
+
+
+class AccountAccessView(SecureBaseView):
+    """GET: employees and their account state; POST ``/kode``: issue codes, show the slips."""
+
+    @expose("/")
+    def index(self) -> str:
+        """List the agency's employees with their account state (filtered)."""
+        from web.extensions import db  # noqa: PLC0415 - the admin is mounted by the web app
+
+        actor = self.actor()
+        unit = request.args.get("unit", "")
+        state = request.args.get("state", "")
+        state = state if state in ACCOUNT_STATES else ""
+        search = request.args.get("q", "")[:100]
+        now = utcnow()
+        rows, total = account_rows(db.session, actor.agency_id, now=now, unit=unit,
+                                   state=state, search=search, limit=LIST_LIMIT)
+        units = db.session.scalars(
+            select(Employee.unit_kerja).where(Employee.agency_id == actor.agency_id,
+                                              Employee.active)
+            .distinct().order_by(Employee.unit_kerja)).all()
+        return self.render("admin/account_access.html", rows=rows, total=total, now=now,
+                           units=units, unit=unit, state=state, search=search,
+                           states=ACCOUNT_STATES, state_labels=STATE_LABELS, when=when,
+                           days=ACTIVATION_DAYS)
+
+    @expose("/kode", methods=["POST"])
+    def codes(self) -> Response | str:
+        """Issue codes for the ticked employees (one commit) and show them once."""
+        from web.errors import message_of  # noqa: PLC0415
+        from web.extensions import db  # noqa: PLC0415
+
+        actor = self.actor()
+        raw_ids = request.form.getlist("employee")
+        raw_days = request.form.get("days", str(ACTIVATION_DAYS))
+        if not raw_ids:
+            flash(_("Pilih minimal satu pegawai."), "error")
+            return redirect(url_for(".index"))
+        if not all(x.isdigit() for x in [*raw_ids, raw_days]):
+            flash(_("Data tidak valid; periksa isian yang ditandai."), "error")
+            return redirect(url_for(".index"))
+        try:
+            people = agency_employees(db.session, actor.agency_id, map(int, raw_ids))
+            issued = issue_activation_codes(
+                db.session, current_app.extensions["workflow"].audit_key, actor, people,
+                now=utcnow(), days=int(raw_days))
+        except InvalidData as exc:
+            db.session.rollback()
+            for messages in exc.errors_in(current_language()).values():
+                for message in messages:
+                    flash(message, "error")
+            return redirect(url_for(".index"))
+        except WorkflowError as exc:
+            db.session.rollback()
+            flash(message_of(exc), "error")
+            return redirect(url_for(".index"))
+        db.session.commit()
+        page = self.render("admin/account_codes.html", issued=issued, when=when,
+                           login_url=verify_base().rstrip("/") + url_for("account.activate"))
+        response = current_app.make_response(page)
+        response.headers["Cache-Control"] = "no-store"
+        return response
