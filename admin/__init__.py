@@ -11,6 +11,8 @@ from flask_babel import lazy_gettext as _l
 from jinja2 import ChoiceLoader
 from jinja2 import FileSystemLoader
 
+from web.headers import csp_nonce
+
 from .security import SecureIndexView
 
 
@@ -24,6 +26,7 @@ def init_admin(app: Flask) -> Admin:
         name=_l("Admin Instansi"),
         index_view=SecureIndexView(name=_l("Beranda"), url="/admin"),
         theme=Bootstrap4Theme(swatch="default", fluid=True),
+        csp_nonce_generator=csp_nonce,  # Flask-Admin's inline scripts carry the page's nonce
     )
     with app.app_context():
         add_views(admin, db)

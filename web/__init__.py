@@ -41,6 +41,7 @@ from .extensions import bootstrap
 from .extensions import csrf
 from .extensions import db
 from .extensions import login_manager
+from .headers import init_security_headers
 from .language import localized
 
 
@@ -80,6 +81,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.teardown_appcontext_funcs = [
         f for f in app.teardown_appcontext_funcs if f.__name__ != "_close_async_sessions"]
     csrf.init_app(app)
+    init_security_headers(app)
     # Flask-Admin 2.x returns 500 on every page unless Babel is initialised.
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)

@@ -97,8 +97,10 @@ def _page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(locale="id-ID", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15000)
+    refused = _csp_refusals(page)
     yield page
     context.close()
+    assert not refused, f"the Content-Security-Policy blocked something: {refused}"
 
 
 @pytest.fixture(name="phone")
@@ -107,8 +109,18 @@ def _phone(browser: Browser) -> Iterator[Page]:
                                   device_scale_factor=2, is_mobile=True, has_touch=True)
     page = context.new_page()
     page.set_default_timeout(15000)
+    refused = _csp_refusals(page)
     yield page
     context.close()
+    assert not refused, f"the Content-Security-Policy blocked something: {refused}"
+
+
+def _csp_refusals(page: Page) -> list[str]:
+    """Collect what the browser refused because of the app's Content-Security-Policy."""
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text else None)
+    return refused
 
 
 def shot(page: Page, name: str) -> Path:
