@@ -14,13 +14,11 @@ from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
-from flask import session as cookie_session
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_login import login_required
-from flask_login import login_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import Field
@@ -40,6 +38,7 @@ from workflow.errors import InvalidData
 from workflow.models import utcnow
 
 from .auth import SessionUser
+from .auth import start_session
 from .auth import throttle_limits
 from .errors import message_of
 from .extensions import db
@@ -142,9 +141,7 @@ def change() -> Response | str | tuple[str, int]:
             _show_field_errors(form, exc, {"new_password": "password"})
             return render_template("auth/change_password.html", form=form), 400
         db.session.commit()
-        employee = user.employee
-        cookie_session.clear()  # a new session under the new fingerprint; others are void
-        login_user(SessionUser(employee))
+        start_session(user.employee)  # under the new fingerprint; older sessions are void
         flash(_("Kata sandi diganti. Sesi lain akun ini telah berakhir."), "success")
         return redirect(url_for("evaluations.inbox"))
     status = 400 if form.errors else 200

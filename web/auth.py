@@ -131,6 +131,14 @@ class LoginForm(FlaskForm):
         InputRequired(message=_l("Wajib diisi.")), Length(max=200)])
 
 
+def start_session(employee: Employee) -> None:
+    """Log ``employee`` in on a fresh session (no fixation) that ends after
+    ``SESSION_IDLE_MINUTES`` without a request (the signed cookie's age is checked by Flask)."""
+    cookie_session.clear()
+    login_user(SessionUser(employee))
+    cookie_session.permanent = True
+
+
 def throttle_limits() -> dict[str, int]:
     """Return the configured failure limits for log-ins, activations and password changes."""
     return {"max_failures": current_app.config["LOGIN_MAX_FAILURES"],
@@ -163,8 +171,7 @@ def login() -> Response | str | tuple[str, int]:
             return render_template("auth/login.html", form=form), 401
         db.session.commit()
         next_url = _safe_next(request.args.get("next"))
-        cookie_session.clear()  # a fresh session at log-in (no fixation)
-        login_user(SessionUser(employee))
+        start_session(employee)
         return redirect(next_url)
     status = 400 if form.errors else 200
     return render_template("auth/login.html", form=form), status

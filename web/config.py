@@ -6,6 +6,7 @@ Read by ``create_app``; nothing here touches the disk or the network at import.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
         "FORCE_HTTPS": os.environ.get("FORCE_HTTPS", "0") == "1",
+        # A log-in session ends after this long without a request (shared office computers).
+        "PERMANENT_SESSION_LIFETIME": timedelta(
+            minutes=int(os.environ.get("SESSION_IDLE_MINUTES", "120"))),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", ""),

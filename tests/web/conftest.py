@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func
 from sqlalchemy import select
@@ -38,3 +42,24 @@ def admin_events(session: Session, trigger: str) -> int:
     """Count the agency-chain ``admin`` events with this trigger."""
     return session.scalar(select(func.count()).select_from(HistoryEvent).where(
         HistoryEvent.kind == "admin", HistoryEvent.trigger == trigger)) or 0
+
+
+class OwnContextClient(FlaskClient):
+    """A client whose every request runs in its own app context, as in production.
+
+    The ``session`` fixture keeps one app context open for the whole test, and a request
+    reuses an open context; several people acting in one test would then share ``g`` (the
+    logged-in user) and the database session.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture(name="own_contexts")
+def _own_contexts(app: Flask) -> Iterator[None]:
+    """Make ``app.test_client()`` give ``OwnContextClient``s for the test."""
+    app.test_client_class = OwnContextClient
+    yield
+    app.test_client_class = None

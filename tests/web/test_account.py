@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from flask import Flask
@@ -22,27 +20,12 @@ from workflow.models import Employee
 from workflow.models import HistoryEvent
 
 NEW_PASSWORD = "kata-sandi-baru-1"
-
-
-class OwnContextClient(FlaskClient):
-    """A client whose every request runs in its own app context, as in production.
-
-    The ``session`` fixture keeps one app context open for the whole test, and a request
-    reuses an open context; several people acting in one test would then share ``g`` (the
-    logged-in user) and the database session.
-    """
-
-    def open(self, *args: Any, **kwargs: Any) -> Any:
-        with self.application.app_context():
-            return super().open(*args, **kwargs)
+CODE = re.compile(r'data-nip="(\d{18})">([A-Z2-9-]{14})<')
 
 
 @pytest.fixture(autouse=True)
-def _own_contexts(app: Flask) -> Iterator[None]:
-    app.test_client_class = OwnContextClient
-    yield
-    app.test_client_class = None
-CODE = re.compile(r'data-nip="(\d{18})">([A-Z2-9-]{14})<')
+def _own_contexts(own_contexts: None) -> None:
+    """Several people act in each test here (see ``own_contexts``)."""
 
 
 def issue_codes(client: FlaskClient, *people: Employee, days: str = "7") -> dict[str, str]:

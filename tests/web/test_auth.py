@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
+
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -88,3 +91,23 @@ def test_csrf_is_enforced(app: Flask, world: World) -> None:
     response = app.test_client().post("/masuk", data={"nip": world.people["pegawai"].nip,
                                                       "password": PASSWORD})
     assert response.status_code == 400
+
+
+def test_an_idle_session_ends(app: Flask, session: Session, world: World,
+                              own_contexts: None) -> None:
+    """After the idle lifetime without a request the session cookie is refused (server-side
+    check of the signed cookie's age), and each request restarts the clock."""
+    employee = world.people["pegawai"]
+    set_password(employee, PASSWORD)
+    session.commit()
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=3)
+    client = app.test_client()
+    assert login(client, employee.nip) == 302
+    cookie = client.get_cookie("session")
+    assert cookie is not None and cookie.expires is not None  # not a browser-session cookie
+    for _ in range(3):  # active use: 6 s in all, never 3 s idle
+        time.sleep(2)
+        assert client.get("/evaluasi/").status_code == 200
+    time.sleep(4)
+    response = client.get("/evaluasi/")
+    assert response.status_code == 302 and "/masuk" in response.headers["Location"]
