@@ -34,6 +34,7 @@ from . import cli
 from . import dashboard
 from . import documents
 from . import evaluations
+from . import health
 from .config import defaults
 from .errors import register_error_handlers
 from .extensions import babel
@@ -97,7 +98,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     cli.register(app)
 
     for blueprint in (auth.bp, account.bp, evaluations.bp, audit.bp, dashboard.bp, api.bp,
-                      documents.bp):
+                      documents.bp, health.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)  # token-authenticated, no cookies: CSRF does not apply
     register_error_handlers(app)
