@@ -72,6 +72,7 @@ lint: install
 
 bench: install system-deps
 	$(PY) bench/engine.py
+	$(PY) bench/open_period.py
 	$(PY) bench/pdf.py
 
 lock: install

@@ -12,8 +12,11 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
 
+from sqlalchemy import bindparam
+from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .actors import Actor
 from .errors import InvalidData
@@ -21,9 +24,11 @@ from .errors import NotFound
 from .errors import NotPermitted
 from .errors import WorkflowError
 from .history import append_event
+from .history import event_fields
 from .models import Agency
 from .models import Employee
 from .models import Evaluation
+from .models import HistoryEvent
 from .models import Participant
 from .models import Period
 from .publishing import current_version
@@ -91,6 +96,11 @@ def _chain_up(employee: Employee, hops: int) -> Employee | None:
     return person
 
 
+_EVALUATION = Evaluation.__table__
+_SET_HEAD = (_EVALUATION.update().where(_EVALUATION.c.id == bindparam("row"))
+             .values(history_seq=bindparam("seq"), history_head=bindparam("head")))
+
+
 def open_period(
     session: Session, wf: Workflow, actor: Actor, period_id: int, *,
     unit_kerja: str | None = None, dry_run: bool = False,
@@ -140,27 +150,39 @@ def open_period(
         report.created.append(employee)
         if dry_run:
             continue
-        evaluation = Evaluation(
+        report.evaluations.append(Evaluation(
             agency_id=actor.agency_id, employee_id=employee.id, period_id=period.id,
             definition_version_id=version.id, status=definition.initial, deadlines={},
             data={}, form_versions=pins, created_at=now, updated_at=now,
             participants=[Participant(role=name, employee_id=person.id,
                                       identity=person.identity())
                           for name, person in people.items() if person is not None],
-        )
-        session.add(evaluation)
-        session.flush()
-        append_event(
-            session, wf.audit_key, evaluation, kind="transition", at=now,
-            actor_id=actor.employee_id, actor_nip=actor.nip, actor_role="admin",
-            trigger="open", source="", dest=definition.initial,
+        ))
+    # The rows in one batch (each chain is named after its evaluation's id), then every opening
+    # event and chain head in one batch each. The rows were inserted by this transaction and
+    # nobody else can see them yet, so the heads are set without the version check: one
+    # executemany instead of one versioned UPDATE per evaluation.
+    session.add_all(report.evaluations)
+    session.flush()
+    events, heads = [], []
+    for evaluation in report.evaluations:
+        fields = event_fields(
+            wf.audit_key, evaluation, kind="transition", at=now, actor_nip=actor.nip,
+            actor_role="admin", trigger="open", source="", dest=definition.initial,
             definition_version_id=version.id,
             payload={"period": period.label,
                      "participants": {p.role: p.identity.get("nip")
                                       for p in evaluation.participants},
                      "form_versions": pins},
         )
-        report.evaluations.append(evaluation)
+        events.append({**fields, "actor_id": actor.employee_id})
+        heads.append({"row": evaluation.id, "seq": fields["seq"], "head": fields["hash"]})
+    if events:
+        session.execute(insert(HistoryEvent.__table__), events)
+        session.execute(_SET_HEAD, heads)
+        for evaluation, head in zip(report.evaluations, heads, strict=True):
+            set_committed_value(evaluation, "history_seq", head["seq"])
+            set_committed_value(evaluation, "history_head", head["head"])
     session.flush()
     return report
 

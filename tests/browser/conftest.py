@@ -133,7 +133,11 @@ def shot(page: Page, name: str) -> Path:
 
 def login(page: Page, server: LiveServer, nip: str, password: str = PASSWORD) -> None:
     """Log in through the form."""
-    page.goto(f"{server.url}/masuk")
+    response = page.goto(f"{server.url}/masuk")
+    if not page.locator("input[name=nip]").count():  # say what came instead of the form
+        status = response.status if response is not None else "no response"
+        pytest.fail(f"no log-in form at {page.url} (HTTP {status}): "
+                    f"{page.locator('body').inner_text()[:500]!r}")
     page.fill("input[name=nip]", nip)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
