@@ -139,6 +139,15 @@ def start_session(employee: Employee) -> None:
     cookie_session.permanent = True
 
 
+@bp.after_app_request
+def _renew_idle_clock(response: Response) -> Response:
+    """Renew the log-in session's cookie on each page the user is shown (HTML, 200)."""
+    if (response.status_code == 200 and response.mimetype == "text/html"
+            and current_user.is_authenticated):
+        cookie_session.modified = True
+    return response
+
+
 def throttle_limits() -> dict[str, int]:
     """Return the configured failure limits for log-ins, activations and password changes."""
     return {"max_failures": current_app.config["LOGIN_MAX_FAILURES"],

@@ -41,9 +41,12 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
         "FORCE_HTTPS": os.environ.get("FORCE_HTTPS", "0") == "1",
-        # A log-in session ends after this long without a request (shared office computers).
+        # A log-in session ends after this long without a page view (shared office computers).
         "PERMANENT_SESSION_LIFETIME": timedelta(
             minutes=int(os.environ.get("SESSION_IDLE_MINUTES", "120"))),
+        # Renewed on page views only (web.auth), not by every response: a late response to a
+        # request sent before "Keluar" (a 404, a script) must not set the old session again.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", ""),

@@ -142,3 +142,17 @@ def login(page: Page, server: LiveServer, nip: str, password: str = PASSWORD) ->
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
+
+
+def login_as_someone_else(page: Page, server: LiveServer, nip: str) -> None:
+    """Log in as another person in the same tab, on a fresh session.
+
+    Log-in sessions are refreshed by every response, so a response still in flight (the
+    favicon, a script) after the cookies are dropped would set the old session again: wait
+    for the page's requests to finish and leave the page first.
+    """
+    page.wait_for_load_state("networkidle")
+    page.goto("about:blank")
+    page.context.clear_cookies()
+    login(page, server, nip)
+

@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from tests.browser.conftest import LiveServer
 from tests.browser.conftest import login
+from tests.browser.conftest import login_as_someone_else
 from tests.browser.conftest import shot
 
 LABEL = "Inovasi yang dilakukan"
@@ -63,8 +64,7 @@ def test_admin_adds_field_and_only_new_evaluations_get_it(page: Page,
             "SELECT v.id FROM evaluation v JOIN employee e ON e.id = v.employee_id "
             "JOIN period p ON p.id = v.period_id WHERE e.nip = :nip AND p.kind = 'quarterly'"),
             {"nip": staff}).scalar_one()
-    page.context.clear_cookies()
-    login(page, live_server, staff)
+    login_as_someone_else(page, live_server, staff)
     page.goto(f"{live_server.url}/evaluasi/{new_id}")
     expect(page.locator("main")).to_contain_text(LABEL)
     shot(page, "employee-new-form-with-field")

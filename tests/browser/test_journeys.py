@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from tests.browser.conftest import LiveServer
 from tests.browser.conftest import login
+from tests.browser.conftest import login_as_someone_else
 from tests.browser.conftest import shot
 
 pytestmark = pytest.mark.browser
@@ -55,8 +56,7 @@ def pick(server: LiveServer, status: str) -> Cast:
 
 def as_user(page: Page, server: LiveServer, nip: str) -> None:
     """Log in as someone else (a fresh session)."""
-    page.context.clear_cookies()
-    login(page, server, nip)
+    login_as_someone_else(page, server, nip)
     expect(page.locator("h1")).to_have_text("Kotak masuk")
 
 

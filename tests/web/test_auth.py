@@ -111,3 +111,20 @@ def test_an_idle_session_ends(app: Flask, session: Session, world: World,
     time.sleep(4)
     response = client.get("/evaluasi/")
     assert response.status_code == 302 and "/masuk" in response.headers["Location"]
+
+
+def test_only_page_views_renew_the_session(app: Flask, session: Session, world: World,
+                                           own_contexts: None) -> None:
+    """A page view renews the cookie; a 404 or a file does not, so a response to a request
+    sent before log-out cannot set the old session again."""
+    employee = world.people["pegawai"]
+    set_password(employee, PASSWORD)
+    session.commit()
+    client = app.test_client()
+    assert login(client, employee.nip) == 302
+    page = client.get("/evaluasi/")
+    assert page.status_code == 200 and "session=" in page.headers.get("Set-Cookie", "")
+    for path in ("/tidak-ada", "/static/app.css"):
+        response = client.get(path)
+        response.close()  # a static file is streamed from disk
+        assert "Set-Cookie" not in response.headers, path
