@@ -39,11 +39,8 @@ import random
 import sqlite3
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import UTC
@@ -58,14 +55,15 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 import sqlalchemy  # noqa: E402
 import transitions  # noqa: E402
-from sqlalchemy import create_engine  # noqa: E402
+from scratch import pg_server_url  # noqa: E402 - bench/scratch.py
+from scratch import postgres_engine  # noqa: E402
+from scratch import sqlite_engine  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import Connection  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from forms.library import load_form_sources  # noqa: E402
@@ -74,7 +72,6 @@ from forms.store import publish_national_forms  # noqa: E402
 from workflow import history  # noqa: E402,F401 - registers the PostgreSQL append-only trigger
 from workflow import service  # noqa: E402
 from workflow.actors import Actor  # noqa: E402
-from workflow.database import sqlite_pragmas  # noqa: E402
 from workflow.history import event_hash  # noqa: E402
 from workflow.history import verify_chain  # noqa: E402
 from workflow.models import Agency  # noqa: E402
@@ -520,51 +517,6 @@ def report(result: dict[str, Any], n: int, reps: int, flat_n: int) -> None:
 # databases
 
 
-@contextmanager
-def sqlite_engine() -> Iterator[tuple[Engine, str]]:
-    """A new SQLite file database in a temporary directory, with the app's pragmas."""
-    with tempfile.TemporaryDirectory(prefix="bench-engine-") as tmp:
-        engine = create_engine(f"sqlite:///{tmp}/bench.sqlite")
-        event.listen(engine, "connect", sqlite_pragmas)
-        with engine.connect() as conn:
-            mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
-            sync = conn.exec_driver_sql("PRAGMA synchronous").scalar()
-        try:
-            yield engine, (f"SQLite {sqlite3.sqlite_version}, file in {tmp}, journal_mode={mode}, "
-                           f"synchronous={sync} (1=NORMAL)")
-        finally:
-            engine.dispose()
-
-
-@contextmanager
-def postgres_engine(server_url: str, suffix: str) -> Iterator[tuple[Engine, str] | None]:
-    """A scratch database on the server (dropped afterwards), or ``None`` if unreachable."""
-    name = f"bench_engine_{os.getpid()}_{suffix}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001 - any failure means: skip PostgreSQL
-        print(f"\n== PostgreSQL skipped: {server_url} unreachable ({type(exc).__name__}: "
-              f"{str(exc).splitlines()[0]})")
-        admin.dispose()
-        yield None
-        return
-    engine = create_engine(make_url(server_url).set(database=name))
-    try:
-        with engine.connect() as conn:
-            settings = {k: conn.exec_driver_sql(f"SHOW {k}").scalar() for k in (
-                "server_version", "synchronous_commit", "fsync", "shared_buffers")}
-        where = make_url(server_url).set(database=name).render_as_string(hide_password=True)
-        yield engine, ("PostgreSQL " + ", ".join(f"{k}={v}" for k, v in settings.items())
-                       + f", scratch database {where} (TCP)")
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=2000,
@@ -597,7 +549,7 @@ def main() -> None:
             print(f"database: {where}")
             report(bench_database("SQLite", engine, small, args), args.n, args.reps, args.flat)
     if not args.sqlite_only:
-        url = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://root@127.0.0.1:5432/postgres")
+        url = pg_server_url()
         with postgres_engine(url, "big") as pg, postgres_engine(url, "small") as pg_small:
             if pg is not None and pg_small is not None:
                 (engine, where), (small, _) = pg, pg_small

@@ -17,21 +17,17 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine  # noqa: E402
-from sqlalchemy import event  # noqa: E402
+from scratch import pg_server_url  # noqa: E402 - bench/scratch.py
+from scratch import postgres_engine  # noqa: E402
+from scratch import sqlite_engine  # noqa: E402
 from sqlalchemy import select  # noqa: E402
-from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from forms.library import load_form_sources  # noqa: E402
@@ -40,7 +36,6 @@ from forms.store import publish_national_forms  # noqa: E402
 from workflow import history  # noqa: E402,F401 - registers the PostgreSQL append-only trigger
 from workflow import service  # noqa: E402
 from workflow.actors import Actor  # noqa: E402
-from workflow.database import sqlite_pragmas  # noqa: E402
 from workflow.history import verify_chain  # noqa: E402
 from workflow.models import Agency  # noqa: E402
 from workflow.models import Base  # noqa: E402
@@ -109,37 +104,6 @@ def bench(label: str, engine: Engine, employees: int, reps: int) -> None:
     print(f"  chains verified: {len(sample)} sampled, {broken} broken")
 
 
-@contextmanager
-def sqlite_engine() -> Iterator[Engine]:
-    with tempfile.TemporaryDirectory(prefix="bench-open-") as tmp:
-        engine = create_engine(f"sqlite:///{tmp}/bench.sqlite")
-        event.listen(engine, "connect", sqlite_pragmas)
-        yield engine
-        engine.dispose()
-
-
-@contextmanager
-def postgres_engine(server_url: str) -> Iterator[Engine | None]:
-    name = f"bench_open_{os.getpid()}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001 - any failure means: skip PostgreSQL
-        print(f"\n== PostgreSQL skipped: {server_url} unreachable ({type(exc).__name__})")
-        admin.dispose()
-        yield None
-        return
-    engine = create_engine(make_url(server_url).set(database=name))
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--employees", type=int, default=5000, help="agency size (5000)")
@@ -147,12 +111,14 @@ def main() -> None:
     args = parser.parse_args()
     print("bench/open_period.py: opening a period for a whole agency")
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}; {os.cpu_count()} CPUs")
-    with sqlite_engine() as engine:
-        bench("SQLite (file, WAL)", engine, args.employees, args.reps)
-    url = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://root@127.0.0.1:5432/postgres")
-    with postgres_engine(url) as engine:
-        if engine is not None:
-            bench("PostgreSQL (TCP, fsync on)", engine, args.employees, args.reps)
+    with sqlite_engine() as (engine, where):
+        print(f"database: {where}")
+        bench("SQLite", engine, args.employees, args.reps)
+    with postgres_engine(pg_server_url(), "open") as pg:
+        if pg is not None:
+            engine, where = pg
+            print(f"\ndatabase: {where}")
+            bench("PostgreSQL", engine, args.employees, args.reps)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from playwright.sync_api import Page
 from playwright.sync_api import sync_playwright
 from sqlalchemy import Engine
 from sqlalchemy import create_engine
+from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENS = ROOT / "test-artifacts" / "screens"
@@ -155,4 +156,16 @@ def login_as_someone_else(page: Page, server: LiveServer, nip: str) -> None:
     page.goto("about:blank")
     page.context.clear_cookies()
     login(page, server, nip)
+
+
+def submitted_with_appraiser(server: LiveServer, agency: str) -> tuple[str, int]:
+    """Return the appraiser's NIP and the id of the agency's first submitted evaluation."""
+    with server.db.connect() as conn:
+        nip, evaluation_id = conn.execute(text(
+            "SELECT e.nip, v.id FROM evaluation v "
+            "JOIN evaluation_participant p ON p.evaluation_id = v.id AND p.role = 'appraiser' "
+            "JOIN employee e ON e.id = p.employee_id JOIN agency a ON a.id = v.agency_id "
+            "WHERE a.slug = :agency AND v.status = 'submitted' ORDER BY v.id LIMIT 1"),
+            {"agency": agency}).one()
+    return str(nip), int(evaluation_id)
 

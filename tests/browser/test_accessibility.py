@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from tests.browser.conftest import LiveServer
 from tests.browser.conftest import login
+from tests.browser.conftest import submitted_with_appraiser
 
 AXE = Axe()
 SERIOUS = {"serious", "critical"}
@@ -63,13 +64,7 @@ def test_auditor_pages_on_a_desktop(page: Page, live_server: LiveServer) -> None
 
 
 def test_appraiser_rating_page(page: Page, live_server: LiveServer) -> None:
-    with live_server.db.connect() as conn:
-        nip, evaluation_id = conn.execute(text(
-            "SELECT e.nip, v.id FROM evaluation v "
-            "JOIN evaluation_participant p ON p.evaluation_id = v.id AND p.role = 'appraiser' "
-            "JOIN employee e ON e.id = p.employee_id JOIN agency a ON a.id = v.agency_id "
-            "WHERE a.slug = 'kota-kupang' AND v.status = 'submitted' ORDER BY v.id LIMIT 1"
-        )).one()
+    nip, evaluation_id = submitted_with_appraiser(live_server, "kota-kupang")
     login(page, live_server, nip)
     page.goto(f"{live_server.url}/evaluasi/{evaluation_id}")
     assert page.locator("form").count() > 0  # the rating form is on the page being checked

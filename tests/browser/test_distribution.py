@@ -10,6 +10,7 @@ from sqlalchemy import text
 from tests.browser.conftest import LiveServer
 from tests.browser.conftest import login
 from tests.browser.conftest import shot
+from tests.browser.conftest import submitted_with_appraiser
 
 DASAR = "Keputusan Wali Kota Mataram Nomor 800/31/BKPSDM/2026"
 
@@ -43,13 +44,7 @@ def test_admin_records_capaian_and_dashboard_checks_against_it(
 
 
 def test_appraiser_sees_the_pattern_while_rating(phone: Page, live_server: LiveServer) -> None:
-    with live_server.db.connect() as conn:
-        nip, evaluation_id = conn.execute(text(
-            "SELECT e.nip, v.id FROM evaluation v "
-            "JOIN evaluation_participant p ON p.evaluation_id = v.id AND p.role = 'appraiser' "
-            "JOIN employee e ON e.id = p.employee_id JOIN agency a ON a.id = v.agency_id "
-            "WHERE a.slug = 'kota-kupang' AND v.status = 'submitted' ORDER BY v.id LIMIT 1"
-        )).one()
+    nip, evaluation_id = submitted_with_appraiser(live_server, "kota-kupang")
     login(phone, live_server, nip)
     phone.goto(f"{live_server.url}/evaluasi/{evaluation_id}")
     guide = phone.locator(".distribution-guide")
