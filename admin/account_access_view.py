@@ -15,7 +15,6 @@ from flask import url_for
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from web.documents import verify_base
@@ -28,8 +27,8 @@ from workflow.accounts import agency_employees
 from workflow.accounts import issue_activation_codes
 from workflow.errors import InvalidData
 from workflow.errors import WorkflowError
-from workflow.models import Employee
 from workflow.models import utcnow
+from workflow.org import units_of
 
 from .security import SecureBaseView
 
@@ -58,10 +57,7 @@ class AccountAccessView(SecureBaseView):
         now = utcnow()
         rows, total = account_rows(db.session, actor.agency_id, now=now, unit=unit,
                                    state=state, search=search, limit=LIST_LIMIT)
-        units = db.session.scalars(
-            select(Employee.unit_kerja).where(Employee.agency_id == actor.agency_id,
-                                              Employee.active)
-            .distinct().order_by(Employee.unit_kerja)).all()
+        units = units_of(db.session, actor.agency_id)
         return self.render("admin/account_access.html", rows=rows, total=total, now=now,
                            units=units, unit=unit, state=state, search=search,
                            states=ACCOUNT_STATES, state_labels=STATE_LABELS, when=when,

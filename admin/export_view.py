@@ -21,10 +21,10 @@ from werkzeug.wrappers import Response
 from reports.export import run_export
 from reports.export import start_export
 from workflow.errors import WorkflowError
-from workflow.models import Employee
 from workflow.models import ExportJob
 from workflow.models import Period
 from workflow.models import utcnow
+from workflow.org import units_of
 
 from .security import SecureBaseView
 
@@ -69,8 +69,7 @@ class ExportView(SecureBaseView):
             return redirect(url_for(".job", job_id=job.id))
         periods = self.session.scalars(select(Period).where(
             Period.agency_id == actor.agency_id).order_by(Period.starts_on.desc())).all()
-        units = self.session.scalars(select(Employee.unit_kerja).where(
-            Employee.agency_id == actor.agency_id).distinct().order_by(Employee.unit_kerja)).all()
+        units = units_of(self.session, actor.agency_id)
         jobs = self.session.scalars(select(ExportJob).where(
             ExportJob.agency_id == actor.agency_id).order_by(ExportJob.id.desc()).limit(20)).all()
         return self.render("admin/export_index.html", periods=periods, units=units, jobs=jobs)

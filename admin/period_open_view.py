@@ -9,11 +9,10 @@ from flask import request
 from flask import url_for
 from flask_admin import expose
 from flask_babel import ngettext
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from workflow.errors import WorkflowError
-from workflow.models import Employee
+from workflow.org import units_of
 from workflow.periods import open_period
 
 from .period_page import PeriodPage
@@ -52,7 +51,6 @@ class PeriodOpenView(PeriodPage):
                                    count, period=period.label)
             flash(message, "success")
             return redirect(url_for("evaluation.index_view"))
-        units = db.session.scalars(select(Employee.unit_kerja).where(
-            Employee.agency_id == actor.agency_id).distinct().order_by(Employee.unit_kerja)).all()
+        units = units_of(db.session, actor.agency_id)
         return self.render("admin/period_open.html", period=period, report=report, unit=unit,
                            units=units)

@@ -210,3 +210,10 @@ def import_org_csv(
     )
     session.flush()
     return result
+
+
+def units_of(session: Session, agency_id: int) -> list[str]:
+    """Return the agency's unit kerja names, sorted (for filters and pickers)."""
+    return list(session.scalars(select(Employee.unit_kerja).where(
+        Employee.agency_id == agency_id, Employee.unit_kerja != "").distinct()
+        .order_by(Employee.unit_kerja)))

@@ -40,6 +40,7 @@ from .models import DefinitionVersion
 from .models import Employee
 from .models import Evaluation
 from .models import HistoryEvent
+from .org import units_of
 from .service import definition_of
 from .service import get_evaluation
 
@@ -310,9 +311,7 @@ class SearchChoices:
 def search_choices(session: Session, actor: Actor) -> SearchChoices:
     """Return the unit kerja, trigger and kind values present in the agency's data."""
     require_auditor(actor)
-    units = session.scalars(select(Employee.unit_kerja).where(
-        Employee.agency_id == actor.agency_id, Employee.unit_kerja != "").distinct()
-        .order_by(Employee.unit_kerja)).all()
+    units = units_of(session, actor.agency_id)
     triggers = session.scalars(select(HistoryEvent.trigger).where(
         HistoryEvent.agency_id == actor.agency_id, HistoryEvent.trigger != "").distinct()
         .order_by(HistoryEvent.trigger)).all()
