@@ -12,6 +12,8 @@ from dataclasses import field
 from datetime import datetime
 from typing import Any
 
+from .workcalendar import WorkCalendar
+
 
 @dataclass(slots=True)
 class TransitionContext:
@@ -26,6 +28,8 @@ class TransitionContext:
     data: Mapping[str, Any] = field(default_factory=dict)
     form_errors: Mapping[str, list[str]] | None = None
     comment: str | None = None
+    # The agency's zone and days off: when a window opened now ends, how a due time reads.
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
     failures: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property

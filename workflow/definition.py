@@ -15,6 +15,9 @@ from datetime import datetime
 from datetime import timedelta
 from typing import Any
 
+from .localtime import DEFAULT_ZONE
+from .workcalendar import WorkCalendar
+
 PERIOD_KINDS = ("annual", "semester", "quarterly", "monthly")
 SYSTEM_ROLE = "system"
 
@@ -48,19 +51,22 @@ class Deadline:
     unit: str
     counting: str = "calendar"
 
-    def due(self, start: datetime) -> datetime:
-        """Return when the window that opens at ``start`` closes."""
+    def due(self, start: datetime, calendar: WorkCalendar) -> datetime:
+        """Return when the window that opens at ``start`` closes (a UTC instant).
+
+        Days count in the agency's own time: day 0 is the local date of ``start`` and the
+        window ends at 23:59:59 local time on day N — N calendar days later, or the N-th
+        working day after day 0 (a week of working days is 5 of them). Hours are exact.
+        """
         if self.unit == "hours":
             return start + timedelta(hours=self.amount)
-        days = self.amount * (7 if self.unit == "weeks" else 1)
-        if self.counting == "calendar":
-            return start + timedelta(days=days)
-        current = start
-        while days:
-            current += timedelta(days=1)
-            if current.weekday() < 5:  # Saturday and Sunday are not working days
-                days -= 1
-        return current
+        day0 = calendar.local_date(start)
+        if self.counting == "working":
+            end = calendar.add_working_days(
+                day0, self.amount * (5 if self.unit == "weeks" else 1))
+        else:
+            end = day0 + timedelta(days=self.amount * (7 if self.unit == "weeks" else 1))
+        return calendar.end_of_day(end)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +111,7 @@ class WorkflowDefinition:
     rating: Mapping[str, Any]
     content_hash: str
     source: Mapping[str, Any] = field(repr=False)
+    timezone: str = DEFAULT_ZONE  # IANA name, one of ``localtime.ZONES``
 
     def transition(self, name: str) -> TransitionRule | None:
         """Return the transition called ``name``, or None."""

@@ -49,9 +49,9 @@ def start_deadline(
     target: EffectTarget, ctx: TransitionContext, name: str | None,
     deadlines: Mapping[str, Deadline],
 ) -> Changes:
-    """Open the named window now; it closes after the definition's duration."""
+    """Open the named window now; it closes at the end of its last day in the agency's time."""
     assert name is not None  # the definition validator guarantees a known deadline name
-    due = deadlines[name].due(ctx.now).isoformat()
+    due = deadlines[name].due(ctx.now, ctx.calendar).isoformat()
     old = dict(target.deadlines or {})
     target.deadlines = {**old, name: due}  # reassign: JSON columns do not track in-place edits
     return {f"deadline.{name}": [old.get(name), due]}

@@ -119,7 +119,7 @@ class Flow:
             probe = TransitionContext(
                 actor_id=ctx.actor_id, actor_roles=ctx.actor_roles, owner_id=ctx.owner_id,
                 participants=ctx.participants, now=ctx.now, deadlines=ctx.deadlines,
-                data=ctx.data, form_errors={}, comment="-",
+                data=ctx.data, form_errors={}, comment="-", calendar=ctx.calendar,
             )
             if all(check(probe) for check in self.checks[rule.name]):
                 result.append(rule)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .context import TransitionContext
+from .localtime import format_moment
+from .workcalendar import has_passed
 
 GuardFn = Callable[[TransitionContext, str | None], bool]
 
@@ -25,8 +27,10 @@ class GuardSpec:
     doc: str
 
 
-def _fmt(moment: datetime) -> str:
-    return moment.strftime("%d-%m-%Y %H:%M UTC")
+def _when(ctx: TransitionContext, moment: datetime) -> tuple[str, str]:
+    """Write a due time in the agency's zone, in Indonesian and in English."""
+    zone = ctx.calendar.zone
+    return format_moment(moment, zone, "id", "long"), format_moment(moment, zone, "en", "long")
 
 
 def form_complete(ctx: TransitionContext, _arg: str | None) -> bool:
@@ -68,11 +72,12 @@ def within_deadline(ctx: TransitionContext, name: str | None) -> bool:
     if due is None:
         return ctx.fail("within_deadline", f"Tenggat '{name}' belum dimulai.",
                         f"The '{name}' window has not started.")
-    if ctx.now > due:
+    if has_passed(due, ctx.now):
+        when_id, when_en = _when(ctx, due)
         return ctx.fail(
             "within_deadline",
-            f"Batas waktu telah lewat ({_fmt(due)}).",
-            f"The deadline has passed ({_fmt(due)}).",
+            f"Batas waktu telah lewat (berakhir {when_id}).",
+            f"The deadline has passed (it ended {when_en}).",
         )
     return True
 
@@ -80,12 +85,18 @@ def within_deadline(ctx: TransitionContext, name: str | None) -> bool:
 def after_deadline(ctx: TransitionContext, name: str | None) -> bool:
     """Pass once the named window has closed."""
     due = ctx.deadlines.get(name or "")
-    if due is None or ctx.now <= due:
-        when = _fmt(due) if due else "-"
+    if due is None:
         return ctx.fail(
             "after_deadline",
-            f"Langkah ini baru dapat dilakukan setelah tenggat berakhir ({when}).",
-            f"This step is only possible after the window closes ({when}).",
+            f"Langkah ini baru dapat dilakukan setelah tenggat '{name}' dimulai dan berakhir.",
+            f"This step is only possible once the '{name}' window has opened and closed.",
+        )
+    if not has_passed(due, ctx.now):
+        when_id, when_en = _when(ctx, due)
+        return ctx.fail(
+            "after_deadline",
+            f"Langkah ini baru dapat dilakukan setelah tenggat berakhir ({when_id}).",
+            f"This step is only possible after the window closes ({when_en}).",
         )
     return True
 

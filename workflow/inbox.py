@@ -47,6 +47,8 @@ from .service import Available
 from .service import Workflow
 from .service import available_transitions
 from .service import definition_of
+from .workcalendar import cutoff
+from .workcalendar import has_passed
 
 #: Inbox sections in display order. ``mine``: my own evaluations (all states); ``to_rate``,
 #: ``appeals``, ``team``: evaluations where a step of mine (as appraiser, appeal reviewer,
@@ -169,7 +171,8 @@ def _rule_condition(version_id: int, definition: WorkflowDefinition, rule: Trans
 
 def _conditions(session: Session, actor: Actor, now: datetime) -> _Conditions:
     out = _Conditions()
-    now_iso = now.astimezone(UTC).isoformat()
+    # Deadlines are UTC ISO strings; compared with ``now`` cut to the second (``has_passed``).
+    now_iso = cutoff(now).astimezone(UTC).isoformat()
     version_ids = session.scalars(select(DefinitionVersion.id).where(
         DefinitionVersion.agency_id == actor.agency_id)).all()
     for version_id in version_ids:
@@ -204,7 +207,7 @@ def _pick_deadline(deadlines: Mapping[str, str] | None, now: datetime,
     """Return the next deadline still ahead, else the one that passed last."""
     parsed = [(name, datetime.fromisoformat(value)) for name, value in (deadlines or {}).items()
               if value]
-    ahead = sorted((due, name) for name, due in parsed if due >= now)
+    ahead = sorted((due, name) for name, due in parsed if not has_passed(due, now))
     if ahead:
         return ahead[0][1], ahead[0][0]
     behind = sorted(((due, name) for name, due in parsed), reverse=True)
@@ -253,7 +256,7 @@ def _section(session: Session, key: str, actor: Actor, where: ColumnElement[bool
             state_label=definition.label(r.status), state_label_en=definition.label(r.status,
                                                                                     "en"),
             deadline_name=None if final else deadline_name, deadline=None if final else due,
-            overdue=bool(due is not None and due < now and not final),
+            overdue=bool(due is not None and has_passed(due, now) and not final),
             actionable=bool(r.actionable), final=final, updated_at=r.updated_at,
         ))
     return Section(key, rows, total, page, per_page)

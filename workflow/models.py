@@ -28,6 +28,8 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
+from .localtime import DEFAULT_ZONE
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -144,6 +146,25 @@ class Group(Base):
         return self.name or self.slug
 
 
+class AgencyDayOff(Base):
+    """An extra day off of one agency (*cuti bersama*, a local holiday), kept by its admin.
+
+    Working-day windows skip it, besides weekends and the national holidays
+    (``workcalendar.WorkCalendar``).
+    """
+
+    __tablename__ = "agency_day_off"
+    __table_args__ = (UniqueConstraint("agency_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    day: Mapped[date]
+    name: Mapped[str] = mapped_column(String(200), default="")
+
+    def __str__(self) -> str:
+        return f"{self.day.isoformat() if self.day else '?'} {self.name}".strip()
+
+
 class GroupMember(Base):
     """Membership of an employee in a group."""
 
@@ -165,6 +186,11 @@ class DefinitionVersion(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     source: Mapped[dict[str, Any]] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def timezone(self) -> str:
+        """Return the IANA zone this version names (``Asia/Jakarta`` when it names none)."""
+        return str((self.source or {}).get("timezone") or DEFAULT_ZONE)
 
 
 class FormVersion(Base):

@@ -23,6 +23,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from .actors import Actor
 from .actors import roles_of
+from .calendars import CalendarPort
+from .calendars import StoredCalendars
 from .context import TransitionContext
 from .definition import SYSTEM_ROLE
 from .definition import TransitionRule
@@ -82,11 +84,12 @@ class PlainForms:
 
 @dataclass(slots=True)
 class Workflow:
-    """What the use cases need from the outside: the audit key, forms, a clock."""
+    """What the use cases need from the outside: the audit key, forms, a clock, calendars."""
 
     audit_key: bytes
     forms: FormPort = field(default_factory=PlainForms)
     clock: Callable[[], datetime] = utcnow
+    calendars: CalendarPort = field(default_factory=StoredCalendars)
 
 
 _DEFINITIONS: dict[int, WorkflowDefinition] = {}
@@ -124,12 +127,13 @@ def _deadlines(evaluation: EvaluationLike) -> dict[str, datetime]:
 
 
 def _context(
-    evaluation: EvaluationLike, actor: Actor, roles: frozenset[str], now: datetime, **extra: Any
+    session: Session, wf: Workflow, evaluation: EvaluationLike, actor: Actor,
+    roles: frozenset[str], now: datetime, **extra: Any
 ) -> TransitionContext:
     return TransitionContext(
         actor_id=actor.employee_id, actor_roles=roles, owner_id=evaluation.employee_id,
         participants=evaluation.participant_ids(), now=now, deadlines=_deadlines(evaluation),
-        **extra,
+        calendar=wf.calendars.calendar(session, evaluation.agency_id, now), **extra,
     )
 
 
@@ -203,8 +207,8 @@ def apply_transition(
         clean, form_errors, form_version_id = wf.forms.validate(
             session, evaluation, rule.form, merged, role=acting_role
         )
-    ctx = _context(evaluation, actor, roles, now, data=clean, form_errors=form_errors,
-                   comment=comment)
+    ctx = _context(session, wf, evaluation, actor, roles, now, data=clean,
+                   form_errors=form_errors, comment=comment)
     rule = flow.fire(evaluation.status, trigger, ctx)
 
     # Effects work on a copy: the row is written once, below, with its version check.
@@ -341,7 +345,7 @@ def available_transitions(
     evaluation = get_evaluation(session, actor, evaluation_id)
     definition = definition_of(session, evaluation.definition_version_id)
     roles = roles_of(actor, evaluation, definition)
-    ctx = _context(evaluation, actor, roles, wf.clock())
+    ctx = _context(session, wf, evaluation, actor, roles, wf.clock())
     return Available(evaluation, definition, roles,
                      flow_for(definition).allowed(evaluation.status, ctx))
 

@@ -33,10 +33,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .actors import Actor
+from .calendars import agency_zone
 from .definition import WorkflowDefinition
 from .distribution import NO_UNIT
 from .distribution import predikat_counts
 from .distribution import rounding_of
+from .localtime import local_date
 from .models import Employee
 from .models import Evaluation
 from .models import Participant
@@ -50,6 +52,7 @@ from .texts import Text
 from .trail import Page
 from .trail import clamp_page
 from .trail import require_auditor
+from .workcalendar import has_passed
 
 DEADLINE_GUARDS = frozenset({"within_deadline", "after_deadline",
                              "employee_accepts_or_deadline_passed"})
@@ -229,17 +232,20 @@ def governing_deadlines(definition: WorkflowDefinition, state: str) -> set[str]:
 
 
 def overdue_reason(
-    evaluation: Evaluation, definition: WorkflowDefinition, now: datetime
+    evaluation: Evaluation, definition: WorkflowDefinition, now: datetime, zone: str
 ) -> tuple[str, str, datetime | date] | None:
-    """Return ``(reason, deadline name, since)`` when the evaluation is overdue, else None."""
+    """Return ``(reason, deadline name, since)`` when the evaluation is overdue, else None.
+
+    A period is over once its last day has passed in the agency's ``zone``.
+    """
     if evaluation.status in definition.final:
         return None
     deadlines = {k: datetime.fromisoformat(v) for k, v in (evaluation.deadlines or {}).items()}
     for name in sorted(governing_deadlines(definition, evaluation.status)):
         due = deadlines.get(name)
-        if due is not None and due < now:
+        if due is not None and has_passed(due, now):
             return "tenggat", name, due
-    if not deadlines and evaluation.period.ends_on < now.date():
+    if not deadlines and evaluation.period.ends_on < local_date(now, zone):
         return "periode", "", evaluation.period.ends_on
     return None
 
@@ -255,10 +261,11 @@ def overdue(
     require_auditor(actor)
     rows = session.execute(_base(actor, period_id).order_by(Evaluation.id)).all()
     definitions = _definitions(session, (e.definition_version_id for e, _u in rows))
+    zone = agency_zone(session, actor.agency_id)
     items: list[OverdueItem] = []
     for evaluation, unit in rows:
         definition = definitions[evaluation.definition_version_id]
-        found = overdue_reason(evaluation, definition, now)
+        found = overdue_reason(evaluation, definition, now, zone)
         if found is None:
             continue
         reason, deadline, since = found

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from dataclasses import field
 from datetime import UTC
 from datetime import date
 from datetime import datetime
 from datetime import time
 from datetime import timedelta
-from datetime import tzinfo
 from typing import Any
 from typing import Generic
 from typing import TypeVar
@@ -30,12 +28,15 @@ from sqlalchemy.orm import aliased
 
 from .actors import Actor
 from .actors import roles_of
+from .calendars import agency_zone
 from .definition import WorkflowDefinition
 from .definition import canonical_json
 from .errors import NotPermitted
 from .history import ChainReport
 from .history import verify_all
 from .history import verify_chain
+from .localtime import format_moment
+from .localtime import zone_info
 from .models import DefinitionVersion
 from .models import Employee
 from .models import Evaluation
@@ -49,9 +50,10 @@ T = TypeVar("T")
 
 # CSV export columns, in order (documented in docs/api.md and on the audit page).
 CSV_COLUMNS: tuple[str, ...] = (
-    "waktu_utc", "rantai", "urutan", "jenis", "evaluasi_id", "nip_pegawai", "nama_pegawai",
-    "unit_kerja", "nip_pelaku", "nama_pelaku", "peran", "transisi", "dari_status", "ke_status",
-    "versi_definisi", "catatan", "perubahan_json", "hash_sebelumnya", "hash",
+    "waktu_utc", "waktu_lokal", "rantai", "urutan", "jenis", "evaluasi_id", "nip_pegawai",
+    "nama_pegawai", "unit_kerja", "nip_pelaku", "nama_pelaku", "peran", "transisi",
+    "dari_status", "ke_status", "versi_definisi", "catatan", "perubahan_json",
+    "hash_sebelumnya", "hash",
 )
 
 
@@ -178,7 +180,6 @@ class HistoryFilter:
     date_from: date | None = None
     date_to: date | None = None
     evaluation_id: int | None = None
-    tz: tzinfo = field(default=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +218,8 @@ _Owner = aliased(Employee, name="owner")
 _ActorEmp = aliased(Employee, name="actor_emp")
 
 
-def _search_query(actor: Actor, f: HistoryFilter) -> Select[Any]:
+def _search_query(actor: Actor, f: HistoryFilter, zone: str) -> Select[Any]:
+    """Build the search; ``date_from``/``date_to`` are days in the agency's ``zone``."""
     query = (
         select(HistoryEvent, _ActorEmp.name, _Owner.nip, _Owner.name, _Owner.unit_kerja)
         .outerjoin(Evaluation, Evaluation.id == HistoryEvent.evaluation_id)
@@ -236,10 +238,11 @@ def _search_query(actor: Actor, f: HistoryFilter) -> Select[Any]:
     if f.evaluation_id is not None:
         query = query.where(HistoryEvent.evaluation_id == f.evaluation_id)
     if f.date_from is not None:
-        start = datetime.combine(f.date_from, time.min, f.tz).astimezone(UTC)
+        start = datetime.combine(f.date_from, time.min, zone_info(zone)).astimezone(UTC)
         query = query.where(HistoryEvent.at >= start)
     if f.date_to is not None:
-        end = datetime.combine(f.date_to + timedelta(days=1), time.min, f.tz).astimezone(UTC)
+        end = datetime.combine(f.date_to + timedelta(days=1), time.min,
+                               zone_info(zone)).astimezone(UTC)
         query = query.where(HistoryEvent.at < end)
     return query
 
@@ -259,7 +262,7 @@ def search_history(
     """
     require_auditor(actor)
     page, per_page = clamp_page(page, per_page)
-    query = _search_query(actor, f)
+    query = _search_query(actor, f, agency_zone(session, actor.agency_id))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.execute(
         query.order_by(HistoryEvent.at.desc(), HistoryEvent.id.desc())
@@ -277,7 +280,8 @@ def export_rows(session: Session, actor: Actor, f: HistoryFilter) -> Iterator[li
         before the first row).
     """
     require_auditor(actor)
-    query = _search_query(actor, f).order_by(HistoryEvent.at, HistoryEvent.id)
+    zone = agency_zone(session, actor.agency_id)
+    query = _search_query(actor, f, zone).order_by(HistoryEvent.at, HistoryEvent.id)
     versions = dict(session.execute(
         select(DefinitionVersion.id, DefinitionVersion.version).where(
             DefinitionVersion.agency_id == actor.agency_id)).all())
@@ -289,7 +293,8 @@ def export_rows(session: Session, actor: Actor, f: HistoryFilter) -> Iterator[li
             e = r.event
             version = versions.get(e.definition_version_id or 0)
             yield [
-                e.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), e.chain, str(e.seq), e.kind,
+                e.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                format_moment(e.at, zone, "id", "timestamp"), e.chain, str(e.seq), e.kind,
                 str(e.evaluation_id or ""), r.employee_nip, r.employee_name, r.unit_kerja,
                 e.actor_nip, r.actor_name, e.actor_role, e.trigger, e.source, e.dest,
                 "" if version is None else str(version), e.comment,

@@ -23,12 +23,14 @@ from .definition import plain
 from .effects import EFFECTS
 from .errors import Problem
 from .guards import GUARDS
+from .localtime import DEFAULT_ZONE
+from .localtime import ZONES
 from .rating import ROUNDINGS
 from .texts import Text
 
 TOP_KEYS = {
     "agency", "name", "name_en", "version", "extends", "periods", "roles", "states",
-    "initial", "final", "deadlines", "transitions", "rating", "labels",
+    "initial", "final", "deadlines", "transitions", "rating", "labels", "timezone",
 }
 REQUIRED_TOP_KEYS = ("agency", "version", "roles", "states", "initial", "final", "transitions")
 TRANSITION_KEYS = {
@@ -150,6 +152,7 @@ def check_definition(
             c.add(m, Text(f"status akhir '{s}' tidak ada di states",
                           f"final state '{s}' is not in states"), "final")
 
+    timezone = _check_timezone(c, m)
     roles = _check_roles(c, m)
     deadlines = _check_deadlines(c, m)
     rules = _check_transitions(c, m, seen_states, set(final), roles, deadlines)
@@ -184,9 +187,21 @@ def check_definition(
             rating=plain(rating),
             content_hash=content_hash(source),
             source=source,
+            timezone=timezone,
         ),
         [],
     )
+
+
+def _check_timezone(c: _Checker, m: Mapping[str, Any]) -> str:
+    zone = m.get("timezone", DEFAULT_ZONE)
+    if isinstance(zone, str) and zone in ZONES:
+        return zone
+    choices = ", ".join(f"{name} ({abbr})" for name, abbr in ZONES.items())
+    c.add(m, Text(f"timezone '{zone}' bukan zona waktu Indonesia; pilihan: {choices}",
+                  f"timezone '{zone}' is not an Indonesian time zone; choices: {choices}"),
+          "timezone")
+    return DEFAULT_ZONE
 
 
 def _check_roles(c: _Checker, m: Mapping[str, Any]) -> dict[str, RoleSpec]:

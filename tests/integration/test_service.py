@@ -119,15 +119,17 @@ def test_empty_form_is_refused_and_nothing_changes(session: Session, wf: Workflo
 
 
 def test_late_appeal_is_refused(session: Session, wf: Workflow, mataram: World) -> None:
-    """An appeal on day 15 after the rating is refused; on day 14 it is accepted."""
-    ev = rate(session, wf, mataram, day=2)  # rated on 3 Feb 09:00 → window closes 17 Feb 09:00
+    """An appeal on day 15 after the rating is refused; late on day 14 it is accepted."""
+    ev = rate(session, wf, mataram, day=2)  # rated 3 Feb 17:00 WITA → ends 17 Feb 23:59:59 WITA
     with pytest.raises(GuardFailed) as caught:
-        apply_transition(session, replace(wf, clock=lambda: datetime(2026, 2, 17, 9, 1,
+        apply_transition(session, replace(wf, clock=lambda: datetime(2026, 2, 17, 16, 1,
                                                                       tzinfo=UTC)),
                          mataram.actor("pegawai"), ev.id, "appeal", data=APPEAL)
     assert caught.value.guard == "within_deadline"
     session.rollback()
-    apply_transition(session, at(wf, 17), mataram.actor("pegawai"), ev.id, "appeal", data=APPEAL)
+    apply_transition(session, replace(wf, clock=lambda: datetime(2026, 2, 17, 15, 59,
+                                                                  tzinfo=UTC)),
+                     mataram.actor("pegawai"), ev.id, "appeal", data=APPEAL)
     session.commit()
     assert ev.status == "appealed"
 
@@ -239,9 +241,9 @@ def test_version_pinning(session: Session, wf: Workflow, mataram: World, tmp_pat
     old = mataram.evaluations["pegawai"]
     text = (ROOT / "definitions" / "kota-mataram.yaml").read_text()
     (tmp_path / "default.yaml").write_text((ROOT / "definitions" / "default.yaml").read_text())
-    # v2: the appeal window becomes 30 days.
+    # v3: the appeal window becomes 30 days.
     (tmp_path / "kota-mataram.yaml").write_text(
-        text.replace("version: 1", "version: 2").replace("14 days", "30 days"))
+        text.replace("version: 2", "version: 3").replace("14 days", "30 days"))
     publish_definitions(session, load_definitions(tmp_path))
     session.commit()
     period = ensure_period(session, mataram.agency, "monthly", 2026, 3)
@@ -254,7 +256,8 @@ def test_version_pinning(session: Session, wf: Workflow, mataram: World, tmp_pat
         apply_transition(session, at(wf, 3, 3), mataram.actor("penilai"), ev.id, "review",
                          data=RATING_LOW)
         due = datetime.fromisoformat(ev.deadlines["appeal_window"])
-        assert due == datetime(2026, 3, 3, 9, 0, tzinfo=UTC) + timedelta(days=days)
+        # Rated 3 March 17:00 WITA: the window ends 23:59:59 WITA (15:59:59 UTC) on day N.
+        assert due == datetime(2026, 3, 3, 15, 59, 59, tzinfo=UTC) + timedelta(days=days)
 
 
 def test_silent_edit_of_published_version_is_refused(session: Session, wf: Workflow,

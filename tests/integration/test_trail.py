@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC
 from datetime import date
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -65,7 +62,7 @@ def test_timeline_has_names_diffs_and_versions(session: Session, wf: Workflow,
     result = timeline(session, wf.audit_key, mataram.actor("auditor"), ev.id)
     assert [e.event.trigger for e in result.entries] == ["open", "submit", "review"]
     review = result.entries[2]
-    assert review.actor_name == "Pejabat Penilai" and review.definition_version == 1
+    assert review.actor_name == "Pejabat Penilai" and review.definition_version == 2
     changes = {name: (old, new) for name, old, new in review.changes}
     assert changes["predikat"] == (None, "BAIK")
     assert changes["appraiser-rating.umpan_balik"] == (None, "Kinerja baik.")
@@ -87,11 +84,9 @@ def test_search_filters(session: Session, wf: Workflow, mataram: World) -> None:
     # Bidang A: four evaluations opened (atasan, penilai, pegawai, pegawai2) + submit + review.
     assert total(unit_kerja="Bidang A") == 4 + 2
     assert total(date_from=date(2001, 1, 1), date_to=date(2001, 1, 2)) == 0
-    opened = datetime(2026, 1, 5, tzinfo=UTC)  # build_world opens the period at 00:00 UTC
-    jakarta = ZoneInfo("Asia/Jakarta")
+    # build_world opens the period at 00:00 UTC = 08:00 WITA: 5 January in Mataram's zone.
     assert total(kind="transition", trigger="open", date_from=date(2026, 1, 5),
-                 date_to=date(2026, 1, 5), tz=jakarta) == len(mataram.evaluations)
-    assert opened.astimezone(jakarta).date() == date(2026, 1, 5)
+                 date_to=date(2026, 1, 5)) == len(mataram.evaluations)
 
 
 def test_search_needs_auditor_and_stays_in_agency(session: Session, wf: Workflow,
@@ -113,7 +108,10 @@ def test_export_rows(session: Session, wf: Workflow, mataram: World) -> None:
     assert tuple(rows[0]) == CSV_COLUMNS
     assert [r[CSV_COLUMNS.index("transisi")] for r in rows[1:]] == ["open", "submit", "review"]
     assert rows[3][CSV_COLUMNS.index("nama_pelaku")] == "Pejabat Penilai"
-    assert rows[3][CSV_COLUMNS.index("versi_definisi")] == "1"
+    assert rows[3][CSV_COLUMNS.index("versi_definisi")] == "2"
+    # Opened at 00:00 UTC: Mataram reads it in WITA, the machine column stays UTC.
+    assert rows[1][CSV_COLUMNS.index("waktu_utc")] == "2026-01-05T00:00:00Z"
+    assert rows[1][CSV_COLUMNS.index("waktu_lokal")] == "05-01-2026 08:00:00 WITA"
     with pytest.raises(NotPermitted):
         export_rows(session, mataram.actor("pegawai"), HistoryFilter())
 

@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 
 from workflow.context import TransitionContext
-from workflow.definition import Deadline
 from workflow.guards import GUARDS
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
@@ -87,21 +86,6 @@ def test_comment_given() -> None:
     """comment_given refuses blank comments."""
     assert not check("comment_given", ctx(comment="   "))
     assert check("comment_given", ctx(comment="Bukti kurang"))
-
-
-def test_calendar_deadline_counts_every_day() -> None:
-    """A 14-day calendar window from 2 January closes on 16 January (domain example C)."""
-    start = datetime(2026, 1, 2, 8, 0, tzinfo=UTC)
-    due = Deadline("appeal_window", 14, "days").due(start)
-    assert due == datetime(2026, 1, 16, 8, 0, tzinfo=UTC)
-    assert start + timedelta(days=15) > due  # filing on the 17th is late
-
-
-def test_working_day_deadline_skips_weekends() -> None:
-    """A 5-working-day window from Friday closes the next Friday."""
-    friday = datetime(2026, 3, 6, 8, 0, tzinfo=UTC)
-    assert Deadline("d", 5, "days", "working").due(friday) == datetime(2026, 3, 13, 8, 0,
-                                                                        tzinfo=UTC)
 
 
 def test_every_guard_is_documented() -> None:
