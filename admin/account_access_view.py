@@ -18,8 +18,8 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from web.documents import verify_base
-from web.evaluation_page import when
 from web.language import current_language
+from web.times import when
 from workflow.accounts import ACCOUNT_STATES
 from workflow.accounts import ACTIVATION_DAYS
 from workflow.accounts import account_rows

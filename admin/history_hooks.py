@@ -46,6 +46,14 @@ def changes_of(model: Any) -> dict[str, list[Any]]:
     return changes
 
 
+def removed_values(model: Any) -> dict[str, list[Any]]:
+    """Return ``{column: [value, None]}`` for a row about to be deleted (secrets masked)."""
+    state = inspect(model)
+    return {attr.key: ["***" if attr.key in SECRET_COLUMNS else
+                       _plain(getattr(model, attr.key)), None]
+            for attr in state.mapper.column_attrs}
+
+
 def _plain(value: Any) -> Any:
     if value is None or isinstance(value, str | int | float | bool | list | dict):
         return value
@@ -53,10 +61,13 @@ def _plain(value: Any) -> Any:
 
 
 def record_admin_change(actor: Actor, model: Any, action: str) -> None:
-    """Append an ``admin`` event describing a create/update/delete of ``model``."""
+    """Append an ``admin`` event describing a create/update/delete of ``model``.
+
+    A deletion records the values removed (``{column: [old, None]}``).
+    """
     session: Session | None = object_session(model)
     assert session is not None
-    changes = changes_of(model) if action != "delete" else {}
+    changes = changes_of(model) if action != "delete" else removed_values(model)
     session.flush()
     agency = session.get(Agency, actor.agency_id)
     assert agency is not None

@@ -7,6 +7,7 @@ queries are filtered to the admin's agency, and a direct URL to another agency's
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import abort
@@ -17,10 +18,14 @@ from flask_admin import AdminIndexView
 from flask_admin import BaseView
 from flask_admin import expose
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.model import typefmt
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from web.times import local_time
+from web.times import reader_zone
 from workflow.actors import Actor
+from workflow.localtime import abbreviation
 
 
 def admin_actor() -> Actor | None:
@@ -57,20 +62,31 @@ class SecureIndexView(AdminsOnly, AdminIndexView):
 
     @expose("/")
     def index(self) -> str:
-        """Render the admin home."""
-        return self.render("admin/home.html", actor=admin_actor())
+        """Render the admin home (with the agency's time zone)."""
+        zone = reader_zone()
+        return self.render("admin/home.html", actor=admin_actor(), zone=zone,
+                           zone_abbreviation=abbreviation(zone))
 
 
 class SecureBaseView(AdminsOnly, BaseView):
     """A custom admin page for agency admins only."""
 
 
+def _local_moment(view: Any, value: datetime, name: str) -> str:
+    return local_time(value, "timestamp")
+
+
 class AgencyModelView(AdminsOnly, ModelView):
-    """A model view limited to the admin's own agency (the model has ``agency_id``)."""
+    """A model view limited to the admin's own agency (the model has ``agency_id``).
+
+    Times are shown in the agency's zone (``web.times.local_time``), never as stored UTC.
+    """
 
     agency_column = "agency_id"
     can_set_page_size = True
     page_size = 50
+    column_type_formatters = {**typefmt.BASE_FORMATTERS, datetime: _local_moment}
+    column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, datetime: _local_moment}
 
     def _agency_id(self) -> int:
         return self.actor().agency_id

@@ -27,8 +27,13 @@ from wtforms.validators import ValidationError
 
 from web.language import current_language
 from web.language import localized
+from web.times import reader_zone
+from workflow.calendars import day_off_problem
 from workflow.errors import DefinitionError
 from workflow.errors import WorkflowError
+from workflow.localtime import abbreviation
+from workflow.localtime import local_date
+from workflow.models import AgencyDayOff
 from workflow.models import DefinitionVersion
 from workflow.models import Employee
 from workflow.models import Evaluation
@@ -41,6 +46,7 @@ from workflow.periods import PERIOD_COUNTS
 from workflow.periods import period_bounds
 from workflow.publishing import current_version
 from workflow.publishing import publish_edited_definition
+from workflow.workcalendar import national_holidays
 
 from .account_access_view import AccountAccessView
 from .export_view import ExportView
@@ -69,6 +75,12 @@ class RecordedModelView(AgencyModelView):
 
     def validate_model(self, form: Any, model: Any, is_created: bool) -> None:
         """Raise ``ValidationError`` (flashed by Flask-Admin) when the row is not acceptable."""
+
+    def on_model_delete(self, model: Any) -> None:
+        """Record the deletion (with the values removed) before the row goes."""
+        actor = admin_actor()
+        assert actor is not None
+        record_admin_change(actor, model, "delete")
 
 
 class EmployeeView(RecordedModelView):
@@ -198,6 +210,38 @@ class PeriodView(RecordedModelView):
             raise ValidationError(_("Periode ini sudah ada."))
 
 
+class DayOffView(RecordedModelView):
+    """The agency's extra days off (cuti bersama, local holidays) that working days skip.
+
+    Weekends and national holidays (the ``holidays`` library) are off already; the list page
+    shows the national ones of this year and the next for reference.
+    """
+
+    column_list = ("day", "name")
+    column_labels = {"day": _l("Tanggal"), "name": _l("Keterangan")}
+    column_default_sort = ("day", True)
+    column_filters = ("day",)
+    column_searchable_list = ("name",)
+    form_columns = ("day", "name")
+    list_template = "admin/day_off_list.html"
+
+    def validate_model(self, form: Any, model: AgencyDayOff, is_created: bool) -> None:
+        """Refuse a missing date or description, a day already off, and a duplicate."""
+        with self.session.session.no_autoflush:  # the new row is already in the session
+            problem = day_off_problem(self.session.session, model.agency_id, model.day,
+                                      model.name or "", None if is_created else model.id)
+        if problem is not None:
+            raise ValidationError(localized(problem))
+        model.name = model.name.strip()
+
+    def render(self, template: str, **kwargs: Any) -> Any:
+        """Add the national holidays of this year and the next to the list page."""
+        if template == self.list_template:
+            year = local_date(utcnow(), reader_zone()).year
+            kwargs["national"] = {y: national_holidays(y) for y in (year, year + 1)}
+        return super().render(template, **kwargs)
+
+
 class ReadOnlyView(AgencyModelView):
     """A list the admin may read, never write."""
 
@@ -224,9 +268,14 @@ class EvaluationView(ReadOnlyView):
 class DefinitionView(ReadOnlyView):
     """Published flow definition versions, each with its diagram (read-only)."""
 
-    column_list = ("version", "content_hash", "created_at")
+    column_list = ("version", "timezone", "content_hash", "created_at")
+    column_details_list = ("version", "timezone", "content_hash", "created_at")
     column_labels = {"version": _l("Versi"), "content_hash": "SHA-256",
-                     "created_at": _l("Diterbitkan")}
+                     "created_at": _l("Diterbitkan"), "timezone": _l("Zona waktu")}
+    # The newest version's zone is the agency's (workflow.calendars): its times, its windows.
+    column_formatters = {"timezone": lambda v, c, m, n: f"{m.timezone} "
+                                                        f"({abbreviation(m.timezone)})"}
+    column_formatters_detail = column_formatters
     column_default_sort = ("version", True)
     details_template = "admin/definition_details.html"
     list_template = "admin/definition_list.html"
@@ -297,6 +346,8 @@ def add_views(admin: Admin, db: Any) -> None:
                                      endpoint="account_access", url="/admin/akses-akun"))
     admin.add_view(FormsView(name=_l("Formulir"), endpoint="forms", url="/admin/formulir"))
     admin.add_view(PeriodView(Period, db, name=_l("Periode"), endpoint="period"))
+    admin.add_view(DayOffView(AgencyDayOff, db, name=_l("Hari libur instansi"),
+                              endpoint="day_off", url="/admin/hari-libur"))
     admin.add_view(PeriodOpenView(name=_l("Buka periode"), endpoint="period_open",
                                   url="/admin/buka-periode"))
     admin.add_view(PeriodCapaianView(name=_l("Capaian organisasi"), endpoint="period_capaian",

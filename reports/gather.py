@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow.calendars import agency_zone
 from workflow.models import Agency
 from workflow.models import Employee
 from workflow.models import Evaluation
@@ -169,6 +170,7 @@ def build_snapshot(session: Session, evaluation: Evaluation, now: datetime) -> E
         work_results=work, behaviours=behaviours, appeal=_appeal(evaluation, events, people),
         history=history, state=definition.label(evaluation.status), issued_at=now,
         chain_head_hash=evaluation.history_head,
+        timezone=agency_zone(session, evaluation.agency_id),
     )
 
 

@@ -19,10 +19,12 @@ from forms.store import StoredForms
 from forms.store import spec_of
 from workflow.actors import Actor
 from workflow.actors import roles_of
+from workflow.calendars import agency_zone
 from workflow.errors import NotFound
 from workflow.errors import NotPermitted
 from workflow.errors import TransitionNotAllowed
 from workflow.history import append_event
+from workflow.localtime import DEFAULT_ZONE
 from workflow.models import Agency
 from workflow.models import Document
 from workflow.models import Evaluation
@@ -174,6 +176,7 @@ class Verification:
     issued_at: datetime
     superseded: bool
     reason: str
+    zone: str = DEFAULT_ZONE  # the issuing agency's: ``issued_at`` is shown in it
 
 
 def verify_code(session: Session, code: str) -> Verification | None:
@@ -197,5 +200,5 @@ def verify_code(session: Session, code: str) -> Verification | None:
         name=summary.get("name", ""), period=summary.get("period", ""),
         predikat=summary.get("predikat", ""), agency=summary.get("agency", ""),
         issued_at=document.issued_at, superseded=bool(newer is not None or changed),
-        reason=reason,
+        reason=reason, zone=agency_zone(session, document.agency_id),
     )

@@ -1,6 +1,7 @@
 """Render evaluation snapshots to official-looking PDFs through a locked-down Jinja + WeasyPrint.
 
-Must not import Flask, SQLAlchemy or the workflow package: it sees snapshots only. User text
+Must not import Flask or SQLAlchemy: it sees snapshots only (and writes dates and times with
+``workflow.localtime``, the pure formatting every surface shares). User text
 is escaped by the Jinja environment, and WeasyPrint may read nothing but files under
 ``reports/static`` (and ``data:`` URIs).
 """
@@ -23,6 +24,9 @@ from weasyprint.urls import URLFetcherResponse
 
 from reports.snapshot import EvaluationSnapshot
 from reports.verification import qr_svg
+from workflow.localtime import DEFAULT_ZONE
+from workflow.localtime import format_date
+from workflow.localtime import format_moment
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 STATIC_DIR = PACKAGE_DIR / "static"
@@ -35,21 +39,6 @@ TEMPLATE_FOR_KIND = {
     "appeal-decision": "appeal_decision.html",
     "audit-trail": "audit_trail.html",
 }
-
-BULAN = (
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-)
 
 # One per process: WeasyPrint caches fonts on it, and every CSS and HTML must share it.
 FONT_CONFIG = FontConfiguration()
@@ -87,20 +76,32 @@ class StaticOnlyFetcher(URLFetcher):
         return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": content_type})
 
 
-def tanggal(value: dt.date | None, upper: bool = False) -> str:
-    """Format a date the Indonesian way, e.g. ``23 November 2026``."""
+@jinja2.pass_context
+def tanggal(context: jinja2.runtime.Context, value: dt.date | None, upper: bool = False) -> str:
+    """Write a date the Indonesian way, e.g. ``23 November 2026``.
+
+    A moment (datetime) is written as its date in the document's zone (``s.timezone``).
+    """
     if value is None:
         return "-"
-    text = f"{value.day} {BULAN[value.month - 1]} {value.year}"
+    if isinstance(value, dt.datetime):
+        text = format_moment(value, _zone(context), "id", "full_date")
+    else:
+        text = format_date(value, "id", "full_date")
     return text.upper() if upper else text
 
 
-def tanggal_waktu(value: dt.datetime | None) -> str:
-    """Format a timestamp as ``23 November 2026 14.05`` (Indonesian time separator)."""
+@jinja2.pass_context
+def tanggal_waktu(context: jinja2.runtime.Context, value: dt.datetime | None) -> str:
+    """Write a moment as ``23 November 2026 14.05 WITA``, in the document's zone."""
     if value is None:
         return "-"
-    zone = value.strftime(" %Z") if value.tzinfo else ""
-    return f"{tanggal(value)} {value:%H.%M}{zone}"
+    return format_moment(value, _zone(context), "id", "full_datetime")
+
+
+def _zone(context: jinja2.runtime.Context) -> str:
+    snapshot = context.get("s")
+    return snapshot.timezone if isinstance(snapshot, EvaluationSnapshot) else DEFAULT_ZONE
 
 
 def _build_environment() -> jinja2.Environment:

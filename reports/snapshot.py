@@ -128,6 +128,8 @@ class EvaluationSnapshot:
     lampiran_konsekuensi: tuple[str, ...] = ()
     # SE MenPANRB 3/2023 pattern for the recorded capaian (empty until it is recorded).
     pola_distribusi: tuple[str, ...] = ()
+    # The agency's zone (``workflow.localtime.ZONES``): every moment prints in it, e.g. WITA.
+    timezone: str = "Asia/Jakarta"
 
 
 _COMMON = (
@@ -177,8 +179,9 @@ DOCUMENT_FIELDS: dict[str, tuple[str, ...]] = {
         "rating_perilaku_kerja",
         "predikat",
         "appeal",
+        "timezone",  # the filing and decision dates are printed in it
     ),
-    "audit-trail": _COMMON + ("state", "history", "chain_head_hash"),
+    "audit-trail": _COMMON + ("state", "history", "chain_head_hash", "timezone"),
 }
 
 # The SKP is the plan: realisation and feedback are not on it.

@@ -44,6 +44,7 @@ from .extensions import db
 from .extensions import login_manager
 from .headers import init_security_headers
 from .language import localized
+from .times import local_time
 
 
 def _secret(app: Flask) -> str:
@@ -105,6 +106,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     init_admin(app)
 
     app.add_template_filter(localized, "localized")
+    app.add_template_filter(local_time, "local_time")
 
     @app.context_processor
     def _locale() -> dict[str, str]:

@@ -36,6 +36,7 @@ from workflow.definition import WorkflowDefinition
 from workflow.errors import InvalidData
 from workflow.errors import NotFound
 from workflow.history import ChainReport
+from workflow.localtime import abbreviation
 from workflow.models import Evaluation
 from workflow.models import HistoryEvent
 from workflow.models import utcnow
@@ -59,6 +60,7 @@ from .documents import verify_base
 from .extensions import db
 from .language import current_language
 from .openapi import openapi_document
+from .times import reader_zone
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -367,7 +369,8 @@ def evaluation(evaluation_id: int) -> Response:
                        "version_id": ev.definition_version_id},
         "period": {"id": ev.period_id, "label": ev.period.label,
                    "capaian_organisasi": _capaian(ev.period.capaian_organisasi, lang)},
-        "deadlines": dict(ev.deadlines or {}),
+        "deadlines": dict(ev.deadlines or {}),  # UTC instants; people read them in `timezone`
+        "timezone": {"name": (zone := reader_zone()), "abbreviation": abbreviation(zone)},
         "ratings": {"hasil_kerja": _rating(ev.rating_hasil_kerja, lang),
                     "perilaku_kerja": _rating(ev.rating_perilaku_kerja, lang)},
         "participants": [{"role": p.role, "identity": dict(p.identity or {})}

@@ -19,7 +19,6 @@ from flask import current_app
 from flask import render_template
 from flask import request
 from flask import stream_with_context
-from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
@@ -95,7 +94,7 @@ def _search_form() -> tuple[SearchForm, HistoryFilter | None]:
     filters = HistoryFilter(
         unit_kerja=form.unit_kerja.data or "", actor_nip=form.actor_nip.data or "",
         trigger=form.trigger.data or "", kind=form.kind.data or "", date_from=dari,
-        date_to=sampai, evaluation_id=form.evaluasi.data, tz=get_timezone(),
+        date_to=sampai, evaluation_id=form.evaluasi.data,
     )
     return form, filters
 

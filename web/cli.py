@@ -30,8 +30,10 @@ from workflow.accounts import issue_activation_codes
 from workflow.accounts import issue_token
 from workflow.accounts import set_password
 from workflow.actors import Actor
+from workflow.calendars import agency_zone
 from workflow.errors import WorkflowError
 from workflow.history import verify_all
+from workflow.localtime import format_moment
 from workflow.models import Agency
 from workflow.models import Employee
 from workflow.models import utcnow
@@ -305,9 +307,10 @@ def users_activation_codes(slug: str, out: Path, unit: str, without_password: bo
                    newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["nip", "nama", "unit_kerja", "kode", "berlaku_sampai"])
+        zone = agency_zone(db.session, agency.id)  # printed on slips: the agency's own time
         for item in issued:
             writer.writerow([item.employee.nip, item.employee.name, item.employee.unit_kerja,
-                             item.code, item.expires_at.isoformat()])
+                             item.code, format_moment(item.expires_at, zone, "id", "timestamp")])
     db.session.commit()
     click.echo(f"{len(issued)} kode aktivasi / activation codes → {out}")
 

@@ -36,7 +36,6 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # Key of the history hash chain. Rotating it makes old chains unverifiable: keep it.
         "AUDIT_KEY": os.environ.get("AUDIT_KEY"),
         "BABEL_DEFAULT_LOCALE": "id",
-        "BABEL_DEFAULT_TIMEZONE": os.environ.get("TZ_DISPLAY", "Asia/Jakarta"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",

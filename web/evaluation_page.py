@@ -6,7 +6,6 @@ pinned form specs' visibility rules into plain data for ``evaluations/show.html`
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,7 +15,6 @@ from typing import Any
 
 from flask import current_app
 from flask import render_template
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -39,16 +37,21 @@ from workflow.definition import WorkflowDefinition
 from workflow.distribution import Guidance
 from workflow.distribution import unit_guidance
 from workflow.inbox import EvaluationPage
+from workflow.localtime import local_date
 from workflow.models import Evaluation
 from workflow.rating import MATRIX
 from workflow.rating import RATING_LEVELS
 from workflow.rating import Predikat
 from workflow.rating import rating_label
 from workflow.service import Workflow
+from workflow.workcalendar import has_passed
 
 from .auth import current_actor
 from .extensions import db
 from .language import current_language
+from .times import local_time
+from .times import reader_zone
+from .times import when
 
 SPARE_ROWS = 2
 
@@ -67,16 +70,6 @@ DEADLINE_LABELS: Mapping[str, Any] = {"appeal_window": _l("Batas pengajuan keber
 def workflow_deps() -> Workflow:
     wf: Workflow = current_app.extensions["workflow"]
     return wf
-
-
-def when(moment: datetime | None, date_only: bool = False) -> str:
-    """Format a moment in the display time zone (WIB by default) for the user's language."""
-    if moment is None:
-        return "—"
-    if date_only:
-        return format_datetime(moment, "d MMM y")
-    return format_datetime(moment, "d MMM y, HH:mm zzz" if current_language() == "en" else
-                           "d MMM y, HH.mm zzz")
 
 
 def role_label(role: str) -> str:
@@ -296,10 +289,15 @@ def _shown_forms(session: Session, page: EvaluationPage, skip: set[str],
 
 
 def _windows(page: EvaluationPage, now: datetime) -> list[dict[str, Any]]:
-    """Describe each deadline-bound step the viewer could take from this state."""
+    """Describe each deadline-bound step the viewer could take from this state.
+
+    ``ends`` says when in words, in the agency's zone ("Senin, 16 Maret 2026 pukul 23.59
+    WITA"); ``days_left`` counts local calendar days after today (0 = today is the last).
+    """
     available = page.available
     evaluation = available.evaluation
     allowed = {r.name for r in available.transitions}
+    zone = reader_zone()
     out = []
     for rule in available.definition.transitions_from(evaluation.status):
         if not set(rule.by) & set(available.roles):
@@ -309,9 +307,11 @@ def _windows(page: EvaluationPage, now: datetime) -> list[dict[str, Any]]:
                 continue
             raw = (evaluation.deadlines or {}).get(call.arg)
             due = datetime.fromisoformat(raw) if raw else None
-            days_left = math.ceil((due - now).total_seconds() / 86400) if due else None
+            days_left = (local_date(due, zone) - local_date(now, zone)).days if due else None
             out.append({"rule": rule, "label": rule_label(rule), "due": due,
-                        "open": rule.name in allowed and due is not None and due >= now,
+                        "ends": local_time(due, "long") if due else "",
+                        "open": rule.name in allowed and due is not None
+                        and not has_passed(due, now),
                         "days_left": days_left})
     return out
 

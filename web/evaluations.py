@@ -39,10 +39,10 @@ from .evaluation_page import DEADLINE_LABELS
 from .evaluation_page import render_page
 from .evaluation_page import rule_label
 from .evaluation_page import spec_for
-from .evaluation_page import when
 from .evaluation_page import workflow_deps
 from .extensions import db
 from .language import current_language
+from .times import when
 
 bp = Blueprint("evaluations", __name__, url_prefix="/evaluasi")
 

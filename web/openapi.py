@@ -119,7 +119,14 @@ SCHEMAS: dict[str, Any] = {
                     "agency": {"type": "string"}, "version": {"type": "integer"},
                     "version_id": {"type": "integer"}}},
                 "deadlines": {"type": "object",
+                              "description": "when each window ends, a UTC instant (23:59:59 "
+                                             "local time on its last day)",
                               "additionalProperties": {"type": "string", "format": "date-time"}},
+                "timezone": {"type": "object",
+                             "description": "the agency's zone: people read times in it",
+                             "properties": {"name": {"type": "string",
+                                                     "examples": ["Asia/Makassar"]},
+                                            "abbreviation": {"enum": ["WIB", "WITA", "WIT"]}}},
                 "ratings": {"type": "object", "properties": {
                     "hasil_kerja": _ref("Label"), "perilaku_kerja": _ref("Label")}},
                 "participants": {"type": "array", "items": {"type": "object", "properties": {

@@ -9,6 +9,7 @@ superior revises the rating. A second evaluation shows a late appeal being refus
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -134,6 +135,9 @@ def test_rating_appeal_and_revision(live_server: LiveServer, page: Page, phone: 
     expect(phone.locator("[data-predikat]")).to_have_text("Butuh Perbaikan")
     expect(phone.locator("[data-justifikasi]")).to_contain_text("Dua laporan terlambat")
     expect(phone.locator("[data-window='open']")).to_contain_text("sisa 14 hari")
+    # The end in words, in the agency's own time (both demo agencies are WITA).
+    expect(phone.locator("[data-window-ends]")).to_contain_text(re.compile(
+        r"berakhir \w+, \d{1,2} \w+ \d{4} pukul 23\.59 WITA"))
     expect(phone.locator("body")).not_to_contain_text("CATATAN-PRIBADI-UJI")
     phone.check("input[name='butir_keberatan'][value='rating_hasil_kerja']")
     phone.fill("[name='alasan']", "Keterlambatan karena gangguan sistem yang sudah dilaporkan.")
@@ -184,7 +188,8 @@ def test_late_appeal_is_refused(live_server: LiveServer, page: Page) -> None:
         return [r.status, await r.text()];
     }""", cast.evaluation_id)
     assert status == 409
-    assert "Batas waktu telah lewat (01-11-2026" in body
+    # The window was set to end 02:00 UTC = 10:00 WITA: the refusal says so in local time.
+    assert "Batas waktu telah lewat (berakhir Minggu, 1 November 2026 pukul 10.00 WITA)" in body
     page.reload()
     expect(page.locator("[data-state]")).to_have_text("Dinilai")
 

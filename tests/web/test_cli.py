@@ -32,7 +32,7 @@ def run(app: Flask, *args: str) -> tuple[int, str]:
 def test_definitions_validate_ok(app: Flask) -> None:
     """Validating the shipped definitions succeeds and lists them."""
     code, out = run(app, "definitions", "validate")
-    assert code == 0 and "kota-kupang v1" in out
+    assert code == 0 and "kota-kupang v2" in out
 
 
 def test_definitions_validate_names_problems(app: Flask, tmp_path: Path) -> None:
@@ -54,9 +54,9 @@ def test_org_import_and_definitions_load(app: Flask, session: Session, tmp_path:
     assert code == 0, out
     assert session.scalar(select(func.count()).select_from(Employee)) == 7
     code, out = run(app, "definitions", "load")
-    assert code == 0 and "kota-kupang v1: diterbitkan" in out
+    assert code == 0 and "kota-kupang v2: diterbitkan" in out
     code, out = run(app, "definitions", "load")
-    assert "kota-kupang v1: tidak berubah" in out
+    assert "kota-kupang v2: tidak berubah" in out
     assert session.scalar(select(func.count()).select_from(DefinitionVersion)) == 1
 
 
@@ -134,6 +134,7 @@ def test_users_activation_codes_writes_a_private_csv(app: Flask, session: Sessio
     assert rows and {r["nip"] for r in rows} >= {someone.nip}
     assert session.scalar(select(func.count()).select_from(ActivationCode)) == len(rows)
     mine = next(r for r in rows if r["nip"] == someone.nip)
+    assert mine["berlaku_sampai"].endswith(" WITA")  # the demo agencies' own time, for slips
     activate_account(session, app.config["AUDIT_KEY"].encode(), someone.nip, mine["kode"],
                      "kata-sandi-baru-1", now=utcnow())
     session.commit()

@@ -278,7 +278,9 @@ def test_late_appeal_is_refused(client: FlaskClient, session: Session, wf: Workf
     assert 'data-trigger="accept"' in body
     response = client.post(f"/evaluasi/{ev.id}/langkah/appeal", data=APPEAL_FORM)
     assert response.status_code == 409
-    assert "Batas waktu telah lewat (16-02-2026" in html(response)
+    # Approved 2 Feb 17:00 WITA: the 14 days ended 16 Feb 23:59:59 WITA, said in Kupang's time.
+    assert ("Batas waktu telah lewat (berakhir Senin, 16 Februari 2026 pukul 23.59 WITA)"
+            in html(response))
     session.refresh(ev)
     assert ev.status == "reviewed" and history_len(session, ev) == before
 
