@@ -14,6 +14,7 @@ from datetime import date
 from datetime import datetime
 from typing import Protocol
 
+from sqlalchemy import bindparam
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -37,20 +38,28 @@ class CalendarPort(Protocol):
         ...
 
 
-def _zone_query(agency_id: int) -> object:
-    return (select(DefinitionVersion.source["timezone"].as_string())
-            .where(DefinitionVersion.agency_id == agency_id)
-            .order_by(DefinitionVersion.version.desc()).limit(1).scalar_subquery())
+_VERSION = DefinitionVersion.__table__
+_DAY_OFF = AgencyDayOff.__table__
+_AGENCY = Agency.__table__
+# The zone of the agency's newest version (validated when published, so a known name).
+_ZONE = (select(_VERSION.c.source["timezone"].as_string())
+         .where(_VERSION.c.agency_id == bindparam("agency_id"))
+         .order_by(_VERSION.c.version.desc()).limit(1).scalar_subquery())
+# Built once, so their compiled forms are cached once (this runs on every transition).
+_ZONE_ONLY = select(_ZONE)
+_CALENDAR = (select(_ZONE, _DAY_OFF.c.day).select_from(_AGENCY)
+             .outerjoin(_DAY_OFF, (_DAY_OFF.c.agency_id == _AGENCY.c.id)
+                        & (_DAY_OFF.c.day >= bindparam("since")))
+             .where(_AGENCY.c.id == bindparam("agency_id")))
 
 
 def _zone(value: str | None) -> str:
-    # Published sources were validated, so an unknown value cannot occur; stay safe anyway.
-    return value if value in ZONES else DEFAULT_ZONE  # type: ignore[return-value]
+    return value if value is not None and value in ZONES else DEFAULT_ZONE
 
 
 def agency_zone(session: Session, agency_id: int) -> str:
     """Return the IANA zone of the agency's current definition (default ``Asia/Jakarta``)."""
-    return _zone(session.scalar(select(_zone_query(agency_id))))  # type: ignore[call-overload]
+    return _zone(session.connection().execute(_ZONE_ONLY, {"agency_id": agency_id}).scalar())
 
 
 def load_calendar(session: Session, agency_id: int, since: date) -> WorkCalendar:
@@ -58,12 +67,8 @@ def load_calendar(session: Session, agency_id: int, since: date) -> WorkCalendar
 
     A window only looks forward from the day it opens, so days before ``since`` are left out.
     """
-    rows = session.execute(
-        select(_zone_query(agency_id), AgencyDayOff.day)  # type: ignore[call-overload]
-        .select_from(Agency)
-        .outerjoin(AgencyDayOff,
-                   (AgencyDayOff.agency_id == Agency.id) & (AgencyDayOff.day >= since))
-        .where(Agency.id == agency_id)).all()
+    rows = session.connection().execute(
+        _CALENDAR, {"agency_id": agency_id, "since": since}).all()
     zone = _zone(rows[0][0] if rows else None)
     return WorkCalendar(zone, frozenset(day for _, day in rows if day is not None))
 
