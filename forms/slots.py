@@ -54,6 +54,7 @@ class Slot:
     types: tuple[str, ...] = TEXT
     required: bool = True
     values: tuple[str, ...] = ()  # the option values the document knows how to print
+    group: str | None = None  # name_prefix of the BerAKHLAK group whose field fills it
 
     @property
     def source(self) -> str:
@@ -103,7 +104,8 @@ def _behaviour(prefix: str, document: str, item: str, heading: str, form: str,
     """Return one slot per BerAKHLAK value of a PERILAKU KERJA column."""
     return tuple(
         Slot(f"{prefix}.perilaku_kerja.{value.key}.{item}", document,
-             f"PERILAKU KERJA {value.name.upper()}: {heading}", form, field_prefix + value.key)
+             f"PERILAKU KERJA {value.name.upper()}: {heading}", form, field_prefix + value.key,
+             group=field_prefix)
         for value in BERAKHLAK
     )
 
@@ -183,11 +185,23 @@ def _types(types: tuple[str, ...]) -> str:
 def _missing(s: Slot, name: str) -> Text:
     return Text(
         f"Slot cetak '{s.name}' ({s.where}) diisi dari field '{name}' bertipe {_types(s.types)}"
-        f"; field itu tidak ada. Kembalikan field '{name}' (nama dan tipe yang sama) agar "
-        f"dokumen tetap terisi.",
+        f"; field itu tidak ada. Tambahkan atau kembalikan field '{name}' (nama dan tipe itu) "
+        f"agar dokumen tetap terisi.",
         f"Print slot '{s.name}' ({s.where}) is filled from the field '{name}' of type "
-        f"{_types(s.types)}; that field is missing. Restore '{name}' (same name and type) so "
-        f"the document stays filled.")
+        f"{_types(s.types)}; that field is missing. Add or restore '{name}' (that name and "
+        f"type) so the document stays filled.")
+
+
+def _missing_group(s: Slot) -> Text:
+    pattern = s.name.replace(s.name.split(".")[-2], "*")
+    heading = s.where.replace(s.heading, "PERILAKU KERJA: " + s.heading.split(": ", 1)[-1])
+    return Text(
+        f"Slot cetak '{pattern}' ({heading}, ketujuh nilai BerAKHLAK) diisi dari grup "
+        f"BerAKHLAK dengan name_prefix '{s.group}'; grup itu tidak ada. Tambahkan "
+        f"'- type: berakhlak' dengan 'name_prefix: {s.group}' agar dokumen tetap terisi.",
+        f"Print slot '{pattern}' ({heading}, all seven BerAKHLAK values) is filled from the "
+        f"BerAKHLAK group with name_prefix '{s.group}'; that group is missing. Add "
+        f"'- type: berakhlak' with 'name_prefix: {s.group}' so the document stays filled.")
 
 
 def _retyped(s: Slot, name: str, actual: str) -> Text:
@@ -214,8 +228,18 @@ def slot_problems(spec: FormSpec) -> list[Text]:
     each naming the slot. Optional slots are only checked when their field exists.
     """
     problems: list[Text] = []
+    absent_groups = {s.group for s in SLOTS if s.form == spec.key and s.group} - {
+        f.name[: -len(f.group_item)] for f in spec.fields if f.group_item}
+    reported: set[tuple[str, str]] = set()  # (document prefix, column) of a missing group
     for s in SLOTS:
         if s.form != spec.key:
+            continue
+        if s.group in absent_groups and _find(spec.fields, s.field) is None:
+            # A whole group is missing: one problem per column of the document, not seven.
+            key = (s.name.split(".")[0], s.name.split(".")[-1])
+            if key not in reported:
+                reported.add(key)
+                problems.append(_missing_group(s))
             continue
         field = _find(spec.fields, s.field)
         target = field

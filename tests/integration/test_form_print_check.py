@@ -59,8 +59,8 @@ def test_renaming_a_printed_field_is_refused_at_publish_naming_the_slot(
 
 def test_dropping_or_retyping_printed_fields_is_refused(session: Session, wf: Workflow,
                                                         mataram: World) -> None:
-    """Removing the evidence column or turning a per-value feedback into a number is refused,
-    each problem naming its slot; restoring the fields lets the draft publish."""
+    """Removing the evidence column, or the per-value feedback group with one value turned
+    into a number, is refused, each problem naming its slot; the unchanged form publishes."""
     admin = mataram.actor("kepala")
     report = authoring.start_draft(session, wf.audit_key, admin, "self-assessment", NOW)
     spec = dict(report.spec)
@@ -81,9 +81,10 @@ def test_dropping_or_retyping_printed_fields_is_refused(session: Session, wf: Wo
     authoring.save_spec(session, wf.audit_key, admin, rating.id, spec, NOW)
     with pytest.raises(InvalidData) as retyped:
         authoring.publish(session, wf.audit_key, admin, rating.id, NOW)
-    problems = retyped.value.errors["spec"]
-    assert len(problems) == 7  # six values dropped, one retyped
-    loyal = next(p for p in problems if "perilaku_kerja.loyal" in p)
+    group, loyal = retyped.value.errors["spec"]  # the group's six other values: one problem
+    assert group.startswith("Slot cetak 'evaluasi.perilaku_kerja.*.umpan_balik'")
+    assert "'name_prefix: umpan_balik_'" in group
+    assert loyal.startswith("Slot cetak 'evaluasi.perilaku_kerja.loyal.umpan_balik'")
     assert "bukan integer" in loyal and "PERILAKU KERJA LOYAL" in loyal
     session.rollback()
 
