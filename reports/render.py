@@ -22,9 +22,11 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 from weasyprint.urls import URLFetcherResponse
 
+from reports.layout import JPT
+from reports.layout import plan_columns
+from reports.layout import position_heading
 from reports.snapshot import EvaluationSnapshot
 from reports.verification import qr_svg
-from workflow.localtime import DEFAULT_ZONE
 from workflow.localtime import format_date
 from workflow.localtime import format_moment
 
@@ -77,31 +79,39 @@ class StaticOnlyFetcher(URLFetcher):
 
 
 @jinja2.pass_context
-def tanggal(context: jinja2.runtime.Context, value: dt.date | None, upper: bool = False) -> str:
+def tanggal(context: jinja2.runtime.Context, value: dt.date | None, upper: bool = False,
+            zone: str | None = None) -> str:
     """Write a date the Indonesian way, e.g. ``23 November 2026``.
 
-    A moment (datetime) is written as its date in the document's zone (``s.timezone``).
+    A moment (datetime) is written as its date in the document's zone: ``zone``, else the
+    zone of the snapshot ``s`` the template was rendered with (macros must pass ``zone``:
+    an imported macro does not see ``s``).
     """
     if value is None:
         return "-"
     if isinstance(value, dt.datetime):
-        text = format_moment(value, _zone(context), "id", "full_date")
+        text = format_moment(value, _zone(context, zone), "id", "full_date")
     else:
         text = format_date(value, "id", "full_date")
     return text.upper() if upper else text
 
 
 @jinja2.pass_context
-def tanggal_waktu(context: jinja2.runtime.Context, value: dt.datetime | None) -> str:
+def tanggal_waktu(context: jinja2.runtime.Context, value: dt.datetime | None,
+                  zone: str | None = None) -> str:
     """Write a moment as ``23 November 2026 14.05 WITA``, in the document's zone."""
     if value is None:
         return "-"
-    return format_moment(value, _zone(context), "id", "full_datetime")
+    return format_moment(value, _zone(context, zone), "id", "full_datetime")
 
 
-def _zone(context: jinja2.runtime.Context) -> str:
+def _zone(context: jinja2.runtime.Context, zone: str | None) -> str:
+    if zone:
+        return zone
     snapshot = context.get("s")
-    return snapshot.timezone if isinstance(snapshot, EvaluationSnapshot) else DEFAULT_ZONE
+    if isinstance(snapshot, EvaluationSnapshot):
+        return snapshot.timezone
+    raise ValueError("a moment printed without its zone: pass zone=s.timezone")
 
 
 def _build_environment() -> jinja2.Environment:
@@ -154,14 +164,19 @@ def render_html(
     if kind == "appeal-decision" and snapshot.appeal is None:
         raise ValueError("an appeal decision needs a snapshot with an appeal")
     template = _ENV.get_template(TEMPLATE_FOR_KIND[kind])
+    # The SKP prints the plan; the evaluation the employee's report of the same results.
+    rows = snapshot.plan_results if kind == "skp" else snapshot.work_results
     return template.render(
         s=snapshot,
         kind=kind,
         code=verification_code,
         verify_url=verify_url,
         qr_uri=qr_svg(verify_url),
-        utama=[w for w in snapshot.work_results if w.jenis == "utama"],
-        tambahan=[w for w in snapshot.work_results if w.jenis == "tambahan"],
+        utama=[w for w in rows if w.jenis == "utama"],
+        tambahan=[w for w in rows if w.jenis == "tambahan"],
+        columns=plan_columns(snapshot.jenis_jabatan, snapshot.pendekatan),
+        position=position_heading(snapshot.jenis_jabatan),
+        instansi=snapshot.agency_name if snapshot.jenis_jabatan == JPT else None,
     )
 
 
