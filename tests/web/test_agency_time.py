@@ -96,18 +96,26 @@ def test_api_refusal_speaks_local_time_and_fields_stay_utc(
                                "23.59 WITA).")
 
 
-def test_audit_trail_pdf_prints_local_times(client: FlaskClient, session: Session,
-                                            wf: Workflow, two: tuple[World, World]) -> None:
-    """The audit-trail PDF prints each event in WITA: the rating at 2 Maret 2026 10.00 WITA."""
+def pdf_text(client: FlaskClient, evaluation_id: int, kind: str) -> str:
+    """Return the text of one of the evaluation's PDFs, whitespace collapsed."""
+    response = client.get(f"/evaluasi/{evaluation_id}/dokumen/{kind}.pdf")
+    assert response.status_code == 200
+    pages = PdfReader(io.BytesIO(response.data)).pages
+    return " ".join("\n".join(page.extract_text() or "" for page in pages).split())
+
+
+def test_pdfs_print_local_times(client: FlaskClient, session: Session, wf: Workflow,
+                                two: tuple[World, World]) -> None:
+    """The PDFs print moments in WITA: events, the appeal window's end, the signature date."""
     mataram, _ = two
     ev = rated(session, wf, mataram)
     login(client, mataram.people["pegawai"])
-    response = client.get(f"/evaluasi/{ev.id}/dokumen/audit-trail.pdf")
-    assert response.status_code == 200
-    text = " ".join("\n".join(page.extract_text() or "" for page in
-                               PdfReader(io.BytesIO(response.data)).pages).split())
-    assert "2 Maret 2026 10.00 WITA" in text  # stored as 02:00 UTC
-    assert "UTC" not in text
+    trail = pdf_text(client, ev.id, "audit-trail")
+    assert "2 Maret 2026 10.00 WITA" in trail  # stored as 02:00 UTC
+    assert "UTC" not in trail
+    document = pdf_text(client, ev.id, "evaluation")
+    assert "masa keberatan sampai 16 Maret 2026 23.59 WITA" in document
+    assert "2 Maret 2026" in document  # signed on the day of the rating
 
 
 def test_admin_shows_the_zone(client: FlaskClient, two: tuple[World, World]) -> None:
