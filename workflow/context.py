@@ -29,6 +29,8 @@ class TransitionContext:
     form_errors: Mapping[str, list[str]] | None = None
     comment: str | None = None
     # The agency's zone and days off: when a window opened now ends, how a due time reads.
+    # The service reads it for steps whose guards or effects take a deadline (the only ones
+    # that use it); other steps get the national default.
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     failures: list[tuple[str, str, str]] = field(default_factory=list)
 

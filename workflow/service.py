@@ -8,6 +8,7 @@ written together or not at all.
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
@@ -36,6 +37,7 @@ from .errors import ConcurrentUpdate
 from .errors import InvalidData
 from .errors import NotFound
 from .errors import NotPermitted
+from .guards import GUARDS
 from .history import RecordedEvent
 from .history import append_event
 from .history import event_fields
@@ -48,6 +50,7 @@ from .snapshot import EvaluationLike
 from .snapshot import EvaluationSnapshot
 from .snapshot import load_snapshot
 from .validation import parse_definition
+from .workcalendar import WorkCalendar
 
 
 class FormPort(Protocol):
@@ -126,14 +129,26 @@ def _deadlines(evaluation: EvaluationLike) -> dict[str, datetime]:
     return {k: datetime.fromisoformat(v) for k, v in (evaluation.deadlines or {}).items()}
 
 
+def _names_a_deadline(rules: Iterable[TransitionRule]) -> bool:
+    """Tell whether a guard or effect of ``rules`` takes a deadline (only those read dates)."""
+    return any(GUARDS[call.name].arg == "deadline" for rule in rules for call in rule.guards) or (
+        any(EFFECTS[call.name].arg == "deadline" for rule in rules for call in rule.effects))
+
+
 def _context(
     session: Session, wf: Workflow, evaluation: EvaluationLike, actor: Actor,
-    roles: frozenset[str], now: datetime, **extra: Any
+    roles: frozenset[str], now: datetime, rules: Iterable[TransitionRule], **extra: Any
 ) -> TransitionContext:
+    """Build the context of ``rules``; the agency's calendar is read only if they need it.
+
+    Most steps (submit, return, a team's review) name no deadline: they skip that query.
+    """
+    calendar = (wf.calendars.calendar(session, evaluation.agency_id, now)
+                if _names_a_deadline(rules) else WorkCalendar())
     return TransitionContext(
         actor_id=actor.employee_id, actor_roles=roles, owner_id=evaluation.employee_id,
         participants=evaluation.participant_ids(), now=now, deadlines=_deadlines(evaluation),
-        calendar=wf.calendars.calendar(session, evaluation.agency_id, now), **extra,
+        calendar=calendar, **extra,
     )
 
 
@@ -207,8 +222,8 @@ def apply_transition(
         clean, form_errors, form_version_id = wf.forms.validate(
             session, evaluation, rule.form, merged, role=acting_role
         )
-    ctx = _context(session, wf, evaluation, actor, roles, now, data=clean,
-                   form_errors=form_errors, comment=comment)
+    ctx = _context(session, wf, evaluation, actor, roles, now, [rule] if rule else [],
+                   data=clean, form_errors=form_errors, comment=comment)
     rule = flow.fire(evaluation.status, trigger, ctx)
 
     # Effects work on a copy: the row is written once, below, with its version check.
@@ -345,7 +360,8 @@ def available_transitions(
     evaluation = get_evaluation(session, actor, evaluation_id)
     definition = definition_of(session, evaluation.definition_version_id)
     roles = roles_of(actor, evaluation, definition)
-    ctx = _context(session, wf, evaluation, actor, roles, wf.clock())
+    ctx = _context(session, wf, evaluation, actor, roles, wf.clock(),
+                   definition.transitions_from(evaluation.status))
     return Available(evaluation, definition, roles,
                      flow_for(definition).allowed(evaluation.status, ctx))
 
