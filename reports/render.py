@@ -78,40 +78,32 @@ class StaticOnlyFetcher(URLFetcher):
         return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": content_type})
 
 
-@jinja2.pass_context
-def tanggal(context: jinja2.runtime.Context, value: dt.date | None, upper: bool = False,
-            zone: str | None = None) -> str:
+def tanggal(value: dt.date | None, upper: bool = False, zone: str | None = None) -> str:
     """Write a date the Indonesian way, e.g. ``23 November 2026``.
 
-    A moment (datetime) is written as its date in the document's zone: ``zone``, else the
-    zone of the snapshot ``s`` the template was rendered with (macros must pass ``zone``:
-    an imported macro does not see ``s``).
+    A moment (datetime) is written as its date in ``zone`` (templates pass ``s.timezone``,
+    the agency's); a moment without a zone is refused rather than printed in the wrong one.
     """
     if value is None:
         return "-"
     if isinstance(value, dt.datetime):
-        text = format_moment(value, _zone(context, zone), "id", "full_date")
+        text = format_moment(value, _required(zone), "id", "full_date")
     else:
         text = format_date(value, "id", "full_date")
     return text.upper() if upper else text
 
 
-@jinja2.pass_context
-def tanggal_waktu(context: jinja2.runtime.Context, value: dt.datetime | None,
-                  zone: str | None = None) -> str:
-    """Write a moment as ``23 November 2026 14.05 WITA``, in the document's zone."""
+def tanggal_waktu(value: dt.datetime | None, zone: str | None = None) -> str:
+    """Write a moment as ``23 November 2026 14.05 WITA``, in ``zone`` (the agency's)."""
     if value is None:
         return "-"
-    return format_moment(value, _zone(context, zone), "id", "full_datetime")
+    return format_moment(value, _required(zone), "id", "full_datetime")
 
 
-def _zone(context: jinja2.runtime.Context, zone: str | None) -> str:
-    if zone:
-        return zone
-    snapshot = context.get("s")
-    if isinstance(snapshot, EvaluationSnapshot):
-        return snapshot.timezone
-    raise ValueError("a moment printed without its zone: pass zone=s.timezone")
+def _required(zone: str | None) -> str:
+    if not zone:
+        raise ValueError("a moment printed without its zone: pass the snapshot's timezone")
+    return zone
 
 
 def _build_environment() -> jinja2.Environment:

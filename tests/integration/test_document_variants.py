@@ -48,6 +48,8 @@ from workflow.registry import load_definitions
 from workflow.service import Workflow
 from workflow.service import apply_transition
 
+WIB = "Asia/Jakarta"  # kota-uji extends the default definition: its documents print WIB
+
 PEOPLE = {  # who: (n, jabatan, pangkat, golongan, jenis_asn, jenis_jabatan, superior, group)
     "sekda": (61, "Sekretaris Daerah", "Pembina Utama Madya", "IV/d", "PNS", "JPT", None,
               "admin"),
@@ -244,8 +246,9 @@ def test_evaluation_document_columns_standing_and_signature(
 
     text, prepared = uji.issue("pranata", ev, "evaluation", moment(2, 5))
     assert "PERIODE: AKHIR (TAHUNAN)" in text
-    assert f"BELUM FINAL — masa keberatan sampai {tanggal_waktu(due)}" in text
-    assert f"Uji, {tanggal(rated)}" in text and f"Uji, {tanggal(date(2026, 2, 5))}" not in text
+    assert f"BELUM FINAL — masa keberatan sampai {tanggal_waktu(due, WIB)}" in text
+    assert f"Uji, {tanggal(rated, zone=WIB)}" in text
+    assert f"Uji, {tanggal(date(2026, 2, 5))}" not in text
     assert "BAGI PEJABAT ADMINISTRASI DAN PEJABAT FUNGSIONAL" in text
     assert "NI PPPK" not in text and f"NIP. {nip(65)}" in text
     assert f"Buktidukung:{EVIDENCE}" in text.replace(" ", "")  # a long link wraps anywhere
@@ -272,7 +275,8 @@ def test_evaluation_document_columns_standing_and_signature(
     accepted = event_at(session, ev, "accept")
     final_text, final = uji.issue("pranata", ev, "evaluation", moment(2, 8))
     assert "BELUM FINAL" not in final_text
-    assert f"Uji, {tanggal(accepted)}" in final_text and f"Uji, {tanggal(rated)}" not in final_text
+    assert f"Uji, {tanggal(accepted, zone=WIB)}" in final_text
+    assert f"Uji, {tanggal(rated, zone=WIB)}" not in final_text
     page = client.get(f"/verify/{final.code}").get_data(as_text=True)
     assert "masih berlaku" in page and "BELUM FINAL" not in page
     old = client.get(f"/verify/{prepared.code}").get_data(as_text=True)
@@ -308,7 +312,8 @@ def test_pppk_skp_prints_the_plan_qualitatively_with_agency_fields(
     assert all(expectation(v.name) in text for v in BERAKHLAK)
     assert "Server pusat data" in text and "Akses SIASN" in text and "dasar TPP" in text
     assert "KETERANGAN TAMBAHAN CATATAN KESEPAKATAN Disepakati rapat 14 Januari." in text
-    assert f"Uji, {tanggal(planned)}" in text and f"Uji, {tanggal(date(2026, 3, 1))}" not in text
+    assert f"Uji, {tanggal(planned, zone=WIB)}" in text
+    assert f"Uji, {tanggal(date(2026, 3, 1))}" not in text
 
 
 def test_jpt_quarter_documents_and_signature_after_the_window(
@@ -333,7 +338,7 @@ def test_jpt_quarter_documents_and_signature_after_the_window(
     assert "INSTANSI Pemerintah Kota Uji" in text
     assert "PERSPEKTIF" in text and "ASPEK" not in text
     assert "Jumlah modul yang beroperasi 4 modul Penerima Layanan 4 modul beroperasi" in text
-    assert f"Uji, {tanggal(finalized)}" in text
+    assert f"Uji, {tanggal(finalized, zone=WIB)}" in text
 
     plan, _ = uji.issue("kadis", ev, "skp", moment(7, 10))
     assert "RENCANA HASIL KERJA INDIKATOR KINERJA INDIVIDU TARGET PERSPEKTIF" in plan
