@@ -23,6 +23,8 @@ from admin import init_admin
 from forms.library import agency_form_dirs
 from forms.library import load_form_specs
 from forms.store import StoredForms
+from l10n import localized
+from l10n import when
 from workflow.registry import load_definitions
 from workflow.service import Workflow
 
@@ -36,14 +38,15 @@ from . import documents
 from . import evaluations
 from . import health
 from .config import defaults
+from .documents import verify_base
 from .errors import register_error_handlers
 from .extensions import babel
 from .extensions import bootstrap
 from .extensions import csrf
 from .extensions import db
 from .extensions import login_manager
+from .headers import csp_nonce
 from .headers import init_security_headers
-from .language import localized
 
 
 def _secret(app: Flask) -> str:
@@ -102,9 +105,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)  # token-authenticated, no cookies: CSRF does not apply
     register_error_handlers(app)
-    init_admin(app)
+    init_admin(app, db, csp_nonce=csp_nonce)
 
+    # Helpers every template may use, the admin's included (it imports nothing from web).
     app.add_template_filter(localized, "localized")
+    app.add_template_global(when, "when")
+    app.add_template_global(verify_base, "public_base_url")
 
     @app.context_processor
     def _locale() -> dict[str, str]:

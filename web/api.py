@@ -28,6 +28,7 @@ from forms.spec import FieldSpec
 from forms.spec import FormSpec
 from forms.store import StoredForms
 from forms.store import spec_of
+from l10n import current_language
 from reports.issuing import issue_document
 from workflow.accounts import employee_for_token
 from workflow.actors import Actor
@@ -57,7 +58,6 @@ from workflow.trail import verify_evaluation
 from .documents import pdf_response
 from .documents import verify_base
 from .extensions import db
-from .language import current_language
 from .openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

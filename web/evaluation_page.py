@@ -16,7 +16,6 @@ from typing import Any
 
 from flask import current_app
 from flask import render_template
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -32,6 +31,8 @@ from forms.fields import RowsField
 from forms.fields import is_blank_entry
 from forms.store import StoredForms
 from forms.store import spec_of
+from l10n import current_language
+from l10n import when
 from reports.issuing import KINDS
 from reports.issuing import available_kinds
 from workflow.definition import TransitionRule
@@ -48,7 +49,6 @@ from workflow.service import Workflow
 
 from .auth import current_actor
 from .extensions import db
-from .language import current_language
 
 SPARE_ROWS = 2
 
@@ -67,16 +67,6 @@ DEADLINE_LABELS: Mapping[str, Any] = {"appeal_window": _l("Batas pengajuan keber
 def workflow_deps() -> Workflow:
     wf: Workflow = current_app.extensions["workflow"]
     return wf
-
-
-def when(moment: datetime | None, date_only: bool = False) -> str:
-    """Format a moment in the display time zone (WIB by default) for the user's language."""
-    if moment is None:
-        return "—"
-    if date_only:
-        return format_datetime(moment, "d MMM y")
-    return format_datetime(moment, "d MMM y, HH:mm zzz" if current_language() == "en" else
-                           "d MMM y, HH.mm zzz")
 
 
 def role_label(role: str) -> str:
@@ -434,7 +424,7 @@ def render_page(page: EvaluationPage, *, status: int = 200, posted_key: str | No
         role_label=role_label, rule_label=rule_label, viewer_roles=viewer_roles,
         blocks=blocks, shown=_shown_forms(session, page, editing, definition),
         rating=_rating_block(session, page), windows=_windows(page, now),
-        timeline=_timeline(page), when=when, lang=lang,
+        timeline=_timeline(page), lang=lang,
         observer=not available.transitions and not (
             {"employee", "appraiser", "appeal_reviewer"} & set(available.roles)),
         auditor=actor.is_auditor or actor.is_admin,
