@@ -8,7 +8,6 @@ writer.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import yaml
@@ -28,6 +27,7 @@ from wtforms.validators import ValidationError
 
 from l10n import current_language
 from l10n import localized
+from workflow.definition import SLUG
 from workflow.errors import DefinitionError
 from workflow.errors import WorkflowError
 from workflow.models import DefinitionVersion
@@ -55,8 +55,6 @@ from .period_capaian_view import capaian_label
 from .period_open_view import PeriodOpenView
 from .security import AgencyModelView
 from .security import admin_actor
-
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
 class RecordedModelView(AgencyModelView):
@@ -153,7 +151,7 @@ class GroupView(RecordedModelView):
 
     def validate_model(self, form: Any, model: Group, is_created: bool) -> None:
         """Require a slug of lowercase letters, digits and dashes."""
-        if not _SLUG.match(model.slug or ""):
+        if not SLUG.match(model.slug or ""):
             raise ValidationError(_("Kode grup hanya huruf kecil, angka dan tanda minus."))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
@@ -17,6 +18,9 @@ from typing import Any
 
 PERIOD_KINDS = ("annual", "semester", "quarterly", "monthly")
 SYSTEM_ROLE = "system"
+# How agencies, groups and forms are named: lowercase letters, digits and dashes.
+SLUG_PATTERN = r"[a-z0-9][a-z0-9-]*"
+SLUG = re.compile(rf"^{SLUG_PATTERN}$")
 
 
 @dataclass(frozen=True, slots=True)

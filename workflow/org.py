@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import aliased
 
 from .actors import Actor
+from .definition import SLUG
 from .errors import OrgImportError
 from .history import append_event
 from .models import Agency
@@ -33,7 +34,6 @@ COLUMNS = ("nip", "nama", "jabatan", "pangkat", "golongan", "unit_kerja", "jenis
 REQUIRED = ("nip", "nama")
 _GOLONGAN_PNS = re.compile(r"^(I|II|III|IV)/[a-e]$")
 _GOLONGAN_PPPK = re.compile(r"^(I|II|III|IV|V|VI|VII|VIII|IX|X|XI|XII|XIII|XIV|XV|XVI|XVII)$")
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 Superior = aliased(Employee)
 GROUP_NAMES = {
     "admin": "Admin Instansi",
@@ -116,7 +116,7 @@ def import_org_csv(
                                  f"row {number}: golongan '{golongan}' is not valid for {kind} "
                                  f"(e.g. {example})"))
         for slug in filter(None, (g.strip() for g in row.get("grup", "").split(";"))):
-            if not _SLUG.match(slug):
+            if not SLUG.match(slug):
                 problems.append(Text(f"baris {number}: nama grup '{slug}' tidak sah",
                                      f"row {number}: invalid group name '{slug}'"))
         if nip:

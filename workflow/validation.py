@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from .definition import PERIOD_KINDS
+from .definition import SLUG
+from .definition import SLUG_PATTERN
 from .definition import SYSTEM_ROLE
 from .definition import Call
 from .definition import Deadline
@@ -36,8 +38,7 @@ TRANSITION_KEYS = {
     "remove",
 }
 IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-ROLE_RESOLVER = re.compile(r"^(owner(\.superior)*|group:[a-z0-9][a-z0-9-]*)$")
+ROLE_RESOLVER = re.compile(rf"^(owner(\.superior)*|group:{SLUG_PATTERN})$")
 RATING_KEYS = ("scheme", "distribution", "rounding")
 SCHEME = "permenpanrb-6-2022"
 DURATION = re.compile(r"^\s*(\d+)\s*(day|days|hari|hour|hours|jam|week|weeks|minggu)\s*$")
