@@ -11,10 +11,9 @@ import importlib
 from typing import TYPE_CHECKING
 from typing import Any
 
-from reports.snapshot import KINDS
 from reports.snapshot import AppealSnapshot
 from reports.snapshot import Behaviour
-from reports.snapshot import EvaluationSnapshot
+from reports.snapshot import DocumentSnapshot
 from reports.snapshot import HistoryEntry
 from reports.snapshot import Person
 from reports.snapshot import RatingSet
@@ -40,11 +39,10 @@ _LAZY = {
 }
 
 __all__ = [
-    "KINDS",
     "AppealSnapshot",
     "Behaviour",
     "BulkResult",
-    "EvaluationSnapshot",
+    "DocumentSnapshot",
     "HistoryEntry",
     "Person",
     "RatingSet",

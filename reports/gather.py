@@ -27,7 +27,7 @@ from workflow.service import definition_of
 
 from .snapshot import AppealSnapshot
 from .snapshot import Behaviour
-from .snapshot import EvaluationSnapshot
+from .snapshot import DocumentSnapshot
 from .snapshot import HistoryEntry
 from .snapshot import Person
 from .snapshot import RatingSet
@@ -117,7 +117,7 @@ def _appeal(evaluation: Evaluation, events: list[HistoryEvent],
     )
 
 
-def build_snapshot(session: Session, evaluation: Evaluation, now: datetime) -> EvaluationSnapshot:
+def build_snapshot(session: Session, evaluation: Evaluation, now: datetime) -> DocumentSnapshot:
     """Copy everything the documents of one evaluation print into a frozen snapshot."""
     agency = session.get(Agency, evaluation.agency_id)
     assert agency is not None
@@ -151,7 +151,7 @@ def build_snapshot(session: Session, evaluation: Evaluation, now: datetime) -> E
                      if e.source else None, to_state=definition.label(e.dest) if e.dest else "",
                      comment=e.comment, hash=e.hash)
         for e in events)
-    return EvaluationSnapshot(
+    return DocumentSnapshot(
         evaluation_id=evaluation.id, agency_name=agency.name,
         period_label=evaluation.period.label,
         period_kind=PERIOD_KINDS.get(evaluation.period.kind, evaluation.period.kind.upper()),

@@ -50,9 +50,9 @@ from workflow.service import definition_of
 from workflow.stats import EvaluationFilter
 from workflow.stats import list_evaluations
 from workflow.trail import Reader
-from workflow.trail import changes_of
 from workflow.trail import events_of
 from workflow.trail import reader_of
+from workflow.trail import recorded_changes
 from workflow.trail import verify_evaluation
 
 from .documents import pdf_response
@@ -275,7 +275,7 @@ def _event(event: HistoryEvent, reader: Reader, specs: dict[int, FormSpec | None
             specs[cache_key] = _spec(session, reader.evaluation, form_key, version_id)
         spec = specs[cache_key]
     changes = []
-    for name, old, new in changes_of(event):
+    for name, old, new in recorded_changes(event):
         hidden = False
         if form_key and not reader.sees_all and name.startswith(f"{form_key}."):
             field_name = name[len(form_key) + 1:]

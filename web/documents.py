@@ -11,7 +11,6 @@ from flask import request
 from flask import url_for
 from flask_login import login_required
 
-from reports.issuing import KINDS
 from reports.issuing import issue_document
 from reports.issuing import verify_code
 from workflow.models import utcnow
@@ -59,5 +58,5 @@ def verify_form() -> Response | str:
 def verify(code: str) -> tuple[str, int]:
     """Show what the document with this code should say, and whether it was superseded."""
     result = verify_code(db.session, code)
-    return render_template("documents/verify.html", result=result, code=code,
-                           kinds=KINDS), (200 if result else 404)
+    page = render_template("documents/verify.html", result=result, code=code)
+    return page, (200 if result else 404)

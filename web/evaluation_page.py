@@ -33,7 +33,7 @@ from forms.store import StoredForms
 from forms.store import spec_of
 from l10n import current_language
 from l10n import when
-from reports.issuing import KINDS
+from reports.issuing import DOCUMENT_TITLES
 from reports.issuing import available_kinds
 from workflow.definition import TransitionRule
 from workflow.definition import WorkflowDefinition
@@ -428,8 +428,8 @@ def render_page(page: EvaluationPage, *, status: int = 200, posted_key: str | No
         observer=not available.transitions and not (
             {"employee", "appraiser", "appeal_reviewer"} & set(available.roles)),
         auditor=actor.is_auditor or actor.is_admin,
-        documents=[(kind, KINDS[kind][1 if lang == "en" else 0]) for kind in available_kinds(
-            session, evaluation, available.roles, actor)],
+        documents=[(kind, DOCUMENT_TITLES[kind][1 if lang == "en" else 0])
+                   for kind in available_kinds(session, evaluation, available.roles, actor)],
     ), status
 
 

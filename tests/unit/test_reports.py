@@ -23,7 +23,7 @@ from reports import bulk
 from reports import render
 from reports.snapshot import AppealSnapshot
 from reports.snapshot import Behaviour
-from reports.snapshot import EvaluationSnapshot
+from reports.snapshot import DocumentSnapshot
 from reports.snapshot import HistoryEntry
 from reports.snapshot import Person
 from reports.snapshot import RatingSet
@@ -201,9 +201,9 @@ def make_appeal() -> AppealSnapshot:
     )
 
 
-def make_snapshot(**changes: Any) -> EvaluationSnapshot:
+def make_snapshot(**changes: Any) -> DocumentSnapshot:
     """Build a realistic annual evaluation snapshot; keyword arguments replace fields."""
-    base = EvaluationSnapshot(
+    base = DocumentSnapshot(
         evaluation_id=4217,
         agency_name="Pemerintah Kota Bandung",
         period_label="Tahun 2026",
@@ -241,12 +241,12 @@ def make_snapshot(**changes: Any) -> EvaluationSnapshot:
     return dataclasses.replace(base, **changes)
 
 
-def code_for(kind: str, snapshot: EvaluationSnapshot) -> str:
+def code_for(kind: str, snapshot: DocumentSnapshot) -> str:
     """Return the verification code a document of *kind* would carry."""
     return make_code(kind, snapshot_digest(snapshot, kind), snapshot.chain_head_hash, SECRET)
 
 
-def pdf_for(kind: str, snapshot: EvaluationSnapshot) -> bytes:
+def pdf_for(kind: str, snapshot: DocumentSnapshot) -> bytes:
     """Render *kind* for *snapshot* with its own verification code."""
     return render.render_pdf(
         kind, snapshot, verification_code=code_for(kind, snapshot), verify_url=VERIFY_URL
@@ -275,7 +275,7 @@ def layout_text(pdf: bytes, tmp_path: Path) -> str:
 
 
 @pytest.fixture(name="appeal_snapshot")
-def _appeal_snapshot() -> EvaluationSnapshot:
+def _appeal_snapshot() -> DocumentSnapshot:
     """Return a snapshot whose evaluation went through a decided appeal."""
     after = make_appeal().rating_after
     assert after is not None
@@ -317,7 +317,7 @@ def test_evaluation_document_shows_identities_ratings_and_code(tmp_path: Path) -
 
 
 def test_superior_signs_only_when_an_appeal_exists(
-    appeal_snapshot: EvaluationSnapshot,
+    appeal_snapshot: DocumentSnapshot,
 ) -> None:
     """The superior's signature caption appears with an appeal and is absent without one."""
     without = doc_text(pdf_for("evaluation", make_snapshot()))
@@ -357,7 +357,7 @@ def test_skp_document_has_plan_tables_and_lampiran() -> None:
 
 
 def test_appeal_decision_shows_blocks_ratings_and_finality(
-    appeal_snapshot: EvaluationSnapshot,
+    appeal_snapshot: DocumentSnapshot,
 ) -> None:
     """The decision letter has the three blocks, before/after ratings and the finality clause."""
     text = doc_text(pdf_for("appeal-decision", appeal_snapshot))
@@ -498,7 +498,7 @@ def test_qr_code_is_drawn_in_the_pdf(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("kind", ["evaluation", "skp", "appeal-decision", "audit-trail"])
-def test_every_kind_rasterises_to_png(kind: str, appeal_snapshot: EvaluationSnapshot) -> None:
+def test_every_kind_rasterises_to_png(kind: str, appeal_snapshot: DocumentSnapshot) -> None:
     """Each document kind rasterises with pdftoppm into non-trivial PNGs for visual review."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     stem = ARTIFACTS / kind
@@ -539,7 +539,7 @@ def test_bulk_export_keeps_going_after_a_failure(tmp_path: Path) -> None:
     )
     assert result.ok_count == 5
     assert [name for name, _ in result.errors] == ["rusak.pdf"]
-    assert "EvaluationSnapshot" in result.errors[0][1]
+    assert "DocumentSnapshot" in result.errors[0][1]
     with zipfile.ZipFile(out) as archive:
         names = sorted(archive.namelist())
         assert names == [f"evaluasi-{i}.pdf" for i in range(5)]
