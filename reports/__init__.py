@@ -19,7 +19,6 @@ from reports.snapshot import Person
 from reports.snapshot import RatingSet
 from reports.snapshot import WorkResult
 from reports.snapshot import snapshot_digest
-from reports.verification import check_code
 from reports.verification import make_code
 from reports.verification import qr_svg
 
@@ -47,7 +46,6 @@ __all__ = [
     "Person",
     "RatingSet",
     "WorkResult",
-    "check_code",
     "export_zip",
     "make_code",
     "qr_svg",

@@ -69,15 +69,6 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def reflected_event(session: Session, evaluation: Evaluation) -> HistoryEvent | None:
-    """Return the newest event that changed the evaluation (transitions and data, not prints)."""
-    return session.scalar(
-        select(HistoryEvent)
-        .where(HistoryEvent.evaluation_id == evaluation.id,
-               HistoryEvent.kind.in_(("transition", "data")))
-        .order_by(HistoryEvent.seq.desc()).limit(1))
-
-
 def _events(session: Session, evaluation: Evaluation) -> list[HistoryEvent]:
     return list(session.scalars(select(HistoryEvent).where(
         HistoryEvent.evaluation_id == evaluation.id).order_by(HistoryEvent.seq)))

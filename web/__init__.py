@@ -128,9 +128,3 @@ def select_locale() -> str:
     if not has_request_context():
         return "id"
     return "en" if request.cookies.get("lang") == "en" else "id"
-
-
-def workflow_of(app: Flask) -> Workflow:
-    """Return the app's workflow dependencies (audit key, forms, clock)."""
-    wf: Workflow = app.extensions["workflow"]
-    return wf

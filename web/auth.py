@@ -94,19 +94,6 @@ def current_actor() -> Actor:
     return user.actor
 
 
-def admin_required(view: F) -> F:
-    """Allow only agency admins (group ``admin``)."""
-
-    @wraps(view)
-    @login_required
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if not current_actor().is_admin:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped  # type: ignore[return-value]
-
-
 def auditor_required(view: F) -> F:
     """Allow only auditors (group ``inspektorat``) and agency admins."""
 
