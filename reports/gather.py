@@ -35,9 +35,6 @@ from .snapshot import WorkResult
 
 PERIOD_KINDS = {"annual": "TAHUNAN", "semester": "SEMESTER", "quarterly": "TRIWULAN",
                 "monthly": "BULANAN"}
-ROLE_LABELS = {"employee": "Pegawai yang Dinilai", "appraiser": "Pejabat Penilai Kinerja",
-               "appeal_reviewer": "Atasan Pejabat Penilai Kinerja",
-               "evaluation_team": "Tim Penilai Kinerja", "system": "Sistem", "admin": "Admin"}
 EMPTY = Person(name="-", nip="-", pangkat_golongan="-", jabatan="-", unit_kerja="-")
 
 
@@ -136,8 +133,8 @@ def build_snapshot(session: Session, evaluation: Evaluation, now: datetime) -> D
         for v in BERAKHLAK)
     history = tuple(
         HistoryEntry(seq=e.seq, at=e.at, actor_name=names.get(e.actor_nip, "Sistem"),
-                     actor_nip=e.actor_nip or "-", role=ROLE_LABELS.get(e.actor_role,
-                                                                         e.actor_role or "-"),
+                     actor_nip=e.actor_nip or "-",
+                     role=definition.role_label(e.actor_role) if e.actor_role else "-",
                      action=_action(definition, e), from_state=definition.label(e.source)
                      if e.source else None, to_state=definition.label(e.dest) if e.dest else "",
                      comment=e.comment, hash=e.hash)

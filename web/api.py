@@ -199,8 +199,8 @@ def _field(spec_field: FieldSpec, role: str, state: str, lang: str) -> dict[str,
     return out
 
 
-def _transition(session: Session, evaluation: Evaluation, rule: TransitionRule,
-                roles: frozenset[str], lang: str) -> dict[str, Any]:
+def _transition(session: Session, evaluation: Evaluation, definition: WorkflowDefinition,
+                rule: TransitionRule, roles: frozenset[str], lang: str) -> dict[str, Any]:
     role = next((r for r in rule.by if r in roles), "")
     out: dict[str, Any] = {
         "name": rule.name,
@@ -208,6 +208,7 @@ def _transition(session: Session, evaluation: Evaluation, rule: TransitionRule,
         "from": evaluation.status,
         "to": rule.dest,
         "role": role,
+        "role_label": definition.role_label(role, lang) if role else "",
         "comment_required": rule.comment == "required",
         "form": rule.form,
         "fields": [],
@@ -264,7 +265,7 @@ def _summary(evaluation: Evaluation, definition: WorkflowDefinition,
 
 
 def _event(event: HistoryEvent, reader: Reader, specs: dict[int, FormSpec | None],
-           session: Session) -> dict[str, Any]:
+           session: Session, lang: str) -> dict[str, Any]:
     payload = event.payload or {}
     form_key = payload.get("form")
     spec: FormSpec | None = None
@@ -290,6 +291,8 @@ def _event(event: HistoryEvent, reader: Reader, specs: dict[int, FormSpec | None
         "kind": event.kind,
         "actor_nip": event.actor_nip,
         "role": event.actor_role,
+        "role_label": reader.definition.role_label(event.actor_role, lang)
+        if event.actor_role else "",
         "trigger": event.trigger,
         "from": event.source,
         "to": event.dest,
@@ -370,9 +373,10 @@ def evaluation(evaluation_id: int) -> Response:
         "deadlines": dict(ev.deadlines or {}),
         "ratings": {"hasil_kerja": _rating(ev.rating_hasil_kerja, lang),
                     "perilaku_kerja": _rating(ev.rating_perilaku_kerja, lang)},
-        "participants": [{"role": p.role, "identity": dict(p.identity or {})}
+        "participants": [{"role": p.role, "role_label": reader.definition.role_label(p.role, lang),
+                          "identity": dict(p.identity or {})}
                          for p in sorted(ev.participants, key=lambda p: p.role)],
-        "transitions": [_transition(session, ev, rule, available.roles, lang)
+        "transitions": [_transition(session, ev, reader.definition, rule, available.roles, lang)
                         for rule in available.transitions],
         "data": data,
         "links": {"history": url_for("api.history", evaluation_id=ev.id),
@@ -402,6 +406,7 @@ def transition(evaluation_id: int, name: str) -> Response:
                        "url": url_for("api.evaluation", evaluation_id=ev.id)},
         "event": {"seq": event.seq, "at": event.at.isoformat(), "trigger": event.trigger,
                   "from": event.source, "to": event.dest, "role": event.actor_role,
+                  "role_label": definition.role_label(event.actor_role, lang),
                   "hash": event.hash, "prev_hash": event.prev_hash},
     })
 
@@ -411,8 +416,9 @@ def history(evaluation_id: int) -> Response:
     """Return the evaluation's history; values of fields the caller may not see are hidden."""
     reader = reader_of(db.session, _actor(), evaluation_id)
     specs: dict[int, FormSpec | None] = {}
-    events = [_event(e, reader, specs, db.session) for e in events_of(db.session,
-                                                                        reader.evaluation)]
+    lang = current_language()
+    events = [_event(e, reader, specs, db.session, lang)
+              for e in events_of(db.session, reader.evaluation)]
     return jsonify({"evaluation_id": evaluation_id, "events": events})
 
 

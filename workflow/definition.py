@@ -106,6 +106,7 @@ class WorkflowDefinition:
     deadlines: Mapping[str, Deadline]
     transitions: tuple[TransitionRule, ...]
     state_labels: Mapping[str, tuple[str, str]]
+    role_labels: Mapping[str, tuple[str, str]]
     rating: Mapping[str, Any]
     content_hash: str
     source: Mapping[str, Any] = field(repr=False)
@@ -128,6 +129,15 @@ class WorkflowDefinition:
     def label(self, state: str, lang: str = "id") -> str:
         """Return the human label of a state in Indonesian (``id``) or English (``en``)."""
         labels = self.state_labels.get(state) or (state, state)
+        return labels[1] if lang == "en" else labels[0]
+
+    def role_label(self, role: str, lang: str = "id") -> str:
+        """Return the official name of a role (``role_labels``) in Indonesian or English.
+
+        The one place pages, PDFs and the API name a role; a role without a label (or a
+        version published before ``role_labels`` existed) shows its key.
+        """
+        labels = self.role_labels.get(role) or (role, role)
         return labels[1] if lang == "en" else labels[0]
 
 
