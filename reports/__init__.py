@@ -1,8 +1,11 @@
 """PDF documents of an evaluation (SKP, evaluation result, appeal decision, audit trail).
 
-Renders from the frozen snapshots in :mod:`reports.snapshot`; never imports Flask, SQLAlchemy
-or the workflow package. The rendering functions are loaded lazily, so code that only builds
-snapshots or checks verification codes does not load WeasyPrint and Pango.
+``gather`` copies what a document prints from the database (SQLAlchemy, ``workflow``) into the
+frozen :mod:`reports.snapshot` DTOs; ``render`` turns them into PDFs with its own Jinja
+environment and WeasyPrint; ``issuing`` checks access (``forms`` visibility rules) and binds the
+verification code; ``export``/``bulk`` run bulk exports. Never imports Flask. The rendering
+functions are loaded lazily, so code that only builds snapshots or verification codes does not
+load WeasyPrint and Pango.
 """
 
 from __future__ import annotations

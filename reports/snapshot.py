@@ -1,7 +1,7 @@
 """Frozen snapshots (DTOs) that the PDF templates render from; never a database row.
 
-The lead's service layer builds these inside the request transaction, so templates cannot
-lazy-load anything. This module imports the standard library only.
+``reports.gather`` builds them inside the request transaction, so templates cannot lazy-load
+anything. This module imports the standard library only.
 """
 
 from __future__ import annotations

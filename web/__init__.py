@@ -1,5 +1,7 @@
 """The Flask application factory: configuration, extensions, blueprints, CLI. Nothing else.
 
+``web`` is the top layer: it may import ``admin`` (mounted with ``init_admin``), ``demo`` (the
+``flask demo`` command), ``l10n``, ``reports``, ``forms`` and ``workflow``; nothing imports it.
 No database access, migrations or file writes happen here; schema changes are CLI commands.
 """
 
