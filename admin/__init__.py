@@ -1,7 +1,8 @@
 """Flask-Admin for agency admins: configuration plus hooks (see admin/views.py).
 
 Imports Flask and its extensions, ``l10n``, ``forms``, ``reports`` and ``workflow``; never
-``web``. The app factory mounts it with what it needs: ``init_admin(app, db, csp_nonce=…)``.
+``web``. The app factory mounts it with what it needs: ``init_admin(app, db, csp_nonce=…,
+public_base_url=…)``.
 """
 
 from __future__ import annotations
@@ -21,8 +22,13 @@ from .security import SecureIndexView
 from .views import add_views
 
 
-def init_admin(app: Flask, db: SQLAlchemy, *, csp_nonce: Callable[[], str]) -> Admin:
-    """Create the admin of one app on its database; ``csp_nonce`` returns the page's nonce."""
+def init_admin(app: Flask, db: SQLAlchemy, *, csp_nonce: Callable[[], str],
+               public_base_url: Callable[[], str]) -> Admin:
+    """Create the admin of one app on its database.
+
+    ``csp_nonce`` returns the page's script nonce; ``public_base_url`` the address printed on
+    activation slips and in the documents' verification links.
+    """
     admin = Admin(
         name=_l("Admin Instansi"),
         index_view=SecureIndexView(name=_l("Beranda"), url="/admin"),
@@ -30,7 +36,7 @@ def init_admin(app: Flask, db: SQLAlchemy, *, csp_nonce: Callable[[], str]) -> A
         csp_nonce_generator=csp_nonce,  # Flask-Admin's inline scripts carry the page's nonce
     )
     with app.app_context():  # the model views need an app context with Flask-SQLAlchemy-Lite
-        add_views(admin, db)
+        add_views(admin, db, public_base_url)
     admin.init_app(app)
     # Our overrides in admin/templates come before Flask-Admin's own templates.
     app.jinja_loader = ChoiceLoader([

@@ -7,6 +7,9 @@ page only (``Cache-Control: no-store``) and stored as keyed hashes (``workflow.a
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import current_app
 from flask import flash
 from flask import redirect
@@ -15,6 +18,7 @@ from flask import url_for
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_sqlalchemy_lite import SQLAlchemy
 from werkzeug.wrappers import Response
 
 from l10n import current_language
@@ -40,7 +44,14 @@ STATE_LABELS = {
 
 
 class AccountAccessView(SecureBaseView):
-    """GET: employees and their account state; POST ``/kode``: issue codes, show the slips."""
+    """GET: employees and their account state; POST ``/kode``: issue codes, show the slips.
+
+    ``public_base_url`` returns the address printed on the slips (where to activate).
+    """
+
+    def __init__(self, db: SQLAlchemy, public_base_url: Callable[[], str], **kwargs: Any) -> None:
+        super().__init__(db, **kwargs)
+        self.public_base_url = public_base_url
 
     @expose("/")
     def index(self) -> str:
@@ -88,7 +99,9 @@ class AccountAccessView(SecureBaseView):
             flash(exc.in_language(current_language()), "error")
             return redirect(url_for(".index"))
         session.commit()
-        page = self.render("admin/account_codes.html", issued=issued)
+        page = self.render("admin/account_codes.html", issued=issued,
+                           login_url=self.public_base_url().rstrip("/")
+                           + url_for("account.activate"))
         response = current_app.make_response(page)
         response.headers["Cache-Control"] = "no-store"
         return response

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from flask import abort
 from flask import current_app
@@ -14,6 +16,7 @@ from flask import request
 from flask import send_file
 from flask import url_for
 from flask_admin import expose
+from flask_sqlalchemy_lite import SQLAlchemy
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -35,7 +38,14 @@ def export_dir() -> Path:
 
 
 class ExportView(SecureBaseView):
-    """Start an export and follow it; ZIPs are downloadable by the agency's admins only."""
+    """Start an export and follow it; ZIPs are downloadable by the agency's admins only.
+
+    ``public_base_url`` returns the address the documents' verification links start with.
+    """
+
+    def __init__(self, db: SQLAlchemy, public_base_url: Callable[[], str], **kwargs: Any) -> None:
+        super().__init__(db, **kwargs)
+        self.public_base_url = public_base_url
 
     def _job(self, job_id: int) -> ExportJob:
         job = self.session.get(ExportJob, job_id)
@@ -69,7 +79,7 @@ class ExportView(SecureBaseView):
     def _launch(self, job_id: int) -> None:
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         args = (self.db.engine, app.extensions["workflow"].audit_key, job_id, export_dir(),
-                app.config.get("PUBLIC_BASE_URL") or request.url_root)
+                self.public_base_url())
         if not app.config.get("EXPORT_IN_BACKGROUND", True):
             run_export(*args)
             return

@@ -8,6 +8,7 @@ writer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -281,15 +282,15 @@ class HistoryView(ReadOnlyView):
     column_default_sort = ("id", True)
 
 
-def add_views(admin: Admin, db: SQLAlchemy) -> None:
-    """Register every admin view."""
+def add_views(admin: Admin, db: SQLAlchemy, public_base_url: Callable[[], str]) -> None:
+    """Register every admin view (``public_base_url``: the address printed on slips and PDFs)."""
     org = _l("Struktur organisasi")
     admin.add_view(EmployeeView(Employee, db, name=_l("Pegawai"), category=org,
                                 endpoint="employee"))
     admin.add_view(OrgImportView(db, name=_l("Impor CSV"), category=org, endpoint="org_import",
                                  url="/admin/impor-pegawai"))
     admin.add_view(GroupView(Group, db, name=_l("Grup"), category=org, endpoint="group"))
-    admin.add_view(AccountAccessView(db, name=_l("Akses akun"), category=org,
+    admin.add_view(AccountAccessView(db, public_base_url, name=_l("Akses akun"), category=org,
                                      endpoint="account_access", url="/admin/akses-akun"))
     admin.add_view(FormsView(db, name=_l("Formulir"), endpoint="forms", url="/admin/formulir"))
     admin.add_view(PeriodView(Period, db, name=_l("Periode"), endpoint="period"))
@@ -301,5 +302,5 @@ def add_views(admin: Admin, db: SQLAlchemy) -> None:
                                   endpoint="definition"))
     admin.add_view(EvaluationView(Evaluation, db, name=_l("Evaluasi"), endpoint="evaluation"))
     admin.add_view(HistoryView(HistoryEvent, db, name=_l("Riwayat"), endpoint="history"))
-    admin.add_view(ExportView(db, name=_l("Ekspor massal"), endpoint="export",
+    admin.add_view(ExportView(db, public_base_url, name=_l("Ekspor massal"), endpoint="export",
                               url="/admin/ekspor"))

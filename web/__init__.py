@@ -40,7 +40,7 @@ from . import documents
 from . import evaluations
 from . import health
 from .config import defaults
-from .documents import verify_base
+from .documents import public_base_url
 from .errors import register_error_handlers
 from .extensions import babel
 from .extensions import bootstrap
@@ -107,12 +107,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)  # token-authenticated, no cookies: CSRF does not apply
     register_error_handlers(app)
-    init_admin(app, db, csp_nonce=csp_nonce)
+    init_admin(app, db, csp_nonce=csp_nonce, public_base_url=public_base_url)
 
     # Helpers every template may use, the admin's included (it imports nothing from web).
     app.add_template_filter(localized, "localized")
     app.add_template_global(when, "when")
-    app.add_template_global(verify_base, "public_base_url")
 
     @app.context_processor
     def _locale() -> dict[str, str]:

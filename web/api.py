@@ -56,7 +56,7 @@ from workflow.trail import recorded_changes
 from workflow.trail import verify_evaluation
 
 from .documents import pdf_response
-from .documents import verify_base
+from .documents import public_base_url
 from .extensions import db
 from .openapi import openapi_document
 
@@ -426,7 +426,7 @@ def history(evaluation_id: int) -> Response:
 def document(evaluation_id: int, kind: str) -> Response:
     """Render one document of the evaluation (recorded in the history like a download)."""
     pdf, prepared = issue_document(db.session, _wf().audit_key, _actor(), evaluation_id, kind,
-                                   verify_base(), utcnow())
+                                   public_base_url(), utcnow())
     db.session.commit()
     return pdf_response(pdf, prepared.filename)
 

@@ -21,7 +21,7 @@ from .extensions import db
 bp = Blueprint("documents", __name__)
 
 
-def verify_base() -> str:
+def public_base_url() -> str:
     """Return the public base URL printed on documents and activation slips (config, else this
     request's host)."""
     return str(current_app.config.get("PUBLIC_BASE_URL") or request.url_root)
@@ -40,7 +40,8 @@ def pdf_response(pdf: bytes, filename: str) -> Response:
 def download(evaluation_id: int, kind: str) -> Response:
     """Render, record and send one document of an evaluation."""
     pdf, prepared = issue_document(db.session, current_app.extensions["workflow"].audit_key,
-                                   current_actor(), evaluation_id, kind, verify_base(), utcnow())
+                                   current_actor(), evaluation_id, kind, public_base_url(),
+                                   utcnow())
     db.session.commit()
     return pdf_response(pdf, prepared.filename)
 
