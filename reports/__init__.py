@@ -19,6 +19,7 @@ from reports.snapshot import Behaviour
 from reports.snapshot import DocumentSnapshot
 from reports.snapshot import HistoryEntry
 from reports.snapshot import Person
+from reports.snapshot import PrintedItem
 from reports.snapshot import RatingSet
 from reports.snapshot import WorkResult
 from reports.snapshot import snapshot_digest
@@ -47,6 +48,7 @@ __all__ = [
     "DocumentSnapshot",
     "HistoryEntry",
     "Person",
+    "PrintedItem",
     "RatingSet",
     "WorkResult",
     "export_zip",
