@@ -12,7 +12,7 @@ APT_TEST := chromium libatomic1 poppler-utils
 
 MO       := web/translations/en/LC_MESSAGES/messages.mo
 
-.PHONY: run test test-pg install system-deps system-deps-test lint bench lock clean translations
+.PHONY: run test test-pg install system-deps system-deps-test lint lint-imports bench lock clean translations
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,10 @@ test-pg: install system-deps-test
 
 lint: install
 	$(VENV)/bin/ruff check .
+
+# The layer contracts of pyproject.toml [tool.importlinter] (docs/architecture.md).
+lint-imports: install
+	$(VENV)/bin/lint-imports
 
 bench: install system-deps
 	$(PY) bench/engine.py

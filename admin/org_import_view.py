@@ -27,8 +27,7 @@ class OrgImportView(SecureBaseView):
     @expose("/", methods=["GET", "POST"])
     def index(self) -> Response | str:
         """Show the upload form; import on POST."""
-        from web.extensions import db  # noqa: PLC0415 - the admin is mounted by the web app
-
+        session = self.session
         problems: list[str] = []
         if request.method == "POST":
             upload = request.files.get("file")
@@ -44,16 +43,16 @@ class OrgImportView(SecureBaseView):
                     problems = [_("Berkas harus CSV dengan pengodean UTF-8.")]
                 else:
                     actor = self.actor()
-                    agency = db.session.get(Agency, actor.agency_id)
+                    agency = session.get(Agency, actor.agency_id)
                     try:
-                        result = import_org_csv(db.session,
+                        result = import_org_csv(session,
                                                 current_app.extensions["workflow"].audit_key,
                                                 agency, text, actor)  # type: ignore[arg-type]
                     except OrgImportError as exc:
-                        db.session.rollback()
+                        session.rollback()
                         problems = exc.problems
                     else:
-                        db.session.commit()
+                        session.commit()
                         flash(_("Impor berhasil: %(created)d pegawai baru, %(updated)d "
                                 "diperbarui.", created=result.created,
                                 updated=result.updated), "success")

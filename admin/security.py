@@ -18,6 +18,8 @@ from flask_admin import BaseView
 from flask_admin import expose
 from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
+from flask_sqlalchemy_lite import SQLAlchemy
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from workflow.actors import Actor
@@ -62,7 +64,16 @@ class SecureIndexView(AdminsOnly, AdminIndexView):
 
 
 class SecureBaseView(AdminsOnly, BaseView):
-    """A custom admin page for agency admins only."""
+    """A custom admin page for agency admins only, working on the app's database ``db``."""
+
+    def __init__(self, db: SQLAlchemy, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.db = db
+
+    @property
+    def session(self) -> Session:
+        """Return the request's database session."""
+        return self.db.session
 
 
 class AgencyModelView(AdminsOnly, ModelView):

@@ -25,7 +25,7 @@ from weasyprint import HTML  # noqa: E402
 
 from reports import bulk  # noqa: E402
 from reports import render  # noqa: E402
-from reports.snapshot import EvaluationSnapshot  # noqa: E402
+from reports.snapshot import DocumentSnapshot  # noqa: E402
 from reports.snapshot import snapshot_digest  # noqa: E402
 from reports.verification import make_code  # noqa: E402
 
@@ -36,7 +36,7 @@ VERIFY_URL = "https://kinerja.example.go.id/verifikasi"
 SECRET = b"bench-secret"
 
 
-def code_for(snapshot: EvaluationSnapshot) -> str:
+def code_for(snapshot: DocumentSnapshot) -> str:
     """Return the evaluation document's verification code."""
     digest = snapshot_digest(snapshot, "evaluation")
     return make_code("evaluation", digest, snapshot.chain_head_hash, SECRET)

@@ -38,6 +38,7 @@ from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import Regexp
 
+from l10n import current_language
 from workflow.accounts import LoginRefused
 from workflow.accounts import authenticate
 from workflow.accounts import record_logout
@@ -46,7 +47,6 @@ from workflow.actors import Actor
 from workflow.models import Employee
 from workflow.models import utcnow
 
-from .errors import message_of
 from .extensions import db
 from .extensions import login_manager
 
@@ -92,19 +92,6 @@ def current_actor() -> Actor:
     """Return the actor of the logged-in user (views are protected by ``login_required``)."""
     user: SessionUser = current_user  # type: ignore[assignment]
     return user.actor
-
-
-def admin_required(view: F) -> F:
-    """Allow only agency admins (group ``admin``)."""
-
-    @wraps(view)
-    @login_required
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if not current_actor().is_admin:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped  # type: ignore[return-value]
 
 
 def auditor_required(view: F) -> F:
@@ -176,7 +163,7 @@ def login() -> Response | str | tuple[str, int]:
             )
         except LoginRefused as exc:
             db.session.commit()  # the failed attempt and the throttle counter must persist
-            flash(message_of(exc), "danger")
+            flash(exc.in_language(current_language()), "danger")
             return render_template("auth/login.html", form=form), 401
         db.session.commit()
         next_url = _safe_next(request.args.get("next"))

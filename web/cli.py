@@ -189,7 +189,7 @@ def workflow_tick() -> None:
               help="Password given to every demo user.")
 def demo(password: str) -> None:
     """Seed two agencies, ~50 employees and evaluations in every state (idempotent)."""
-    from workflow.demo import seed_demo  # noqa: PLC0415 - keeps demo data out of normal start-up
+    from demo.seed import seed_demo  # noqa: PLC0415 - keeps demo data out of normal start-up
 
     try:
         publish_forms(db.session)

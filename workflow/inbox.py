@@ -102,12 +102,6 @@ class Inbox:
     sections: dict[str, Section]
     query: str
 
-    @property
-    def waiting(self) -> int:
-        """Return how many evaluations wait for a step of the actor (own ones included)."""
-        return sum(self.sections[k].total for k in ("to_rate", "appeals", "team")) + sum(
-            1 for row in self.sections["mine"].rows if row.actionable)
-
 
 @dataclass(slots=True)
 class _Conditions:
@@ -329,11 +323,6 @@ class EvaluationPage:
     def evaluation(self) -> Evaluation:
         """Return the evaluation."""
         return self.available.evaluation
-
-    @property
-    def read_only(self) -> bool:
-        """Return whether the viewer can do nothing here now."""
-        return not self.available.transitions
 
 
 RATING_FIELDS = ("rating_hasil_kerja", "rating_perilaku_kerja", "predikat")

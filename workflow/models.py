@@ -187,11 +187,6 @@ class FormVersion(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    @property
-    def is_published(self) -> bool:
-        """Return whether the version is frozen."""
-        return self.published_at is not None
-
     def __str__(self) -> str:
         return f"{self.key} v{self.number}"
 

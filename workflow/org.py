@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import aliased
 
 from .actors import Actor
+from .definition import SLUG
 from .errors import OrgImportError
 from .history import append_event
 from .models import Agency
@@ -35,7 +36,6 @@ JENIS_JABATAN = ("JPT", "JA", "JF")
 REQUIRED = ("nip", "nama")
 _GOLONGAN_PNS = re.compile(r"^(I|II|III|IV)/[a-e]$")
 _GOLONGAN_PPPK = re.compile(r"^(I|II|III|IV|V|VI|VII|VIII|IX|X|XI|XII|XIII|XIV|XV|XVI|XVII)$")
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 Superior = aliased(Employee)
 GROUP_NAMES = {
     "admin": "Admin Instansi",
@@ -124,7 +124,7 @@ def import_org_csv(
                                  f"row {number}: jenis_jabatan must be JPT, JA or JF, not "
                                  f"'{position}'"))
         for slug in filter(None, (g.strip() for g in row.get("grup", "").split(";"))):
-            if not _SLUG.match(slug):
+            if not SLUG.match(slug):
                 problems.append(Text(f"baris {number}: nama grup '{slug}' tidak sah",
                                      f"row {number}: invalid group name '{slug}'"))
         if nip:

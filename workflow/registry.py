@@ -98,7 +98,7 @@ def _merge(parent: Mapping[str, Any], child: Mapping[str, Any]) -> LineMap:
     for key, value in child.items():
         if key == "extends":
             continue
-        if key in ("roles", "deadlines", "labels", "rating") and isinstance(
+        if key in ("roles", "deadlines", "labels", "role_labels", "rating") and isinstance(
             parent.get(key), Mapping
         ) and isinstance(value, Mapping):
             both = LineMap({**parent[key], **value})

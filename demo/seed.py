@@ -19,21 +19,21 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .accounts import set_password
-from .actors import Actor
-from .definition import WorkflowDefinition
-from .models import Agency
-from .models import Employee
-from .models import Evaluation
-from .org import import_org_csv
-from .periods import ensure_period
-from .periods import open_period
-from .periods import set_capaian
-from .publishing import publish_definitions
-from .service import Workflow
-from .service import apply_transition
-from .service import run_due_transitions
-from .service import save_draft
+from workflow.accounts import set_password
+from workflow.actors import Actor
+from workflow.definition import WorkflowDefinition
+from workflow.models import Agency
+from workflow.models import Employee
+from workflow.models import Evaluation
+from workflow.org import import_org_csv
+from workflow.periods import ensure_period
+from workflow.periods import open_period
+from workflow.periods import set_capaian
+from workflow.publishing import publish_definitions
+from workflow.service import Workflow
+from workflow.service import apply_transition
+from workflow.service import run_due_transitions
+from workflow.service import save_draft
 
 AGENCIES = (
     ("kota-kupang", "Pemerintah Kota Kupang", "Kupang", "annual", 2026, 1),
