@@ -145,8 +145,8 @@ _COMMON = (
 # Which snapshot fields each document prints; only these feed its digest, so an edit that
 # cannot change a document cannot change its verification code either.
 DOCUMENT_FIELDS: dict[str, tuple[str, ...]] = {
-    "evaluation": _COMMON
-    + (
+    "evaluation": (
+        *_COMMON,
         "appraiser_superior",
         "capaian_organisasi",
         "rating_hasil_kerja",
@@ -160,8 +160,8 @@ DOCUMENT_FIELDS: dict[str, tuple[str, ...]] = {
         "pendekatan",
         "jenis_jabatan_label",
     ),
-    "skp": _COMMON
-    + (
+    "skp": (
+        *_COMMON,
         "work_results",
         "behaviours",
         "pendekatan",
@@ -170,15 +170,15 @@ DOCUMENT_FIELDS: dict[str, tuple[str, ...]] = {
         "lampiran_skema",
         "lampiran_konsekuensi",
     ),
-    "appeal-decision": _COMMON
-    + (
+    "appeal-decision": (
+        *_COMMON,
         "appraiser_superior",
         "rating_hasil_kerja",
         "rating_perilaku_kerja",
         "predikat",
         "appeal",
     ),
-    "audit-trail": _COMMON + ("state", "history", "chain_head_hash"),
+    "audit-trail": (*_COMMON, "state", "history", "chain_head_hash"),
 }
 
 # The SKP is the plan: realisation and feedback are not on it.
