@@ -67,8 +67,13 @@ test-pg: install system-deps-test
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+psycopg://root@127.0.0.1:5432/test} \
 		$(VENV)/bin/pytest -q
 
+# Static checks, run by CI before the tests: ruff, mypy (pyproject.toml says what and how
+# strictly), then import-linter's layer contracts once [tool.importlinter] exists there.
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	@if grep -q '^\[tool\.importlinter\]' pyproject.toml; then $(VENV)/bin/lint-imports; \
+	else echo "lint-imports: no [tool.importlinter] contracts in pyproject.toml yet"; fi
 
 bench: install system-deps
 	$(PY) bench/engine.py

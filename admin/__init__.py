@@ -8,6 +8,7 @@ from flask import Flask
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
+from jinja2 import BaseLoader
 from jinja2 import ChoiceLoader
 from jinja2 import FileSystemLoader
 
@@ -18,9 +19,9 @@ from .security import SecureIndexView
 
 def init_admin(app: Flask) -> Admin:
     """Create the admin of one app (views need an app context with Flask-SQLAlchemy-Lite)."""
-    from web.extensions import db  # noqa: PLC0415 - admin is configured by the web layer
+    from web.extensions import db
 
-    from .views import add_views  # noqa: PLC0415
+    from .views import add_views
 
     admin = Admin(
         name=_l("Admin Instansi"),
@@ -32,8 +33,8 @@ def init_admin(app: Flask) -> Admin:
         add_views(admin, db)
     admin.init_app(app)
     # Our overrides in admin/templates come before Flask-Admin's own templates.
-    app.jinja_loader = ChoiceLoader([
-        FileSystemLoader(str(Path(__file__).parent / "templates")),
-        app.jinja_loader,  # type: ignore[list-item]
-    ])
+    loaders: list[BaseLoader] = [FileSystemLoader(str(Path(__file__).parent / "templates"))]
+    if app.jinja_loader is not None:
+        loaders.append(app.jinja_loader)
+    app.jinja_loader = ChoiceLoader(loaders)
     return admin

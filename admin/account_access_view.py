@@ -47,7 +47,7 @@ class AccountAccessView(SecureBaseView):
     @expose("/")
     def index(self) -> str:
         """List the agency's employees with their account state (filtered)."""
-        from web.extensions import db  # noqa: PLC0415 - the admin is mounted by the web app
+        from web.extensions import db
 
         actor = self.actor()
         unit = request.args.get("unit", "")
@@ -66,8 +66,8 @@ class AccountAccessView(SecureBaseView):
     @expose("/kode", methods=["POST"])
     def codes(self) -> Response | str:
         """Issue codes for the ticked employees (one commit) and show them once."""
-        from web.errors import message_of  # noqa: PLC0415
-        from web.extensions import db  # noqa: PLC0415
+        from web.errors import message_of
+        from web.extensions import db
 
         actor = self.actor()
         raw_ids = request.form.getlist("employee")

@@ -40,7 +40,7 @@ class ExportView(SecureBaseView):
     @property
     def session(self) -> Any:
         """Return the request's database session."""
-        from web.extensions import db  # noqa: PLC0415 - the admin is mounted by the web app
+        from web.extensions import db
 
         return db.session
 
@@ -61,7 +61,7 @@ class ExportView(SecureBaseView):
                                    (request.form.get("unit") or "").strip(), utcnow())
             except WorkflowError as exc:
                 self.session.rollback()
-                from web.errors import message_of  # noqa: PLC0415 - mounted by the web app
+                from web.errors import message_of
                 flash(message_of(exc), "error")
                 return redirect(url_for(".index"))
             self.session.commit()
@@ -75,9 +75,9 @@ class ExportView(SecureBaseView):
         return self.render("admin/export_index.html", periods=periods, units=units, jobs=jobs)
 
     def _launch(self, job_id: int) -> None:
-        from web.extensions import db  # noqa: PLC0415
+        from web.extensions import db
 
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        app = current_app._get_current_object()  # type: ignore[attr-defined]  # really a LocalProxy
         args = (db.engine, app.extensions["workflow"].audit_key, job_id, export_dir(),
                 app.config.get("PUBLIC_BASE_URL") or request.url_root)
         if not app.config.get("EXPORT_IN_BACKGROUND", True):

@@ -139,7 +139,7 @@ def field_from_form(form: FieldForm) -> dict[str, Any]:
 
 def form_from_field(field: dict[str, Any]) -> FieldForm:
     """Prefill the editor from a field mapping."""
-    form = FieldForm(data={
+    return FieldForm(data={
         **{k: field.get(k) for k in ("name", "type", "label", "label_en", "help")},
         "required": bool(field.get("required")),
         **{k: "" if field.get(k) is None else str(field[k])
@@ -152,7 +152,6 @@ def form_from_field(field: dict[str, Any]) -> FieldForm:
            for k in ("required_when", "show_when")},
         **{k: ", ".join(field.get(k) or []) for k in LIST_KEYS},
     })
-    return form
 
 
 class FormsView(SecureBaseView):
@@ -167,7 +166,7 @@ class FormsView(SecureBaseView):
     @property
     def session(self) -> Any:
         """Return the request's database session."""
-        from web.extensions import db  # noqa: PLC0415 - the admin is mounted by the web app
+        from web.extensions import db
 
         return db.session
 
@@ -319,7 +318,7 @@ class FormsView(SecureBaseView):
             return False
         except WorkflowError as exc:
             self.session.rollback()
-            from web.errors import message_of  # noqa: PLC0415 - mounted by the web app
+            from web.errors import message_of
             flash(message_of(exc), "error")
             return False
         self.session.commit()

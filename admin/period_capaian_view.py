@@ -27,8 +27,8 @@ class PeriodCapaianView(PeriodPage):
     @expose("/<int:period_id>", methods=["GET", "POST"])
     def edit(self, period_id: int) -> Response | str:
         """Show or record the achievement of one period of the admin's agency."""
-        from web.errors import message_of  # noqa: PLC0415 - the admin is mounted by the web app
-        from web.extensions import db  # noqa: PLC0415
+        from web.errors import message_of
+        from web.extensions import db
 
         actor = self.actor()
         period = self.own_period(period_id)

@@ -24,7 +24,7 @@ class PeriodOpenView(PeriodPage):
     @expose("/<int:period_id>", methods=["GET", "POST"])
     def dry_run(self, period_id: int) -> Response | str:
         """GET: show what would be created. POST: create it."""
-        from web.extensions import db  # noqa: PLC0415 - the admin is mounted by the web app
+        from web.extensions import db
 
         actor = self.actor()
         period = self.own_period(period_id)
@@ -35,7 +35,7 @@ class PeriodOpenView(PeriodPage):
                                  dry_run=request.method != "POST")
         except WorkflowError as exc:
             db.session.rollback()
-            from web.errors import message_of  # noqa: PLC0415 - mounted by the web app
+            from web.errors import message_of
             flash(message_of(exc), "error")
             return redirect(url_for("period.index_view"))
         if request.method == "POST":

@@ -187,7 +187,7 @@ class PeriodView(RecordedModelView):
             model.starts_on, model.ends_on, model.label = period_bounds(
                 model.kind, int(model.year), int(model.number or 1))
         except WorkflowError as exc:
-            from web.errors import message_of  # noqa: PLC0415 - mounted by the web app
+            from web.errors import message_of
             raise ValidationError(message_of(exc)) from exc
         session = self.session.session
         with session.no_autoflush:  # the new row is already in the session
@@ -261,9 +261,9 @@ class DefinitionView(ReadOnlyView):
     @expose("/diagram/<int:version_id>.svg")
     def diagram(self, version_id: int) -> Any:
         """Return the SVG diagram of one version of the agency's flow."""
-        from workflow.service import definition_of  # noqa: PLC0415
+        from workflow.service import definition_of
 
-        from .diagram import flow_svg  # noqa: PLC0415
+        from .diagram import flow_svg
 
         row = self.get_one(str(version_id))
         definition = definition_of(self.session.session, row.id)

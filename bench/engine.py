@@ -46,6 +46,7 @@ from dataclasses import field
 from datetime import UTC
 from datetime import date
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -383,13 +384,14 @@ def bench_database(label: str, engine: Engine, small_engine: Engine,
     small_store = seed_base(small_engine)
     plain = Workflow(AUDIT_KEY, PlainForms())
     stored = Workflow(AUDIT_KEY, StoredForms())
-    eng_plain = lambda ids: run_engine(engine, store, plain, ids)  # noqa: E731
-    eng_stored = lambda ids: run_engine(engine, store, stored, ids)  # noqa: E731
-    raw = lambda ids: run_raw(engine, store, ids)  # noqa: E731
-    raw_reads = lambda ids: run_raw(engine, store, ids, reads=True)  # noqa: E731
-    raw_session = lambda ids: run_raw(engine, store, ids, reads=True, session=True)  # noqa: E731
-    small_plain = lambda ids: run_engine(small_engine, small_store, plain, ids)  # noqa: E731
-    small_raw = lambda ids: run_raw(small_engine, small_store, ids)  # noqa: E731
+    # Each takes the evaluation ids to move.
+    eng_plain = partial(run_engine, engine, store, plain)
+    eng_stored = partial(run_engine, engine, store, stored)
+    raw = partial(run_raw, engine, store)
+    raw_reads = partial(run_raw, engine, store, reads=True)
+    raw_session = partial(run_raw, engine, store, reads=True, session=True)
+    small_plain = partial(run_engine, small_engine, small_store, plain)
+    small_raw = partial(run_raw, small_engine, small_store)
     flat_n, chunks = args.flat, 5
     result: dict[str, Any] = {"label": label}
 

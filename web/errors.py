@@ -43,7 +43,7 @@ def workflow_error_response(exc: WorkflowError) -> tuple[Response | str, int]:
         log.warning("refused %s %s for %s: %s", request.method, request.path, actor,
                     exc.message_en)
     if wants_json():
-        body = {"error": type(exc).__name__, "message": message_of(exc)}
+        body: dict[str, object] = {"error": type(exc).__name__, "message": message_of(exc)}
         if isinstance(exc, InvalidData):
             body["errors"] = exc.errors_in(current_language())
         if isinstance(exc, GuardFailed):
