@@ -74,19 +74,24 @@ class RecordedModelView(AgencyModelView):
 class EmployeeView(RecordedModelView):
     """The org chart: employees, their superiors and groups (CSV import on its own page)."""
 
-    column_list = ("nip", "name", "jabatan", "pangkat", "golongan", "unit_kerja", "asn_type",
-                   "superior", "active")
+    column_list = ("nip", "name", "jabatan", "jenis_jabatan", "pangkat", "golongan",
+                   "unit_kerja", "asn_type", "superior", "active")
     column_labels = {"nip": "NIP", "name": _l("Nama"), "jabatan": _l("Jabatan"),
                      "pangkat": _l("Pangkat"), "golongan": _l("Golongan"),
                      "unit_kerja": _l("Unit kerja"), "asn_type": _l("Jenis ASN"),
+                     "jenis_jabatan": _l("Jenis jabatan"),
                      "superior": _l("Atasan langsung"), "groups": _l("Grup"),
                      "active": _l("Aktif")}
     column_searchable_list = ("nip", "name", "unit_kerja", "jabatan")
     column_filters = ("unit_kerja", "asn_type", "active")
     column_default_sort = ("unit_kerja", False)
-    form_columns = ("nip", "name", "jabatan", "pangkat", "golongan", "unit_kerja", "asn_type",
-                    "superior", "groups", "active")
-    form_choices = {"asn_type": [("PNS", "PNS"), ("PPPK", "PPPK")]}
+    form_columns = ("nip", "name", "jabatan", "jenis_jabatan", "pangkat", "golongan",
+                    "unit_kerja", "asn_type", "superior", "groups", "active")
+    form_choices = {"asn_type": [("PNS", "PNS"), ("PPPK", "PPPK")],
+                    "jenis_jabatan": [("", _l("(tidak dicatat)")),
+                                      ("JPT", _l("JPT — Pimpinan Tinggi")),
+                                      ("JA", _l("JA — Administrasi")),
+                                      ("JF", _l("JF — Fungsional"))]}
     can_delete = False  # history refers to people: deactivate instead
     can_view_details = True
 

@@ -7,7 +7,10 @@ from pathlib import Path
 
 import yaml
 
+from workflow.texts import Text
+
 from .parsing import parse_form_spec
+from .slots import slot_problems
 from .spec import FormSpec
 from .spec import FormSpecError
 
@@ -15,8 +18,10 @@ from .spec import FormSpecError
 def load_form_specs(directory: str | os.PathLike[str]) -> dict[str, FormSpec]:
     """Parse every ``*.yaml`` file in ``directory`` into a spec keyed by its ``key``.
 
-    Each file's ``key`` must equal its file name without ``.yaml``. Any problem in any file
-    raises one ``FormSpecError`` whose ``problems`` name the file; nothing is returned then.
+    Each file's ``key`` must equal its file name without ``.yaml``, and a form whose fields fill
+    printed slots of the official documents must still provide them (``forms.slots``). Any
+    problem in any file raises one ``FormSpecError`` whose ``problems`` name the file; nothing
+    is returned then.
     """
     root = Path(directory)
     if not root.is_dir():
@@ -39,6 +44,10 @@ def load_form_specs(directory: str | os.PathLike[str]) -> dict[str, FormSpec]:
             problems.append(
                 f"{path.name}: key {spec.key!r} harus sama dengan nama file {path.stem!r}."
             )
+            continue
+        unprintable = slot_problems(spec)
+        if unprintable:
+            problems.extend(Text(f"{path.name}: {p}", f"{path.name}: {p.en}") for p in unprintable)
             continue
         specs[spec.key] = spec
     if problems:

@@ -17,6 +17,7 @@ from reports.snapshot import Behaviour
 from reports.snapshot import EvaluationSnapshot
 from reports.snapshot import HistoryEntry
 from reports.snapshot import Person
+from reports.snapshot import PrintedItem
 from reports.snapshot import RatingSet
 from reports.snapshot import WorkResult
 from reports.snapshot import snapshot_digest
@@ -47,6 +48,7 @@ __all__ = [
     "EvaluationSnapshot",
     "HistoryEntry",
     "Person",
+    "PrintedItem",
     "RatingSet",
     "WorkResult",
     "check_code",

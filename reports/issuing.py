@@ -112,6 +112,14 @@ def prepare_document(
                             filename)
 
 
+def _standing_summary(kind: str, snapshot: EvaluationSnapshot) -> dict[str, object]:
+    """What ``/verify`` repeats about a printed result: BELUM FINAL and the appeal window."""
+    if kind != "evaluation":
+        return {}
+    until = snapshot.appeal_until.isoformat() if snapshot.appeal_until else None
+    return {"final": snapshot.final, "appeal_until": until}
+
+
 def record_issue(
     session: Session, audit_key: bytes, actor: Actor, evaluation: Evaluation,
     prepared: PreparedDocument, now: datetime,
@@ -127,7 +135,7 @@ def record_issue(
         event_hash=evaluation.history_head, issued_at=now, issued_by_nip=actor.nip,
         summary={"name": snapshot.employee.name, "period": snapshot.period_label,
                  "predikat": snapshot.predikat, "agency": snapshot.agency_name,
-                 "state": snapshot.state},
+                 "state": snapshot.state, **_standing_summary(prepared.kind, snapshot)},
     )
     session.add(document)
     agency = session.get(Agency, evaluation.agency_id)
@@ -174,6 +182,9 @@ class Verification:
     issued_at: datetime
     superseded: bool
     reason: str
+    # The printed result was not final yet (BELUM FINAL), and the appeal window's end if one ran.
+    final: bool = True
+    appeal_until: datetime | None = None
 
 
 def verify_code(session: Session, code: str) -> Verification | None:
@@ -192,10 +203,12 @@ def verify_code(session: Session, code: str) -> Verification | None:
     elif changed:
         reason = "Evaluasi telah berubah sejak dokumen ini diterbitkan."
     summary = document.summary or {}
+    until = summary.get("appeal_until")
     return Verification(
         kind_label=KINDS.get(document.kind, (document.kind, ""))[0],
         name=summary.get("name", ""), period=summary.get("period", ""),
         predikat=summary.get("predikat", ""), agency=summary.get("agency", ""),
         issued_at=document.issued_at, superseded=bool(newer is not None or changed),
-        reason=reason,
+        reason=reason, final=bool(summary.get("final", True)),
+        appeal_until=datetime.fromisoformat(until) if until else None,
     )

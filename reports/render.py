@@ -21,6 +21,9 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 from weasyprint.urls import URLFetcherResponse
 
+from reports.layout import JPT
+from reports.layout import plan_columns
+from reports.layout import position_heading
 from reports.snapshot import EvaluationSnapshot
 from reports.verification import qr_svg
 
@@ -153,14 +156,19 @@ def render_html(
     if kind == "appeal-decision" and snapshot.appeal is None:
         raise ValueError("an appeal decision needs a snapshot with an appeal")
     template = _ENV.get_template(TEMPLATE_FOR_KIND[kind])
+    # The SKP prints the plan; the evaluation the employee's report of the same results.
+    rows = snapshot.plan_results if kind == "skp" else snapshot.work_results
     return template.render(
         s=snapshot,
         kind=kind,
         code=verification_code,
         verify_url=verify_url,
         qr_uri=qr_svg(verify_url),
-        utama=[w for w in snapshot.work_results if w.jenis == "utama"],
-        tambahan=[w for w in snapshot.work_results if w.jenis == "tambahan"],
+        utama=[w for w in rows if w.jenis == "utama"],
+        tambahan=[w for w in rows if w.jenis == "tambahan"],
+        columns=plan_columns(snapshot.jenis_jabatan, snapshot.pendekatan),
+        position=position_heading(snapshot.jenis_jabatan),
+        instansi=snapshot.agency_name if snapshot.jenis_jabatan == JPT else None,
     )
 
 

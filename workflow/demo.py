@@ -82,33 +82,35 @@ def org_csv(agency_index: int, with_team: bool) -> str:
     counter = iter(range(1, 200))
 
     def add(jabatan: str, pangkat: str, golongan: str, unit: str, boss: str,
-            groups: str = "", kind: str = "PNS") -> str:
+            groups: str = "", kind: str = "PNS", position: str = "JA") -> str:
         nip = _nip(next(counter), agency_index)
         rows.append({"nip": nip, "nama": next(names), "jabatan": jabatan, "pangkat": pangkat,
                      "golongan": golongan, "unit_kerja": unit, "jenis_asn": kind,
-                     "nip_atasan": boss, "grup": groups})
+                     "jenis_jabatan": position, "nip_atasan": boss, "grup": groups})
         return nip
 
     sekda = add("Sekretaris Daerah", "Pembina Utama Madya", "IV/d", "Sekretariat Daerah", "",
-                "tim-penilai-kinerja" if with_team else "")
+                "tim-penilai-kinerja" if with_team else "", position="JPT")
     inspektur = add("Inspektur", "Pembina Utama Muda", "IV/c", "Inspektorat", sekda,
-                    "inspektorat;tim-penilai-kinerja" if with_team else "inspektorat")
-    add("Auditor Ahli Muda", "Penata Tk. I", "III/d", "Inspektorat", inspektur, "inspektorat")
+                    "inspektorat;tim-penilai-kinerja" if with_team else "inspektorat",
+                    position="JPT")
+    add("Auditor Ahli Muda", "Penata Tk. I", "III/d", "Inspektorat", inspektur, "inspektorat",
+        position="JF")
     for u, (unit, fields) in enumerate(UNITS):
         head = add(f"Kepala {unit}", "Pembina Utama Muda", "IV/c", unit, sekda,
-                   "tim-penilai-kinerja" if with_team and u == 1 else "")
+                   "tim-penilai-kinerja" if with_team and u == 1 else "", position="JPT")
         for b, bidang in enumerate(fields):
             kabid = add(f"Kepala {bidang}", "Pembina", "IV/a", unit, head)
             for s in range(3):
                 if u == 1 and b == 1 and s == 0:
                     add("Analis SDM Aparatur Ahli Muda", "Penata Tk. I", "III/d", unit, kabid,
-                        "admin")
+                        "admin", position="JF")
                 elif s == 2:
                     add("Pengelola Layanan Operasional", "", "VII", unit, kabid, kind="PPPK")
                 else:
                     add(("Analis Kebijakan Ahli Pertama", "Pranata Komputer Ahli Pertama")[s],
                         ("Penata Muda", "Penata Muda Tk. I")[s], ("III/a", "III/b")[s], unit,
-                        kabid)
+                        kabid, position="JF")
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(rows[0]))
     writer.writeheader()

@@ -104,6 +104,8 @@ class Employee(Base):
     golongan: Mapped[str] = mapped_column(String(10), default="")
     unit_kerja: Mapped[str] = mapped_column(String(200), default="")
     asn_type: Mapped[str] = mapped_column(String(4), default="PNS")
+    # JPT (pimpinan tinggi), JA (administrasi) or JF (fungsional); "" = not recorded (JA/JF forms)
+    jenis_jabatan: Mapped[str] = mapped_column(String(3), default="")
     superior_id: Mapped[int | None] = mapped_column(ForeignKey("employee.id"), index=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
@@ -114,7 +116,9 @@ class Employee(Base):
 
     @property
     def pangkat_golongan(self) -> str:
-        """Return 'Pangkat (gol.)' as official forms print it."""
+        """Return 'Pangkat (gol.)' as official forms print it; a PPPK has a golongan only."""
+        if self.asn_type == "PPPK":
+            return self.golongan
         if self.pangkat and self.golongan:
             return f"{self.pangkat} ({self.golongan})"
         return self.pangkat or self.golongan
@@ -124,6 +128,7 @@ class Employee(Base):
         return {
             "name": self.name, "nip": self.nip, "pangkat_golongan": self.pangkat_golongan,
             "jabatan": self.jabatan, "unit_kerja": self.unit_kerja, "asn_type": self.asn_type,
+            "jenis_jabatan": self.jenis_jabatan,
         }
 
     def __str__(self) -> str:

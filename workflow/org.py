@@ -1,7 +1,8 @@
 """Import the org chart (employees, superiors, groups) from CSV, all rows or none.
 
 Columns (header row required; Indonesian names): ``nip, nama, jabatan, pangkat, golongan,
-unit_kerja, jenis_asn, nip_atasan, grup`` — ``grup`` is a ``;``-separated list of group
+unit_kerja, jenis_asn, jenis_jabatan, nip_atasan, grup`` — ``jenis_jabatan`` is JPT, JA or JF
+(it picks the official document variant; optional), ``grup`` is a ``;``-separated list of group
 slugs (e.g. ``tim-penilai-kinerja;inspektorat``). Rows are matched on NIP: existing
 employees are updated, new ones created. Every problem is reported with its row number and
 nothing is written unless the whole file is valid.
@@ -29,7 +30,8 @@ from .models import utcnow
 from .texts import Text
 
 COLUMNS = ("nip", "nama", "jabatan", "pangkat", "golongan", "unit_kerja", "jenis_asn",
-           "nip_atasan", "grup")
+           "jenis_jabatan", "nip_atasan", "grup")
+JENIS_JABATAN = ("JPT", "JA", "JF")
 REQUIRED = ("nip", "nama")
 _GOLONGAN_PNS = re.compile(r"^(I|II|III|IV)/[a-e]$")
 _GOLONGAN_PPPK = re.compile(r"^(I|II|III|IV|V|VI|VII|VIII|IX|X|XI|XII|XIII|XIV|XV|XVI|XVII)$")
@@ -115,6 +117,12 @@ def import_org_csv(
                                  f"(contoh: {example})",
                                  f"row {number}: golongan '{golongan}' is not valid for {kind} "
                                  f"(e.g. {example})"))
+        position = (row.get("jenis_jabatan") or "").upper()
+        if position and position not in JENIS_JABATAN:
+            problems.append(Text(f"baris {number}: jenis_jabatan harus JPT, JA atau JF, bukan "
+                                 f"'{position}'",
+                                 f"row {number}: jenis_jabatan must be JPT, JA or JF, not "
+                                 f"'{position}'"))
         for slug in filter(None, (g.strip() for g in row.get("grup", "").split(";"))):
             if not _SLUG.match(slug):
                 problems.append(Text(f"baris {number}: nama grup '{slug}' tidak sah",
@@ -181,6 +189,8 @@ def import_org_csv(
         employee.golongan = row.get("golongan", "")
         employee.unit_kerja = row.get("unit_kerja", "")
         employee.asn_type = (row.get("jenis_asn") or "PNS").upper()
+        if "jenis_jabatan" in header:
+            employee.jenis_jabatan = (row.get("jenis_jabatan") or "").upper()
         wanted = []
         for slug in filter(None, (g.strip() for g in row.get("grup", "").split(";"))):
             if slug not in groups:

@@ -143,7 +143,7 @@ def make_work_results(count: int = 4) -> tuple[WorkResult, ...]:
                 indikator=f"Jumlah dokumen anjab-ABK yang diselesaikan (baris {i + 1})",
                 target=f"{4 + i % 5} dokumen",
                 realisasi=f"{4 + i % 5} dokumen telah ditetapkan",
-                umpan_balik="Pimpinan: hasil sudah sesuai, pertahankan ketepatan waktu.",
+                bukti_dukung=f"https://arsip.bandung.go.id/anjab/{i + 1}",
             )
         )
     return tuple(rows)
@@ -207,7 +207,7 @@ def make_snapshot(**changes: Any) -> EvaluationSnapshot:
         evaluation_id=4217,
         agency_name="Pemerintah Kota Bandung",
         period_label="Tahun 2026",
-        period_kind="TAHUNAN",
+        period_line="AKHIR (TAHUNAN)",
         period_start=dt.date(2026, 1, 1),
         period_end=dt.date(2026, 12, 31),
         place="Bandung",
@@ -237,6 +237,10 @@ def make_snapshot(**changes: Any) -> EvaluationSnapshot:
         lampiran_dukungan=("Akses aplikasi SIASN", "Pelatihan anjab-ABK"),
         lampiran_skema=("Laporan triwulanan kepada Kepala Bagian Organisasi",),
         lampiran_konsekuensi=("Predikat kinerja menjadi dasar tunjangan kinerja",),
+        plan_results=make_work_results(),
+        umpan_balik_hasil_kerja="Pimpinan: hasil sudah sesuai, pertahankan ketepatan waktu.",
+        signed_at=dt.datetime(2026, 11, 20, 9, 0, tzinfo=WIB),
+        skp_signed_at=dt.datetime(2026, 1, 12, 9, 0, tzinfo=WIB),
     )
     return dataclasses.replace(base, **changes)
 
@@ -294,7 +298,7 @@ def test_evaluation_document_shows_identities_ratings_and_code(tmp_path: Path) -
     text = doc_text(pdf)
     for expected in (
         "DOKUMEN EVALUASI KINERJA PEGAWAI",
-        "PERIODE: TAHUNAN",
+        "PERIODE: AKHIR (TAHUNAN)",
         "PERIODE PENILAIAN: 1 JANUARI 2026 SD 31 DESEMBER 2026",
         "Siti Rahmawati, S.Kom.",
         "198703152010012003",
@@ -308,7 +312,7 @@ def test_evaluation_document_shows_identities_ratings_and_code(tmp_path: Path) -
         "PREDIKAT KINERJA PEGAWAI BAIK",
         "Pegawai yang Dinilai,",
         "Pejabat Penilai Kinerja,",
-        "Bandung, 23 November 2026",
+        "Bandung, 20 November 2026",
         code_for("evaluation", snapshot),
     ):
         assert expected in text
@@ -444,7 +448,7 @@ def test_fetcher_serves_static_files_and_data_uris() -> None:
 
 def test_long_work_results_table_repeats_header_on_next_page() -> None:
     """A 60-row work-results table spans pages and repeats its column headers."""
-    snapshot = make_snapshot(work_results=make_work_results(60))
+    snapshot = make_snapshot(plan_results=make_work_results(60))
     pages = pages_text(pdf_for("skp", snapshot))
     assert len(pages) > 2
     assert "INDIKATOR KINERJA INDIVIDU" in pages[0]
