@@ -28,8 +28,8 @@ $(MO): web/translations/en/LC_MESSAGES/messages.po $(VENV)/.installed
 
 # After changing user-facing text: re-extract and merge, then translate the new entries.
 translations: $(VENV)/.installed
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o web/translations/messages.pot .
-	$(VENV)/bin/pybabel update -i web/translations/messages.pot -d web/translations
+	$(VENV)/bin/pybabel extract --no-location --sort-output -F babel.cfg -k _l -k lazy_gettext -o web/translations/messages.pot .
+	$(VENV)/bin/pybabel update --ignore-obsolete -i web/translations/messages.pot -d web/translations
 
 # Install missing Debian packages (root, or sudo if available).
 define ensure_apt
