@@ -67,8 +67,12 @@ test-pg: install system-deps-test
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+psycopg://root@127.0.0.1:5432/test} \
 		$(VENV)/bin/pytest -q
 
+# Static checks, run by CI before the tests: ruff, mypy (pyproject.toml says what and how
+# strictly), then import-linter's layer contracts.
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 # The layer contracts of pyproject.toml [tool.importlinter] (docs/architecture.md).
 lint-imports: install

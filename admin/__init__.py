@@ -15,6 +15,7 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy_lite import SQLAlchemy
+from jinja2 import BaseLoader
 from jinja2 import ChoiceLoader
 from jinja2 import FileSystemLoader
 
@@ -39,8 +40,8 @@ def init_admin(app: Flask, db: SQLAlchemy, *, csp_nonce: Callable[[], str],
         add_views(admin, db, public_base_url)
     admin.init_app(app)
     # Our overrides in admin/templates come before Flask-Admin's own templates.
-    app.jinja_loader = ChoiceLoader([
-        FileSystemLoader(str(Path(__file__).parent / "templates")),
-        app.jinja_loader,  # type: ignore[list-item]
-    ])
+    loaders: list[BaseLoader] = [FileSystemLoader(str(Path(__file__).parent / "templates"))]
+    if app.jinja_loader is not None:
+        loaders.append(app.jinja_loader)
+    app.jinja_loader = ChoiceLoader(loaders)
     return admin

@@ -77,7 +77,7 @@ class ExportView(SecureBaseView):
         return self.render("admin/export_index.html", periods=periods, units=units, jobs=jobs)
 
     def _launch(self, job_id: int) -> None:
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        app = current_app._get_current_object()  # type: ignore[attr-defined]  # really a LocalProxy
         args = (self.db.engine, app.extensions["workflow"].audit_key, job_id, export_dir(),
                 self.public_base_url())
         if not app.config.get("EXPORT_IN_BACKGROUND", True):

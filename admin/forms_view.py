@@ -154,7 +154,7 @@ def field_from_form(form: FieldForm) -> dict[str, Any]:
 
 def form_from_field(field: dict[str, Any]) -> FieldForm:
     """Prefill the editor from a field mapping."""
-    form = FieldForm(data={
+    return FieldForm(data={
         **{k: field.get(k) for k in ("name", "type", "label", "label_en", "help")},
         "required": bool(field.get("required")),
         **{k: "" if field.get(k) is None else str(field[k])
@@ -168,7 +168,6 @@ def form_from_field(field: dict[str, Any]) -> FieldForm:
         **{k: ", ".join(field.get(k) or []) for k in LIST_KEYS},
         "prints": field.get("prints") or "",
     })
-    return form
 
 
 class FormsView(SecureBaseView):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask import current_app
 from flask import flash
 from flask import redirect
@@ -28,7 +30,7 @@ class OrgImportView(SecureBaseView):
     def index(self) -> Response | str:
         """Show the upload form; import on POST."""
         session = self.session
-        problems: list[str] = []
+        problems: Sequence[str] = []
         if request.method == "POST":
             upload = request.files.get("file")
             raw = upload.read(MAX_BYTES + 1) if upload else b""
@@ -43,11 +45,11 @@ class OrgImportView(SecureBaseView):
                     problems = [_("Berkas harus CSV dengan pengodean UTF-8.")]
                 else:
                     actor = self.actor()
-                    agency = session.get(Agency, actor.agency_id)
+                    agency = session.get_one(Agency, actor.agency_id)
                     try:
                         result = import_org_csv(session,
                                                 current_app.extensions["workflow"].audit_key,
-                                                agency, text, actor)  # type: ignore[arg-type]
+                                                agency, text, actor)
                     except OrgImportError as exc:
                         session.rollback()
                         problems = exc.problems

@@ -42,9 +42,9 @@ class AdminsOnly:
 
     def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
         """Send anonymous users to log in; refuse everyone else."""
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path))
-        abort(403)
+        if current_user.is_authenticated:
+            abort(403)
+        return redirect(url_for("auth.login", next=request.full_path))
 
     def actor(self) -> Actor:
         """Return the admin using the page."""
@@ -96,7 +96,7 @@ class AgencyModelView(AdminsOnly, ModelView):
         return super().get_count_query().filter(
             getattr(self.model, self.agency_column) == self._agency_id())
 
-    def get_one(self, id: Any) -> Any:  # noqa: A002 - Flask-Admin's signature
+    def get_one(self, id: Any) -> Any:  # `id`: Flask-Admin's parameter name
         """Load one row of the admin's agency; another agency's row is 'not found'."""
         row = super().get_one(id)
         if row is None or getattr(row, self.agency_column) != self._agency_id():

@@ -160,7 +160,7 @@ def issue_document(
     :raises NotPermitted: the audit trail for someone who is neither employee nor auditor.
     :raises TransitionNotAllowed: the document does not exist yet at this stage.
     """
-    from .render import render_pdf  # noqa: PLC0415 - WeasyPrint loads only when printing
+    from .render import render_pdf  # here: WeasyPrint loads only when printing
 
     evaluation = get_evaluation(session, actor, evaluation_id)
     _check(session, actor, evaluation, kind)

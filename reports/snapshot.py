@@ -183,8 +183,8 @@ _COMMON = (
 # Which snapshot fields each document prints; only these feed its digest, so an edit that
 # cannot change a document cannot change its verification code either.
 DOCUMENT_FIELDS: dict[str, tuple[str, ...]] = {
-    "evaluation": _COMMON
-    + (
+    "evaluation": (
+        *_COMMON,
         "appraiser_superior",
         "capaian_organisasi",
         "rating_hasil_kerja",
@@ -203,8 +203,8 @@ DOCUMENT_FIELDS: dict[str, tuple[str, ...]] = {
         "appeal_until",
         "signed_at",
     ),
-    "skp": _COMMON
-    + (
+    "skp": (
+        *_COMMON,
         "plan_results",
         "behaviours",
         "pendekatan",
@@ -215,15 +215,15 @@ DOCUMENT_FIELDS: dict[str, tuple[str, ...]] = {
         "skp_keterangan_tambahan",
         "skp_signed_at",
     ),
-    "appeal-decision": _COMMON
-    + (
+    "appeal-decision": (
+        *_COMMON,
         "appraiser_superior",
         "rating_hasil_kerja",
         "rating_perilaku_kerja",
         "predikat",
         "appeal",
     ),
-    "audit-trail": _COMMON + ("state", "history", "chain_head_hash"),
+    "audit-trail": (*_COMMON, "state", "history", "chain_head_hash"),
 }
 
 # The SKP is the plan: the appraiser's feedback per value is not on it.

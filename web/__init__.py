@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from flask import Response
 from flask import has_request_context
 from flask import redirect
 from flask import request
 from flask import url_for
 from flask_babel import get_locale
+from werkzeug.wrappers import Response
 
 from admin import init_admin
 from forms.library import agency_form_dirs

@@ -120,7 +120,7 @@ def activate() -> Response | str | tuple[str, int]:
 def change() -> Response | str | tuple[str, int]:
     """Change one's own password; other sessions of the account end."""
     form = ChangePasswordForm()
-    user: SessionUser = current_user  # type: ignore[assignment]
+    user: SessionUser = current_user
     if form.validate_on_submit():
         try:
             change_password(

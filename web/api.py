@@ -142,6 +142,9 @@ def _transition_body() -> tuple[dict[str, Any], str | None, int]:
     if errors:
         raise InvalidData(errors, _("Permintaan tidak valid; periksa isian yang ditandai."),
                           "Invalid request; check the marked fields.")
+    # Each check above adds to errors, so with none the types hold:
+    assert isinstance(data, dict) and isinstance(version, int)
+    assert comment is None or isinstance(comment, str)
     return data, comment, version
 
 

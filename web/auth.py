@@ -9,7 +9,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import ParamSpec
 from typing import TypeVar
 from urllib.parse import urlsplit
 
@@ -51,7 +51,8 @@ from .extensions import db
 from .extensions import login_manager
 
 bp = Blueprint("auth", __name__)
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class SessionUser(UserMixin):
@@ -90,22 +91,22 @@ login_manager.session_protection = "strong"
 
 def current_actor() -> Actor:
     """Return the actor of the logged-in user (views are protected by ``login_required``)."""
-    user: SessionUser = current_user  # type: ignore[assignment]
+    user: SessionUser = current_user
     return user.actor
 
 
-def auditor_required(view: F) -> F:
+def auditor_required(view: Callable[P, R]) -> Callable[P, R]:
     """Allow only auditors (group ``inspektorat``) and agency admins."""
 
     @wraps(view)
     @login_required
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
         actor = current_actor()
         if not (actor.is_auditor or actor.is_admin):
             abort(403)
         return view(*args, **kwargs)
 
-    return wrapped  # type: ignore[return-value]
+    return wrapped
 
 
 class LoginForm(FlaskForm):
@@ -177,7 +178,7 @@ def login() -> Response | str | tuple[str, int]:
 @login_required
 def logout() -> Response:
     """Log out (POST with CSRF token) and record it."""
-    user: SessionUser = current_user  # type: ignore[assignment]
+    user: SessionUser = current_user
     record_logout(db.session, current_app.extensions["workflow"].audit_key, user.employee,
                   utcnow())
     db.session.commit()

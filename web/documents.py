@@ -9,6 +9,7 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from reports.issuing import issue_document
@@ -47,7 +48,7 @@ def download(evaluation_id: int, kind: str) -> Response:
 
 
 @bp.get("/verify/")
-def verify_form() -> Response | str:
+def verify_form() -> ResponseReturnValue:
     """Let anyone type a verification code."""
     code = (request.args.get("code") or "").strip()
     if code:

@@ -39,7 +39,7 @@ def workflow_error_response(exc: WorkflowError) -> tuple[Response | str, int]:
                     exc.message_en)
     message = exc.in_language(current_language())
     if wants_json():
-        body = {"error": type(exc).__name__, "message": message}
+        body: dict[str, object] = {"error": type(exc).__name__, "message": message}
         if isinstance(exc, InvalidData):
             body["errors"] = exc.errors_in(current_language())
         if isinstance(exc, GuardFailed):

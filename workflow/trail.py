@@ -217,7 +217,7 @@ _Owner = aliased(Employee, name="owner")
 _ActorEmp = aliased(Employee, name="actor_emp")
 
 
-def _search_query(actor: Actor, f: HistoryFilter) -> Select[Any]:
+def _search_query(actor: Actor, f: HistoryFilter) -> Select[HistoryEvent, str, str, str, str]:
     query = (
         select(HistoryEvent, _ActorEmp.name, _Owner.nip, _Owner.name, _Owner.unit_kerja)
         .outerjoin(Evaluation, Evaluation.id == HistoryEvent.evaluation_id)
