@@ -12,7 +12,7 @@ APT_TEST := chromium libatomic1 poppler-utils
 
 MO       := web/translations/en/LC_MESSAGES/messages.mo
 
-.PHONY: run test test-pg install system-deps system-deps-test lint bench lock clean translations
+.PHONY: run test test-pg install system-deps system-deps-test lint lint-imports bench lock clean translations
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -67,8 +67,16 @@ test-pg: install system-deps-test
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+psycopg://root@127.0.0.1:5432/test} \
 		$(VENV)/bin/pytest -q
 
+# Static checks, run by CI before the tests: ruff, mypy (pyproject.toml says what and how
+# strictly), then import-linter's layer contracts.
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+# The layer contracts of pyproject.toml [tool.importlinter] (docs/architecture.md).
+lint-imports: install
+	$(VENV)/bin/lint-imports
 
 bench: install system-deps
 	$(PY) bench/engine.py

@@ -41,8 +41,8 @@ from forms.slots import slots_of
 from forms.spec import DEFAULT_BERAKHLAK_PREFIX
 from forms.spec import FIELD_TYPES
 from forms.spec import GROUP_TYPES
-from web.language import current_language
-from web.language import localized
+from l10n import current_language
+from l10n import localized
 from workflow.errors import InvalidData
 from workflow.errors import WorkflowError
 from workflow.models import FormVersion
@@ -154,7 +154,7 @@ def field_from_form(form: FieldForm) -> dict[str, Any]:
 
 def form_from_field(field: dict[str, Any]) -> FieldForm:
     """Prefill the editor from a field mapping."""
-    form = FieldForm(data={
+    return FieldForm(data={
         **{k: field.get(k) for k in ("name", "type", "label", "label_en", "help")},
         "required": bool(field.get("required")),
         **{k: "" if field.get(k) is None else str(field[k])
@@ -168,7 +168,6 @@ def form_from_field(field: dict[str, Any]) -> FieldForm:
         **{k: ", ".join(field.get(k) or []) for k in LIST_KEYS},
         "prints": field.get("prints") or "",
     })
-    return form
 
 
 class FormsView(SecureBaseView):
@@ -179,13 +178,6 @@ class FormsView(SecureBaseView):
         if version is None:
             return set()
         return definition_of(self.session, version.id).forms()
-
-    @property
-    def session(self) -> Any:
-        """Return the request's database session."""
-        from web.extensions import db  # noqa: PLC0415 - the admin is mounted by the web app
-
-        return db.session
 
     def _audit_key(self) -> bytes:
         return bytes(current_app.extensions["workflow"].audit_key)
@@ -336,8 +328,7 @@ class FormsView(SecureBaseView):
             return False
         except WorkflowError as exc:
             self.session.rollback()
-            from web.errors import message_of  # noqa: PLC0415 - mounted by the web app
-            flash(message_of(exc), "error")
+            flash(exc.in_language(current_language()), "error")
             return False
         self.session.commit()
         return True

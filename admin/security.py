@@ -20,10 +20,12 @@ from flask_admin import expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model import typefmt
 from flask_login import current_user
+from flask_sqlalchemy_lite import SQLAlchemy
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from web.times import local_time
-from web.times import reader_zone
+from l10n import local_time
+from l10n import reader_zone
 from workflow.actors import Actor
 from workflow.localtime import abbreviation
 
@@ -45,9 +47,9 @@ class AdminsOnly:
 
     def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
         """Send anonymous users to log in; refuse everyone else."""
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path))
-        abort(403)
+        if current_user.is_authenticated:
+            abort(403)
+        return redirect(url_for("auth.login", next=request.full_path))
 
     def actor(self) -> Actor:
         """Return the admin using the page."""
@@ -69,7 +71,16 @@ class SecureIndexView(AdminsOnly, AdminIndexView):
 
 
 class SecureBaseView(AdminsOnly, BaseView):
-    """A custom admin page for agency admins only."""
+    """A custom admin page for agency admins only, working on the app's database ``db``."""
+
+    def __init__(self, db: SQLAlchemy, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.db = db
+
+    @property
+    def session(self) -> Session:
+        """Return the request's database session."""
+        return self.db.session
 
 
 def _local_moment(view: Any, value: datetime, name: str) -> str:
@@ -79,7 +90,7 @@ def _local_moment(view: Any, value: datetime, name: str) -> str:
 class AgencyModelView(AdminsOnly, ModelView):
     """A model view limited to the admin's own agency (the model has ``agency_id``).
 
-    Times are shown in the agency's zone (``web.times.local_time``), never as stored UTC.
+    Times are shown in the agency's zone (``l10n.local_time``), never as stored UTC.
     """
 
     agency_column = "agency_id"
@@ -101,7 +112,7 @@ class AgencyModelView(AdminsOnly, ModelView):
         return super().get_count_query().filter(
             getattr(self.model, self.agency_column) == self._agency_id())
 
-    def get_one(self, id: Any) -> Any:  # noqa: A002 - Flask-Admin's signature
+    def get_one(self, id: Any) -> Any:  # `id`: Flask-Admin's parameter name
         """Load one row of the admin's agency; another agency's row is 'not found'."""
         row = super().get_one(id)
         if row is None or getattr(row, self.agency_column) != self._agency_id():

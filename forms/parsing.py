@@ -345,8 +345,10 @@ class _Parser:
             required=required,
             required_when=required_when,
             show_when=show_when,
+            label_en=texts["label_en"],
+            help=texts["help"],
+            help_en=texts["help_en"],
             prints=prints,
-            **texts,
             **access,
             **kwargs,
         )
@@ -539,6 +541,7 @@ class _Parser:
         ):
             self.add(f"{path}.in", "wajib berupa daftar nilai (teks) yang tidak kosong.",
                      "must be a non-empty list of (text) values.")
+            values = []
         elif target is not None and target.type in CONDITION_TARGET_TYPES:
             known = {o.value for o in target.options}
             unknown = [v for v in values if v not in known]

@@ -35,16 +35,13 @@ from .layout import KUANTITATIF
 from .layout import period_line
 from .snapshot import AppealSnapshot
 from .snapshot import Behaviour
-from .snapshot import EvaluationSnapshot
+from .snapshot import DocumentSnapshot
 from .snapshot import HistoryEntry
 from .snapshot import Person
 from .snapshot import RatingSet
 from .snapshot import WorkResult
 from .sources import PrintedData
 
-ROLE_LABELS = {"employee": "Pegawai yang Dinilai", "appraiser": "Pejabat Penilai Kinerja",
-               "appeal_reviewer": "Atasan Pejabat Penilai Kinerja",
-               "evaluation_team": "Tim Penilai Kinerja", "system": "Sistem", "admin": "Admin"}
 EMPTY = Person(name="-", nip="-", pangkat_golongan="-", jabatan="-", unit_kerja="-")
 
 
@@ -75,15 +72,6 @@ def _pola(capaian: str | None) -> tuple[str, ...]:
 
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
-
-
-def reflected_event(session: Session, evaluation: Evaluation) -> HistoryEvent | None:
-    """Return the newest event that changed the evaluation (transitions and data, not prints)."""
-    return session.scalar(
-        select(HistoryEvent)
-        .where(HistoryEvent.evaluation_id == evaluation.id,
-               HistoryEvent.kind.in_(("transition", "data")))
-        .order_by(HistoryEvent.seq.desc()).limit(1))
 
 
 def _events(session: Session, evaluation: Evaluation) -> list[HistoryEvent]:
@@ -190,7 +178,7 @@ def _skp_recorded_at(evaluation: Evaluation) -> datetime | None:
     return datetime.fromisoformat(saved) if saved else None
 
 
-def build_snapshot(session: Session, evaluation: Evaluation, now: datetime) -> EvaluationSnapshot:
+def build_snapshot(session: Session, evaluation: Evaluation, now: datetime) -> DocumentSnapshot:
     """Copy everything the documents of one evaluation print into a frozen snapshot."""
     agency = session.get(Agency, evaluation.agency_id)
     assert agency is not None
@@ -210,13 +198,13 @@ def build_snapshot(session: Session, evaluation: Evaluation, now: datetime) -> E
     employee = people.get("employee") or EMPTY
     history = tuple(
         HistoryEntry(seq=e.seq, at=e.at, actor_name=names.get(e.actor_nip, "Sistem"),
-                     actor_nip=e.actor_nip or "-", role=ROLE_LABELS.get(e.actor_role,
-                                                                         e.actor_role or "-"),
+                     actor_nip=e.actor_nip or "-",
+                     role=definition.role_label(e.actor_role) if e.actor_role else "-",
                      action=_action(definition, e), from_state=definition.label(e.source)
                      if e.source else None, to_state=definition.label(e.dest) if e.dest else "",
                      comment=e.comment, hash=e.hash)
         for e in events)
-    return EvaluationSnapshot(
+    return DocumentSnapshot(
         evaluation_id=evaluation.id, agency_name=agency.name,
         period_label=evaluation.period.label,
         period_line=period_line(evaluation.period.kind, evaluation.period.number, MONTHS),

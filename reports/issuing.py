@@ -32,12 +32,13 @@ from workflow.service import definition_of
 from workflow.service import get_evaluation
 
 from .gather import build_snapshot
-from .snapshot import EvaluationSnapshot
+from .snapshot import DocumentSnapshot
 from .snapshot import snapshot_digest
 from .verification import make_code
 from .verification import normalize_code
 
-KINDS = {
+# The documents an evaluation has, with their titles (Indonesian, English).
+DOCUMENT_TITLES = {
     "evaluation": ("Dokumen Evaluasi Kinerja Pegawai", "Employee performance evaluation"),
     "skp": ("Sasaran Kinerja Pegawai", "Employee performance plan (SKP)"),
     "appeal-decision": ("Keputusan atas Keberatan", "Appeal decision"),
@@ -50,7 +51,7 @@ class PreparedDocument:
     """Everything needed to render one document (picklable: it goes to worker processes)."""
 
     kind: str
-    snapshot: EvaluationSnapshot
+    snapshot: DocumentSnapshot
     code: str
     verify_url: str
     filename: str
@@ -87,7 +88,7 @@ def available_kinds(session: Session, evaluation: Evaluation, roles: frozenset[s
 
 
 def _check(session: Session, actor: Actor, evaluation: Evaluation, kind: str) -> None:
-    if kind not in KINDS:
+    if kind not in DOCUMENT_TITLES:
         raise NotFound("Jenis dokumen tidak dikenal.", "Unknown document kind.")
     definition = definition_of(session, evaluation.definition_version_id)
     roles = roles_of(actor, evaluation, definition)
@@ -114,7 +115,7 @@ def prepare_document(
                             filename)
 
 
-def _standing_summary(kind: str, snapshot: EvaluationSnapshot) -> dict[str, object]:
+def _standing_summary(kind: str, snapshot: DocumentSnapshot) -> dict[str, object]:
     """What ``/verify`` repeats about a printed result: BELUM FINAL and the appeal window."""
     if kind != "evaluation":
         return {}
@@ -161,7 +162,7 @@ def issue_document(
     :raises NotPermitted: the audit trail for someone who is neither employee nor auditor.
     :raises TransitionNotAllowed: the document does not exist yet at this stage.
     """
-    from .render import render_pdf  # noqa: PLC0415 - WeasyPrint loads only when printing
+    from .render import render_pdf  # here: WeasyPrint loads only when printing
 
     evaluation = get_evaluation(session, actor, evaluation_id)
     _check(session, actor, evaluation, kind)
@@ -208,7 +209,7 @@ def verify_code(session: Session, code: str) -> Verification | None:
     summary = document.summary or {}
     until = summary.get("appeal_until")
     return Verification(
-        kind_label=KINDS.get(document.kind, (document.kind, ""))[0],
+        kind_label=DOCUMENT_TITLES.get(document.kind, (document.kind, ""))[0],
         name=summary.get("name", ""), period=summary.get("period", ""),
         predikat=summary.get("predikat", ""), agency=summary.get("agency", ""),
         issued_at=document.issued_at, superseded=bool(newer is not None or changed),

@@ -25,7 +25,7 @@ from weasyprint.urls import URLFetcherResponse
 from reports.layout import JPT
 from reports.layout import plan_columns
 from reports.layout import position_heading
-from reports.snapshot import EvaluationSnapshot
+from reports.snapshot import DocumentSnapshot
 from reports.verification import qr_svg
 from workflow.localtime import format_date
 from workflow.localtime import format_moment
@@ -142,17 +142,17 @@ def stylesheet() -> CSS:
 
 
 def render_html(
-    kind: str, snapshot: EvaluationSnapshot, *, verification_code: str, verify_url: str
+    kind: str, snapshot: DocumentSnapshot, *, verification_code: str, verify_url: str
 ) -> str:
     """Return the HTML of one document; the same string :func:`render_pdf` lays out.
 
     :raises ValueError: for an unknown kind, or an appeal decision without an appeal.
-    :raises TypeError: when *snapshot* is not an :class:`EvaluationSnapshot`.
+    :raises TypeError: when *snapshot* is not an :class:`DocumentSnapshot`.
     """
     if kind not in TEMPLATE_FOR_KIND:
         raise ValueError(f"unknown document kind {kind!r}")
-    if not isinstance(snapshot, EvaluationSnapshot):
-        raise TypeError(f"expected EvaluationSnapshot, got {type(snapshot).__name__}")
+    if not isinstance(snapshot, DocumentSnapshot):
+        raise TypeError(f"expected DocumentSnapshot, got {type(snapshot).__name__}")
     if kind == "appeal-decision" and snapshot.appeal is None:
         raise ValueError("an appeal decision needs a snapshot with an appeal")
     template = _ENV.get_template(TEMPLATE_FOR_KIND[kind])
@@ -179,7 +179,7 @@ def write_pdf_from_html(html: str) -> bytes:
 
 
 def render_pdf(
-    kind: str, snapshot: EvaluationSnapshot, *, verification_code: str, verify_url: str
+    kind: str, snapshot: DocumentSnapshot, *, verification_code: str, verify_url: str
 ) -> bytes:
     """Return the PDF bytes of one document kind for *snapshot*."""
     html = render_html(kind, snapshot, verification_code=verification_code, verify_url=verify_url)

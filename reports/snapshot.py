@@ -1,7 +1,7 @@
 """Frozen snapshots (DTOs) that the PDF templates render from; never a database row.
 
-The lead's service layer builds these inside the request transaction, so templates cannot
-lazy-load anything. This module imports the standard library only.
+``reports.gather`` builds them inside the request transaction, so templates cannot lazy-load
+anything. This module imports the standard library only.
 """
 
 from __future__ import annotations
@@ -13,9 +13,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 from typing import Literal
-
-DocumentKind = Literal["evaluation", "skp", "appeal-decision", "audit-trail"]
-KINDS: tuple[str, ...] = ("evaluation", "skp", "appeal-decision", "audit-trail")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -121,7 +118,7 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True, kw_only=True)
-class EvaluationSnapshot:
+class DocumentSnapshot:
     """Everything any of the four documents shows about one evaluation."""
 
     evaluation_id: int
@@ -189,8 +186,8 @@ _COMMON = (
 # Which snapshot fields each document prints; only these feed its digest, so an edit that
 # cannot change a document cannot change its verification code either.
 DOCUMENT_FIELDS: dict[str, tuple[str, ...]] = {
-    "evaluation": _COMMON
-    + (
+    "evaluation": (
+        *_COMMON,
         "appraiser_superior",
         "capaian_organisasi",
         "rating_hasil_kerja",
@@ -209,8 +206,8 @@ DOCUMENT_FIELDS: dict[str, tuple[str, ...]] = {
         "appeal_until",
         "signed_at",
     ),
-    "skp": _COMMON
-    + (
+    "skp": (
+        *_COMMON,
         "plan_results",
         "behaviours",
         "pendekatan",
@@ -221,15 +218,15 @@ DOCUMENT_FIELDS: dict[str, tuple[str, ...]] = {
         "skp_keterangan_tambahan",
         "skp_signed_at",
     ),
-    "appeal-decision": _COMMON
-    + (
+    "appeal-decision": (
+        *_COMMON,
         "appraiser_superior",
         "rating_hasil_kerja",
         "rating_perilaku_kerja",
         "predikat",
         "appeal",
     ),
-    "audit-trail": _COMMON + ("state", "history", "chain_head_hash"),
+    "audit-trail": (*_COMMON, "state", "history", "chain_head_hash"),
 }
 
 # The SKP is the plan: the appraiser's feedback per value is not on it.
@@ -252,10 +249,10 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"cannot canonicalise {type(value).__name__}")
 
 
-def canonical_json(snapshot: EvaluationSnapshot, kind: str) -> bytes:
+def canonical_json(snapshot: DocumentSnapshot, kind: str) -> bytes:
     """Return the canonical UTF-8 JSON of the fields that the *kind* document prints."""
-    if not isinstance(snapshot, EvaluationSnapshot):
-        raise TypeError(f"expected EvaluationSnapshot, got {type(snapshot).__name__}")
+    if not isinstance(snapshot, DocumentSnapshot):
+        raise TypeError(f"expected DocumentSnapshot, got {type(snapshot).__name__}")
     try:
         names = DOCUMENT_FIELDS[kind]
     except KeyError:
@@ -269,7 +266,7 @@ def canonical_json(snapshot: EvaluationSnapshot, kind: str) -> bytes:
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def snapshot_digest(snapshot: EvaluationSnapshot, kind: str) -> str:
+def snapshot_digest(snapshot: DocumentSnapshot, kind: str) -> str:
     """Return the SHA-256 hex digest of the canonical content of one document kind.
 
     ``issued_at`` is never part of it: printing the same content again gives the same digest.

@@ -1,14 +1,11 @@
-"""Times on pages, in the agency's own zone: the web's side of ``workflow.localtime``.
+"""Which zone the reader's times are shown in: her agency's (``l10n.local_time`` asks here).
 
-Every page, the admin and the audit CSV write a moment through ``local_time`` (the Jinja
-filter of the same name): ``workflow.localtime.format_moment`` in the zone of the reader's
-agency (its current definition's ``timezone``; read once per request) and her language.
+The zone is the ``timezone`` of the agency's current definition (``workflow.calendars``),
+read once per request for the actor of the API token or the log-in; WIB for anonymous
+readers. Registered by the app factory as ``app.extensions[l10n.READER_ZONE]``.
 """
 
 from __future__ import annotations
-
-from datetime import date
-from datetime import datetime
 
 from flask import g
 from flask import has_request_context
@@ -17,12 +14,8 @@ from flask_login import current_user
 from workflow.actors import Actor
 from workflow.calendars import agency_zone
 from workflow.localtime import DEFAULT_ZONE
-from workflow.localtime import Style
-from workflow.localtime import format_date
-from workflow.localtime import format_moment
 
 from .extensions import db
-from .language import current_language
 
 
 def reader_zone() -> str:
@@ -38,23 +31,3 @@ def reader_zone() -> str:
     if actor.agency_id not in known:
         known[actor.agency_id] = agency_zone(db.session, actor.agency_id)
     return known[actor.agency_id]
-
-
-def local_time(moment: datetime | date | str | None, style: Style = "datetime",
-               zone: str | None = None) -> str:
-    """Write a moment (or a plain date) for the reader, in ``zone`` or her agency's zone.
-
-    A string is read as the ISO 8601 instant the history records (a deadline's end).
-    """
-    if moment is None:
-        return "—"
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    if not isinstance(moment, datetime):
-        return format_date(moment, current_language(), style)
-    return format_moment(moment, zone or reader_zone(), current_language(), style)
-
-
-def when(moment: datetime | None, date_only: bool = False) -> str:
-    """Write a moment on the evaluation pages: ``16 Mar 2026, 23.59 WITA`` (or the date)."""
-    return local_time(moment, "date" if date_only else "datetime")
