@@ -134,7 +134,8 @@ class LoginForm(FlaskForm):
 
 def start_session(employee: Employee) -> None:
     """Log ``employee`` in on a fresh session (no fixation) that ends after
-    ``SESSION_IDLE_MINUTES`` without a request (the signed cookie's age is checked by Flask)."""
+    ``SESSION_IDLE_MINUTES`` without a page view (the signed cookie's age is checked on each
+    request, by the app's clock: ``web.session_cookie``)."""
     cookie_session.clear()
     login_user(SessionUser(employee))
     cookie_session.permanent = True
