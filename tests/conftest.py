@@ -7,6 +7,8 @@ the append-only trigger of the history table, DELETE would).
 
 from __future__ import annotations
 
+import copy
+import functools
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,6 +35,7 @@ from web.extensions import db
 from workflow import history  # noqa: F401 - registers the PostgreSQL trigger DDL
 from workflow import service
 from workflow.actors import Actor
+from workflow.definition import WorkflowDefinition
 from workflow.models import Agency
 from workflow.models import Base
 from workflow.models import Employee
@@ -164,18 +167,35 @@ class World:
 PEOPLE = ("kepala", "atasan", "penilai", "pegawai", "pegawai2", "tim", "auditor")
 
 
+@functools.cache
+def _parsed_forms(directory: Path) -> dict[str, dict[str, object]]:
+    return load_form_sources(directory)
+
+
+def shipped_forms(directory: Path) -> dict[str, dict[str, object]]:
+    """Return the form specs shipped in ``directory``: parsed once per run (the files do not
+    change during it), a fresh copy each call (stored specs must not share their dicts)."""
+    return copy.deepcopy(_parsed_forms(directory))
+
+
+@functools.cache
+def shipped_definitions() -> dict[str, WorkflowDefinition]:
+    """Return the shipped flow definitions, parsed once per run (they are immutable)."""
+    return load_definitions(ROOT / "definitions")
+
+
 def build_world(session: Session, wf: Workflow, slug: str = "kota-kupang", offset: int = 0,
                 now: datetime | None = None) -> World:
     """Create an agency from ``org_rows``, publish its definition and open 2026's period."""
-    publish_national_forms(session, load_form_sources(ROOT / "definitions" / "forms"))
+    publish_national_forms(session, shipped_forms(ROOT / "definitions" / "forms"))
     agency = Agency(slug=slug, name=f"Pemerintah {slug}", city="Kupang")
     session.add(agency)
     session.flush()
     import_org_csv(session, wf.audit_key, agency, org_rows(offset))
     own_forms = ROOT / "definitions" / "forms" / slug
     if own_forms.is_dir():
-        seed_agency_forms(session, agency.id, load_form_sources(own_forms))
-    publish_definitions(session, {slug: load_definitions(ROOT / "definitions")[slug]})
+        seed_agency_forms(session, agency.id, shipped_forms(own_forms))
+    publish_definitions(session, {slug: shipped_definitions()[slug]})
     people = {
         name: session.scalar(select(Employee).where(Employee.nip == nip(offset + i + 1)))
         for i, name in enumerate(PEOPLE)
