@@ -2,7 +2,8 @@
 
 SQLite (default): a new in-memory database per test. PostgreSQL (``TEST_DATABASE_URL``): one
 schema created once per run, every table truncated before each test (TRUNCATE does not fire
-the append-only trigger of the history table, DELETE would).
+the append-only trigger of the history table, DELETE would). Under pytest-xdist each worker
+has its own database, ``<name>_<worker>`` (e.g. ``test_gw0``), created when missing.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine
+from sqlalchemy import make_url
 from sqlalchemy import select
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -29,6 +32,7 @@ from forms import store as form_store
 from forms.library import load_form_sources
 from forms.store import publish_national_forms
 from forms.store import seed_agency_forms
+from tests.xdist_scheduling import SuiteScheduling
 from web import create_app
 from web.config import sqlalchemy_url
 from web.extensions import db
@@ -48,7 +52,20 @@ from workflow.registry import load_definitions
 from workflow.service import Workflow
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def worker_database_url(url: str | None, worker: str | None) -> str | None:
+    """Return the PostgreSQL URL of an xdist worker (``gw0``…): the database name suffixed with
+    the worker id, so parallel workers never truncate each other's tables."""
+    if not url or not worker:
+        return url
+    parsed = make_url(sqlalchemy_url(url))
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(
+        hide_password=False)
+
+
+PG_URL = worker_database_url(os.environ.get("TEST_DATABASE_URL"),
+                             os.environ.get("PYTEST_XDIST_WORKER"))
 ARTIFACTS = ROOT / "test-artifacts"
 # Werkzeug's scrypt at N=2^10 instead of production's 2^15: the same code path, ~30x cheaper.
 # Tests hash ~14 passwords per fixture; the app under test is configured with it too.
@@ -60,12 +77,22 @@ def pytest_report_header() -> str:
     return f"database: {PG_URL or 'sqlite (in-memory, one per test)'}"
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Share the suite among xdist workers as ``tests/xdist_scheduling.py`` says (for the
+    default ``--dist load``; another ``--dist`` gets xdist's own scheduler)."""
+    if config.getvalue("dist") != "load":
+        return None
+    return SuiteScheduling(config, log)
+
+
 @pytest.fixture(name="database_url", scope="session")
 def _database_url() -> Iterator[str]:
     if not PG_URL:
         yield "sqlite://"
         return
     url = sqlalchemy_url(PG_URL)
+    _create_database_if_missing(url)
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
@@ -73,6 +100,20 @@ def _database_url() -> Iterator[str]:
         Base.metadata.create_all(conn)
     engine.dispose()
     yield url
+
+
+def _create_database_if_missing(url: str) -> None:
+    """Create a worker's database, connected to the one ``TEST_DATABASE_URL`` names."""
+    base = sqlalchemy_url(os.environ["TEST_DATABASE_URL"])
+    name = make_url(url).database
+    if name == make_url(base).database:
+        return
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                           {"name": name}):
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
 
 
 @pytest.fixture(name="app")
