@@ -12,7 +12,7 @@ APT_TEST := chromium libatomic1 poppler-utils
 
 MO       := web/translations/en/LC_MESSAGES/messages.mo
 
-.PHONY: run test test-pg install system-deps system-deps-test lint bench lock clean translations
+.PHONY: run test test-pg install system-deps system-deps-test lint lint-imports bench lock clean translations
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,8 @@ $(MO): web/translations/en/LC_MESSAGES/messages.po $(VENV)/.installed
 
 # After changing user-facing text: re-extract and merge, then translate the new entries.
 translations: $(VENV)/.installed
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o web/translations/messages.pot .
-	$(VENV)/bin/pybabel update -i web/translations/messages.pot -d web/translations
+	$(VENV)/bin/pybabel extract --no-location --sort-output -F babel.cfg -k _l -k lazy_gettext -o web/translations/messages.pot .
+	$(VENV)/bin/pybabel update --ignore-obsolete -i web/translations/messages.pot -d web/translations
 
 # Install missing Debian packages (root, or sudo if available).
 define ensure_apt
@@ -70,8 +70,16 @@ test-pg: install system-deps-test
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+psycopg://root@127.0.0.1:5432/test} \
 		$(VENV)/bin/pytest -q -n $(TEST_WORKERS)
 
+# Static checks, run by CI before the tests: ruff, mypy (pyproject.toml says what and how
+# strictly), then import-linter's layer contracts.
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+# The layer contracts of pyproject.toml [tool.importlinter] (docs/architecture.md).
+lint-imports: install
+	$(VENV)/bin/lint-imports
 
 bench: install system-deps
 	$(PY) bench/engine.py

@@ -7,6 +7,9 @@ page only (``Cache-Control: no-store``) and stored as keyed hashes (``workflow.a
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import current_app
 from flask import flash
 from flask import redirect
@@ -15,11 +18,10 @@ from flask import url_for
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_sqlalchemy_lite import SQLAlchemy
 from werkzeug.wrappers import Response
 
-from web.documents import verify_base
-from web.evaluation_page import when
-from web.language import current_language
+from l10n import current_language
 from workflow.accounts import ACCOUNT_STATES
 from workflow.accounts import ACTIVATION_DAYS
 from workflow.accounts import account_rows
@@ -42,33 +44,36 @@ STATE_LABELS = {
 
 
 class AccountAccessView(SecureBaseView):
-    """GET: employees and their account state; POST ``/kode``: issue codes, show the slips."""
+    """GET: employees and their account state; POST ``/kode``: issue codes, show the slips.
+
+    ``public_base_url`` returns the address printed on the slips (where to activate).
+    """
+
+    def __init__(self, db: SQLAlchemy, public_base_url: Callable[[], str], **kwargs: Any) -> None:
+        super().__init__(db, **kwargs)
+        self.public_base_url = public_base_url
 
     @expose("/")
     def index(self) -> str:
         """List the agency's employees with their account state (filtered)."""
-        from web.extensions import db  # noqa: PLC0415 - the admin is mounted by the web app
-
         actor = self.actor()
         unit = request.args.get("unit", "")
         state = request.args.get("state", "")
         state = state if state in ACCOUNT_STATES else ""
         search = request.args.get("q", "")[:100]
         now = utcnow()
-        rows, total = account_rows(db.session, actor.agency_id, now=now, unit=unit,
+        rows, total = account_rows(self.session, actor.agency_id, now=now, unit=unit,
                                    state=state, search=search, limit=LIST_LIMIT)
-        units = units_of(db.session, actor.agency_id)
+        units = units_of(self.session, actor.agency_id)
         return self.render("admin/account_access.html", rows=rows, total=total, now=now,
                            units=units, unit=unit, state=state, search=search,
-                           states=ACCOUNT_STATES, state_labels=STATE_LABELS, when=when,
+                           states=ACCOUNT_STATES, state_labels=STATE_LABELS,
                            days=ACTIVATION_DAYS)
 
     @expose("/kode", methods=["POST"])
     def codes(self) -> Response | str:
         """Issue codes for the ticked employees (one commit) and show them once."""
-        from web.errors import message_of  # noqa: PLC0415
-        from web.extensions import db  # noqa: PLC0415
-
+        session = self.session
         actor = self.actor()
         raw_ids = request.form.getlist("employee")
         raw_days = request.form.get("days", str(ACTIVATION_DAYS))
@@ -79,23 +84,24 @@ class AccountAccessView(SecureBaseView):
             flash(_("Data tidak valid; periksa isian yang ditandai."), "error")
             return redirect(url_for(".index"))
         try:
-            people = agency_employees(db.session, actor.agency_id, map(int, raw_ids))
+            people = agency_employees(session, actor.agency_id, map(int, raw_ids))
             issued = issue_activation_codes(
-                db.session, current_app.extensions["workflow"].audit_key, actor, people,
+                session, current_app.extensions["workflow"].audit_key, actor, people,
                 now=utcnow(), days=int(raw_days))
         except InvalidData as exc:
-            db.session.rollback()
+            session.rollback()
             for messages in exc.errors_in(current_language()).values():
                 for message in messages:
                     flash(message, "error")
             return redirect(url_for(".index"))
         except WorkflowError as exc:
-            db.session.rollback()
-            flash(message_of(exc), "error")
+            session.rollback()
+            flash(exc.in_language(current_language()), "error")
             return redirect(url_for(".index"))
-        db.session.commit()
-        page = self.render("admin/account_codes.html", issued=issued, when=when,
-                           login_url=verify_base().rstrip("/") + url_for("account.activate"))
+        session.commit()
+        page = self.render("admin/account_codes.html", issued=issued,
+                           login_url=self.public_base_url().rstrip("/")
+                           + url_for("account.activate"))
         response = current_app.make_response(page)
         response.headers["Cache-Control"] = "no-store"
         return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,11 @@ from flask import request
 from flask import send_file
 from flask import url_for
 from flask_admin import expose
+from flask_sqlalchemy_lite import SQLAlchemy
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from l10n import current_language
 from reports.export import run_export
 from reports.export import start_export
 from workflow.errors import WorkflowError
@@ -35,14 +38,14 @@ def export_dir() -> Path:
 
 
 class ExportView(SecureBaseView):
-    """Start an export and follow it; ZIPs are downloadable by the agency's admins only."""
+    """Start an export and follow it; ZIPs are downloadable by the agency's admins only.
 
-    @property
-    def session(self) -> Any:
-        """Return the request's database session."""
-        from web.extensions import db  # noqa: PLC0415 - the admin is mounted by the web app
+    ``public_base_url`` returns the address the documents' verification links start with.
+    """
 
-        return db.session
+    def __init__(self, db: SQLAlchemy, public_base_url: Callable[[], str], **kwargs: Any) -> None:
+        super().__init__(db, **kwargs)
+        self.public_base_url = public_base_url
 
     def _job(self, job_id: int) -> ExportJob:
         job = self.session.get(ExportJob, job_id)
@@ -61,8 +64,7 @@ class ExportView(SecureBaseView):
                                    (request.form.get("unit") or "").strip(), utcnow())
             except WorkflowError as exc:
                 self.session.rollback()
-                from web.errors import message_of  # noqa: PLC0415 - mounted by the web app
-                flash(message_of(exc), "error")
+                flash(exc.in_language(current_language()), "error")
                 return redirect(url_for(".index"))
             self.session.commit()
             self._launch(job.id)
@@ -75,11 +77,9 @@ class ExportView(SecureBaseView):
         return self.render("admin/export_index.html", periods=periods, units=units, jobs=jobs)
 
     def _launch(self, job_id: int) -> None:
-        from web.extensions import db  # noqa: PLC0415
-
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-        args = (db.engine, app.extensions["workflow"].audit_key, job_id, export_dir(),
-                app.config.get("PUBLIC_BASE_URL") or request.url_root)
+        app = current_app._get_current_object()  # type: ignore[attr-defined]  # really a LocalProxy
+        args = (self.db.engine, app.extensions["workflow"].audit_key, job_id, export_dir(),
+                self.public_base_url())
         if not app.config.get("EXPORT_IN_BACKGROUND", True):
             run_export(*args)
             return

@@ -2,7 +2,9 @@
 
 Views only parse and call ``forms.authoring``; every change is validated there and
 recorded in the history. The field editor covers the common keys; anything else (repeating
-rows' columns, BerAKHLAK groups) is edited in the YAML box of the same page.
+rows' columns, BerAKHLAK groups) is edited in the YAML box of the same page. The page shows
+which printed slot of the official documents each field fills, and what keeps the draft from
+being published (``forms.slots``).
 """
 
 from __future__ import annotations
@@ -33,10 +35,14 @@ from wtforms.validators import Regexp
 from forms import authoring
 from forms.builder import build_form_class
 from forms.parsing import parse_form_spec
+from forms.slots import PRINT_TARGETS
+from forms.slots import slot_problems
+from forms.slots import slots_of
+from forms.spec import DEFAULT_BERAKHLAK_PREFIX
 from forms.spec import FIELD_TYPES
 from forms.spec import GROUP_TYPES
-from web.language import current_language
-from web.language import localized
+from l10n import current_language
+from l10n import localized
 from workflow.errors import InvalidData
 from workflow.errors import WorkflowError
 from workflow.models import FormVersion
@@ -54,6 +60,10 @@ TYPE_LABELS = {
     "rows": _l("Baris berulang (ubah lewat YAML)"),
 }
 LIST_KEYS = ("visible_to", "editable_by", "visible_in_states")
+PRINT_LABELS = {
+    "evaluasi.keterangan_tambahan": _l("Dokumen Evaluasi Kinerja — Keterangan tambahan"),
+    "skp.keterangan_tambahan": _l("SKP — Keterangan tambahan"),
+}
 
 
 class FieldForm(FlaskForm):
@@ -84,6 +94,9 @@ class FieldForm(FlaskForm):
     editable_by = StringField(_l("Diisi oleh peran (pisahkan koma)"), validators=[Optional()])
     visible_in_states = StringField(_l("Terlihat bagi peran lain pada status (pisahkan koma)"),
                                     validators=[Optional()])
+    prints = SelectField(_l("Dicetak pada dokumen"), default="", choices=[
+        SelectChoice("", _l("Tidak dicetak")),
+        *(SelectChoice(t, PRINT_LABELS[t]) for t in PRINT_TARGETS)])
 
 
 def _number(text: str | None) -> int | float | None:
@@ -134,12 +147,14 @@ def field_from_form(form: FieldForm) -> dict[str, Any]:
         items = [v.strip() for v in (getattr(form, key).data or "").split(",") if v.strip()]
         if items:
             field[key] = items
+    if form.prints.data:
+        field["prints"] = form.prints.data
     return field
 
 
 def form_from_field(field: dict[str, Any]) -> FieldForm:
     """Prefill the editor from a field mapping."""
-    form = FieldForm(data={
+    return FieldForm(data={
         **{k: field.get(k) for k in ("name", "type", "label", "label_en", "help")},
         "required": bool(field.get("required")),
         **{k: "" if field.get(k) is None else str(field[k])
@@ -151,8 +166,8 @@ def form_from_field(field: dict[str, Any]) -> FieldForm:
                if isinstance(field.get(k), dict) and "field" in field[k] else "")
            for k in ("required_when", "show_when")},
         **{k: ", ".join(field.get(k) or []) for k in LIST_KEYS},
+        "prints": field.get("prints") or "",
     })
-    return form
 
 
 class FormsView(SecureBaseView):
@@ -163,13 +178,6 @@ class FormsView(SecureBaseView):
         if version is None:
             return set()
         return definition_of(self.session, version.id).forms()
-
-    @property
-    def session(self) -> Any:
-        """Return the request's database session."""
-        from web.extensions import db  # noqa: PLC0415 - the admin is mounted by the web app
-
-        return db.session
 
     def _audit_key(self) -> bytes:
         return bytes(current_app.extensions["workflow"].audit_key)
@@ -197,7 +205,8 @@ class FormsView(SecureBaseView):
         return self.render(
             "admin/form_edit.html", draft=draft, fields=draft.spec.get("fields", []),
             field_form=field_form or FieldForm(), problems=problems or [], types=TYPE_LABELS,
-            group_types=GROUP_TYPES,
+            group_types=GROUP_TYPES, printed_on=printed_on(draft.key, draft.spec),
+            unprintable=[localized(p) for p in slot_problems(parse_form_spec(draft.spec))],
             yaml_text=yaml_text or yaml.safe_dump(draft.spec, allow_unicode=True,
                                                   sort_keys=False))
 
@@ -319,11 +328,31 @@ class FormsView(SecureBaseView):
             return False
         except WorkflowError as exc:
             self.session.rollback()
-            from web.errors import message_of  # noqa: PLC0415 - mounted by the web app
-            flash(message_of(exc), "error")
+            flash(exc.in_language(current_language()), "error")
             return False
         self.session.commit()
         return True
+
+
+def printed_on(form_key: str, spec: dict[str, Any]) -> list[list[str]]:
+    """Return, per field mapping of a spec, where the official documents print it."""
+    slots = slots_of(form_key)
+    out: list[list[str]] = []
+    for field in spec.get("fields", []):
+        name = field.get("name")
+        if name:
+            places = [s.where for s in slots.get(name, [])]
+        else:  # a BerAKHLAK group: one slot per value, shown once
+            prefix = field.get("name_prefix") or DEFAULT_BERAKHLAK_PREFIX
+            places = list(dict.fromkeys(
+                s.where.replace(s.heading, "PERILAKU KERJA (BerAKHLAK): "
+                                + s.heading.split(": ", 1)[-1])
+                for n, found in slots.items() if n.startswith(prefix)
+                for s in found))
+        if field.get("prints"):
+            places.append(str(PRINT_LABELS.get(field["prints"], field["prints"])))
+        out.append(places)
+    return out
 
 
 def _spec_problems(exc: InvalidData) -> list[str]:

@@ -21,7 +21,7 @@ from workflow.models import utcnow
 SECRET_COLUMNS = {"password_hash", "digest"}
 
 
-def changes_of(model: Any) -> dict[str, list[Any]]:
+def pending_changes(model: Any) -> dict[str, list[Any]]:
     """Return ``{attribute: [old, new]}`` for the model's pending changes (secrets masked)."""
     state = inspect(model)
     changes: dict[str, list[Any]] = {}
@@ -56,7 +56,7 @@ def record_admin_change(actor: Actor, model: Any, action: str) -> None:
     """Append an ``admin`` event describing a create/update/delete of ``model``."""
     session: Session | None = object_session(model)
     assert session is not None
-    changes = changes_of(model) if action != "delete" else {}
+    changes = pending_changes(model) if action != "delete" else {}
     session.flush()
     agency = session.get(Agency, actor.agency_id)
     assert agency is not None

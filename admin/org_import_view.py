@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask import current_app
 from flask import flash
 from flask import redirect
@@ -27,9 +29,8 @@ class OrgImportView(SecureBaseView):
     @expose("/", methods=["GET", "POST"])
     def index(self) -> Response | str:
         """Show the upload form; import on POST."""
-        from web.extensions import db  # noqa: PLC0415 - the admin is mounted by the web app
-
-        problems: list[str] = []
+        session = self.session
+        problems: Sequence[str] = []
         if request.method == "POST":
             upload = request.files.get("file")
             raw = upload.read(MAX_BYTES + 1) if upload else b""
@@ -44,16 +45,16 @@ class OrgImportView(SecureBaseView):
                     problems = [_("Berkas harus CSV dengan pengodean UTF-8.")]
                 else:
                     actor = self.actor()
-                    agency = db.session.get(Agency, actor.agency_id)
+                    agency = session.get_one(Agency, actor.agency_id)
                     try:
-                        result = import_org_csv(db.session,
+                        result = import_org_csv(session,
                                                 current_app.extensions["workflow"].audit_key,
-                                                agency, text, actor)  # type: ignore[arg-type]
+                                                agency, text, actor)
                     except OrgImportError as exc:
-                        db.session.rollback()
+                        session.rollback()
                         problems = exc.problems
                     else:
-                        db.session.commit()
+                        session.commit()
                         flash(_("Impor berhasil: %(created)d pegawai baru, %(updated)d "
                                 "diperbarui.", created=result.created,
                                 updated=result.updated), "success")

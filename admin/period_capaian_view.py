@@ -11,7 +11,7 @@ from flask_admin import expose
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from web.language import current_language
+from l10n import current_language
 from workflow.errors import InvalidData
 from workflow.errors import WorkflowError
 from workflow.periods import CAPAIAN_DASAR_MAX
@@ -27,9 +27,7 @@ class PeriodCapaianView(PeriodPage):
     @expose("/<int:period_id>", methods=["GET", "POST"])
     def edit(self, period_id: int) -> Response | str:
         """Show or record the achievement of one period of the admin's agency."""
-        from web.errors import message_of  # noqa: PLC0415 - the admin is mounted by the web app
-        from web.extensions import db  # noqa: PLC0415
-
+        session = self.session
         actor = self.actor()
         period = self.own_period(period_id)
         errors: dict[str, list[str]] = {}
@@ -39,17 +37,17 @@ class PeriodCapaianView(PeriodPage):
             chosen = request.form.get("capaian", "")
             dasar = request.form.get("dasar", "")
             try:
-                set_capaian(db.session, current_app.extensions["workflow"], actor, period.id,
+                set_capaian(session, current_app.extensions["workflow"], actor, period.id,
                             chosen, dasar)
             except InvalidData as exc:
-                db.session.rollback()
+                session.rollback()
                 errors = exc.errors_in(current_language())
             except WorkflowError as exc:
-                db.session.rollback()
-                flash(message_of(exc), "error")
+                session.rollback()
+                flash(exc.in_language(current_language()), "error")
                 return redirect(url_for("period.index_view"))
             else:
-                db.session.commit()
+                session.commit()
                 flash(_("Capaian organisasi %(period)s dicatat: %(capaian)s.",
                         period=period.label, capaian=capaian_label(chosen)), "success")
                 return redirect(url_for("period.index_view"))

@@ -11,6 +11,7 @@ from flask_admin import expose
 from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
+from l10n import current_language
 from workflow.errors import WorkflowError
 from workflow.org import units_of
 from workflow.periods import open_period
@@ -24,22 +25,20 @@ class PeriodOpenView(PeriodPage):
     @expose("/<int:period_id>", methods=["GET", "POST"])
     def dry_run(self, period_id: int) -> Response | str:
         """GET: show what would be created. POST: create it."""
-        from web.extensions import db  # noqa: PLC0415 - the admin is mounted by the web app
-
+        session = self.session
         actor = self.actor()
         period = self.own_period(period_id)
         unit = (request.values.get("unit") or "").strip() or None
         wf = current_app.extensions["workflow"]
         try:
-            report = open_period(db.session, wf, actor, period.id, unit_kerja=unit,
+            report = open_period(session, wf, actor, period.id, unit_kerja=unit,
                                  dry_run=request.method != "POST")
         except WorkflowError as exc:
-            db.session.rollback()
-            from web.errors import message_of  # noqa: PLC0415 - mounted by the web app
-            flash(message_of(exc), "error")
+            session.rollback()
+            flash(exc.in_language(current_language()), "error")
             return redirect(url_for("period.index_view"))
         if request.method == "POST":
-            db.session.commit()
+            session.commit()
             count = len(report.evaluations)
             if unit:
                 message = ngettext("%(num)d evaluasi dibuat untuk %(period)s — %(unit)s.",
@@ -51,6 +50,6 @@ class PeriodOpenView(PeriodPage):
                                    count, period=period.label)
             flash(message, "success")
             return redirect(url_for("evaluation.index_view"))
-        units = units_of(db.session, actor.agency_id)
+        units = units_of(session, actor.agency_id)
         return self.render("admin/period_open.html", period=period, report=report, unit=unit,
                            units=units)

@@ -27,9 +27,7 @@ class PeriodPage(SecureBaseView):
 
     def own_period(self, period_id: int) -> Period:
         """Return the period if it belongs to the admin's agency, else answer 404."""
-        from web.extensions import db  # noqa: PLC0415 - the admin is mounted by the web app
-
-        period = db.session.get(Period, period_id)
+        period = self.session.get(Period, period_id)
         if period is None or period.agency_id != self.actor().agency_id:
             abort(404)
         return period

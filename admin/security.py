@@ -18,6 +18,8 @@ from flask_admin import BaseView
 from flask_admin import expose
 from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
+from flask_sqlalchemy_lite import SQLAlchemy
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from workflow.actors import Actor
@@ -40,9 +42,9 @@ class AdminsOnly:
 
     def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
         """Send anonymous users to log in; refuse everyone else."""
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path))
-        abort(403)
+        if current_user.is_authenticated:
+            abort(403)
+        return redirect(url_for("auth.login", next=request.full_path))
 
     def actor(self) -> Actor:
         """Return the admin using the page."""
@@ -62,7 +64,16 @@ class SecureIndexView(AdminsOnly, AdminIndexView):
 
 
 class SecureBaseView(AdminsOnly, BaseView):
-    """A custom admin page for agency admins only."""
+    """A custom admin page for agency admins only, working on the app's database ``db``."""
+
+    def __init__(self, db: SQLAlchemy, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.db = db
+
+    @property
+    def session(self) -> Session:
+        """Return the request's database session."""
+        return self.db.session
 
 
 class AgencyModelView(AdminsOnly, ModelView):
@@ -85,7 +96,7 @@ class AgencyModelView(AdminsOnly, ModelView):
         return super().get_count_query().filter(
             getattr(self.model, self.agency_column) == self._agency_id())
 
-    def get_one(self, id: Any) -> Any:  # noqa: A002 - Flask-Admin's signature
+    def get_one(self, id: Any) -> Any:  # `id`: Flask-Admin's parameter name
         """Load one row of the admin's agency; another agency's row is 'not found'."""
         row = super().get_one(id)
         if row is None or getattr(row, self.agency_column) != self._agency_id():

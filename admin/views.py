@@ -8,7 +8,7 @@ writer.
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -21,12 +21,14 @@ from flask_admin import Admin
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_sqlalchemy_lite import SQLAlchemy
 from markupsafe import Markup
 from sqlalchemy import select
 from wtforms.validators import ValidationError
 
-from web.language import current_language
-from web.language import localized
+from l10n import current_language
+from l10n import localized
+from workflow.definition import SLUG
 from workflow.errors import DefinitionError
 from workflow.errors import WorkflowError
 from workflow.models import DefinitionVersion
@@ -41,8 +43,10 @@ from workflow.periods import PERIOD_COUNTS
 from workflow.periods import period_bounds
 from workflow.publishing import current_version
 from workflow.publishing import publish_edited_definition
+from workflow.service import definition_of
 
 from .account_access_view import AccountAccessView
+from .diagram import flow_svg
 from .export_view import ExportView
 from .forms_view import FormsView
 from .history_hooks import record_admin_change
@@ -52,8 +56,6 @@ from .period_capaian_view import capaian_label
 from .period_open_view import PeriodOpenView
 from .security import AgencyModelView
 from .security import admin_actor
-
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
 class RecordedModelView(AgencyModelView):
@@ -74,19 +76,24 @@ class RecordedModelView(AgencyModelView):
 class EmployeeView(RecordedModelView):
     """The org chart: employees, their superiors and groups (CSV import on its own page)."""
 
-    column_list = ("nip", "name", "jabatan", "pangkat", "golongan", "unit_kerja", "asn_type",
-                   "superior", "active")
+    column_list = ("nip", "name", "jabatan", "jenis_jabatan", "pangkat", "golongan",
+                   "unit_kerja", "asn_type", "superior", "active")
     column_labels = {"nip": "NIP", "name": _l("Nama"), "jabatan": _l("Jabatan"),
                      "pangkat": _l("Pangkat"), "golongan": _l("Golongan"),
                      "unit_kerja": _l("Unit kerja"), "asn_type": _l("Jenis ASN"),
+                     "jenis_jabatan": _l("Jenis jabatan"),
                      "superior": _l("Atasan langsung"), "groups": _l("Grup"),
                      "active": _l("Aktif")}
     column_searchable_list = ("nip", "name", "unit_kerja", "jabatan")
     column_filters = ("unit_kerja", "asn_type", "active")
     column_default_sort = ("unit_kerja", False)
-    form_columns = ("nip", "name", "jabatan", "pangkat", "golongan", "unit_kerja", "asn_type",
-                    "superior", "groups", "active")
-    form_choices = {"asn_type": [("PNS", "PNS"), ("PPPK", "PPPK")]}
+    form_columns = ("nip", "name", "jabatan", "jenis_jabatan", "pangkat", "golongan",
+                    "unit_kerja", "asn_type", "superior", "groups", "active")
+    form_choices = {"asn_type": [("PNS", "PNS"), ("PPPK", "PPPK")],
+                    "jenis_jabatan": [("", _l("(tidak dicatat)")),
+                                      ("JPT", _l("JPT — Pimpinan Tinggi")),
+                                      ("JA", _l("JA — Administrasi")),
+                                      ("JF", _l("JF — Fungsional"))]}
     can_delete = False  # history refers to people: deactivate instead
     can_view_details = True
 
@@ -150,7 +157,7 @@ class GroupView(RecordedModelView):
 
     def validate_model(self, form: Any, model: Group, is_created: bool) -> None:
         """Require a slug of lowercase letters, digits and dashes."""
-        if not _SLUG.match(model.slug or ""):
+        if not SLUG.match(model.slug or ""):
             raise ValidationError(_("Kode grup hanya huruf kecil, angka dan tanda minus."))
 
 
@@ -187,8 +194,7 @@ class PeriodView(RecordedModelView):
             model.starts_on, model.ends_on, model.label = period_bounds(
                 model.kind, int(model.year), int(model.number or 1))
         except WorkflowError as exc:
-            from web.errors import message_of  # noqa: PLC0415 - mounted by the web app
-            raise ValidationError(message_of(exc)) from exc
+            raise ValidationError(exc.in_language(current_language())) from exc
         session = self.session.session
         with session.no_autoflush:  # the new row is already in the session
             others = session.scalars(select(Period).where(
@@ -261,10 +267,6 @@ class DefinitionView(ReadOnlyView):
     @expose("/diagram/<int:version_id>.svg")
     def diagram(self, version_id: int) -> Any:
         """Return the SVG diagram of one version of the agency's flow."""
-        from workflow.service import definition_of  # noqa: PLC0415
-
-        from .diagram import flow_svg  # noqa: PLC0415
-
         row = self.get_one(str(version_id))
         definition = definition_of(self.session.session, row.id)
         return current_app.response_class(flow_svg(definition, current_language()),
@@ -285,24 +287,25 @@ class HistoryView(ReadOnlyView):
     column_default_sort = ("id", True)
 
 
-def add_views(admin: Admin, db: Any) -> None:
-    """Register every admin view."""
+def add_views(admin: Admin, db: SQLAlchemy, public_base_url: Callable[[], str]) -> None:
+    """Register every admin view (``public_base_url``: the address printed on slips and PDFs)."""
     org = _l("Struktur organisasi")
     admin.add_view(EmployeeView(Employee, db, name=_l("Pegawai"), category=org,
                                 endpoint="employee"))
-    admin.add_view(OrgImportView(name=_l("Impor CSV"), category=org, endpoint="org_import",
+    admin.add_view(OrgImportView(db, name=_l("Impor CSV"), category=org, endpoint="org_import",
                                  url="/admin/impor-pegawai"))
     admin.add_view(GroupView(Group, db, name=_l("Grup"), category=org, endpoint="group"))
-    admin.add_view(AccountAccessView(name=_l("Akses akun"), category=org,
+    admin.add_view(AccountAccessView(db, public_base_url, name=_l("Akses akun"), category=org,
                                      endpoint="account_access", url="/admin/akses-akun"))
-    admin.add_view(FormsView(name=_l("Formulir"), endpoint="forms", url="/admin/formulir"))
+    admin.add_view(FormsView(db, name=_l("Formulir"), endpoint="forms", url="/admin/formulir"))
     admin.add_view(PeriodView(Period, db, name=_l("Periode"), endpoint="period"))
-    admin.add_view(PeriodOpenView(name=_l("Buka periode"), endpoint="period_open",
+    admin.add_view(PeriodOpenView(db, name=_l("Buka periode"), endpoint="period_open",
                                   url="/admin/buka-periode"))
-    admin.add_view(PeriodCapaianView(name=_l("Capaian organisasi"), endpoint="period_capaian",
-                                     url="/admin/capaian-organisasi"))
+    admin.add_view(PeriodCapaianView(db, name=_l("Capaian organisasi"),
+                                     endpoint="period_capaian", url="/admin/capaian-organisasi"))
     admin.add_view(DefinitionView(DefinitionVersion, db, name=_l("Definisi alur"),
                                   endpoint="definition"))
     admin.add_view(EvaluationView(Evaluation, db, name=_l("Evaluasi"), endpoint="evaluation"))
     admin.add_view(HistoryView(HistoryEvent, db, name=_l("Riwayat"), endpoint="history"))
-    admin.add_view(ExportView(name=_l("Ekspor massal"), endpoint="export", url="/admin/ekspor"))
+    admin.add_view(ExportView(db, public_base_url, name=_l("Ekspor massal"), endpoint="export",
+                              url="/admin/ekspor"))

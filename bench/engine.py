@@ -46,47 +46,50 @@ from dataclasses import field
 from datetime import UTC
 from datetime import date
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import psycopg
+import sqlalchemy
+import transitions
+from scratch import pg_server_url
+from scratch import postgres_engine
+from scratch import sqlite_engine
+from sqlalchemy import event
+from sqlalchemy import func
+from sqlalchemy import insert
+from sqlalchemy import select
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from forms.library import load_form_sources
+from forms.store import StoredForms
+from forms.store import publish_national_forms
+from workflow import history  # noqa: F401 - registers the PostgreSQL append-only trigger
+from workflow import service
+from workflow.actors import Actor
+from workflow.history import event_hash
+from workflow.history import verify_chain
+from workflow.models import Agency
+from workflow.models import Base
+from workflow.models import Employee
+from workflow.models import Evaluation
+from workflow.models import HistoryEvent
+from workflow.models import Participant
+from workflow.models import Period
+from workflow.publishing import current_version
+from workflow.publishing import publish_definitions
+from workflow.registry import load_definitions
+from workflow.service import PlainForms
+from workflow.service import Workflow
+from workflow.service import apply_transition
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import psycopg  # noqa: E402
-import sqlalchemy  # noqa: E402
-import transitions  # noqa: E402
-from scratch import pg_server_url  # noqa: E402 - bench/scratch.py
-from scratch import postgres_engine  # noqa: E402
-from scratch import sqlite_engine  # noqa: E402
-from sqlalchemy import event  # noqa: E402
-from sqlalchemy import insert  # noqa: E402
-from sqlalchemy import select  # noqa: E402
-from sqlalchemy import text  # noqa: E402
-from sqlalchemy.engine import Connection  # noqa: E402
-from sqlalchemy.engine import Engine  # noqa: E402
-from sqlalchemy.orm import Session  # noqa: E402
-
-from forms.library import load_form_sources  # noqa: E402
-from forms.store import StoredForms  # noqa: E402
-from forms.store import publish_national_forms  # noqa: E402
-from workflow import history  # noqa: E402,F401 - registers the PostgreSQL append-only trigger
-from workflow import service  # noqa: E402
-from workflow.actors import Actor  # noqa: E402
-from workflow.history import event_hash  # noqa: E402
-from workflow.history import verify_chain  # noqa: E402
-from workflow.models import Agency  # noqa: E402
-from workflow.models import Base  # noqa: E402
-from workflow.models import Employee  # noqa: E402
-from workflow.models import Evaluation  # noqa: E402
-from workflow.models import HistoryEvent  # noqa: E402
-from workflow.models import Participant  # noqa: E402
-from workflow.models import Period  # noqa: E402
-from workflow.publishing import current_version  # noqa: E402
-from workflow.publishing import publish_definitions  # noqa: E402
-from workflow.registry import load_definitions  # noqa: E402
-from workflow.service import PlainForms  # noqa: E402
-from workflow.service import Workflow  # noqa: E402
-from workflow.service import apply_transition  # noqa: E402
 
 AUDIT_KEY = b"bench-audit-key"
 SLUG = "kota-mataram"  # the national flow: submit is draft → submitted by the employee
@@ -247,9 +250,9 @@ def add_evaluations(engine: Engine, store: Store, periods: int) -> float:
             conn.execute(insert(HistoryEvent), events)
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:
-            for table in ("employee", "evaluation", "period"):
-                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                  f"(SELECT max(id) FROM {table}))"))
+            for table in (Employee.__table__, Evaluation.__table__, Period.__table__):
+                conn.execute(select(func.setval(func.pg_get_serial_sequence(table.name, "id"),
+                                                select(func.max(table.c.id)).scalar_subquery())))
             conn.execute(text("ANALYZE"))
     return time.perf_counter() - started
 
@@ -375,19 +378,20 @@ def bench_database(label: str, engine: Engine, small_engine: Engine,
                    args: argparse.Namespace) -> dict[str, Any]:
     """Seed 100k evaluations in ``engine`` and 1k in ``small_engine`` (a second database of the
     same kind), measure flatness on both, taking turns, then engine vs raw at 100k stored."""
-    rng = random.Random(20260205)
+    rng = random.Random(20260205)  # noqa: S311 - a seeded sample, not a secret
     service.clear_caches()  # both databases hold the same definition and forms under the same ids
     store = seed_base(engine)
     small_store = seed_base(small_engine)
     plain = Workflow(AUDIT_KEY, PlainForms())
     stored = Workflow(AUDIT_KEY, StoredForms())
-    eng_plain = lambda ids: run_engine(engine, store, plain, ids)  # noqa: E731
-    eng_stored = lambda ids: run_engine(engine, store, stored, ids)  # noqa: E731
-    raw = lambda ids: run_raw(engine, store, ids)  # noqa: E731
-    raw_reads = lambda ids: run_raw(engine, store, ids, reads=True)  # noqa: E731
-    raw_session = lambda ids: run_raw(engine, store, ids, reads=True, session=True)  # noqa: E731
-    small_plain = lambda ids: run_engine(small_engine, small_store, plain, ids)  # noqa: E731
-    small_raw = lambda ids: run_raw(small_engine, small_store, ids)  # noqa: E731
+    # Each takes the evaluation ids to move.
+    eng_plain = partial(run_engine, engine, store, plain)
+    eng_stored = partial(run_engine, engine, store, stored)
+    raw = partial(run_raw, engine, store)
+    raw_reads = partial(run_raw, engine, store, reads=True)
+    raw_session = partial(run_raw, engine, store, reads=True, session=True)
+    small_plain = partial(run_engine, small_engine, small_store, plain)
+    small_raw = partial(run_raw, small_engine, small_store)
     flat_n, chunks = args.flat, 5
     result: dict[str, Any] = {"label": label}
 

@@ -20,33 +20,34 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from scratch import pg_server_url
+from scratch import postgres_engine
+from scratch import sqlite_engine
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from forms.library import load_form_sources
+from forms.store import StoredForms
+from forms.store import publish_national_forms
+from workflow import history  # noqa: F401 - registers the PostgreSQL append-only trigger
+from workflow import service
+from workflow.actors import Actor
+from workflow.history import verify_chain
+from workflow.models import Agency
+from workflow.models import Base
+from workflow.models import Employee
+from workflow.models import Evaluation
+from workflow.org import import_org_csv
+from workflow.periods import ensure_period
+from workflow.periods import open_period
+from workflow.publishing import publish_definitions
+from workflow.registry import load_definitions
+from workflow.service import Workflow
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from scratch import pg_server_url  # noqa: E402 - bench/scratch.py
-from scratch import postgres_engine  # noqa: E402
-from scratch import sqlite_engine  # noqa: E402
-from sqlalchemy import select  # noqa: E402
-from sqlalchemy.engine import Engine  # noqa: E402
-from sqlalchemy.orm import Session  # noqa: E402
-
-from forms.library import load_form_sources  # noqa: E402
-from forms.store import StoredForms  # noqa: E402
-from forms.store import publish_national_forms  # noqa: E402
-from workflow import history  # noqa: E402,F401 - registers the PostgreSQL append-only trigger
-from workflow import service  # noqa: E402
-from workflow.actors import Actor  # noqa: E402
-from workflow.history import verify_chain  # noqa: E402
-from workflow.models import Agency  # noqa: E402
-from workflow.models import Base  # noqa: E402
-from workflow.models import Employee  # noqa: E402
-from workflow.models import Evaluation  # noqa: E402
-from workflow.org import import_org_csv  # noqa: E402
-from workflow.periods import ensure_period  # noqa: E402
-from workflow.periods import open_period  # noqa: E402
-from workflow.publishing import publish_definitions  # noqa: E402
-from workflow.registry import load_definitions  # noqa: E402
-from workflow.service import Workflow  # noqa: E402
 
 SLUG = "kota-kupang"
 HEADER = "nip,nama,jabatan,pangkat,golongan,unit_kerja,jenis_asn,nip_atasan,grup\n"

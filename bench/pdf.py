@@ -20,23 +20,23 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pypdf import PdfReader  # noqa: E402
-from weasyprint import HTML  # noqa: E402
+from pypdf import PdfReader
+from weasyprint import HTML
 
-from reports import bulk  # noqa: E402
-from reports import render  # noqa: E402
-from reports.snapshot import EvaluationSnapshot  # noqa: E402
-from reports.snapshot import snapshot_digest  # noqa: E402
-from reports.verification import make_code  # noqa: E402
+from reports import bulk
+from reports import render
+from reports.snapshot import DocumentSnapshot
+from reports.snapshot import snapshot_digest
+from reports.verification import make_code
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "unit"))
-from test_reports import make_snapshot  # noqa: E402
+from test_reports import make_snapshot
 
 VERIFY_URL = "https://kinerja.example.go.id/verifikasi"
 SECRET = b"bench-secret"
 
 
-def code_for(snapshot: EvaluationSnapshot) -> str:
+def code_for(snapshot: DocumentSnapshot) -> str:
     """Return the evaluation document's verification code."""
     digest = snapshot_digest(snapshot, "evaluation")
     return make_code("evaluation", digest, snapshot.chain_head_hash, SECRET)

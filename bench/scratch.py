@@ -14,13 +14,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine  # noqa: E402
-from sqlalchemy import event  # noqa: E402
-from sqlalchemy import text  # noqa: E402
-from sqlalchemy.engine import Engine  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import create_engine
+from sqlalchemy import event
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlalchemy.engine import make_url
 
-from workflow.database import sqlite_pragmas  # noqa: E402
+from workflow.database import sqlite_pragmas
 
 DEFAULT_PG_URL = "postgresql+psycopg://root@127.0.0.1:5432/postgres"
 

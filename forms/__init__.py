@@ -1,7 +1,8 @@
 """Form specs (YAML/JSON) turned into WTForms classes, with conditional and per-role rules.
 
-Imports stdlib, WTForms, PyYAML and the pure ``workflow.rating`` tables only; web code passes
-``base=FlaskForm`` in. See docs/forms.md for the spec format.
+Imports WTForms, PyYAML, SQLAlchemy (stored versions, authoring) and ``workflow`` (errors,
+texts, rating tables, models, history); never Flask: web code passes ``base=FlaskForm`` in.
+See docs/forms.md for the spec format.
 """
 
 from .builder import FormData

@@ -27,7 +27,9 @@ from workflow.models import Agency
 from workflow.models import FormVersion
 from workflow.texts import Text
 
+from .parsing import parse_form_spec
 from .parsing import validate_spec
+from .slots import slot_problems
 from .store import latest_published
 from .store import spec_hash
 
@@ -186,9 +188,15 @@ def publish(session: Session, audit_key: bytes, actor: Actor, draft_id: int,
     """Freeze a draft as the agency's newest published version of the form.
 
     Evaluations opened from now on use it; evaluations already open keep their version.
+
+    :raises InvalidData: ``{"spec": [problems…]}`` when the spec is invalid, or when it no
+        longer fills a printed slot of the official documents (a printed field dropped,
+        renamed or retyped: ``forms.slots``); each problem names the slot.
     """
     draft = get_draft(session, actor, draft_id)
-    problems = validate_spec(draft.spec)
+    problems: list[str] = validate_spec(draft.spec)
+    if not problems:
+        problems = [*slot_problems(parse_form_spec(draft.spec))]
     if problems:
         raise InvalidData({"spec": problems})
     draft.published_at = now

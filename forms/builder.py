@@ -57,7 +57,8 @@ def build_form_class(
     ``base`` is, so a ``FlaskForm`` base adds one CSRF token, not one per row. ``lang="en"``
     uses ``label_en``/``help_en`` where given; messages stay Indonesian.
     """
-    return _cached_form_class(spec, base, role, state, lang)
+    return _cached_form_class(
+        spec, base, role, state, lang)  # type: ignore[arg-type]  # a class is hashable (mypy#11470)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -201,7 +201,7 @@ class RowsField(FieldList):
 
     def validate(self, form: Form, extra_validators: Iterable[Any] = ()) -> bool:
         """Validate the non-blank rows, then run the row-count validators."""
-        self.errors = []
+        self.errors: list[Any] = []  # per row: its errors ({} when blank); then messages
         for entry in self.entries:
             if is_blank_entry(entry):
                 self.errors.append({})

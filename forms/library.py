@@ -7,7 +7,10 @@ from pathlib import Path
 
 import yaml
 
+from workflow.texts import Text
+
 from .parsing import parse_form_spec
+from .slots import slot_problems
 from .spec import FormSpec
 from .spec import FormSpecError
 
@@ -19,8 +22,10 @@ SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoade
 def load_form_specs(directory: str | os.PathLike[str]) -> dict[str, FormSpec]:
     """Parse every ``*.yaml`` file in ``directory`` into a spec keyed by its ``key``.
 
-    Each file's ``key`` must equal its file name without ``.yaml``. Any problem in any file
-    raises one ``FormSpecError`` whose ``problems`` name the file; nothing is returned then.
+    Each file's ``key`` must equal its file name without ``.yaml``, and a form whose fields fill
+    printed slots of the official documents must still provide them (``forms.slots``). Any
+    problem in any file raises one ``FormSpecError`` whose ``problems`` name the file; nothing
+    is returned then.
     """
     root = Path(directory)
     if not root.is_dir():
@@ -30,7 +35,7 @@ def load_form_specs(directory: str | os.PathLike[str]) -> dict[str, FormSpec]:
     for path in sorted(root.glob("*.yaml")):
         try:
             with path.open(encoding="utf-8") as handle:
-                mapping = yaml.load(handle, Loader=SAFE_LOADER)
+                mapping = yaml.load(handle, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             problems.append(f"{path.name}: tidak dapat dibaca: {exc}")
             continue
@@ -43,6 +48,10 @@ def load_form_specs(directory: str | os.PathLike[str]) -> dict[str, FormSpec]:
             problems.append(
                 f"{path.name}: key {spec.key!r} harus sama dengan nama file {path.stem!r}."
             )
+            continue
+        unprintable = slot_problems(spec)
+        if unprintable:
+            problems.extend(Text(f"{path.name}: {p}", f"{path.name}: {p.en}") for p in unprintable)
             continue
         specs[spec.key] = spec
     if problems:
@@ -59,7 +68,7 @@ def load_form_sources(directory: str | os.PathLike[str]) -> dict[str, dict[str, 
     sources: dict[str, dict[str, object]] = {}
     for path in sorted(Path(directory).glob("*.yaml")):
         with path.open(encoding="utf-8") as handle:
-            sources[path.stem] = yaml.load(handle, Loader=SAFE_LOADER)
+            sources[path.stem] = yaml.load(handle, Loader=SAFE_LOADER)  # noqa: S506 - safe
     return sources
 
 

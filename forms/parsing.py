@@ -19,6 +19,8 @@ from workflow.rating import BERAKHLAK
 from workflow.rating import RATING_LEVELS
 from workflow.texts import Text
 
+from .slots import PRINT_TARGETS
+from .slots import PRINTABLE_TYPES
 from .spec import CONDITION_TARGET_TYPES
 from .spec import DEFAULT_BERAKHLAK_PREFIX
 from .spec import FIELD_TYPES
@@ -40,6 +42,7 @@ _TOP_KEYS = {"key", "title", "title_en", "description", "description_en", "field
 _COMMON_KEYS = {"name", "type", "label", "label_en", "help", "help_en", "required",
                 "required_when", "show_when"}
 _ACCESS_KEYS = {"visible_to", "editable_by", "visible_in_states"}
+_TOP_ONLY_KEYS = _ACCESS_KEYS | {"prints"}  # not allowed on the columns of a rows field
 _TYPE_KEYS: Mapping[str, set[str]] = {
     "text": {"min_length", "max_length"},
     "textarea": {"min_length", "max_length"},
@@ -51,8 +54,9 @@ _TYPE_KEYS: Mapping[str, set[str]] = {
     "rating": {"scale", "options"},
     "rows": {"columns", "min_rows", "max_rows"},
 }
-_ALL_FIELD_KEYS = _COMMON_KEYS | _ACCESS_KEYS | set().union(*_TYPE_KEYS.values())
-_GROUP_KEYS = {"type", "name_prefix", "required", "max_length", "required_when", "show_when"}
+_ALL_FIELD_KEYS = _COMMON_KEYS | _TOP_ONLY_KEYS | set().union(*_TYPE_KEYS.values())
+_GROUP_KEYS = {"type", "name_prefix", "label", "label_en", "required", "max_length",
+               "required_when", "show_when"}
 _OPTION_KEYS = {"value", "label", "label_en"}
 _CONDITION_KEYS = {"field", "in"}
 
@@ -250,11 +254,11 @@ class _Parser:
             self.add(f"{path}.type", "'rows' tidak boleh bersarang di dalam rows.",
                      "'rows' cannot be nested inside rows.")
             return None
-        allowed_keys = _COMMON_KEYS | _TYPE_KEYS[ftype] | (set() if nested else _ACCESS_KEYS)
+        allowed_keys = _COMMON_KEYS | _TYPE_KEYS[ftype] | (set() if nested else _TOP_ONLY_KEYS)
         for k in m:
             if k in allowed_keys:
                 continue
-            if k in _ACCESS_KEYS:
+            if k in _TOP_ONLY_KEYS:
                 self.add(f"{path}.{k}", "tidak berlaku untuk kolom rows.",
                          "does not apply to rows columns.")
             elif any(k in keys for keys in _TYPE_KEYS.values()):
@@ -331,6 +335,7 @@ class _Parser:
             self.add(f"{path}.required_when", "tidak boleh dipakai bersama required: true.",
                      "cannot be used together with required: true.")
         access = self.access(m, path) if not nested else {}
+        prints = self.prints(m, path, ftype) if not nested else None
         if len(self.problems) > before or name is None or label is None:
             return None
         return FieldSpec(
@@ -340,10 +345,30 @@ class _Parser:
             required=required,
             required_when=required_when,
             show_when=show_when,
-            **texts,
+            label_en=texts["label_en"],
+            help=texts["help"],
+            help_en=texts["help_en"],
+            prints=prints,
             **access,
             **kwargs,
         )
+
+    def prints(self, m: Mapping[str, Any], path: str, ftype: str) -> str | None:
+        """Read ``prints``: the document section an agency's own field is printed in."""
+        value = m.get("prints")
+        if value is None:
+            return None
+        if value not in PRINT_TARGETS:
+            allowed = ", ".join(PRINT_TARGETS)
+            self.add(f"{path}.prints", f"{value!r} tidak dikenal (pilihan: {allowed}).",
+                     f"{value!r} is unknown (choices: {allowed}).")
+            return None
+        if ftype not in PRINTABLE_TYPES:
+            self.add(f"{path}.prints", f"field bertipe {ftype} tidak dapat dicetak sebagai "
+                     "keterangan tambahan.",
+                     f"a field of type {ftype} cannot be printed as additional information.")
+            return None
+        return str(value)
 
     def access(self, m: Mapping[str, Any], path: str) -> dict[str, Any]:
         """Read visible_to, editable_by and visible_in_states and check they agree."""
@@ -516,6 +541,7 @@ class _Parser:
         ):
             self.add(f"{path}.in", "wajib berupa daftar nilai (teks) yang tidak kosong.",
                      "must be a non-empty list of (text) values.")
+            values = []
         elif target is not None and target.type in CONDITION_TARGET_TYPES:
             known = {o.value for o in target.options}
             unknown = [v for v in values if v not in known]
@@ -553,6 +579,8 @@ class _Parser:
             self.add(f"{path}.required_when", "tidak boleh dipakai bersama required: true.",
                      "cannot be used together with required: true.")
         access = self.access(m, path)
+        heading = self.text(m, "label", path)
+        heading_en = self.text(m, "label_en", path) or heading
         names = [prefix + value.key for value in BERAKHLAK]
         for name in names:
             self.name(name, f"{path}.name_prefix")
@@ -562,8 +590,8 @@ class _Parser:
             FieldSpec(
                 name=name,
                 type="textarea",
-                label=value.name,
-                label_en=value.name_en,
+                label=f"{heading}: {value.name}" if heading else value.name,
+                label_en=f"{heading_en}: {value.name_en}" if heading_en else value.name_en,
                 help=f"{value.meaning}. Panduan perilaku: "
                 + "; ".join(f"{i}. {guide}" for i, guide in enumerate(value.guides, start=1))
                 + ".",

@@ -110,6 +110,8 @@ class FieldSpec:
     visible_in_states_by_role: tuple[tuple[str, tuple[str, ...]], ...] | None = None
     group: str | None = None
     group_item: str | None = None
+    # An agency's own field printed in a document section (``forms.slots.PRINT_TARGETS``).
+    prints: str | None = None
 
     def option_label(self, value: str, lang: str = "id") -> str:
         """Return the label of one option value (the value itself when unknown)."""

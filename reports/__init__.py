@@ -1,8 +1,11 @@
 """PDF documents of an evaluation (SKP, evaluation result, appeal decision, audit trail).
 
-Renders from the frozen snapshots in :mod:`reports.snapshot`; never imports Flask, SQLAlchemy
-or the workflow package. The rendering functions are loaded lazily, so code that only builds
-snapshots or checks verification codes does not load WeasyPrint and Pango.
+``gather`` copies what a document prints from the database (SQLAlchemy, ``workflow``) into the
+frozen :mod:`reports.snapshot` DTOs; ``render`` turns them into PDFs with its own Jinja
+environment and WeasyPrint; ``issuing`` checks access (``forms`` visibility rules) and binds the
+verification code; ``export``/``bulk`` run bulk exports. Never imports Flask. The rendering
+functions are loaded lazily, so code that only builds snapshots or verification codes does not
+load WeasyPrint and Pango.
 """
 
 from __future__ import annotations
@@ -11,16 +14,15 @@ import importlib
 from typing import TYPE_CHECKING
 from typing import Any
 
-from reports.snapshot import KINDS
 from reports.snapshot import AppealSnapshot
 from reports.snapshot import Behaviour
-from reports.snapshot import EvaluationSnapshot
+from reports.snapshot import DocumentSnapshot
 from reports.snapshot import HistoryEntry
 from reports.snapshot import Person
+from reports.snapshot import PrintedItem
 from reports.snapshot import RatingSet
 from reports.snapshot import WorkResult
 from reports.snapshot import snapshot_digest
-from reports.verification import check_code
 from reports.verification import make_code
 from reports.verification import qr_svg
 
@@ -40,16 +42,15 @@ _LAZY = {
 }
 
 __all__ = [
-    "KINDS",
     "AppealSnapshot",
     "Behaviour",
     "BulkResult",
-    "EvaluationSnapshot",
+    "DocumentSnapshot",
     "HistoryEntry",
     "Person",
+    "PrintedItem",
     "RatingSet",
     "WorkResult",
-    "check_code",
     "export_zip",
     "make_code",
     "qr_svg",

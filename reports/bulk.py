@@ -57,7 +57,7 @@ def render_job(kind: str, snapshot: Any, code: str, url: str) -> tuple[bytes | N
     """
     try:
         pdf = render.render_pdf(kind, snapshot, verification_code=code, verify_url=url)
-    except (Exception, FatalURLFetchingError) as exc:
+    except (Exception, FatalURLFetchingError) as exc:  # noqa: BLE001 - reported per document
         return None, f"{type(exc).__name__}: {exc}"
     return pdf, None
 
@@ -134,7 +134,7 @@ def export_zip(
                 name = pending.pop(future)
                 try:
                     pdf, error = future.result()
-                except Exception as exc:  # pickling failure, or a worker died
+                except Exception as exc:  # noqa: BLE001 - pickling failure, or a worker died
                     pdf, error = None, f"{type(exc).__name__}: {exc}"
                 if pdf is not None:
                     archive.writestr(name, pdf)

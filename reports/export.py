@@ -71,7 +71,7 @@ def start_export(session: Session, actor: Actor, period_id: int | None, unit_ker
 def run_export(engine: Engine, audit_key: bytes, job_id: int, out_dir: Path, verify_base: str,
                *, workers: int | None = None, progress: Progress | None = None) -> ExportJob:
     """Run one job to the end with its own sessions; progress is committed as it goes."""
-    from .bulk import export_zip  # noqa: PLC0415 - WeasyPrint loads only when exporting
+    from .bulk import export_zip  # here: WeasyPrint loads only when exporting
 
     workers = workers or os.cpu_count() or 1
     with Session(engine, expire_on_commit=False) as session:
@@ -113,8 +113,7 @@ def run_export(engine: Engine, audit_key: bytes, job_id: int, out_dir: Path, ver
             job.path = str(path)
             job.status = "failed" if result.ok_count == 0 else "done"
         except Exception as exc:  # the job must never stay "running" after a crash
-            session.rollback()
-            job = session.get(ExportJob, job_id)  # type: ignore[assignment]
+            session.rollback()  # expires job: its attributes reload as last committed
             job.status = "failed"
             job.errors = [*(job.errors or []), ["-", f"{type(exc).__name__}: {exc}"]]
             session.commit()

@@ -2,7 +2,8 @@
 
 Templates never touch the ORM: everything a document prints is copied here into frozen
 DTOs (identity blocks from the participants frozen when the evaluation opened, ratings,
-the appeal, the history with actor names).
+the appeal, the history with actor names). Form answers are read by printed slot
+(``reports.sources``, table ``forms.slots``), never by field name.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,6 +20,7 @@ from workflow.models import Agency
 from workflow.models import Employee
 from workflow.models import Evaluation
 from workflow.models import HistoryEvent
+from workflow.periods import MONTHS
 from workflow.rating import BERAKHLAK
 from workflow.rating import CapaianOrganisasi
 from workflow.rating import Predikat
@@ -25,19 +28,19 @@ from workflow.rating import rating_label
 from workflow.rating import rule_lines
 from workflow.service import definition_of
 
+from .finality import standing
+from .layout import KUALITATIF
+from .layout import KUANTITATIF
+from .layout import period_line
 from .snapshot import AppealSnapshot
 from .snapshot import Behaviour
-from .snapshot import EvaluationSnapshot
+from .snapshot import DocumentSnapshot
 from .snapshot import HistoryEntry
 from .snapshot import Person
 from .snapshot import RatingSet
 from .snapshot import WorkResult
+from .sources import PrintedData
 
-PERIOD_KINDS = {"annual": "TAHUNAN", "semester": "SEMESTER", "quarterly": "TRIWULAN",
-                "monthly": "BULANAN"}
-ROLE_LABELS = {"employee": "Pegawai yang Dinilai", "appraiser": "Pejabat Penilai Kinerja",
-               "appeal_reviewer": "Atasan Pejabat Penilai Kinerja",
-               "evaluation_team": "Tim Penilai Kinerja", "system": "Sistem", "admin": "Admin"}
 EMPTY = Person(name="-", nip="-", pangkat_golongan="-", jabatan="-", unit_kerja="-")
 
 
@@ -46,7 +49,8 @@ def _person(identity: Mapping[str, str] | None) -> Person | None:
         return None
     return Person(name=identity.get("name", ""), nip=identity.get("nip", ""),
                   pangkat_golongan=identity.get("pangkat_golongan", ""),
-                  jabatan=identity.get("jabatan", ""), unit_kerja=identity.get("unit_kerja", ""))
+                  jabatan=identity.get("jabatan", ""), unit_kerja=identity.get("unit_kerja", ""),
+                  asn_type=identity.get("asn_type") or "PNS")
 
 
 def _label(value: str | None) -> str:
@@ -69,28 +73,18 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def reflected_event(session: Session, evaluation: Evaluation) -> HistoryEvent | None:
-    """Return the newest event that changed the evaluation (transitions and data, not prints)."""
-    return session.scalar(
-        select(HistoryEvent)
-        .where(HistoryEvent.evaluation_id == evaluation.id,
-               HistoryEvent.kind.in_(("transition", "data")))
-        .order_by(HistoryEvent.seq.desc()).limit(1))
-
-
 def _events(session: Session, evaluation: Evaluation) -> list[HistoryEvent]:
     return list(session.scalars(select(HistoryEvent).where(
         HistoryEvent.evaluation_id == evaluation.id).order_by(HistoryEvent.seq)))
 
 
 def _appeal(evaluation: Evaluation, events: list[HistoryEvent],
-            people: Mapping[str, Person | None]) -> AppealSnapshot | None:
+            people: Mapping[str, Person | None], data: PrintedData) -> AppealSnapshot | None:
     filed = next((e for e in reversed(events) if e.trigger == "appeal"), None)
     if filed is None:
         return None
     decided = next((e for e in reversed(events) if e.trigger == "decide_appeal"), None)
-    appeal = evaluation.values("appeal")
-    decision = evaluation.values("appeal-decision") if decided else {}
+    keputusan = data.raw("keberatan.keputusan") if decided else None
     changes = (decided.payload.get("changes", {}) if decided else {}) or {}
 
     def before(attr: str) -> str | None:
@@ -100,24 +94,90 @@ def _appeal(evaluation: Evaluation, events: list[HistoryEvent],
                               perilaku_kerja=_label(before("rating_perilaku_kerja")),
                               predikat=_predikat(before("predikat")))
     rating_after = None
-    if decided is not None and decision.get("keputusan") == "diubah":
+    if decided is not None and keputusan == "diubah":
         rating_after = RatingSet(hasil_kerja=_label(evaluation.rating_hasil_kerja),
                                  perilaku_kerja=_label(evaluation.rating_perilaku_kerja),
                                  predikat=_predikat(evaluation.predikat))
-    labels = {"rating_hasil_kerja": "Rating Hasil Kerja",
-              "rating_perilaku_kerja": "Rating Perilaku Kerja"}
     return AppealSnapshot(
-        filed_at=filed.at, items=tuple(labels.get(i, i) for i in appeal.get("butir_keberatan",
-                                                                            [])),
-        alasan=_text(appeal.get("alasan")), decided_at=decided.at if decided else None,
-        keputusan=decision.get("keputusan"), pertimbangan=_text(decision.get("pertimbangan")),
+        filed_at=filed.at, items=data.labels("keberatan.butir"),
+        alasan=data.text("keberatan.alasan"), decided_at=decided.at if decided else None,
+        keputusan=keputusan if keputusan in ("dikuatkan", "diubah") else None,
+        pertimbangan=data.text("keberatan.pertimbangan") if decided else "",
         decider=people.get("appeal_reviewer") or EMPTY, rating_before=rating_before,
-        rating_after=rating_after,
-        penjelasan_penilai=_text(evaluation.values("appraiser-rating").get("justifikasi")),
+        rating_after=rating_after, penjelasan_penilai=data.text("keberatan.penjelasan_penilai"),
     )
 
 
-def build_snapshot(session: Session, evaluation: Evaluation, now: datetime) -> EvaluationSnapshot:
+def _jenis(value: object) -> Literal["utama", "tambahan"]:
+    return "tambahan" if value == "tambahan" else "utama"
+
+
+def _plan(data: PrintedData, prefix: str, row: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the plan columns of one HASIL KERJA row (``prefix``: ``skp`` or ``evaluasi``)."""
+    rows = f"{prefix}.hasil_kerja"
+    return {"jenis": _jenis(data.cell_value(row, f"{rows}.jenis")),
+            **{c: data.cell(row, f"{rows}.{c}") for c in (
+                "rhk_atasan", "rencana_hasil_kerja", "aspek", "indikator", "target",
+                "perspektif")}}
+
+
+def _plan_results(data: PrintedData) -> tuple[WorkResult, ...]:
+    """The SKP's rows: the plan recorded in the SKP form, never the year-end report."""
+    return tuple(WorkResult(**_plan(data, "skp", r)) for r in data.rows("skp.hasil_kerja"))
+
+
+def _key(result: WorkResult) -> tuple[str, str]:
+    return (" ".join(result.rencana_hasil_kerja.lower().split()),
+            " ".join(result.indikator.lower().split()))
+
+
+def _work_results(data: PrintedData, plan: tuple[WorkResult, ...]) -> tuple[WorkResult, ...]:
+    """The evaluation's rows: the employee's report with realisation and evidence links.
+
+    A report row naming a result and indicator of the SKP plan takes the plan columns it does
+    not carry itself (jenis, RHK atasan, aspek, perspektif) from that plan row.
+    """
+    planned = {_key(p): p for p in plan}
+    rows = []
+    for r in data.rows("evaluasi.hasil_kerja"):
+        own = _plan(data, "evaluasi", r)
+        match = planned.get(_key(WorkResult(**own)))
+        if match is not None:
+            present = {k for k in ("rhk_atasan", "aspek", "perspektif") if own[k]}
+            own.update({k: getattr(match, k) for k in ("rhk_atasan", "aspek", "perspektif")
+                        if k not in present})
+            if data.cell_value(r, "evaluasi.hasil_kerja.jenis") is None:
+                own["jenis"] = match.jenis
+        rows.append(WorkResult(**own,
+                               realisasi=data.cell(r, "evaluasi.hasil_kerja.realisasi"),
+                               bukti_dukung=data.cell(r, "evaluasi.hasil_kerja.bukti_dukung")))
+    return tuple(rows)
+
+
+def _lines(text: str) -> tuple[str, ...]:
+    """Split a one-item-per-line answer (the SKP's lampiran) into its items."""
+    return tuple(line.strip() for line in text.splitlines() if line.strip())
+
+
+def _pendekatan(data: PrintedData, name: str) -> str:
+    return KUALITATIF if data.raw(name) == "kualitatif" else KUANTITATIF
+
+
+def _jenis_jabatan(evaluation: Evaluation) -> str:
+    """Return the employee's jenis jabatan frozen at opening (older openings: the org chart's)."""
+    identity = next((p.identity for p in evaluation.participants if p.role == "employee"), None)
+    if identity is not None and "jenis_jabatan" in identity:
+        return str(identity["jenis_jabatan"] or "")
+    return evaluation.employee.jenis_jabatan or ""
+
+
+def _skp_recorded_at(evaluation: Evaluation) -> datetime | None:
+    """Return when the SKP plan was recorded (its form's last save), if it was."""
+    saved = ((evaluation.data or {}).get("skp") or {}).get("saved_at")
+    return datetime.fromisoformat(saved) if saved else None
+
+
+def build_snapshot(session: Session, evaluation: Evaluation, now: datetime) -> DocumentSnapshot:
     """Copy everything the documents of one evaluation print into a frozen snapshot."""
     agency = session.get(Agency, evaluation.agency_id)
     assert agency is not None
@@ -126,37 +186,29 @@ def build_snapshot(session: Session, evaluation: Evaluation, now: datetime) -> E
     events = _events(session, evaluation)
     names = dict(session.execute(select(Employee.nip, Employee.name).where(
         Employee.nip.in_({e.actor_nip for e in events if e.actor_nip}))).all())
-    rating = evaluation.values("appraiser-rating")
-    plan = evaluation.values("skp")
-    rows = evaluation.values("self-assessment").get("hasil_kerja") or plan.get(
-        "rencana_hasil_kerja") or []
-    work = tuple(
-        WorkResult(jenis="tambahan" if r.get("jenis") == "tambahan" else "utama",
-                   rhk_atasan=_text(r.get("rhk_atasan")),
-                   rencana_hasil_kerja=_text(r.get("rencana_hasil_kerja")),
-                   aspek=_text(r.get("aspek")).capitalize(), indikator=_text(r.get("indikator")),
-                   target=_text(r.get("target")), realisasi=_text(r.get("realisasi")),
-                   umpan_balik=_text(r.get("bukti_dukung")))
-        for r in rows if isinstance(r, Mapping))
+    data = PrintedData(session, evaluation)
     behaviours = tuple(
         Behaviour(value=v.name, guides=tuple(v.guides),
-                  ekspektasi_khusus=_text(plan.get(f"ekspektasi_{v.key}")),
-                  umpan_balik="")
+                  ekspektasi_khusus=data.text(f"evaluasi.perilaku_kerja.{v.key}.ekspektasi_khusus"),
+                  umpan_balik=data.text(f"evaluasi.perilaku_kerja.{v.key}.umpan_balik"))
         for v in BERAKHLAK)
+    result = standing(definition, evaluation.status, evaluation.deadlines, events)
+    plan = _plan_results(data)
+    employee = people.get("employee") or EMPTY
     history = tuple(
         HistoryEntry(seq=e.seq, at=e.at, actor_name=names.get(e.actor_nip, "Sistem"),
-                     actor_nip=e.actor_nip or "-", role=ROLE_LABELS.get(e.actor_role,
-                                                                         e.actor_role or "-"),
+                     actor_nip=e.actor_nip or "-",
+                     role=definition.role_label(e.actor_role) if e.actor_role else "-",
                      action=_action(definition, e), from_state=definition.label(e.source)
                      if e.source else None, to_state=definition.label(e.dest) if e.dest else "",
                      comment=e.comment, hash=e.hash)
         for e in events)
-    return EvaluationSnapshot(
+    return DocumentSnapshot(
         evaluation_id=evaluation.id, agency_name=agency.name,
         period_label=evaluation.period.label,
-        period_kind=PERIOD_KINDS.get(evaluation.period.kind, evaluation.period.kind.upper()),
+        period_line=period_line(evaluation.period.kind, evaluation.period.number, MONTHS),
         period_start=evaluation.period.starts_on, period_end=evaluation.period.ends_on,
-        place=agency.city or agency.name, employee=people.get("employee") or EMPTY,
+        place=agency.city or agency.name, employee=employee,
         appraiser=people.get("appraiser") or EMPTY,
         appraiser_superior=people.get("appeal_reviewer"),
         capaian_organisasi=_capaian(evaluation.period.capaian_organisasi),
@@ -164,11 +216,22 @@ def build_snapshot(session: Session, evaluation: Evaluation, now: datetime) -> E
         rating_hasil_kerja=_label(evaluation.rating_hasil_kerja),
         rating_perilaku_kerja=_label(evaluation.rating_perilaku_kerja),
         predikat=_predikat(evaluation.predikat),
-        catatan_rekomendasi=_text(rating.get("catatan_rekomendasi")) or _text(
-            rating.get("umpan_balik")),
-        work_results=work, behaviours=behaviours, appeal=_appeal(evaluation, events, people),
+        catatan_rekomendasi=data.text("evaluasi.catatan_rekomendasi"),
+        work_results=_work_results(data, plan), behaviours=behaviours,
+        appeal=_appeal(evaluation, events, people, data),
         history=history, state=definition.label(evaluation.status), issued_at=now,
         chain_head_hash=evaluation.history_head,
+        pendekatan=_pendekatan(data, "evaluasi.pendekatan"),
+        jenis_jabatan=_jenis_jabatan(evaluation),
+        lampiran_dukungan=_lines(data.text("skp.lampiran.dukungan_sumber_daya")),
+        lampiran_skema=_lines(data.text("skp.lampiran.skema_pertanggungjawaban")),
+        lampiran_konsekuensi=_lines(data.text("skp.lampiran.konsekuensi")),
+        plan_results=plan,
+        umpan_balik_hasil_kerja=data.text("evaluasi.hasil_kerja.umpan_balik"),
+        keterangan_tambahan=data.extras("evaluasi.keterangan_tambahan"),
+        skp_keterangan_tambahan=data.extras("skp.keterangan_tambahan"),
+        final=result.final, appeal_until=result.appeal_until, signed_at=result.result_set_at,
+        skp_signed_at=_skp_recorded_at(evaluation),
     )
 
 

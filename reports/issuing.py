@@ -30,12 +30,13 @@ from workflow.service import definition_of
 from workflow.service import get_evaluation
 
 from .gather import build_snapshot
-from .snapshot import EvaluationSnapshot
+from .snapshot import DocumentSnapshot
 from .snapshot import snapshot_digest
 from .verification import make_code
 from .verification import normalize_code
 
-KINDS = {
+# The documents an evaluation has, with their titles (Indonesian, English).
+DOCUMENT_TITLES = {
     "evaluation": ("Dokumen Evaluasi Kinerja Pegawai", "Employee performance evaluation"),
     "skp": ("Sasaran Kinerja Pegawai", "Employee performance plan (SKP)"),
     "appeal-decision": ("Keputusan atas Keberatan", "Appeal decision"),
@@ -48,7 +49,7 @@ class PreparedDocument:
     """Everything needed to render one document (picklable: it goes to worker processes)."""
 
     kind: str
-    snapshot: EvaluationSnapshot
+    snapshot: DocumentSnapshot
     code: str
     verify_url: str
     filename: str
@@ -85,7 +86,7 @@ def available_kinds(session: Session, evaluation: Evaluation, roles: frozenset[s
 
 
 def _check(session: Session, actor: Actor, evaluation: Evaluation, kind: str) -> None:
-    if kind not in KINDS:
+    if kind not in DOCUMENT_TITLES:
         raise NotFound("Jenis dokumen tidak dikenal.", "Unknown document kind.")
     definition = definition_of(session, evaluation.definition_version_id)
     roles = roles_of(actor, evaluation, definition)
@@ -112,6 +113,14 @@ def prepare_document(
                             filename)
 
 
+def _standing_summary(kind: str, snapshot: DocumentSnapshot) -> dict[str, object]:
+    """What ``/verify`` repeats about a printed result: BELUM FINAL and the appeal window."""
+    if kind != "evaluation":
+        return {}
+    until = snapshot.appeal_until.isoformat() if snapshot.appeal_until else None
+    return {"final": snapshot.final, "appeal_until": until}
+
+
 def record_issue(
     session: Session, audit_key: bytes, actor: Actor, evaluation: Evaluation,
     prepared: PreparedDocument, now: datetime,
@@ -127,7 +136,7 @@ def record_issue(
         event_hash=evaluation.history_head, issued_at=now, issued_by_nip=actor.nip,
         summary={"name": snapshot.employee.name, "period": snapshot.period_label,
                  "predikat": snapshot.predikat, "agency": snapshot.agency_name,
-                 "state": snapshot.state},
+                 "state": snapshot.state, **_standing_summary(prepared.kind, snapshot)},
     )
     session.add(document)
     agency = session.get(Agency, evaluation.agency_id)
@@ -151,7 +160,7 @@ def issue_document(
     :raises NotPermitted: the audit trail for someone who is neither employee nor auditor.
     :raises TransitionNotAllowed: the document does not exist yet at this stage.
     """
-    from .render import render_pdf  # noqa: PLC0415 - WeasyPrint loads only when printing
+    from .render import render_pdf  # here: WeasyPrint loads only when printing
 
     evaluation = get_evaluation(session, actor, evaluation_id)
     _check(session, actor, evaluation, kind)
@@ -174,6 +183,9 @@ class Verification:
     issued_at: datetime
     superseded: bool
     reason: str
+    # The printed result was not final yet (BELUM FINAL), and the appeal window's end if one ran.
+    final: bool = True
+    appeal_until: datetime | None = None
 
 
 def verify_code(session: Session, code: str) -> Verification | None:
@@ -192,10 +204,12 @@ def verify_code(session: Session, code: str) -> Verification | None:
     elif changed:
         reason = "Evaluasi telah berubah sejak dokumen ini diterbitkan."
     summary = document.summary or {}
+    until = summary.get("appeal_until")
     return Verification(
-        kind_label=KINDS.get(document.kind, (document.kind, ""))[0],
+        kind_label=DOCUMENT_TITLES.get(document.kind, (document.kind, ""))[0],
         name=summary.get("name", ""), period=summary.get("period", ""),
         predikat=summary.get("predikat", ""), agency=summary.get("agency", ""),
         issued_at=document.issued_at, superseded=bool(newer is not None or changed),
-        reason=reason,
+        reason=reason, final=bool(summary.get("final", True)),
+        appeal_until=datetime.fromisoformat(until) if until else None,
     )

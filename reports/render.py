@@ -21,7 +21,10 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 from weasyprint.urls import URLFetcherResponse
 
-from reports.snapshot import EvaluationSnapshot
+from reports.layout import JPT
+from reports.layout import plan_columns
+from reports.layout import position_heading
+from reports.snapshot import DocumentSnapshot
 from reports.verification import qr_svg
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -139,28 +142,33 @@ def stylesheet() -> CSS:
 
 
 def render_html(
-    kind: str, snapshot: EvaluationSnapshot, *, verification_code: str, verify_url: str
+    kind: str, snapshot: DocumentSnapshot, *, verification_code: str, verify_url: str
 ) -> str:
     """Return the HTML of one document; the same string :func:`render_pdf` lays out.
 
     :raises ValueError: for an unknown kind, or an appeal decision without an appeal.
-    :raises TypeError: when *snapshot* is not an :class:`EvaluationSnapshot`.
+    :raises TypeError: when *snapshot* is not an :class:`DocumentSnapshot`.
     """
     if kind not in TEMPLATE_FOR_KIND:
         raise ValueError(f"unknown document kind {kind!r}")
-    if not isinstance(snapshot, EvaluationSnapshot):
-        raise TypeError(f"expected EvaluationSnapshot, got {type(snapshot).__name__}")
+    if not isinstance(snapshot, DocumentSnapshot):
+        raise TypeError(f"expected DocumentSnapshot, got {type(snapshot).__name__}")
     if kind == "appeal-decision" and snapshot.appeal is None:
         raise ValueError("an appeal decision needs a snapshot with an appeal")
     template = _ENV.get_template(TEMPLATE_FOR_KIND[kind])
+    # The SKP prints the plan; the evaluation the employee's report of the same results.
+    rows = snapshot.plan_results if kind == "skp" else snapshot.work_results
     return template.render(
         s=snapshot,
         kind=kind,
         code=verification_code,
         verify_url=verify_url,
         qr_uri=qr_svg(verify_url),
-        utama=[w for w in snapshot.work_results if w.jenis == "utama"],
-        tambahan=[w for w in snapshot.work_results if w.jenis == "tambahan"],
+        utama=[w for w in rows if w.jenis == "utama"],
+        tambahan=[w for w in rows if w.jenis == "tambahan"],
+        columns=plan_columns(snapshot.jenis_jabatan, snapshot.pendekatan),
+        position=position_heading(snapshot.jenis_jabatan),
+        instansi=snapshot.agency_name if snapshot.jenis_jabatan == JPT else None,
     )
 
 
@@ -171,7 +179,7 @@ def write_pdf_from_html(html: str) -> bytes:
 
 
 def render_pdf(
-    kind: str, snapshot: EvaluationSnapshot, *, verification_code: str, verify_url: str
+    kind: str, snapshot: DocumentSnapshot, *, verification_code: str, verify_url: str
 ) -> bytes:
     """Return the PDF bytes of one document kind for *snapshot*."""
     html = render_html(kind, snapshot, verification_code=verification_code, verify_url=verify_url)

@@ -1,7 +1,7 @@
 """Frozen snapshots (DTOs) that the PDF templates render from; never a database row.
 
-The lead's service layer builds these inside the request transaction, so templates cannot
-lazy-load anything. This module imports the standard library only.
+``reports.gather`` builds them inside the request transaction, so templates cannot lazy-load
+anything. This module imports the standard library only.
 """
 
 from __future__ import annotations
@@ -14,9 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 from typing import Literal
 
-DocumentKind = Literal["evaluation", "skp", "appeal-decision", "audit-trail"]
-KINDS: tuple[str, ...] = ("evaluation", "skp", "appeal-decision", "audit-trail")
-
 
 @dataclass(frozen=True, kw_only=True)
 class Person:
@@ -27,11 +24,26 @@ class Person:
     pangkat_golongan: str
     jabatan: str
     unit_kerja: str
+    asn_type: str = "PNS"
+
+    @property
+    def id_label(self) -> str:
+        """Return the label of the identity number: ``NI PPPK`` for a PPPK, else ``NIP``."""
+        return "NI PPPK" if self.asn_type == "PPPK" else "NIP"
+
+    @property
+    def rank_label(self) -> str:
+        """Return the label of the rank row: a PPPK has a golongan (I–XVII) and no pangkat."""
+        return "GOLONGAN" if self.asn_type == "PPPK" else "PANGKAT/GOL. RUANG"
 
 
 @dataclass(frozen=True, kw_only=True)
 class WorkResult:
-    """One indicator row of the HASIL KERJA table (one RHK may span several rows)."""
+    """One indicator row of the HASIL KERJA table (one RHK may span several rows).
+
+    On the SKP it is a row of the plan; on the evaluation a row of the employee's report, with
+    the realisation and the link to its evidence (*bukti dukung*).
+    """
 
     jenis: Literal["utama", "tambahan"]
     rhk_atasan: str
@@ -39,8 +51,18 @@ class WorkResult:
     aspek: str
     indikator: str
     target: str
+    perspektif: str = ""
     realisasi: str = ""
-    umpan_balik: str = ""
+    bukti_dukung: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PrintedItem:
+    """One field an agency added to a form and prints (``prints:``), in KETERANGAN TAMBAHAN."""
+
+    label: str
+    text: str = ""
+    date: dt.date | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -96,13 +118,14 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True, kw_only=True)
-class EvaluationSnapshot:
+class DocumentSnapshot:
     """Everything any of the four documents shows about one evaluation."""
 
     evaluation_id: int
     agency_name: str
     period_label: str
-    period_kind: str
+    # What follows "PERIODE:" (reports.layout.period_line), e.g. "TRIWULAN II".
+    period_line: str
     period_start: dt.date
     period_end: dt.date
     place: str
@@ -122,19 +145,34 @@ class EvaluationSnapshot:
     issued_at: dt.datetime
     chain_head_hash: str
     pendekatan: str = "KUANTITATIF"
-    jenis_jabatan_label: str = "BAGI PEJABAT ADMINISTRASI DAN PEJABAT FUNGSIONAL"
+    # The employee's jenis jabatan from the org chart: "JPT", "JA", "JF" or "" (not recorded).
+    jenis_jabatan: str = ""
     lampiran_dukungan: tuple[str, ...] = ()
     lampiran_skema: tuple[str, ...] = ()
     lampiran_konsekuensi: tuple[str, ...] = ()
     # SE MenPANRB 3/2023 pattern for the recorded capaian (empty until it is recorded).
     pola_distribusi: tuple[str, ...] = ()
+    # The SKP's plan rows (the SKP prints these; ``work_results`` are the year-end report).
+    plan_results: tuple[WorkResult, ...] = ()
+    # The appraiser's continuous feedback on the results (the HASIL KERJA feedback column).
+    umpan_balik_hasil_kerja: str = ""
+    # Fields an agency added and prints (``prints:``), per document.
+    keterangan_tambahan: tuple[PrintedItem, ...] = ()
+    skp_keterangan_tambahan: tuple[PrintedItem, ...] = ()
+    # The result's standing (reports.finality): BELUM FINAL until final, with the appeal
+    # window's end while one runs; the officials sign on the date the result was set.
+    final: bool = True
+    appeal_until: dt.datetime | None = None
+    signed_at: dt.datetime | None = None
+    # The SKP is signed on the date the plan was recorded.
+    skp_signed_at: dt.datetime | None = None
 
 
 _COMMON = (
     "evaluation_id",
     "agency_name",
     "period_label",
-    "period_kind",
+    "period_line",
     "period_start",
     "period_end",
     "place",
@@ -145,8 +183,8 @@ _COMMON = (
 # Which snapshot fields each document prints; only these feed its digest, so an edit that
 # cannot change a document cannot change its verification code either.
 DOCUMENT_FIELDS: dict[str, tuple[str, ...]] = {
-    "evaluation": _COMMON
-    + (
+    "evaluation": (
+        *_COMMON,
         "appraiser_superior",
         "capaian_organisasi",
         "rating_hasil_kerja",
@@ -158,31 +196,38 @@ DOCUMENT_FIELDS: dict[str, tuple[str, ...]] = {
         "behaviours",
         "appeal",
         "pendekatan",
-        "jenis_jabatan_label",
+        "jenis_jabatan",
+        "umpan_balik_hasil_kerja",
+        "keterangan_tambahan",
+        "final",
+        "appeal_until",
+        "signed_at",
     ),
-    "skp": _COMMON
-    + (
-        "work_results",
+    "skp": (
+        *_COMMON,
+        "plan_results",
         "behaviours",
         "pendekatan",
-        "jenis_jabatan_label",
+        "jenis_jabatan",
         "lampiran_dukungan",
         "lampiran_skema",
         "lampiran_konsekuensi",
+        "skp_keterangan_tambahan",
+        "skp_signed_at",
     ),
-    "appeal-decision": _COMMON
-    + (
+    "appeal-decision": (
+        *_COMMON,
         "appraiser_superior",
         "rating_hasil_kerja",
         "rating_perilaku_kerja",
         "predikat",
         "appeal",
     ),
-    "audit-trail": _COMMON + ("state", "history", "chain_head_hash"),
+    "audit-trail": (*_COMMON, "state", "history", "chain_head_hash"),
 }
 
-# The SKP is the plan: realisation and feedback are not on it.
-_SKP_OMITTED = {"realisasi", "umpan_balik"}
+# The SKP is the plan: the appraiser's feedback per value is not on it.
+_SKP_OMITTED = {"umpan_balik"}
 
 
 def _plain(value: Any) -> Any:
@@ -201,10 +246,10 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"cannot canonicalise {type(value).__name__}")
 
 
-def canonical_json(snapshot: EvaluationSnapshot, kind: str) -> bytes:
+def canonical_json(snapshot: DocumentSnapshot, kind: str) -> bytes:
     """Return the canonical UTF-8 JSON of the fields that the *kind* document prints."""
-    if not isinstance(snapshot, EvaluationSnapshot):
-        raise TypeError(f"expected EvaluationSnapshot, got {type(snapshot).__name__}")
+    if not isinstance(snapshot, DocumentSnapshot):
+        raise TypeError(f"expected DocumentSnapshot, got {type(snapshot).__name__}")
     try:
         names = DOCUMENT_FIELDS[kind]
     except KeyError:
@@ -214,14 +259,11 @@ def canonical_json(snapshot: EvaluationSnapshot, kind: str) -> bytes:
         data["behaviours"] = [
             {k: v for k, v in b.items() if k not in _SKP_OMITTED} for b in data["behaviours"]
         ]
-        data["work_results"] = [
-            {k: v for k, v in w.items() if k not in _SKP_OMITTED} for w in data["work_results"]
-        ]
     data["kind"] = kind
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def snapshot_digest(snapshot: EvaluationSnapshot, kind: str) -> str:
+def snapshot_digest(snapshot: DocumentSnapshot, kind: str) -> str:
     """Return the SHA-256 hex digest of the canonical content of one document kind.
 
     ``issued_at`` is never part of it: printing the same content again gives the same digest.

@@ -34,12 +34,6 @@ def normalize_code(text: str) -> str:
     return "-".join(compact[i : i + 4] for i in range(0, len(compact), 4))
 
 
-def check_code(typed: str, kind: str, digest: str, event_hash: str, secret: bytes) -> bool:
-    """Tell whether a typed code matches the document, in constant time."""
-    expected = make_code(kind, digest, event_hash, secret)
-    return hmac.compare_digest(normalize_code(typed), expected)
-
-
 def qr_svg(url: str) -> str:
     """Return a ``data:image/svg+xml`` URI of a QR code for *url*, for an ``<img src>``.
 

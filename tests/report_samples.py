@@ -10,7 +10,7 @@ from typing import Any
 from reports import render
 from reports.snapshot import AppealSnapshot
 from reports.snapshot import Behaviour
-from reports.snapshot import EvaluationSnapshot
+from reports.snapshot import DocumentSnapshot
 from reports.snapshot import HistoryEntry
 from reports.snapshot import Person
 from reports.snapshot import RatingSet
@@ -126,7 +126,7 @@ def make_work_results(count: int = 4) -> tuple[WorkResult, ...]:
                 indikator=f"Jumlah dokumen anjab-ABK yang diselesaikan (baris {i + 1})",
                 target=f"{4 + i % 5} dokumen",
                 realisasi=f"{4 + i % 5} dokumen telah ditetapkan",
-                umpan_balik="Pimpinan: hasil sudah sesuai, pertahankan ketepatan waktu.",
+                bukti_dukung=f"https://arsip.bandung.go.id/anjab/{i + 1}",
             )
         )
     return tuple(rows)
@@ -184,13 +184,13 @@ def make_appeal() -> AppealSnapshot:
     )
 
 
-def make_snapshot(**changes: Any) -> EvaluationSnapshot:
+def make_snapshot(**changes: Any) -> DocumentSnapshot:
     """Build a realistic annual evaluation snapshot; keyword arguments replace fields."""
-    base = EvaluationSnapshot(
+    base = DocumentSnapshot(
         evaluation_id=4217,
         agency_name="Pemerintah Kota Bandung",
         period_label="Tahun 2026",
-        period_kind="TAHUNAN",
+        period_line="AKHIR (TAHUNAN)",
         period_start=dt.date(2026, 1, 1),
         period_end=dt.date(2026, 12, 31),
         place="Bandung",
@@ -220,16 +220,20 @@ def make_snapshot(**changes: Any) -> EvaluationSnapshot:
         lampiran_dukungan=("Akses aplikasi SIASN", "Pelatihan anjab-ABK"),
         lampiran_skema=("Laporan triwulanan kepada Kepala Bagian Organisasi",),
         lampiran_konsekuensi=("Predikat kinerja menjadi dasar tunjangan kinerja",),
+        plan_results=make_work_results(),
+        umpan_balik_hasil_kerja="Pimpinan: hasil sudah sesuai, pertahankan ketepatan waktu.",
+        signed_at=dt.datetime(2026, 11, 20, 9, 0, tzinfo=WIB),
+        skp_signed_at=dt.datetime(2026, 1, 12, 9, 0, tzinfo=WIB),
     )
     return dataclasses.replace(base, **changes)
 
 
-def code_for(kind: str, snapshot: EvaluationSnapshot) -> str:
+def code_for(kind: str, snapshot: DocumentSnapshot) -> str:
     """Return the verification code a document of *kind* would carry."""
     return make_code(kind, snapshot_digest(snapshot, kind), snapshot.chain_head_hash, SECRET)
 
 
-def pdf_for(kind: str, snapshot: EvaluationSnapshot) -> bytes:
+def pdf_for(kind: str, snapshot: DocumentSnapshot) -> bytes:
     """Render *kind* for *snapshot* with its own verification code."""
     return render.render_pdf(
         kind, snapshot, verification_code=code_for(kind, snapshot), verify_url=VERIFY_URL

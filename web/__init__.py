@@ -1,5 +1,7 @@
 """The Flask application factory: configuration, extensions, blueprints, CLI. Nothing else.
 
+``web`` is the top layer: it may import ``admin`` (mounted with ``init_admin``), ``demo`` (the
+``flask demo`` command), ``l10n``, ``reports``, ``forms`` and ``workflow``; nothing imports it.
 No database access, migrations or file writes happen here; schema changes are CLI commands.
 """
 
@@ -12,17 +14,19 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from flask import Response
 from flask import has_request_context
 from flask import redirect
 from flask import request
 from flask import url_for
 from flask_babel import get_locale
+from werkzeug.wrappers import Response
 
 from admin import init_admin
 from forms.library import agency_form_dirs
 from forms.library import load_form_specs
 from forms.store import StoredForms
+from l10n import localized
+from l10n import when
 from workflow.registry import load_definitions
 from workflow.service import Workflow
 
@@ -36,14 +40,15 @@ from . import documents
 from . import evaluations
 from . import health
 from .config import defaults
+from .documents import public_base_url
 from .errors import register_error_handlers
 from .extensions import babel
 from .extensions import bootstrap
 from .extensions import csrf
 from .extensions import db
 from .extensions import login_manager
+from .headers import csp_nonce
 from .headers import init_security_headers
-from .language import localized
 from .session_cookie import ClockedSessionInterface
 
 
@@ -104,9 +109,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)  # token-authenticated, no cookies: CSRF does not apply
     register_error_handlers(app)
-    init_admin(app)
+    init_admin(app, db, csp_nonce=csp_nonce, public_base_url=public_base_url)
 
+    # Helpers every template may use, the admin's included (it imports nothing from web).
     app.add_template_filter(localized, "localized")
+    app.add_template_global(when, "when")
 
     @app.context_processor
     def _locale() -> dict[str, str]:
@@ -124,9 +131,3 @@ def select_locale() -> str:
     if not has_request_context():
         return "id"
     return "en" if request.cookies.get("lang") == "en" else "id"
-
-
-def workflow_of(app: Flask) -> Workflow:
-    """Return the app's workflow dependencies (audit key, forms, clock)."""
-    wf: Workflow = app.extensions["workflow"]
-    return wf

@@ -29,6 +29,7 @@ from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import Regexp
 
+from l10n import current_language
 from workflow.accounts import MAX_PASSWORD_LENGTH
 from workflow.accounts import MIN_PASSWORD_LENGTH
 from workflow.accounts import LoginRefused
@@ -40,9 +41,7 @@ from workflow.models import utcnow
 from .auth import SessionUser
 from .auth import credential_settings
 from .auth import start_session
-from .errors import message_of
 from .extensions import db
-from .language import current_language
 
 bp = Blueprint("account", __name__)
 
@@ -103,7 +102,7 @@ def activate() -> Response | str | tuple[str, int]:
             )
         except LoginRefused as exc:
             db.session.commit()  # the failed attempt and its counter must persist
-            flash(message_of(exc), "danger")
+            flash(exc.in_language(current_language()), "danger")
             return render_template("auth/activate.html", form=form), 401
         except InvalidData as exc:
             db.session.rollback()
@@ -121,7 +120,7 @@ def activate() -> Response | str | tuple[str, int]:
 def change() -> Response | str | tuple[str, int]:
     """Change one's own password; other sessions of the account end."""
     form = ChangePasswordForm()
-    user: SessionUser = current_user  # type: ignore[assignment]
+    user: SessionUser = current_user
     if form.validate_on_submit():
         try:
             change_password(
@@ -131,7 +130,7 @@ def change() -> Response | str | tuple[str, int]:
             )
         except LoginRefused as exc:
             db.session.commit()
-            flash(message_of(exc), "danger")
+            flash(exc.in_language(current_language()), "danger")
             return render_template("auth/change_password.html", form=form), 401
         except InvalidData as exc:
             if "current_password" in exc.errors:

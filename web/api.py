@@ -28,6 +28,7 @@ from forms.spec import FieldSpec
 from forms.spec import FormSpec
 from forms.store import StoredForms
 from forms.store import spec_of
+from l10n import current_language
 from reports.issuing import issue_document
 from workflow.accounts import employee_for_token
 from workflow.actors import Actor
@@ -49,15 +50,14 @@ from workflow.service import definition_of
 from workflow.stats import EvaluationFilter
 from workflow.stats import list_evaluations
 from workflow.trail import Reader
-from workflow.trail import changes_of
 from workflow.trail import events_of
 from workflow.trail import reader_of
+from workflow.trail import recorded_changes
 from workflow.trail import verify_evaluation
 
 from .documents import pdf_response
-from .documents import verify_base
+from .documents import public_base_url
 from .extensions import db
-from .language import current_language
 from .openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -142,6 +142,9 @@ def _transition_body() -> tuple[dict[str, Any], str | None, int]:
     if errors:
         raise InvalidData(errors, _("Permintaan tidak valid; periksa isian yang ditandai."),
                           "Invalid request; check the marked fields.")
+    # Each check above adds to errors, so with none the types hold:
+    assert isinstance(data, dict) and isinstance(version, int)
+    assert comment is None or isinstance(comment, str)
     return data, comment, version
 
 
@@ -199,8 +202,8 @@ def _field(spec_field: FieldSpec, role: str, state: str, lang: str) -> dict[str,
     return out
 
 
-def _transition(session: Session, evaluation: Evaluation, rule: TransitionRule,
-                roles: frozenset[str], lang: str) -> dict[str, Any]:
+def _transition(session: Session, evaluation: Evaluation, definition: WorkflowDefinition,
+                rule: TransitionRule, roles: frozenset[str], lang: str) -> dict[str, Any]:
     role = next((r for r in rule.by if r in roles), "")
     out: dict[str, Any] = {
         "name": rule.name,
@@ -208,6 +211,7 @@ def _transition(session: Session, evaluation: Evaluation, rule: TransitionRule,
         "from": evaluation.status,
         "to": rule.dest,
         "role": role,
+        "role_label": definition.role_label(role, lang) if role else "",
         "comment_required": rule.comment == "required",
         "form": rule.form,
         "fields": [],
@@ -264,7 +268,7 @@ def _summary(evaluation: Evaluation, definition: WorkflowDefinition,
 
 
 def _event(event: HistoryEvent, reader: Reader, specs: dict[int, FormSpec | None],
-           session: Session) -> dict[str, Any]:
+           session: Session, lang: str) -> dict[str, Any]:
     payload = event.payload or {}
     form_key = payload.get("form")
     spec: FormSpec | None = None
@@ -275,7 +279,7 @@ def _event(event: HistoryEvent, reader: Reader, specs: dict[int, FormSpec | None
             specs[cache_key] = _spec(session, reader.evaluation, form_key, version_id)
         spec = specs[cache_key]
     changes = []
-    for name, old, new in changes_of(event):
+    for name, old, new in recorded_changes(event):
         hidden = False
         if form_key and not reader.sees_all and name.startswith(f"{form_key}."):
             field_name = name[len(form_key) + 1:]
@@ -290,6 +294,8 @@ def _event(event: HistoryEvent, reader: Reader, specs: dict[int, FormSpec | None
         "kind": event.kind,
         "actor_nip": event.actor_nip,
         "role": event.actor_role,
+        "role_label": reader.definition.role_label(event.actor_role, lang)
+        if event.actor_role else "",
         "trigger": event.trigger,
         "from": event.source,
         "to": event.dest,
@@ -370,9 +376,10 @@ def evaluation(evaluation_id: int) -> Response:
         "deadlines": dict(ev.deadlines or {}),
         "ratings": {"hasil_kerja": _rating(ev.rating_hasil_kerja, lang),
                     "perilaku_kerja": _rating(ev.rating_perilaku_kerja, lang)},
-        "participants": [{"role": p.role, "identity": dict(p.identity or {})}
+        "participants": [{"role": p.role, "role_label": reader.definition.role_label(p.role, lang),
+                          "identity": dict(p.identity or {})}
                          for p in sorted(ev.participants, key=lambda p: p.role)],
-        "transitions": [_transition(session, ev, rule, available.roles, lang)
+        "transitions": [_transition(session, ev, reader.definition, rule, available.roles, lang)
                         for rule in available.transitions],
         "data": data,
         "links": {"history": url_for("api.history", evaluation_id=ev.id),
@@ -402,6 +409,7 @@ def transition(evaluation_id: int, name: str) -> Response:
                        "url": url_for("api.evaluation", evaluation_id=ev.id)},
         "event": {"seq": event.seq, "at": event.at.isoformat(), "trigger": event.trigger,
                   "from": event.source, "to": event.dest, "role": event.actor_role,
+                  "role_label": definition.role_label(event.actor_role, lang),
                   "hash": event.hash, "prev_hash": event.prev_hash},
     })
 
@@ -411,8 +419,9 @@ def history(evaluation_id: int) -> Response:
     """Return the evaluation's history; values of fields the caller may not see are hidden."""
     reader = reader_of(db.session, _actor(), evaluation_id)
     specs: dict[int, FormSpec | None] = {}
-    events = [_event(e, reader, specs, db.session) for e in events_of(db.session,
-                                                                        reader.evaluation)]
+    lang = current_language()
+    events = [_event(e, reader, specs, db.session, lang)
+              for e in events_of(db.session, reader.evaluation)]
     return jsonify({"evaluation_id": evaluation_id, "events": events})
 
 
@@ -420,7 +429,7 @@ def history(evaluation_id: int) -> Response:
 def document(evaluation_id: int, kind: str) -> Response:
     """Render one document of the evaluation (recorded in the history like a download)."""
     pdf, prepared = issue_document(db.session, _wf().audit_key, _actor(), evaluation_id, kind,
-                                   verify_base(), utcnow())
+                                   public_base_url(), utcnow())
     db.session.commit()
     return pdf_response(pdf, prepared.filename)
 

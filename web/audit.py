@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from collections.abc import Iterator
 from datetime import date
 
@@ -22,6 +23,7 @@ from flask import stream_with_context
 from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 from wtforms import DateField
 from wtforms import Form
@@ -32,7 +34,12 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 from wtforms.validators import Regexp
 
+from l10n import current_language
+from workflow.actors import Actor
+from workflow.models import HistoryEvent
 from workflow.models import utcnow
+from workflow.publishing import current_version
+from workflow.service import definition_of
 from workflow.trail import CSV_COLUMNS
 from workflow.trail import HistoryFilter
 from workflow.trail import export_rows
@@ -51,20 +58,19 @@ bp = Blueprint("audit", __name__, url_prefix="/audit")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-ROLE_LABELS = {
-    "employee": _l("Pegawai"),
-    "appraiser": _l("Pejabat Penilai Kinerja"),
-    "appeal_reviewer": _l("Atasan Pejabat Penilai Kinerja"),
-    "evaluation_team": _l("Tim Penilai Kinerja"),
-    "auditor": _l("Auditor"),
-    "admin": _l("Admin instansi"),
-    "system": _l("Sistem"),
-}
+def role_namer(session: Session, actor: Actor) -> Callable[[HistoryEvent], str]:
+    """Return how the pages name an event's role: by the flow version it was recorded under,
+    else (agency events) the agency's current one, in the user's language."""
+    current = current_version(session, actor.agency_id, required=False)
+    lang = current_language()
 
+    def role_of(event: HistoryEvent) -> str:
+        version_id = event.definition_version_id or (current.id if current else None)
+        if not event.actor_role or version_id is None:
+            return event.actor_role
+        return definition_of(session, version_id).role_label(event.actor_role, lang)
 
-@bp.context_processor
-def _labels() -> dict[str, object]:
-    return {"role_labels": ROLE_LABELS}
+    return role_of
 
 
 class SearchForm(Form):
@@ -111,7 +117,7 @@ def search() -> str | tuple[str, int]:
         result = search_history(db.session, current_actor(), filters, page, 25)
     args = {k: v for k, v in request.args.items() if k != "halaman" and v}
     body = render_template("audit/search.html", form=form, result=result, args=args,
-                           columns=CSV_COLUMNS)
+                           columns=CSV_COLUMNS, role_of=role_namer(db.session, current_actor()))
     return body if result is not None else (body, 400)
 
 
@@ -121,7 +127,8 @@ def evaluation(evaluation_id: int) -> str:
     """Show one evaluation's full timeline with data diffs, hashes and the chain check."""
     result = timeline(db.session, current_app.extensions["workflow"].audit_key,
                       current_actor(), evaluation_id)
-    return render_template("audit/timeline.html", timeline=result)
+    return render_template("audit/timeline.html", timeline=result,
+                           role_of=role_namer(db.session, current_actor()))
 
 
 @bp.get("/verifikasi")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import ParamSpec
 from typing import TypedDict
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -39,6 +39,7 @@ from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import Regexp
 
+from l10n import current_language
 from workflow.accounts import LoginRefused
 from workflow.accounts import authenticate
 from workflow.accounts import record_logout
@@ -47,12 +48,12 @@ from workflow.actors import Actor
 from workflow.models import Employee
 from workflow.models import utcnow
 
-from .errors import message_of
 from .extensions import db
 from .extensions import login_manager
 
 bp = Blueprint("auth", __name__)
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class SessionUser(UserMixin):
@@ -91,35 +92,22 @@ login_manager.session_protection = "strong"
 
 def current_actor() -> Actor:
     """Return the actor of the logged-in user (views are protected by ``login_required``)."""
-    user: SessionUser = current_user  # type: ignore[assignment]
+    user: SessionUser = current_user
     return user.actor
 
 
-def admin_required(view: F) -> F:
-    """Allow only agency admins (group ``admin``)."""
-
-    @wraps(view)
-    @login_required
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if not current_actor().is_admin:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped  # type: ignore[return-value]
-
-
-def auditor_required(view: F) -> F:
+def auditor_required(view: Callable[P, R]) -> Callable[P, R]:
     """Allow only auditors (group ``inspektorat``) and agency admins."""
 
     @wraps(view)
     @login_required
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
         actor = current_actor()
         if not (actor.is_auditor or actor.is_admin):
             abort(403)
         return view(*args, **kwargs)
 
-    return wrapped  # type: ignore[return-value]
+    return wrapped
 
 
 class LoginForm(FlaskForm):
@@ -188,7 +176,7 @@ def login() -> Response | str | tuple[str, int]:
             )
         except LoginRefused as exc:
             db.session.commit()  # the failed attempt and the throttle counter must persist
-            flash(message_of(exc), "danger")
+            flash(exc.in_language(current_language()), "danger")
             return render_template("auth/login.html", form=form), 401
         db.session.commit()
         next_url = _safe_next(request.args.get("next"))
@@ -202,7 +190,7 @@ def login() -> Response | str | tuple[str, int]:
 @login_required
 def logout() -> Response:
     """Log out (POST with CSRF token) and record it."""
-    user: SessionUser = current_user  # type: ignore[assignment]
+    user: SessionUser = current_user
     record_logout(db.session, current_app.extensions["workflow"].audit_key, user.employee,
                   utcnow())
     db.session.commit()

@@ -189,7 +189,7 @@ def workflow_tick() -> None:
               help="Password given to every demo user.")
 def demo(password: str) -> None:
     """Seed two agencies, ~50 employees and evaluations in every state (idempotent)."""
-    from workflow.demo import seed_demo  # noqa: PLC0415 - keeps demo data out of normal start-up
+    from demo.seed import seed_demo  # here: keeps demo data out of normal start-up
 
     try:
         publish_forms(db.session)
@@ -324,8 +324,8 @@ export_cli = AppGroup("export", help="Bulk PDF export.")
 @click.option("--workers", type=int, default=None, help="Worker processes (default: cores).")
 def export_run(slug: str, period_id: int | None, unit: str, workers: int | None) -> None:
     """Export finalized evaluation documents into a ZIP, with a progress bar."""
-    from reports.export import run_export  # noqa: PLC0415 - loads WeasyPrint
-    from reports.export import start_export  # noqa: PLC0415
+    from reports.export import run_export  # here: reports.export loads WeasyPrint
+    from reports.export import start_export
 
     agency = db.session.scalar(select(Agency).where(Agency.slug == slug))
     if agency is None:

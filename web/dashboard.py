@@ -14,6 +14,8 @@ from flask import render_template
 from flask import request
 from flask_babel import lazy_gettext as _l
 
+from l10n import current_language
+from l10n import localized
 from workflow.rating import CapaianOrganisasi
 from workflow.rating import Predikat
 from workflow.rating import rule_lines
@@ -23,8 +25,6 @@ from workflow.stats import dashboard
 from .auth import auditor_required
 from .auth import current_actor
 from .extensions import db
-from .language import current_language
-from .language import localized
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dasbor")
 

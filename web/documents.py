@@ -9,9 +9,9 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from reports.issuing import KINDS
 from reports.issuing import issue_document
 from reports.issuing import verify_code
 from workflow.models import utcnow
@@ -22,7 +22,7 @@ from .extensions import db
 bp = Blueprint("documents", __name__)
 
 
-def verify_base() -> str:
+def public_base_url() -> str:
     """Return the public base URL printed on documents and activation slips (config, else this
     request's host)."""
     return str(current_app.config.get("PUBLIC_BASE_URL") or request.url_root)
@@ -41,13 +41,14 @@ def pdf_response(pdf: bytes, filename: str) -> Response:
 def download(evaluation_id: int, kind: str) -> Response:
     """Render, record and send one document of an evaluation."""
     pdf, prepared = issue_document(db.session, current_app.extensions["workflow"].audit_key,
-                                   current_actor(), evaluation_id, kind, verify_base(), utcnow())
+                                   current_actor(), evaluation_id, kind, public_base_url(),
+                                   utcnow())
     db.session.commit()
     return pdf_response(pdf, prepared.filename)
 
 
 @bp.get("/verify/")
-def verify_form() -> Response | str:
+def verify_form() -> ResponseReturnValue:
     """Let anyone type a verification code."""
     code = (request.args.get("code") or "").strip()
     if code:
@@ -59,5 +60,5 @@ def verify_form() -> Response | str:
 def verify(code: str) -> tuple[str, int]:
     """Show what the document with this code should say, and whether it was superseded."""
     result = verify_code(db.session, code)
-    return render_template("documents/verify.html", result=result, code=code,
-                           kinds=KINDS), (200 if result else 404)
+    page = render_template("documents/verify.html", result=result, code=code)
+    return page, (200 if result else 404)

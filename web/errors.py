@@ -13,6 +13,7 @@ from flask import request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from l10n import current_language
 from workflow.errors import GuardFailed
 from workflow.errors import InvalidData
 from workflow.errors import NotFound
@@ -20,7 +21,6 @@ from workflow.errors import NotPermitted
 from workflow.errors import WorkflowError
 
 from .extensions import db
-from .language import current_language
 
 log = logging.getLogger("penilaian.security")
 
@@ -30,11 +30,6 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def message_of(exc: WorkflowError) -> str:
-    """Return the error message in the user's language."""
-    return exc.message_en if current_language() == "en" else exc.message
-
-
 def workflow_error_response(exc: WorkflowError) -> tuple[Response | str, int]:
     """Render a domain error for an API client or a browser."""
     db.session.rollback()
@@ -42,14 +37,15 @@ def workflow_error_response(exc: WorkflowError) -> tuple[Response | str, int]:
         actor = g.get("actor_nip", "-")
         log.warning("refused %s %s for %s: %s", request.method, request.path, actor,
                     exc.message_en)
+    message = exc.in_language(current_language())
     if wants_json():
-        body = {"error": type(exc).__name__, "message": message_of(exc)}
+        body: dict[str, object] = {"error": type(exc).__name__, "message": message}
         if isinstance(exc, InvalidData):
             body["errors"] = exc.errors_in(current_language())
         if isinstance(exc, GuardFailed):
             body["guard"] = exc.guard
         return jsonify(body), exc.status
-    return render_template("error.html", status=exc.status, message=message_of(exc)), exc.status
+    return render_template("error.html", status=exc.status, message=message), exc.status
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -16,7 +16,6 @@ from typing import Any
 
 from flask import current_app
 from flask import render_template
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -32,7 +31,9 @@ from forms.fields import RowsField
 from forms.fields import is_blank_entry
 from forms.store import StoredForms
 from forms.store import spec_of
-from reports.issuing import KINDS
+from l10n import current_language
+from l10n import when
+from reports.issuing import DOCUMENT_TITLES
 from reports.issuing import available_kinds
 from workflow.definition import TransitionRule
 from workflow.definition import WorkflowDefinition
@@ -48,41 +49,15 @@ from workflow.service import Workflow
 
 from .auth import current_actor
 from .extensions import db
-from .language import current_language
 
 SPARE_ROWS = 2
 
-ROLE_LABELS: Mapping[str, Any] = {
-    "employee": _l("Pegawai yang Dinilai"),
-    "appraiser": _l("Pejabat Penilai Kinerja"),
-    "appeal_reviewer": _l("Atasan Pejabat Penilai Kinerja"),
-    "evaluation_team": _l("Tim Penilai Kinerja"),
-    "auditor": _l("Auditor"),
-    "admin": _l("Admin instansi"),
-    "system": _l("Sistem"),
-}
 DEADLINE_LABELS: Mapping[str, Any] = {"appeal_window": _l("Batas pengajuan keberatan")}
 
 
 def workflow_deps() -> Workflow:
     wf: Workflow = current_app.extensions["workflow"]
     return wf
-
-
-def when(moment: datetime | None, date_only: bool = False) -> str:
-    """Format a moment in the display time zone (WIB by default) for the user's language."""
-    if moment is None:
-        return "—"
-    if date_only:
-        return format_datetime(moment, "d MMM y")
-    return format_datetime(moment, "d MMM y, HH:mm zzz" if current_language() == "en" else
-                           "d MMM y, HH.mm zzz")
-
-
-def role_label(role: str) -> str:
-    """Return the human name of a role (the role key itself when unknown)."""
-    label = ROLE_LABELS.get(role)
-    return str(label) if label is not None else role
 
 
 def rule_label(rule: TransitionRule | None, trigger: str = "") -> str:
@@ -397,7 +372,7 @@ def _timeline(page: EvaluationPage) -> list[dict[str, Any]]:
         items.append({
             "at": when(event.at), "title": title,
             "actor": name or event.actor_nip or _("Sistem"), "nip": event.actor_nip,
-            "role": role_label(event.actor_role) if event.actor_role else "",
+            "role": definition.role_label(event.actor_role, lang) if event.actor_role else "",
             "source": definition.label(event.source, lang) if event.source else "",
             "dest": definition.label(event.dest, lang) if event.dest else "",
             "moved": event.kind == "transition" and event.source != event.dest,
@@ -431,15 +406,15 @@ def render_page(page: EvaluationPage, *, status: int = 200, posted_key: str | No
         ev=evaluation, definition=definition, state_label=definition.label(evaluation.status,
                                                                           lang),
         final=evaluation.status in definition.final, steps=steps, people=people,
-        role_label=role_label, rule_label=rule_label, viewer_roles=viewer_roles,
+        rule_label=rule_label, viewer_roles=viewer_roles,
         blocks=blocks, shown=_shown_forms(session, page, editing, definition),
         rating=_rating_block(session, page), windows=_windows(page, now),
-        timeline=_timeline(page), when=when, lang=lang,
+        timeline=_timeline(page), lang=lang,
         observer=not available.transitions and not (
             {"employee", "appraiser", "appeal_reviewer"} & set(available.roles)),
         auditor=actor.is_auditor or actor.is_admin,
-        documents=[(kind, KINDS[kind][1 if lang == "en" else 0]) for kind in available_kinds(
-            session, evaluation, available.roles, actor)],
+        documents=[(kind, DOCUMENT_TITLES[kind][1 if lang == "en" else 0])
+                   for kind in available_kinds(session, evaluation, available.roles, actor)],
     ), status
 
 

@@ -25,6 +25,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from forms import FormSpec
+from l10n import current_language
 from workflow.actors import Actor
 from workflow.errors import InvalidData
 from workflow.inbox import SECTIONS
@@ -39,10 +40,8 @@ from .evaluation_page import DEADLINE_LABELS
 from .evaluation_page import render_page
 from .evaluation_page import rule_label
 from .evaluation_page import spec_for
-from .evaluation_page import when
 from .evaluation_page import workflow_deps
 from .extensions import db
-from .language import current_language
 
 bp = Blueprint("evaluations", __name__, url_prefix="/evaluasi")
 
@@ -82,7 +81,7 @@ def inbox() -> str:
     result = inbox_query(db.session, current_actor(), now=workflow_deps().clock(), query=query,
                          pages=pages, per_page=PER_PAGE)
     return render_template("evaluations/inbox.html", inbox=result, query=query, pages=pages,
-                           titles=SECTION_TITLES, empty=SECTION_EMPTY, when=when,
+                           titles=SECTION_TITLES, empty=SECTION_EMPTY,
                            deadline_labels=DEADLINE_LABELS, lang=current_language())
 
 

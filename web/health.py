@@ -41,8 +41,8 @@ def healthz() -> ResponseReturnValue:
         with db.engine.connect() as connection:
             current = MigrationContext.configure(connection).get_current_revision()
     except SQLAlchemyError as exc:
-        body = {"status": "unavailable", "database": "unreachable",
-                "error": type(exc).__name__, "schema": {"expected": expected}}
+        body: dict[str, object] = {"status": "unavailable", "database": "unreachable",
+                                   "error": type(exc).__name__, "schema": {"expected": expected}}
         return _answer(body, 503)
     ok = current == expected
     body = {"status": "ok" if ok else "unavailable", "database": "ok",

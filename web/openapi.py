@@ -31,6 +31,9 @@ NOT_FOUND = _error("Tidak ditemukan, termasuk evaluasi instansi lain / not found
 FORBIDDEN = _error("Pemanggil tidak punya peran pada evaluasi ini / the caller has no role "
                    "on this evaluation")
 
+ROLE_LABEL = {"type": "string", "description": "the role's official name in the caller's "
+               "language, from the flow definition's role_labels"}
+
 SCHEMAS: dict[str, Any] = {
     "Error": {
         "type": "object",
@@ -98,7 +101,8 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "name": {"type": "string"}, "label": {"type": "string"},
             "from": {"type": "string"}, "to": {"type": "string"},
-            "role": {"type": "string"}, "comment_required": {"type": "boolean"},
+            "role": {"type": "string"}, "role_label": ROLE_LABEL,
+            "comment_required": {"type": "boolean"},
             "form": {"type": ["string", "null"]},
             "fields": {"type": "array", "items": _ref("Field")},
             "url": {"type": "string"},
@@ -123,7 +127,8 @@ SCHEMAS: dict[str, Any] = {
                 "ratings": {"type": "object", "properties": {
                     "hasil_kerja": _ref("Label"), "perilaku_kerja": _ref("Label")}},
                 "participants": {"type": "array", "items": {"type": "object", "properties": {
-                    "role": {"type": "string"}, "identity": {"type": "object"}}}},
+                    "role": {"type": "string"}, "role_label": ROLE_LABEL,
+                    "identity": {"type": "object"}}}},
                 "transitions": {"type": "array", "items": _ref("Transition")},
                 "data": {"type": "object", "additionalProperties": {
                     "type": "object", "properties": {
@@ -157,6 +162,7 @@ SCHEMAS: dict[str, Any] = {
                 "seq": {"type": "integer"}, "at": {"type": "string", "format": "date-time"},
                 "trigger": {"type": "string"}, "from": {"type": "string"},
                 "to": {"type": "string"}, "role": {"type": "string"},
+                "role_label": ROLE_LABEL,
                 "hash": {"type": "string"}, "prev_hash": {"type": "string"}}},
         },
     },
@@ -172,7 +178,8 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "seq": {"type": "integer"}, "at": {"type": "string", "format": "date-time"},
             "kind": {"type": "string"}, "actor_nip": {"type": "string"},
-            "role": {"type": "string"}, "trigger": {"type": "string"},
+            "role": {"type": "string"}, "role_label": ROLE_LABEL,
+            "trigger": {"type": "string"},
             "from": {"type": "string"}, "to": {"type": "string"},
             "definition_version_id": {"type": ["integer", "null"]},
             "comment": {"type": "string"},

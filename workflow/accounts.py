@@ -42,7 +42,7 @@ from .models import LoginThrottle
 MIN_PASSWORD_LENGTH = 8
 # Werkzeug's scrypt with its defaults (N=2^15, r=8, p=1: ~32 MiB and tens of milliseconds per
 # hash). A stored hash names its own parameters, so checking never depends on this setting.
-PASSWORD_HASH_METHOD = "scrypt"
+PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - the name of a hashing method, not a password
 MAX_PASSWORD_LENGTH = 200
 
 

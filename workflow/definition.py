@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
@@ -17,6 +18,9 @@ from typing import Any
 
 PERIOD_KINDS = ("annual", "semester", "quarterly", "monthly")
 SYSTEM_ROLE = "system"
+# How agencies, groups and forms are named: lowercase letters, digits and dashes.
+SLUG_PATTERN = r"[a-z0-9][a-z0-9-]*"
+SLUG = re.compile(rf"^{SLUG_PATTERN}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +106,7 @@ class WorkflowDefinition:
     deadlines: Mapping[str, Deadline]
     transitions: tuple[TransitionRule, ...]
     state_labels: Mapping[str, tuple[str, str]]
+    role_labels: Mapping[str, tuple[str, str]]
     rating: Mapping[str, Any]
     content_hash: str
     source: Mapping[str, Any] = field(repr=False)
@@ -124,6 +129,15 @@ class WorkflowDefinition:
     def label(self, state: str, lang: str = "id") -> str:
         """Return the human label of a state in Indonesian (``id``) or English (``en``)."""
         labels = self.state_labels.get(state) or (state, state)
+        return labels[1] if lang == "en" else labels[0]
+
+    def role_label(self, role: str, lang: str = "id") -> str:
+        """Return the official name of a role (``role_labels``) in Indonesian or English.
+
+        The one place pages, PDFs and the API name a role; a role without a label (or a
+        version published before ``role_labels`` existed) shows its key.
+        """
+        labels = self.role_labels.get(role) or (role, role)
         return labels[1] if lang == "en" else labels[0]
 
 

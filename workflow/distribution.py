@@ -23,12 +23,12 @@ from .models import Employee
 from .models import Evaluation
 from .models import Period
 from .rating import DISTRIBUTION_RULES
-from .rating import ROUNDINGS
 from .rating import CapaianOrganisasi
 from .rating import Predikat
 from .rating import Rounding
 from .rating import cap_problems
 from .rating import count_text
+from .rating import is_rounding
 from .rating import quota_threshold
 from .snapshot import EvaluationLike
 from .snapshot import EvaluationSnapshot
@@ -51,6 +51,7 @@ def predikat_counts(
         query = query.where(Employee.unit_kerja == unit)
     per_unit: dict[str, dict[Predikat, int]] = {}
     for name, value, n in session.execute(query):
+        assert value is not None  # the query keeps rated evaluations only
         counts = per_unit.setdefault(name or NO_UNIT, dict.fromkeys(Predikat, 0))
         counts[Predikat(value)] += n
     return per_unit
@@ -112,7 +113,7 @@ def _standing(session: Session, evaluation: EvaluationLike,
 def rounding_of(definition: WorkflowDefinition) -> Rounding:
     """Return the flow's rounding rule for quota shares (``floor`` unless it says otherwise)."""
     rounding = definition.rating.get("rounding", "floor")
-    return rounding if rounding in ROUNDINGS else "floor"  # type: ignore[return-value]
+    return rounding if is_rounding(rounding) else "floor"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
 """Domain errors of the workflow core, written for the person who triggered them.
 
-Each error carries an Indonesian message (``str(err)``) and an English one (``err.message_en``).
-The web layer maps the classes to HTTP status codes in one place (``web/errors.py``).
+Each error carries an Indonesian message (``str(err)``) and an English one (``err.message_en``);
+``err.in_language(lang)`` picks one. The web layer maps the classes to HTTP status codes in one
+place (``web/errors.py``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ class WorkflowError(Exception):
         super().__init__(message)
         self.message = message
         self.message_en = message_en or message
+
+    def in_language(self, language: str) -> str:
+        """Return the message in ``language`` (``"en"``, else Indonesian)."""
+        return self.message_en if language == "en" else self.message
 
 
 class NotFound(WorkflowError):

@@ -67,7 +67,7 @@ def _stamp(moment: datetime) -> str:
 def event_hash(key: bytes, fields: Mapping[str, Any]) -> str:
     """Return the keyed hash of an event's fields (``at`` normalised to UTC, microseconds)."""
     material = {name: fields.get(name) for name in HASHED_FIELDS}
-    material["at"] = _stamp(material["at"])
+    material["at"] = _stamp(fields["at"])
     return hmac.new(key, canonical_json(material).encode(), hashlib.sha256).hexdigest()
 
 

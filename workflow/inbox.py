@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement
+from sqlalchemy import UnaryExpression
 from sqlalchemy import and_
 from sqlalchemy import exists
 from sqlalchemy import false
@@ -102,12 +103,6 @@ class Inbox:
     sections: dict[str, Section]
     query: str
 
-    @property
-    def waiting(self) -> int:
-        """Return how many evaluations wait for a step of the actor (own ones included)."""
-        return sum(self.sections[k].total for k in ("to_rate", "appeals", "team")) + sum(
-            1 for row in self.sections["mine"].rows if row.actionable)
-
 
 @dataclass(slots=True)
 class _Conditions:
@@ -124,9 +119,11 @@ def _is_participant(actor: Actor, role: str) -> ColumnElement[bool]:
                           Participant.employee_id == actor.employee_id)
 
 
-def _deadline(name: str) -> ColumnElement[Any]:
+def _deadline(name: str) -> ColumnElement[str]:
     # Deadlines are stored as ISO strings of aware UTC datetimes: they compare as text.
-    return Evaluation.deadlines[name].as_string()
+    # as_string() comes from the JSON type's comparator, which the annotations cannot see.
+    deadline: ColumnElement[str] = Evaluation.deadlines[name].as_string()
+    return deadline
 
 
 def _guard_condition(guard: str, arg: str | None, role: str, actor: Actor,
@@ -225,6 +222,7 @@ def _section(session: Session, key: str, actor: Actor, where: ColumnElement[bool
         .where(*filters)) or 0
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
+    order: tuple[UnaryExpression[Any], ...]
     if key == "mine":
         order = (Period.starts_on.desc(), Evaluation.id.desc())
     elif key == "visible":
@@ -330,11 +328,6 @@ class EvaluationPage:
         """Return the evaluation."""
         return self.available.evaluation
 
-    @property
-    def read_only(self) -> bool:
-        """Return whether the viewer can do nothing here now."""
-        return not self.available.transitions
-
 
 RATING_FIELDS = ("rating_hasil_kerja", "rating_perilaku_kerja", "predikat")
 
@@ -359,8 +352,8 @@ def open_evaluation(session: Session, wf: Workflow, actor: Actor,
     nips = {e.actor_nip for e in events if e.actor_nip}
     names: dict[str, str] = {}
     if nips:
-        names = {nip: name for nip, name in session.execute(select(Employee.nip, Employee.name)
-                 .where(Employee.agency_id == actor.agency_id, Employee.nip.in_(nips)))}
+        names = dict(session.execute(select(Employee.nip, Employee.name).where(
+            Employee.agency_id == actor.agency_id, Employee.nip.in_(nips))).all())
     changes = []
     current: dict[str, str | None] = dict.fromkeys(RATING_FIELDS)
     for event in events:

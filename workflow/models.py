@@ -10,6 +10,7 @@ from datetime import UTC
 from datetime import date
 from datetime import datetime
 from typing import Any
+from typing import ClassVar
 
 from sqlalchemy import JSON
 from sqlalchemy import DateTime
@@ -18,6 +19,7 @@ from sqlalchemy import Index
 from sqlalchemy import Integer
 from sqlalchemy import MetaData
 from sqlalchemy import String
+from sqlalchemy import Table
 from sqlalchemy import Text
 from sqlalchemy import TypeDecorator
 from sqlalchemy import UniqueConstraint
@@ -68,6 +70,9 @@ class Base(DeclarativeBase):
     """Declarative base with stable constraint names (Alembic needs them)."""
 
     metadata = MetaData(naming_convention=NAMING)
+    # Every model here is declared with __tablename__, so it is mapped to a Table (never to a
+    # subquery): say so, and Core statements (table.update(), insert(table)) type-check.
+    __table__: ClassVar[Table]
 
 
 class Agency(Base):
@@ -99,6 +104,8 @@ class Employee(Base):
     golongan: Mapped[str] = mapped_column(String(10), default="")
     unit_kerja: Mapped[str] = mapped_column(String(200), default="")
     asn_type: Mapped[str] = mapped_column(String(4), default="PNS")
+    # JPT (pimpinan tinggi), JA (administrasi) or JF (fungsional); "" = not recorded (JA/JF forms)
+    jenis_jabatan: Mapped[str] = mapped_column(String(3), default="")
     superior_id: Mapped[int | None] = mapped_column(ForeignKey("employee.id"), index=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
@@ -109,7 +116,9 @@ class Employee(Base):
 
     @property
     def pangkat_golongan(self) -> str:
-        """Return 'Pangkat (gol.)' as official forms print it."""
+        """Return 'Pangkat (gol.)' as official forms print it; a PPPK has a golongan only."""
+        if self.asn_type == "PPPK":
+            return self.golongan
         if self.pangkat and self.golongan:
             return f"{self.pangkat} ({self.golongan})"
         return self.pangkat or self.golongan
@@ -119,6 +128,7 @@ class Employee(Base):
         return {
             "name": self.name, "nip": self.nip, "pangkat_golongan": self.pangkat_golongan,
             "jabatan": self.jabatan, "unit_kerja": self.unit_kerja, "asn_type": self.asn_type,
+            "jenis_jabatan": self.jenis_jabatan,
         }
 
     def __str__(self) -> str:
@@ -182,11 +192,6 @@ class FormVersion(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    @property
-    def is_published(self) -> bool:
-        """Return whether the version is frozen."""
-        return self.published_at is not None
-
     def __str__(self) -> str:
         return f"{self.key} v{self.number}"
 
@@ -249,7 +254,8 @@ class Evaluation(Base):
     )
 
     # Optimistic lock: UPDATE … WHERE lock_version = :seen; 0 rows → StaleDataError.
-    __mapper_args__ = {"version_id_col": lock_version}
+    # (SQLAlchemy's DeclarativeBase declares __mapper_args__ as an instance attribute.)
+    __mapper_args__ = {"version_id_col": lock_version}  # noqa: RUF012 - a ClassVar fails mypy
 
     def participant_ids(self) -> dict[str, int]:
         """Return role → employee id of the reporting line snapshotted at opening."""

@@ -1,7 +1,8 @@
 """Import the org chart (employees, superiors, groups) from CSV, all rows or none.
 
 Columns (header row required; Indonesian names): ``nip, nama, jabatan, pangkat, golongan,
-unit_kerja, jenis_asn, nip_atasan, grup`` — ``grup`` is a ``;``-separated list of group
+unit_kerja, jenis_asn, jenis_jabatan, nip_atasan, grup`` — ``jenis_jabatan`` is JPT, JA or JF
+(it picks the official document variant; optional), ``grup`` is a ``;``-separated list of group
 slugs (e.g. ``tim-penilai-kinerja;inspektorat``). Rows are matched on NIP: existing
 employees are updated, new ones created. Every problem is reported with its row number and
 nothing is written unless the whole file is valid.
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import aliased
 
 from .actors import Actor
+from .definition import SLUG
 from .errors import OrgImportError
 from .history import append_event
 from .models import Agency
@@ -29,11 +31,11 @@ from .models import utcnow
 from .texts import Text
 
 COLUMNS = ("nip", "nama", "jabatan", "pangkat", "golongan", "unit_kerja", "jenis_asn",
-           "nip_atasan", "grup")
+           "jenis_jabatan", "nip_atasan", "grup")
+JENIS_JABATAN = ("JPT", "JA", "JF")
 REQUIRED = ("nip", "nama")
 _GOLONGAN_PNS = re.compile(r"^(I|II|III|IV)/[a-e]$")
 _GOLONGAN_PPPK = re.compile(r"^(I|II|III|IV|V|VI|VII|VIII|IX|X|XI|XII|XIII|XIV|XV|XVI|XVII)$")
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 Superior = aliased(Employee)
 GROUP_NAMES = {
     "admin": "Admin Instansi",
@@ -115,16 +117,22 @@ def import_org_csv(
                                  f"(contoh: {example})",
                                  f"row {number}: golongan '{golongan}' is not valid for {kind} "
                                  f"(e.g. {example})"))
+        position = (row.get("jenis_jabatan") or "").upper()
+        if position and position not in JENIS_JABATAN:
+            problems.append(Text(f"baris {number}: jenis_jabatan harus JPT, JA atau JF, bukan "
+                                 f"'{position}'",
+                                 f"row {number}: jenis_jabatan must be JPT, JA or JF, not "
+                                 f"'{position}'"))
         for slug in filter(None, (g.strip() for g in row.get("grup", "").split(";"))):
-            if not _SLUG.match(slug):
+            if not SLUG.match(slug):
                 problems.append(Text(f"baris {number}: nama grup '{slug}' tidak sah",
                                      f"row {number}: invalid group name '{slug}'"))
         if nip:
             rows[nip] = (number, row)
 
     existing = {e.nip: e for e in session.scalars(select(Employee).where(Employee.nip.in_(rows)))}
-    for nip, employee in existing.items():
-        if employee.agency_id != agency.id:
+    for nip, found in existing.items():
+        if found.agency_id != agency.id:
             problems.append(Text(f"baris {rows[nip][0]}: NIP {nip} terdaftar di instansi lain",
                                  f"row {rows[nip][0]}: NIP {nip} belongs to another agency"))
     in_agency = set(session.scalars(select(Employee.nip).where(Employee.agency_id == agency.id)))
@@ -144,14 +152,10 @@ def import_org_csv(
         superior_of[nip] = boss
     if not problems:
         # The reporting line after the import: the agency's current one, overlaid by the file.
-        chart = {
-            nip: boss_nip
-            for nip, boss_nip in session.execute(
-                select(Employee.nip, Superior.nip)
-                .join(Superior, Employee.superior_id == Superior.id)
-                .where(Employee.agency_id == agency.id)
-            )
-        }
+        chart: dict[str, str | None] = dict(session.execute(
+            select(Employee.nip, Superior.nip)
+            .join(Superior, Employee.superior_id == Superior.id)
+            .where(Employee.agency_id == agency.id)).all())
         chart.update({nip: superior_of.get(nip) for nip in rows})
         for nip in rows:
             seen = [nip]
@@ -185,6 +189,8 @@ def import_org_csv(
         employee.golongan = row.get("golongan", "")
         employee.unit_kerja = row.get("unit_kerja", "")
         employee.asn_type = (row.get("jenis_asn") or "PNS").upper()
+        if "jenis_jabatan" in header:
+            employee.jenis_jabatan = (row.get("jenis_jabatan") or "").upper()
         wanted = []
         for slug in filter(None, (g.strip() for g in row.get("grup", "").split(";"))):
             if slug not in groups:
@@ -199,8 +205,9 @@ def import_org_csv(
         select(Employee).where(Employee.agency_id == agency.id,
                                 Employee.nip.in_(set(superior_of.values()) - set(rows))))}
     for nip, employee in employees.items():
-        boss = superior_of.get(nip)
-        employee.superior = (employees.get(boss) or outside.get(boss)) if boss else None
+        superior_nip = superior_of.get(nip)
+        employee.superior = ((employees.get(superior_nip) or outside.get(superior_nip))
+                             if superior_nip else None)
     result = ImportResult(created, updated, len(groups))
     append_event(
         session, audit_key, agency, kind="admin", at=utcnow(),

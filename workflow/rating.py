@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
 from typing import Literal
+from typing import TypeGuard
 
 from .texts import Text
 
@@ -241,7 +242,12 @@ _CAPAIAN_LABELS: dict[CapaianOrganisasi, tuple[str, str]] = {
 }
 
 Rounding = Literal["floor", "ceil", "half_up", "exact"]
-ROUNDINGS: tuple[str, ...] = ("floor", "ceil", "half_up", "exact")
+ROUNDINGS: tuple[Rounding, ...] = ("floor", "ceil", "half_up", "exact")
+
+
+def is_rounding(value: object) -> TypeGuard[Rounding]:
+    """Return whether ``value`` names one of the rounding rules."""
+    return value in ROUNDINGS
 
 
 @dataclass(frozen=True, slots=True)

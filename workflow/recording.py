@@ -70,7 +70,7 @@ def _both(connection: Connection, evaluation_id: int, seen_version: int,
         }).scalar()
     moved = connection.execute(_update(frozenset(values)),
                                _params(evaluation_id, seen_version, values))
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
+    if moved.rowcount != 1:
         return None
     return connection.execute(_INSERT, event).scalar()
 

@@ -21,7 +21,7 @@ from .texts import in_language
 from .validation import check_definition
 
 
-class LineMap(dict[str, Any]):
+class LineMap(dict[str | int | float, Any]):
     """A mapping that remembers the file and the line of itself and of each key."""
 
     file: str = ""
@@ -31,6 +31,11 @@ class LineMap(dict[str, Any]):
     def key_line(self, key: str) -> int | None:
         """Return the line of ``key`` in its file."""
         return self.key_lines.get(key, self.line)
+
+
+def _key_line(node: object, key: str) -> int | None:
+    """Return the line of ``key`` when ``node`` was read from a file (a plain dict has none)."""
+    return node.key_line(key) if isinstance(node, LineMap) else None
 
 
 class LineList(list[Any]):
@@ -98,7 +103,7 @@ def _merge(parent: Mapping[str, Any], child: Mapping[str, Any]) -> LineMap:
     for key, value in child.items():
         if key == "extends":
             continue
-        if key in ("roles", "deadlines", "labels", "rating") and isinstance(
+        if key in ("roles", "deadlines", "labels", "role_labels", "rating") and isinstance(
             parent.get(key), Mapping
         ) and isinstance(value, Mapping):
             both = LineMap({**parent[key], **value})
@@ -168,13 +173,13 @@ def resolve_definitions(raw: Mapping[str, Any]) -> dict[str, WorkflowDefinition]
             return node
         if parent_slug in chain or parent_slug == slug:
             cycle = " → ".join((*chain, slug, parent_slug))
-            problems.append(Problem(file, node.key_line("extends"),
+            problems.append(Problem(file, _key_line(node, "extends"),
                                     Text(f"extends membentuk siklus: {cycle}",
                                          f"extends forms a cycle: {cycle}")))
             resolved[slug] = None
             return None
         if parent_slug not in raw:
-            problems.append(Problem(file, node.key_line("extends"),
+            problems.append(Problem(file, _key_line(node, "extends"),
                                     Text(f"extends menunjuk definisi yang tidak ada "
                                          f"'{parent_slug}'",
                                          f"extends names a definition that does not exist "
@@ -196,7 +201,7 @@ def resolve_definitions(raw: Mapping[str, Any]) -> dict[str, WorkflowDefinition]
         file = getattr(raw[slug], "file", slug)
         definition, found = check_definition(mapping, file)
         if definition is not None and definition.agency != slug:
-            found.append(Problem(file, raw[slug].key_line("agency"),
+            found.append(Problem(file, _key_line(raw[slug], "agency"),
                                  Text(f"agency '{definition.agency}' harus sama dengan nama "
                                       f"berkas '{slug}'",
                                       f"agency '{definition.agency}' must equal the file name "

@@ -146,7 +146,7 @@ def _flush(session: Session) -> None:
     except IntegrityError as exc:
         # Only a clash on the history chain means "someone else wrote first"; anything else
         # is a real error and must not hide behind a "reload and try again".
-        if "history_event" in str(exc.orig) and "seq" in str(exc.orig) or (
+        if ("history_event" in str(exc.orig) and "seq" in str(exc.orig)) or (
                 "uq_history_event_chain" in str(exc.orig)):
             raise _conflict() from exc
         raise

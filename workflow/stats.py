@@ -159,7 +159,7 @@ def periods_of(session: Session, actor: Actor) -> list[Period]:
                                 .order_by(Period.ends_on.desc(), Period.id.desc())))
 
 
-def _base(actor: Actor, period_id: int | None) -> Select[Any]:
+def _base(actor: Actor, period_id: int | None) -> Select[Evaluation, str]:
     query = (select(Evaluation, Employee.unit_kerja).join(Evaluation.employee)
              .where(Evaluation.agency_id == actor.agency_id))
     if period_id is not None:

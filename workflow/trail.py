@@ -104,7 +104,7 @@ def events_of(session: Session, evaluation: Evaluation) -> list[HistoryEvent]:
         .order_by(HistoryEvent.seq, HistoryEvent.id)))
 
 
-def changes_of(event: HistoryEvent) -> list[tuple[str, Any, Any]]:
+def recorded_changes(event: HistoryEvent) -> list[tuple[str, Any, Any]]:
     """Return an event's recorded changes as ``(field, old, new)`` in field order."""
     raw = (event.payload or {}).get("changes") or {}
     out: list[tuple[str, Any, Any]] = []
@@ -147,7 +147,7 @@ def timeline(session: Session, key: bytes, actor: Actor, evaluation_id: int) -> 
             DefinitionVersion.agency_id == reader.evaluation.agency_id)).all())
     entries = [
         TimelineEntry(e, names.get(e.actor_id or 0, "") if e.actor_id else _system(e),
-                      versions.get(e.definition_version_id or 0), changes_of(e))
+                      versions.get(e.definition_version_id or 0), recorded_changes(e))
         for e in events
     ]
     return Timeline(reader, entries, verify_chain(session, key, reader.evaluation))
@@ -217,7 +217,7 @@ _Owner = aliased(Employee, name="owner")
 _ActorEmp = aliased(Employee, name="actor_emp")
 
 
-def _search_query(actor: Actor, f: HistoryFilter) -> Select[Any]:
+def _search_query(actor: Actor, f: HistoryFilter) -> Select[HistoryEvent, str, str, str, str]:
     query = (
         select(HistoryEvent, _ActorEmp.name, _Owner.nip, _Owner.name, _Owner.unit_kerja)
         .outerjoin(Evaluation, Evaluation.id == HistoryEvent.evaluation_id)

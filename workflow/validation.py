@@ -8,10 +8,13 @@ up by name in their fixed libraries: a definition never names code.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from collections.abc import Mapping
 from typing import Any
 
 from .definition import PERIOD_KINDS
+from .definition import SLUG
+from .definition import SLUG_PATTERN
 from .definition import SYSTEM_ROLE
 from .definition import Call
 from .definition import Deadline
@@ -28,7 +31,7 @@ from .texts import Text
 
 TOP_KEYS = {
     "agency", "name", "name_en", "version", "extends", "periods", "roles", "states",
-    "initial", "final", "deadlines", "transitions", "rating", "labels",
+    "initial", "final", "deadlines", "transitions", "rating", "labels", "role_labels",
 }
 REQUIRED_TOP_KEYS = ("agency", "version", "roles", "states", "initial", "final", "transitions")
 TRANSITION_KEYS = {
@@ -36,8 +39,7 @@ TRANSITION_KEYS = {
     "remove",
 }
 IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-ROLE_RESOLVER = re.compile(r"^(owner(\.superior)*|group:[a-z0-9][a-z0-9-]*)$")
+ROLE_RESOLVER = re.compile(rf"^(owner(\.superior)*|group:{SLUG_PATTERN})$")
 RATING_KEYS = ("scheme", "distribution", "rounding")
 SCHEME = "permenpanrb-6-2022"
 DURATION = re.compile(r"^\s*(\d+)\s*(day|days|hari|hour|hours|jam|week|weeks|minggu)\s*$")
@@ -154,6 +156,7 @@ def check_definition(
     deadlines = _check_deadlines(c, m)
     rules = _check_transitions(c, m, seen_states, set(final), roles, deadlines)
     labels = _check_labels(c, m, seen_states)
+    role_labels = _check_role_labels(c, m)
     rating = m.get("rating") or {"scheme": "permenpanrb-6-2022"}
     if not isinstance(rating, Mapping):
         c.add(m, Text("rating harus mapping", "rating must be a mapping"), "rating")
@@ -181,6 +184,7 @@ def check_definition(
             deadlines=deadlines,
             transitions=tuple(rules),
             state_labels=labels,
+            role_labels=role_labels,
             rating=plain(rating),
             content_hash=content_hash(source),
             source=source,
@@ -395,22 +399,52 @@ def _check_labels(
     c: _Checker, m: Mapping[str, Any], states: set[str]
 ) -> dict[str, tuple[str, str]]:
     labels = {s: DEFAULT_STATE_LABELS.get(s, (s, s)) for s in states}
-    raw = m.get("labels") or {}
+
+    def unknown(state: Any) -> Text | None:
+        return None if state in states else Text(f"label untuk status tak dikenal '{state}'",
+                                                 f"label for unknown state '{state}'")
+
+    labels.update(_read_labels(c, m, "labels", ("status", "state"), unknown))
+    return labels
+
+
+def _check_role_labels(c: _Checker, m: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    """Read ``role_labels``: role → its official name. Any valid role name may have one, so the
+    national defaults can name roles that only some agencies add."""
+
+    def invalid(role: Any) -> Text | None:
+        if isinstance(role, str) and IDENT.match(role):
+            return None
+        return Text(f"nama peran '{role}' di role_labels tidak sah (huruf kecil/angka/garis "
+                    "bawah)",
+                    f"invalid role name '{role}' in role_labels (lowercase letters/digits/"
+                    "underscores)")
+
+    return _read_labels(c, m, "role_labels", ("peran", "role"), invalid)
+
+
+def _read_labels(
+    c: _Checker, m: Mapping[str, Any], key: str, noun: tuple[str, str],
+    refuse: Callable[[Any], Text | None],
+) -> dict[str, tuple[str, str]]:
+    """Read a ``name: text | {id, en}`` mapping; ``refuse`` says why a name may not have one."""
+    labels: dict[str, tuple[str, str]] = {}
+    raw = m.get(key) or {}
     if not isinstance(raw, Mapping):
-        c.add(m, Text("labels harus mapping status: {id, en}",
-                      "labels must be a mapping state: {id, en}"), "labels")
+        c.add(m, Text(f"{key} harus mapping {noun[0]}: {{id, en}}",
+                      f"{key} must be a mapping {noun[1]}: {{id, en}}"), key)
         return labels
-    for state, text in raw.items():
-        if state not in states:
-            c.add(raw, Text(f"label untuk status tak dikenal '{state}'",
-                            f"label for unknown state '{state}'"), state)
+    for name, text in raw.items():
+        problem = refuse(name)
+        if problem is not None:
+            c.add(raw, problem, str(name))
         elif isinstance(text, Mapping) and "id" in text:
-            labels[state] = (str(text["id"]), str(text.get("en", text["id"])))
+            labels[name] = (str(text["id"]), str(text.get("en", text["id"])))
         elif isinstance(text, str):
-            labels[state] = (text, text)
+            labels[name] = (text, text)
         else:
-            c.add(raw, Text(f"label status '{state}' harus teks atau {{id, en}}",
-                            f"label of state '{state}' must be text or {{id, en}}"), state)
+            c.add(raw, Text(f"label {noun[0]} '{name}' harus teks atau {{id, en}}",
+                            f"label of {noun[1]} '{name}' must be text or {{id, en}}"), name)
     return labels
 
 

@@ -76,6 +76,27 @@ def test_bad_row_aborts_everything(session: Session, wf: Workflow, agency: Agenc
     assert count(session) == 0
 
 
+def test_jenis_jabatan_is_imported_checked_and_kept(session: Session, wf: Workflow,
+                                                     agency: Agency) -> None:
+    """The optional jenis_jabatan column (JPT/JA/JF) is stored upper-cased and reaches the
+    identity frozen on evaluations; another value is refused with its row; a file without the
+    column keeps what was recorded."""
+    header = ORG_HEADER.replace("jenis_asn,", "jenis_asn,jenis_jabatan,")
+    good = header + f"{nip(1)},Kepala,Kepala Dinas,,,,PNS,jpt,,\n"
+    import_org_csv(session, wf.audit_key, agency, good)
+    kepala = session.scalar(select(Employee).where(Employee.nip == nip(1)))
+    assert kepala is not None and kepala.jenis_jabatan == "JPT"
+    assert kepala.identity()["jenis_jabatan"] == "JPT"
+    with pytest.raises(OrgImportError) as caught:
+        import_org_csv(session, wf.audit_key, agency,
+                       header + f"{nip(2)},Staf,,,,,PNS,Eselon,{nip(1)},\n")
+    assert caught.value.problems == [
+        "baris 2: jenis_jabatan harus JPT, JA atau JF, bukan 'ESELON'"]
+    import_org_csv(session, wf.audit_key, agency, ORG_HEADER + f"{nip(1)},Kepala,,,,,PNS,,\n")
+    session.refresh(kepala)
+    assert kepala.jenis_jabatan == "JPT"
+
+
 def test_missing_column_is_reported(session: Session, wf: Workflow, agency: Agency) -> None:
     """A file without the nip column is refused before reading rows."""
     with pytest.raises(OrgImportError, match="kolom wajib tidak ada: nip"):

@@ -26,7 +26,7 @@ from weasyprint.urls import FatalURLFetchingError
 
 from reports import bulk
 from reports import render
-from reports.snapshot import EvaluationSnapshot
+from reports.snapshot import DocumentSnapshot
 from reports.verification import qr_svg
 from tests.report_samples import SITI
 from tests.report_samples import VERIFY_URL
@@ -38,16 +38,16 @@ from tests.report_samples import pdf_for
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "pdf"
 
-Render = Callable[[str, EvaluationSnapshot], bytes]
+Render = Callable[[str, DocumentSnapshot], bytes]
 
 
 @pytest.fixture(name="rendered", scope="module")
 def _rendered() -> Render:
     """Return ``pdf_for`` remembering its results for the module: equal snapshots of one kind
     are rendered once and the tests read the same bytes."""
-    done: dict[tuple[str, EvaluationSnapshot], bytes] = {}
+    done: dict[tuple[str, DocumentSnapshot], bytes] = {}
 
-    def render_once(kind: str, snapshot: EvaluationSnapshot) -> bytes:
+    def render_once(kind: str, snapshot: DocumentSnapshot) -> bytes:
         if (kind, snapshot) not in done:
             done[kind, snapshot] = pdf_for(kind, snapshot)
         return done[kind, snapshot]
@@ -77,7 +77,7 @@ def layout_text(pdf: bytes, tmp_path: Path) -> str:
 
 
 @pytest.fixture(name="appeal_snapshot")
-def _appeal_snapshot() -> EvaluationSnapshot:
+def _appeal_snapshot() -> DocumentSnapshot:
     """Return a snapshot whose evaluation went through a decided appeal."""
     after = make_appeal().rating_after
     assert after is not None
@@ -97,7 +97,7 @@ def test_evaluation_document_shows_identities_ratings_and_code(rendered: Render,
     text = doc_text(pdf)
     for expected in (
         "DOKUMEN EVALUASI KINERJA PEGAWAI",
-        "PERIODE: TAHUNAN",
+        "PERIODE: AKHIR (TAHUNAN)",
         "PERIODE PENILAIAN: 1 JANUARI 2026 SD 31 DESEMBER 2026",
         "Siti Rahmawati, S.Kom.",
         "198703152010012003",
@@ -111,7 +111,7 @@ def test_evaluation_document_shows_identities_ratings_and_code(rendered: Render,
         "PREDIKAT KINERJA PEGAWAI BAIK",
         "Pegawai yang Dinilai,",
         "Pejabat Penilai Kinerja,",
-        "Bandung, 23 November 2026",
+        "Bandung, 20 November 2026",
         code_for("evaluation", snapshot),
     ):
         assert expected in text
@@ -120,7 +120,7 @@ def test_evaluation_document_shows_identities_ratings_and_code(rendered: Render,
 
 
 def test_superior_signs_only_when_an_appeal_exists(
-    rendered: Render, appeal_snapshot: EvaluationSnapshot,
+    rendered: Render, appeal_snapshot: DocumentSnapshot,
 ) -> None:
     """The superior's signature caption appears with an appeal and is absent without one."""
     without = doc_text(rendered("evaluation", make_snapshot()))
@@ -160,7 +160,7 @@ def test_skp_document_has_plan_tables_and_lampiran(rendered: Render) -> None:
 
 
 def test_appeal_decision_shows_blocks_ratings_and_finality(
-    rendered: Render, appeal_snapshot: EvaluationSnapshot,
+    rendered: Render, appeal_snapshot: DocumentSnapshot,
 ) -> None:
     """The decision letter has the three blocks, before/after ratings and the finality clause."""
     text = doc_text(rendered("appeal-decision", appeal_snapshot))
@@ -230,7 +230,7 @@ def test_fetcher_refuses_remote_and_foreign_files() -> None:
 
 def test_long_work_results_table_repeats_header_on_next_page() -> None:
     """A 60-row work-results table spans pages and repeats its column headers."""
-    snapshot = make_snapshot(work_results=make_work_results(60))
+    snapshot = make_snapshot(plan_results=make_work_results(60))
     pages = pages_text(pdf_for("skp", snapshot))
     assert len(pages) > 2
     assert "INDIKATOR KINERJA INDIVIDU" in pages[0]
@@ -252,7 +252,7 @@ def test_qr_code_is_drawn_in_the_pdf(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("kind", ["evaluation", "skp", "appeal-decision", "audit-trail"])
 def test_every_kind_rasterises_to_png(kind: str, rendered: Render,
-                                      appeal_snapshot: EvaluationSnapshot) -> None:
+                                      appeal_snapshot: DocumentSnapshot) -> None:
     """Each document kind rasterises with pdftoppm into non-trivial PNGs for visual review."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     stem = ARTIFACTS / kind
@@ -293,7 +293,7 @@ def test_bulk_export_keeps_going_after_a_failure(tmp_path: Path) -> None:
     )
     assert result.ok_count == 5
     assert [name for name, _ in result.errors] == ["rusak.pdf"]
-    assert "EvaluationSnapshot" in result.errors[0][1]
+    assert "DocumentSnapshot" in result.errors[0][1]
     with zipfile.ZipFile(out) as archive:
         names = sorted(archive.namelist())
         assert names == [f"evaluasi-{i}.pdf" for i in range(5)]

@@ -239,9 +239,9 @@ def test_version_pinning(session: Session, wf: Workflow, mataram: World, tmp_pat
     old = mataram.evaluations["pegawai"]
     text = (ROOT / "definitions" / "kota-mataram.yaml").read_text()
     (tmp_path / "default.yaml").write_text((ROOT / "definitions" / "default.yaml").read_text())
-    # v2: the appeal window becomes 30 days.
+    # v3: the appeal window becomes 30 days.
     (tmp_path / "kota-mataram.yaml").write_text(
-        text.replace("version: 1", "version: 2").replace("14 days", "30 days"))
+        text.replace("version: 2", "version: 3").replace("14 days", "30 days"))
     publish_definitions(session, load_definitions(tmp_path))
     session.commit()
     period = ensure_period(session, mataram.agency, "monthly", 2026, 3)

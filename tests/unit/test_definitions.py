@@ -57,6 +57,24 @@ def test_kupang_adds_team_step_and_keeps_national_rules() -> None:
     assert kupang.roles["evaluation_team"].group == "tim-penilai-kinerja"
 
 
+def test_role_labels_come_from_default_and_an_agency_overrides_them(tmp_path: Path) -> None:
+    """The national role names reach every agency through extends; an agency's own wins."""
+    shipped = load_definitions(ROOT / "definitions")
+    for slug in SHIPPED:
+        assert shipped[slug].role_label("appeal_reviewer") == "Atasan Pejabat Penilai Kinerja"
+        assert shipped[slug].role_label("appeal_reviewer", "en") == "Appraiser's superior"
+    assert shipped["kota-kupang"].role_label("evaluation_team") == "Tim Penilai Kinerja"
+    (tmp_path / "default.yaml").write_text((ROOT / "definitions" / "default.yaml").read_text())
+    (tmp_path / "kota-baru.yaml").write_text(
+        "agency: kota-baru\nversion: 1\nextends: default\n"
+        "role_labels:\n  appraiser: {id: Kepala Sekolah, en: School principal}\n")
+    baru = load_definitions(tmp_path)["kota-baru"]
+    assert baru.role_label("appraiser") == "Kepala Sekolah"
+    assert baru.role_label("appraiser", "en") == "School principal"
+    assert baru.role_label("employee") == "Pegawai yang Dinilai"  # the rest is inherited
+    assert baru.role_label("bupati") == "bupati"  # no label: the key
+
+
 def test_mataram_runs_monthly_periods() -> None:
     """Mataram's flow declares monthly periods."""
     assert "monthly" in load_definitions(ROOT / "definitions")["kota-mataram"].periods
@@ -137,6 +155,13 @@ CASES = {
     "form_complete_without_form": (BASE.format(slug="x").replace(
         "    by: appraiser\n", "    by: appraiser\n    guards: [form_complete]\n"),
         "butuh 'form'"),
+    "role_labels_not_mapping": (BASE.format(slug="x") + "role_labels: [Penilai]\n",
+                                "role_labels harus mapping"),
+    "role_label_bad_shape": (BASE.format(slug="x") + "role_labels:\n  appraiser: [a, b]\n",
+                             "label peran 'appraiser' harus teks atau {id, en}"),
+    "role_label_bad_role_name": (BASE.format(slug="x")
+                                 + "role_labels:\n  Pejabat-Penilai: {id: Penilai}\n",
+                                 "nama peran 'Pejabat-Penilai' di role_labels tidak sah"),
 }
 
 

@@ -114,7 +114,8 @@ def test_skp_has_berakhlak_expectations(specs: dict[str, FormSpec]) -> None:
     names = [f.name for f in specs["skp"].fields if f.group == "berakhlak"]
     assert len(names) == 7 and names[-1] == "ekspektasi_khusus_kolaboratif"
     columns = [c.name for c in specs["skp"].field("rencana_hasil_kerja").columns]
-    assert columns == ["jenis", "rhk_atasan", "rencana_hasil_kerja", "aspek", "indikator", "target"]
+    assert columns == ["jenis", "rhk_atasan", "rencana_hasil_kerja", "aspek", "indikator", "target",
+                       "perspektif"]
 
 
 def write(directory: Path, name: str, text: str) -> None:

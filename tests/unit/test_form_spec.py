@@ -125,7 +125,7 @@ def test_parse_raises_with_all_problems() -> None:
             "'bintang' tidak dikenal",
         ),
         ({"type": "berakhlak", "name_prefix": "Bad"}, "name_prefix harus huruf kecil"),
-        ({"type": "berakhlak", "name_prefix": "x_", "label": "X"}, "kunci tidak dikenal: 'label'"),
+        ({"type": "berakhlak", "name_prefix": "x_", "help": "X"}, "kunci tidak dikenal: 'help'"),
     ],
 )
 def test_validate_spec_reports(field: dict[str, Any], message: str) -> None:
@@ -186,6 +186,17 @@ def test_berakhlak_group_expands_to_seven_textareas() -> None:
     assert group[1].label == "Akuntabel"
     assert "3. Tidak menyalahgunakan kewenangan jabatan" in (group[1].help or "")
     assert {99} == {f.max_length for f in group}
+
+
+def test_berakhlak_group_label_heads_each_value() -> None:
+    """A group ``label`` (and ``label_en``) heads each value's label: the appraiser's feedback
+    per value reads "Umpan balik perilaku: Loyal", not just "Loyal"."""
+    spec = parse_form_spec(spec_with({"type": "berakhlak", "name_prefix": "umpan_balik_",
+                                      "label": "Umpan balik perilaku",
+                                      "label_en": "Behaviour feedback"}))
+    loyal = spec.field("umpan_balik_loyal")
+    assert (loyal.label, loyal.label_en) == ("Umpan balik perilaku: Loyal",
+                                             "Behaviour feedback: Loyal")
 
 
 def test_berakhlak_default_prefix_and_name_clash() -> None:

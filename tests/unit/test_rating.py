@@ -127,9 +127,9 @@ def test_quota_threshold_exact_keeps_fraction() -> None:
 def test_distribution_empty_and_invalid_counts() -> None:
     """No employees means no violation; negative counts and unknown predicates are errors."""
     assert check_distribution("BAIK", {}) == []
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="negatif"):
         check_distribution("BAIK", {"BAIK": -1})
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="LUAR_BIASA"):
         check_distribution("BAIK", {"LUAR_BIASA": 1})
 
 

@@ -35,6 +35,7 @@ def issue_codes(client: FlaskClient, *people: Employee, days: str = "7") -> dict
                            data={"employee": [str(p.id) for p in people], "days": days})
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     assert response.headers["Cache-Control"] == "no-store"
+    assert "http://localhost/aktivasi" in response.get_data(as_text=True)  # where to use it
     return dict(CODE.findall(response.get_data(as_text=True)))
 
 

@@ -202,6 +202,37 @@ def test_invalid_field_is_refused_with_reason(client: FlaskClient, session: Sess
     assert "data" not in fields and "catatan" not in fields
 
 
+def test_publishing_a_renamed_printed_field_is_refused_in_the_editor(
+        client: FlaskClient, session: Session, two: tuple[World, World]) -> None:
+    """The editor shows which slot each field fills; renaming a printed field is flagged on the
+    draft and publishing it is refused naming the slot; a field the admin marks to be printed
+    is stored with its ``prints`` key."""
+    a, _ = two
+    login(client, a.people["kepala"])
+    client.post("/admin/formulir/appraiser-rating/draf")
+    draft = _draft_id(session, "appraiser-rating")
+    page = client.get(f"/admin/formulir/draf/{draft}").get_data(as_text=True)
+    assert "Dokumen Evaluasi Kinerja Pegawai: CATATAN/REKOMENDASI" in page
+    assert 'id="unprintable"' not in page
+    response = client.post(
+        f"/admin/formulir/draf/{draft}/field?replace=catatan_rekomendasi",
+        data={"name": "catatan_pimpinan", "type": "textarea", "label": "Catatan Pimpinan"})
+    assert response.status_code == 302
+    page = client.get(f"/admin/formulir/draf/{draft}").get_data(as_text=True)
+    assert 'id="unprintable"' in page and "evaluasi.catatan_rekomendasi" in page
+    refused = client.post(f"/admin/formulir/draf/{draft}/terbitkan", follow_redirects=True)
+    text = refused.get_data(as_text=True)
+    assert "Slot cetak &#39;evaluasi.catatan_rekomendasi&#39;" in text
+    session.expire_all()
+    assert session.get(FormVersion, draft).published_at is None  # type: ignore[union-attr]
+    client.post(f"/admin/formulir/draf/{draft}/field", data={
+        "name": "rekomendasi_diklat", "type": "text", "label": "Rekomendasi Diklat",
+        "prints": "evaluasi.keterangan_tambahan"})
+    session.expire_all()
+    added = session.get(FormVersion, draft).spec["fields"][-1]  # type: ignore[union-attr]
+    assert added["prints"] == "evaluasi.keterangan_tambahan"
+
+
 def test_other_agency_draft_is_not_found(client: FlaskClient, session: Session,
                                          two: tuple[World, World]) -> None:
     """Agency A's admin cannot open or publish agency B's draft."""
@@ -282,7 +313,7 @@ def test_admin_adds_a_step_to_the_flow(client: FlaskClient, session: Session, wf
     assert response.status_code == 302
     newest = session.scalar(select(DefinitionVersion).where(
         DefinitionVersion.agency_id == a.agency.id).order_by(DefinitionVersion.version.desc()))
-    assert newest is not None and newest.version == 2 and "verified" in newest.source["states"]
+    assert newest is not None and newest.version == 3 and "verified" in newest.source["states"]
     assert admin_events(session, "definition_published") == 1
 
     old = a.evaluations["pegawai"]

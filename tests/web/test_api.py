@@ -219,7 +219,7 @@ def test_transition_succeeds(api: Api, session: Session, mataram: World) -> None
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert body["evaluation"]["state"] == "submitted"
-    status, version, seq, count = snapshot(session, ev.id)
+    status, version, seq, _count = snapshot(session, ev.id)
     assert (status, body["evaluation"]["version"], body["event"]["seq"]) == ("submitted",
                                                                              version, seq)
     event = session.scalar(select(HistoryEvent).where(HistoryEvent.evaluation_id == ev.id,
@@ -240,7 +240,7 @@ def test_field_errors_are_400_and_change_nothing(api: Api, session: Session,
     assert snapshot(session, ev.id) == before
 
 
-@pytest.mark.parametrize("kwargs, field", [
+@pytest.mark.parametrize(("kwargs", "field"), [
     ({"data": "not json", "content_type": "application/json"}, "_body"),
     ({"data": "[1, 2]", "content_type": "application/json"}, "_body"),
     ({"data": "version=1", "content_type": "application/x-www-form-urlencoded"}, "_body"),

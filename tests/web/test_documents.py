@@ -177,7 +177,7 @@ def test_user_html_is_escaped_in_pdf(client: FlaskClient, session: Session, wf: 
     ev.data = {**ev.data, "self-assessment": {**ev.data["self-assessment"], "values": data}}
     session.commit()
     login(client, mataram, "pegawai")
-    text = text_of(client.get(f"/evaluasi/{evaluation_id}/dokumen/skp.pdf").data)
+    text = text_of(client.get(f"/evaluasi/{evaluation_id}/dokumen/evaluation.pdf").data)
     assert "<b>tebal</b>" in text
 
 

@@ -12,29 +12,32 @@ import dataclasses
 import io
 from collections.abc import Callable
 from collections.abc import Iterator
+from collections.abc import Mapping
 from datetime import UTC
+from datetime import date
 from datetime import datetime
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .accounts import PASSWORD_HASH_METHOD
-from .accounts import set_password
-from .actors import Actor
-from .definition import WorkflowDefinition
-from .models import Agency
-from .models import Employee
-from .models import Evaluation
-from .org import import_org_csv
-from .periods import ensure_period
-from .periods import open_period
-from .periods import set_capaian
-from .publishing import publish_definitions
-from .service import Workflow
-from .service import apply_transition
-from .service import run_due_transitions
-from .service import save_draft
+from workflow.accounts import PASSWORD_HASH_METHOD
+from workflow.accounts import set_password
+from workflow.actors import Actor
+from workflow.definition import WorkflowDefinition
+from workflow.models import Agency
+from workflow.models import Employee
+from workflow.models import Evaluation
+from workflow.org import import_org_csv
+from workflow.periods import ensure_period
+from workflow.periods import open_period
+from workflow.periods import set_capaian
+from workflow.publishing import publish_definitions
+from workflow.service import Workflow
+from workflow.service import apply_transition
+from workflow.service import run_due_transitions
+from workflow.service import save_draft
 
 AGENCIES = (
     ("kota-kupang", "Pemerintah Kota Kupang", "Kupang", "annual", 2026, 1),
@@ -65,7 +68,7 @@ def _names() -> Iterator[str]:
 
 
 def _nip(i: int, agency_index: int) -> str:
-    born = datetime(1968 + (i * 5) % 30, 1 + i % 12, 1 + (i * 3) % 27)
+    born = date(1968 + (i * 5) % 30, 1 + i % 12, 1 + (i * 3) % 27)
     hired = 1992 + (i * 3) % 30
     return (f"{born:%Y%m%d}{hired}{1 + i % 12:02d}{1 + (i + agency_index) % 2}"
             f"{agency_index * 100 + i:03d}")
@@ -80,33 +83,35 @@ def org_csv(agency_index: int, with_team: bool) -> str:
     counter = iter(range(1, 200))
 
     def add(jabatan: str, pangkat: str, golongan: str, unit: str, boss: str,
-            groups: str = "", kind: str = "PNS") -> str:
+            groups: str = "", kind: str = "PNS", position: str = "JA") -> str:
         nip = _nip(next(counter), agency_index)
         rows.append({"nip": nip, "nama": next(names), "jabatan": jabatan, "pangkat": pangkat,
                      "golongan": golongan, "unit_kerja": unit, "jenis_asn": kind,
-                     "nip_atasan": boss, "grup": groups})
+                     "jenis_jabatan": position, "nip_atasan": boss, "grup": groups})
         return nip
 
     sekda = add("Sekretaris Daerah", "Pembina Utama Madya", "IV/d", "Sekretariat Daerah", "",
-                "tim-penilai-kinerja" if with_team else "")
+                "tim-penilai-kinerja" if with_team else "", position="JPT")
     inspektur = add("Inspektur", "Pembina Utama Muda", "IV/c", "Inspektorat", sekda,
-                    "inspektorat;tim-penilai-kinerja" if with_team else "inspektorat")
-    add("Auditor Ahli Muda", "Penata Tk. I", "III/d", "Inspektorat", inspektur, "inspektorat")
+                    "inspektorat;tim-penilai-kinerja" if with_team else "inspektorat",
+                    position="JPT")
+    add("Auditor Ahli Muda", "Penata Tk. I", "III/d", "Inspektorat", inspektur, "inspektorat",
+        position="JF")
     for u, (unit, fields) in enumerate(UNITS):
         head = add(f"Kepala {unit}", "Pembina Utama Muda", "IV/c", unit, sekda,
-                   "tim-penilai-kinerja" if with_team and u == 1 else "")
+                   "tim-penilai-kinerja" if with_team and u == 1 else "", position="JPT")
         for b, bidang in enumerate(fields):
             kabid = add(f"Kepala {bidang}", "Pembina", "IV/a", unit, head)
             for s in range(3):
                 if u == 1 and b == 1 and s == 0:
                     add("Analis SDM Aparatur Ahli Muda", "Penata Tk. I", "III/d", unit, kabid,
-                        "admin")
+                        "admin", position="JF")
                 elif s == 2:
                     add("Pengelola Layanan Operasional", "", "VII", unit, kabid, kind="PPPK")
                 else:
                     add(("Analis Kebijakan Ahli Pertama", "Pranata Komputer Ahli Pertama")[s],
                         ("Penata Muda", "Penata Muda Tk. I")[s], ("III/a", "III/b")[s], unit,
-                        kabid)
+                        kabid, position="JF")
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(rows[0]))
     writer.writeheader()
@@ -206,9 +211,9 @@ def _run_journeys(session: Session, wf: Workflow, agency: Agency, kind: str, yea
 
 def _journey(session: Session, wf: Workflow, ev: Evaluation, script: str, base: datetime,
              team: list[Employee]) -> None:
-    people = {p.role: session.get(Employee, p.employee_id) for p in ev.participants}
-    me = Actor.of(people["employee"])  # type: ignore[arg-type]
-    boss = Actor.of(people["appraiser"])  # type: ignore[arg-type]
+    people = {p.role: session.get_one(Employee, p.employee_id) for p in ev.participants}
+    me = Actor.of(people["employee"])
+    boss = Actor.of(people["appraiser"])
     reviewer = people.get("appeal_reviewer")
     # Most journeys run in the last ten days, so their appeal windows are still open "today";
     # the auto-finalized one runs early so that its window has closed.
@@ -217,8 +222,9 @@ def _journey(session: Session, wf: Workflow, ev: Evaluation, script: str, base: 
     def t() -> Workflow:
         return _at(wf, base + timedelta(days=next(day), hours=2))
 
-    def fire(actor: Actor, trigger: str, **kw: object) -> None:
-        apply_transition(session, t(), actor, ev.id, trigger, **kw)  # type: ignore[arg-type]
+    def fire(actor: Actor, trigger: str, *, data: Mapping[str, Any] | None = None,
+             comment: str | None = None) -> None:
+        apply_transition(session, t(), actor, ev.id, trigger, data=data, comment=comment)
 
     if script == "draft":
         return
