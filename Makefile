@@ -59,13 +59,16 @@ run: install system-deps instance/secret_key
 	$(FLASK) demo
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
+# pytest-xdist workers (tests/xdist_scheduling.py says how the suite is shared among them).
+TEST_WORKERS ?= 2
+
 test: install system-deps-test
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n $(TEST_WORKERS)
 
 # The whole suite against PostgreSQL (CI runs this too): TEST_DATABASE_URL=postgresql://…
 test-pg: install system-deps-test
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+psycopg://root@127.0.0.1:5432/test} \
-		$(VENV)/bin/pytest -q
+		$(VENV)/bin/pytest -q -n $(TEST_WORKERS)
 
 # Static checks, run by CI before the tests: ruff, mypy (pyproject.toml says what and how
 # strictly), then import-linter's layer contracts.

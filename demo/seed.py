@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow.accounts import PASSWORD_HASH_METHOD
 from workflow.accounts import set_password
 from workflow.actors import Actor
 from workflow.definition import WorkflowDefinition
@@ -161,11 +162,13 @@ SCRIPTS = (
 def seed_demo(
     session: Session, wf: Workflow, definitions: dict[str, WorkflowDefinition],
     *, password: str, prepare_agency: Callable[[Agency], object] = lambda agency: None,
+    hash_method: str = PASSWORD_HASH_METHOD,
 ) -> list[str]:
     """Create the demo agencies (if missing) and return one line per demo user to print.
 
     ``prepare_agency`` runs once a new agency exists and before its period opens (the CLI
-    uses it to seed the agency's own form copies).
+    uses it to seed the agency's own form copies); ``hash_method`` is the app's password
+    hashing method.
     """
     lines: list[str] = []
     base = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
@@ -178,7 +181,7 @@ def seed_demo(
             import_org_csv(session, wf.audit_key, agency, org_csv(index, slug == "kota-kupang"))
             for employee in session.scalars(select(Employee).where(
                     Employee.agency_id == agency.id)):
-                set_password(employee, password)
+                set_password(employee, password, hash_method=hash_method)
             publish_definitions(session, {slug: definitions[slug]})
             prepare_agency(agency)
             _run_journeys(session, wf, agency, kind, year, number, base)

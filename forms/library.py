@@ -14,6 +14,10 @@ from .slots import slot_problems
 from .spec import FormSpec
 from .spec import FormSpecError
 
+# libyaml's parser when PyYAML was built with it (about 6x faster), with the same safe
+# constructors as ``yaml.safe_load``; the pure-Python SafeLoader otherwise.
+SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def load_form_specs(directory: str | os.PathLike[str]) -> dict[str, FormSpec]:
     """Parse every ``*.yaml`` file in ``directory`` into a spec keyed by its ``key``.
@@ -31,7 +35,7 @@ def load_form_specs(directory: str | os.PathLike[str]) -> dict[str, FormSpec]:
     for path in sorted(root.glob("*.yaml")):
         try:
             with path.open(encoding="utf-8") as handle:
-                mapping = yaml.safe_load(handle)
+                mapping = yaml.load(handle, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             problems.append(f"{path.name}: tidak dapat dibaca: {exc}")
             continue
@@ -64,7 +68,7 @@ def load_form_sources(directory: str | os.PathLike[str]) -> dict[str, dict[str, 
     sources: dict[str, dict[str, object]] = {}
     for path in sorted(Path(directory).glob("*.yaml")):
         with path.open(encoding="utf-8") as handle:
-            sources[path.stem] = yaml.safe_load(handle)
+            sources[path.stem] = yaml.load(handle, Loader=SAFE_LOADER)  # noqa: S506 - safe
     return sources
 
 

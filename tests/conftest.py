@@ -2,11 +2,14 @@
 
 SQLite (default): a new in-memory database per test. PostgreSQL (``TEST_DATABASE_URL``): one
 schema created once per run, every table truncated before each test (TRUNCATE does not fire
-the append-only trigger of the history table, DELETE would).
+the append-only trigger of the history table, DELETE would). Under pytest-xdist each worker
+has its own database, ``<name>_<worker>`` (e.g. ``test_gw0``), created when missing.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,11 +17,13 @@ from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine
+from sqlalchemy import make_url
 from sqlalchemy import select
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -27,12 +32,14 @@ from forms import store as form_store
 from forms.library import load_form_sources
 from forms.store import publish_national_forms
 from forms.store import seed_agency_forms
+from tests.xdist_scheduling import SuiteScheduling
 from web import create_app
 from web.config import sqlalchemy_url
 from web.extensions import db
 from workflow import history  # noqa: F401 - registers the PostgreSQL trigger DDL
 from workflow import service
 from workflow.actors import Actor
+from workflow.definition import WorkflowDefinition
 from workflow.models import Agency
 from workflow.models import Base
 from workflow.models import Employee
@@ -45,13 +52,38 @@ from workflow.registry import load_definitions
 from workflow.service import Workflow
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def worker_database_url(url: str | None, worker: str | None) -> str | None:
+    """Return the PostgreSQL URL of an xdist worker (``gw0``…): the database name suffixed with
+    the worker id, so parallel workers never truncate each other's tables."""
+    if not url or not worker:
+        return url
+    parsed = make_url(sqlalchemy_url(url))
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(
+        hide_password=False)
+
+
+PG_URL = worker_database_url(os.environ.get("TEST_DATABASE_URL"),
+                             os.environ.get("PYTEST_XDIST_WORKER"))
 ARTIFACTS = ROOT / "test-artifacts"
+# Werkzeug's scrypt at N=2^10 instead of production's 2^15: the same code path, ~30x cheaper.
+# Tests hash ~14 passwords per fixture; the app under test is configured with it too.
+CHEAP_HASH = "scrypt:1024:8:1"
 
 
 def pytest_report_header() -> str:
     """Say which database the run uses."""
     return f"database: {PG_URL or 'sqlite (in-memory, one per test)'}"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Share the suite among xdist workers as ``tests/xdist_scheduling.py`` says (for the
+    default ``--dist load``; another ``--dist`` gets xdist's own scheduler)."""
+    if config.getvalue("dist") != "load":
+        return None
+    return SuiteScheduling(config, log)
 
 
 @pytest.fixture(name="database_url", scope="session")
@@ -60,6 +92,7 @@ def _database_url() -> Iterator[str]:
         yield "sqlite://"
         return
     url = sqlalchemy_url(PG_URL)
+    _create_database_if_missing(url)
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
@@ -67,6 +100,20 @@ def _database_url() -> Iterator[str]:
         Base.metadata.create_all(conn)
     engine.dispose()
     yield url
+
+
+def _create_database_if_missing(url: str) -> None:
+    """Create a worker's database, connected to the one ``TEST_DATABASE_URL`` names."""
+    base = sqlalchemy_url(os.environ["TEST_DATABASE_URL"])
+    name = make_url(url).database
+    if name == make_url(base).database:
+        return
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                           {"name": name}):
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
 
 
 @pytest.fixture(name="app")
@@ -80,6 +127,7 @@ def _app(database_url: str) -> Iterator[Flask]:
         "SQLALCHEMY_ENGINES": {"default": database_url},
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "localhost",
+        "PASSWORD_HASH_METHOD": CHEAP_HASH,
     })
     with app.app_context():
         if database_url.startswith("sqlite"):
@@ -160,18 +208,35 @@ class World:
 PEOPLE = ("kepala", "atasan", "penilai", "pegawai", "pegawai2", "tim", "auditor")
 
 
+@functools.cache
+def _parsed_forms(directory: Path) -> dict[str, dict[str, object]]:
+    return load_form_sources(directory)
+
+
+def shipped_forms(directory: Path) -> dict[str, dict[str, object]]:
+    """Return the form specs shipped in ``directory``: parsed once per run (the files do not
+    change during it), a fresh copy each call (stored specs must not share their dicts)."""
+    return copy.deepcopy(_parsed_forms(directory))
+
+
+@functools.cache
+def shipped_definitions() -> dict[str, WorkflowDefinition]:
+    """Return the shipped flow definitions, parsed once per run (they are immutable)."""
+    return load_definitions(ROOT / "definitions")
+
+
 def build_world(session: Session, wf: Workflow, slug: str = "kota-kupang", offset: int = 0,
                 now: datetime | None = None) -> World:
     """Create an agency from ``org_rows``, publish its definition and open 2026's period."""
-    publish_national_forms(session, load_form_sources(ROOT / "definitions" / "forms"))
+    publish_national_forms(session, shipped_forms(ROOT / "definitions" / "forms"))
     agency = Agency(slug=slug, name=f"Pemerintah {slug}", city="Kupang")
     session.add(agency)
     session.flush()
     import_org_csv(session, wf.audit_key, agency, org_rows(offset))
     own_forms = ROOT / "definitions" / "forms" / slug
     if own_forms.is_dir():
-        seed_agency_forms(session, agency.id, load_form_sources(own_forms))
-    publish_definitions(session, {slug: load_definitions(ROOT / "definitions")[slug]})
+        seed_agency_forms(session, agency.id, shipped_forms(own_forms))
+    publish_definitions(session, {slug: shipped_definitions()[slug]})
     people = {
         name: session.scalar(select(Employee).where(Employee.nip == nip(offset + i + 1)))
         for i, name in enumerate(PEOPLE)

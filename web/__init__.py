@@ -51,6 +51,7 @@ from .extensions import db
 from .extensions import login_manager
 from .headers import csp_nonce
 from .headers import init_security_headers
+from .session_cookie import ClockedSessionInterface
 from .times import reader_zone
 
 
@@ -102,6 +103,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     for folder in agency_form_dirs(app.config["WORKFLOW_FORMS_DIR"]).values():
         load_form_specs(folder)
     app.extensions["workflow"] = Workflow(audit_key=audit_key.encode(), forms=StoredForms())
+    app.session_interface = ClockedSessionInterface()  # idle expiry by the workflow's clock
 
     cli.register(app)
 

@@ -39,8 +39,8 @@ from workflow.errors import InvalidData
 from workflow.models import utcnow
 
 from .auth import SessionUser
+from .auth import credential_settings
 from .auth import start_session
-from .auth import throttle_limits
 from .extensions import db
 
 bp = Blueprint("account", __name__)
@@ -98,7 +98,7 @@ def activate() -> Response | str | tuple[str, int]:
             activate_account(
                 db.session, current_app.extensions["workflow"].audit_key, form.nip.data or "",
                 form.code.data or "", form.password.data or "", now=utcnow(),
-                source=request.remote_addr or "", **throttle_limits(),
+                source=request.remote_addr or "", **credential_settings(),
             )
         except LoginRefused as exc:
             db.session.commit()  # the failed attempt and its counter must persist
@@ -126,7 +126,7 @@ def change() -> Response | str | tuple[str, int]:
             change_password(
                 db.session, current_app.extensions["workflow"].audit_key, user.employee,
                 form.current_password.data or "", form.password.data or "", now=utcnow(),
-                **throttle_limits(),
+                **credential_settings(),
             )
         except LoginRefused as exc:
             db.session.commit()

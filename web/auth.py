@@ -10,6 +10,7 @@ import hmac
 from collections.abc import Callable
 from functools import wraps
 from typing import ParamSpec
+from typing import TypedDict
 from typing import TypeVar
 from urllib.parse import urlsplit
 
@@ -121,7 +122,8 @@ class LoginForm(FlaskForm):
 
 def start_session(employee: Employee) -> None:
     """Log ``employee`` in on a fresh session (no fixation) that ends after
-    ``SESSION_IDLE_MINUTES`` without a request (the signed cookie's age is checked by Flask)."""
+    ``SESSION_IDLE_MINUTES`` without a page view (the signed cookie's age is checked on each
+    request, by the app's clock: ``web.session_cookie``)."""
     cookie_session.clear()
     login_user(SessionUser(employee))
     cookie_session.permanent = True
@@ -136,10 +138,20 @@ def _renew_idle_clock(response: Response) -> Response:
     return response
 
 
-def throttle_limits() -> dict[str, int]:
-    """Return the configured failure limits for log-ins, activations and password changes."""
+class CredentialSettings(TypedDict):
+    """The configured failure limits and password hashing method."""
+
+    max_failures: int
+    lock_minutes: int
+    hash_method: str
+
+
+def credential_settings() -> CredentialSettings:
+    """Return the configured failure limits and hashing method for log-ins, activations and
+    password changes."""
     return {"max_failures": current_app.config["LOGIN_MAX_FAILURES"],
-            "lock_minutes": current_app.config["LOGIN_LOCK_MINUTES"]}
+            "lock_minutes": current_app.config["LOGIN_LOCK_MINUTES"],
+            "hash_method": current_app.config["PASSWORD_HASH_METHOD"]}
 
 
 def _safe_next(target: str | None) -> str:
@@ -160,7 +172,7 @@ def login() -> Response | str | tuple[str, int]:
             employee = authenticate(
                 db.session, current_app.extensions["workflow"].audit_key, form.nip.data or "",
                 form.password.data or "", now=utcnow(),
-                source=request.remote_addr or "", **throttle_limits(),
+                source=request.remote_addr or "", **credential_settings(),
             )
         except LoginRefused as exc:
             db.session.commit()  # the failed attempt and the throttle counter must persist

@@ -197,6 +197,7 @@ def demo(password: str) -> None:
         publish_forms(db.session)
         users = seed_demo(db.session, _wf(), load_definitions(
             current_app.config["WORKFLOW_DEFINITIONS_DIR"]), password=password,
+            hash_method=current_app.config["PASSWORD_HASH_METHOD"],
             prepare_agency=lambda agency: publish_forms(db.session))
     except WorkflowError as exc:
         db.session.rollback()
@@ -238,7 +239,8 @@ def users_set_password(nip: str, password: str) -> None:
     """Set an employee's password (stored as a scrypt hash)."""
     employee = _employee(nip)
     try:
-        set_password(employee, password)
+        set_password(employee, password,
+                     hash_method=current_app.config["PASSWORD_HASH_METHOD"])
     except ValueError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)

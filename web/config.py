@@ -10,6 +10,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from workflow.accounts import PASSWORD_HASH_METHOD
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -51,6 +53,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", ""),
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_LOCK_MINUTES": 15,
+        # Werkzeug method new passwords are hashed with (scrypt, N=2^15). Only tests lower it
+        # (their own config); a stored hash names its method, so raising it later is safe.
+        "PASSWORD_HASH_METHOD": PASSWORD_HASH_METHOD,
         "WTF_CSRF_TIME_LIMIT": None,
         "FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION": False,
         "BOOTSTRAP_SERVE_LOCAL": True,  # agency intranets block CDNs; CI has no internet

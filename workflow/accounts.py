@@ -1,6 +1,7 @@
 """Credentials: passwords, activation codes and API tokens. Only hashes are stored.
 
-Passwords use Werkzeug's scrypt hashing; API tokens are random 32-byte secrets stored as
+Passwords use Werkzeug's scrypt hashing (the caller passes the app's ``hash_method``; the
+default is ``PASSWORD_HASH_METHOD``); API tokens are random 32-byte secrets stored as
 SHA-256 digests (a token is high-entropy, so a fast hash is the right tool for lookups).
 
 An employee gets her first password (or a new one after she forgot it) with a one-time
@@ -39,6 +40,9 @@ from .models import Employee
 from .models import LoginThrottle
 
 MIN_PASSWORD_LENGTH = 8
+# Werkzeug's scrypt with its defaults (N=2^15, r=8, p=1: ~32 MiB and tens of milliseconds per
+# hash). A stored hash names its own parameters, so checking never depends on this setting.
+PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - the name of a hashing method, not a password
 MAX_PASSWORD_LENGTH = 200
 
 
@@ -55,15 +59,16 @@ def password_problem(employee: Employee, password: str) -> tuple[str, str] | Non
     return None
 
 
-def set_password(employee: Employee, password: str) -> None:
-    """Hash and store a password (scrypt).
+def set_password(employee: Employee, password: str, *,
+                 hash_method: str = PASSWORD_HASH_METHOD) -> None:
+    """Hash and store a password (``hash_method``: a Werkzeug method, scrypt by default).
 
     :raises ValueError: the password is not acceptable (``password_problem``).
     """
     problem = password_problem(employee, password)
     if problem:
         raise ValueError(problem[0])
-    employee.password_hash = generate_password_hash(password, method="scrypt")
+    employee.password_hash = generate_password_hash(password, method=hash_method)
 
 
 def session_fingerprint(employee: Employee) -> str:
@@ -72,10 +77,12 @@ def session_fingerprint(employee: Employee) -> str:
     return hashlib.sha256((employee.password_hash or "").encode()).hexdigest()[:16]
 
 
-def password_matches(employee: Employee | None, password: str) -> bool:
-    """Check a password in constant time; a missing account still costs one hash."""
+def password_matches(employee: Employee | None, password: str, *,
+                     hash_method: str = PASSWORD_HASH_METHOD) -> bool:
+    """Check a password in constant time; a missing account still costs one hash (made with
+    ``hash_method``, the method new passwords are stored with)."""
     if employee is None or not employee.password_hash:
-        check_password_hash(_dummy_hash(), password)
+        check_password_hash(_dummy_hash(hash_method), password)
         return False
     return check_password_hash(employee.password_hash, password)
 
@@ -92,8 +99,8 @@ def token_digest(token: str) -> str:
 
 
 @functools.cache
-def _dummy_hash() -> str:
-    return generate_password_hash("dummy-password-for-timing", method="scrypt")
+def _dummy_hash(hash_method: str) -> str:
+    return generate_password_hash("dummy-password-for-timing", method=hash_method)
 
 
 class LoginRefused(WorkflowError):
@@ -131,6 +138,7 @@ def _count_failure(session: Session, throttle: LoginThrottle | None, key: str, n
 def authenticate(
     session: Session, audit_key: bytes, nip: str, password: str, *, now: datetime,
     max_failures: int = 5, lock_minutes: int = 15, source: str = "",
+    hash_method: str = PASSWORD_HASH_METHOD,
 ) -> Employee:
     """Check a log-in, throttle repeated failures per NIP, and record the attempt in history.
 
@@ -142,7 +150,7 @@ def authenticate(
     key = f"nip:{nip}"
     throttle = _throttle(session, key, now)
     employee = session.scalar(select(Employee).where(Employee.nip == nip, Employee.active))
-    ok = password_matches(employee, password)
+    ok = password_matches(employee, password, hash_method=hash_method)
     if employee is not None:
         append_event(session, audit_key, employee.agency, kind="auth", at=now,
                      actor_id=employee.id, actor_nip=employee.nip,
@@ -158,6 +166,7 @@ def authenticate(
 def change_password(
     session: Session, audit_key: bytes, employee: Employee, current: str, new: str, *,
     now: datetime, max_failures: int = 5, lock_minutes: int = 15,
+    hash_method: str = PASSWORD_HASH_METHOD,
 ) -> None:
     """Change one's own password after checking the current one; recorded in history.
 
@@ -170,14 +179,14 @@ def change_password(
     """
     key = f"nip:{employee.nip}"
     throttle = _throttle(session, key, now)
-    if not password_matches(employee, current):
+    if not password_matches(employee, current, hash_method=hash_method):
         _count_failure(session, throttle, key, now, max_failures, lock_minutes)
         raise InvalidData.of({"current_password": ("Kata sandi saat ini salah.",
                                                    "The current password is wrong.")})
     problem = password_problem(employee, new)
     if problem:
         raise InvalidData.of({"new_password": problem})
-    set_password(employee, new)
+    set_password(employee, new, hash_method=hash_method)
     append_event(session, audit_key, employee.agency, kind="auth", at=now,
                  actor_id=employee.id, actor_nip=employee.nip, trigger="password_changed")
 
@@ -259,6 +268,7 @@ def issue_activation_codes(
 def activate_account(
     session: Session, audit_key: bytes, nip: str, code: str, password: str, *, now: datetime,
     max_failures: int = 5, lock_minutes: int = 15, source: str = "",
+    hash_method: str = PASSWORD_HASH_METHOD,
 ) -> Employee:
     """Set one's password with a valid activation code, which is used up; recorded in history.
 
@@ -290,7 +300,7 @@ def activate_account(
     problem = password_problem(employee, password)
     if problem:
         raise InvalidData.of({"password": problem})
-    set_password(employee, password)
+    set_password(employee, password, hash_method=hash_method)
     session.delete(row)
     if throttle is not None:
         session.delete(throttle)

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.request import urlopen
 
 import pytest
 from playwright.sync_api import Browser
@@ -21,6 +22,8 @@ from playwright.sync_api import sync_playwright
 from sqlalchemy import Engine
 from sqlalchemy import create_engine
 from sqlalchemy import text
+
+from tests.conftest import CHEAP_HASH
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENS = ROOT / "test-artifacts" / "screens"
@@ -52,9 +55,10 @@ class LiveServer:
 @pytest.fixture(name="live_server", scope="session")
 def _live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     folder = tmp_path_factory.mktemp("live")
+    # Cheap password hashing, as in the other tiers: the demo seeds ~56 accounts.
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'live.sqlite'}",
            "SECRET_KEY": "browser-test-secret", "AUDIT_KEY": "browser-test-audit",
-           "PUBLIC_BASE_URL": ""}
+           "PUBLIC_BASE_URL": "", "FLASK_PASSWORD_HASH_METHOD": CHEAP_HASH}
     env.pop("TEST_DATABASE_URL", None)
     server = LiveServer("", env, create_engine(env["DATABASE_URL"]))
     for command in (("init-db",), ("demo", "--password", PASSWORD)):
@@ -64,21 +68,29 @@ def _live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
     proc = subprocess.Popen(
         [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
          "wsgi:app"], cwd=ROOT, env=env)
-    deadline = time.monotonic() + 30
+    # Ready when the app answers, not when the port is open: gunicorn binds it before its
+    # workers have loaded the app (seconds on a busy machine, longer than a page's timeout).
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
+            with urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:
+                if answer.status == 200:
+                    break
         except OSError:
-            time.sleep(0.2)
+            pass
+        time.sleep(0.2)
     else:
         proc.kill()
-        pytest.fail("gunicorn did not start")
+        pytest.fail("gunicorn did not start: /healthz never answered 200")
     server.url = f"http://127.0.0.1:{port}"
     server.env["PUBLIC_BASE_URL"] = server.url
     yield server
     proc.terminate()
-    proc.wait(timeout=10)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:  # graceful stop too slow on a busy machine
+        proc.kill()
+        proc.wait()
     server.db.dispose()
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tests.conftest import CHEAP_HASH
 from tests.conftest import World
 from tests.conftest import build_world
 from workflow.accounts import ACTIVATION_DAYS
@@ -70,6 +71,8 @@ def test_a_code_sets_the_password_once_and_is_recorded(session: Session, wf: Wor
     activated = activate(session, wf, employee.nip, code.lower().replace("-", " "))
     assert activated.id == employee.id
     assert password_matches(employee, NEW_PASSWORD)
+    # Without a configured method: Werkzeug's scrypt at production cost (N=2^15, r=8, p=1).
+    assert (employee.password_hash or "").startswith("scrypt:32768:8:1$")
     assert session.get(ActivationCode, employee.id) is None
     with pytest.raises(LoginRefused):
         activate(session, wf, employee.nip, code, "yang-lain-lagi")
@@ -138,7 +141,7 @@ def test_a_new_code_replaces_the_old_one(session: Session, wf: Workflow, world: 
 def test_issuing_keeps_the_old_password_until_the_code_is_used(session: Session, wf: Workflow,
                                                                world: World) -> None:
     employee = world.people["pegawai"]
-    set_password(employee, "password-lama-1")
+    set_password(employee, "password-lama-1", hash_method=CHEAP_HASH)
     session.commit()
     (code,) = issue(session, wf, world, "pegawai")
     assert authenticate(session, wf.audit_key, employee.nip, "password-lama-1", now=NOW)
@@ -176,7 +179,7 @@ def test_only_an_admin_of_the_agency_issues_codes(session: Session, wf: Workflow
 def test_change_password_checks_the_current_one(session: Session, wf: Workflow,
                                                 world: World) -> None:
     employee = world.people["pegawai"]
-    set_password(employee, "password-lama-1")
+    set_password(employee, "password-lama-1", hash_method=CHEAP_HASH)
     session.commit()
     with pytest.raises(InvalidData) as wrong:
         change_password(session, wf.audit_key, employee, "salah-sekali", NEW_PASSWORD, now=NOW)
@@ -201,7 +204,7 @@ def test_change_password_checks_the_current_one(session: Session, wf: Workflow,
 
 
 def test_account_rows_show_who_can_log_in(session: Session, wf: Workflow, world: World) -> None:
-    set_password(world.people["penilai"], "password-lama-1")
+    set_password(world.people["penilai"], "password-lama-1", hash_method=CHEAP_HASH)
     issue(session, wf, world, "pegawai", days=1)
     issue(session, wf, world, "pegawai2", now=NOW - timedelta(days=5), days=1)
 

@@ -16,16 +16,17 @@ from sqlalchemy import inspect
 from sqlalchemy import text
 
 from tests.conftest import PG_URL
-from web.config import sqlalchemy_url
 from workflow.models import Base
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(name="connection")
-def _connection(tmp_path: Path) -> Iterator[Connection]:
+def _connection(tmp_path: Path, database_url: str) -> Iterator[Connection]:
+    """A connection to an empty schema: ``migcheck`` in the run's (worker's) PostgreSQL
+    database, else a new SQLite file."""
     if PG_URL:
-        engine = create_engine(sqlalchemy_url(PG_URL))
+        engine = create_engine(database_url)
         with engine.connect() as conn:
             conn.execute(text("DROP SCHEMA IF EXISTS migcheck CASCADE"))
             conn.execute(text("CREATE SCHEMA migcheck"))

@@ -12,6 +12,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tests.conftest import CHEAP_HASH
 from tests.conftest import World
 from tests.conftest import build_world
 from workflow.accounts import set_password
@@ -28,7 +29,7 @@ def _two(session: Session, wf: Workflow) -> tuple[World, World]:
     a = build_world(session, wf, "kota-mataram")
     b = build_world(session, wf, "kota-kupang", offset=50)
     for person in (*a.people.values(), *b.people.values()):
-        set_password(person, PASSWORD)
+        set_password(person, PASSWORD, hash_method=CHEAP_HASH)
     session.commit()
     return a, b
 

@@ -18,6 +18,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tests.conftest import CHEAP_HASH
 from tests.conftest import SELF
 from tests.conftest import World
 from tests.conftest import build_world
@@ -63,7 +64,7 @@ def _api(client: FlaskClient, session: Session, s: Setup, method: str, path: str
 
 def _html(client: FlaskClient, session: Session, s: Setup, path: str) -> Any:
     employee = s.a.people[s.who]
-    set_password(employee, PASSWORD)
+    set_password(employee, PASSWORD, hash_method=CHEAP_HASH)
     session.commit()
     assert client.post("/masuk", data={"nip": employee.nip,
                                        "password": PASSWORD}).status_code == 302

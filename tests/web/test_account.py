@@ -11,6 +11,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tests.conftest import CHEAP_HASH
 from tests.conftest import World
 from tests.web.conftest import PASSWORD
 from tests.web.conftest import login
@@ -65,7 +66,10 @@ def test_admin_issues_a_code_and_the_employee_activates_her_account(
         "password_again": NEW_PASSWORD})
     assert response.status_code == 302 and response.headers["Location"].endswith("/masuk")
     session.expire_all()
-    assert password_matches(session.get(Employee, pegawai.id), NEW_PASSWORD)
+    activated = session.get(Employee, pegawai.id)
+    assert activated is not None and password_matches(activated, NEW_PASSWORD)
+    # Hashed with the app's configured method (the tests' cheap scrypt), not a built-in one.
+    assert (activated.password_hash or "").startswith(f"{CHEAP_HASH}$")
     assert phone.post("/masuk", data={"nip": pegawai.nip,
                                       "password": NEW_PASSWORD}).status_code == 302
     assert phone.get("/evaluasi/").status_code == 200

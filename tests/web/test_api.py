@@ -14,6 +14,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tests.conftest import CHEAP_HASH
 from tests.conftest import SELF
 from tests.conftest import World
 from tests.conftest import build_world
@@ -107,7 +108,7 @@ def test_session_cookie_does_not_authenticate(client: FlaskClient, session: Sess
                                               mataram: World) -> None:
     """A browser logged in with a cookie still gets 401 from the API: only tokens count."""
     employee = mataram.people["pegawai"]
-    set_password(employee, "rahasia-123")
+    set_password(employee, "rahasia-123", hash_method=CHEAP_HASH)
     session.commit()
     assert client.post("/masuk", data={"nip": employee.nip,
                                        "password": "rahasia-123"}).status_code == 302

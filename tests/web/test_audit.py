@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tests.conftest import CHEAP_HASH
 from tests.conftest import SELF
 from tests.conftest import World
 from tests.conftest import build_world
@@ -40,7 +41,7 @@ def _mataram(mataram: World, session: Session, wf: Workflow) -> World:
 
 def login(client: FlaskClient, session: Session, world: World, who: str) -> None:
     employee = world.people[who]
-    set_password(employee, PASSWORD)
+    set_password(employee, PASSWORD, hash_method=CHEAP_HASH)
     session.commit()
     assert client.post("/masuk", data={"nip": employee.nip,
                                        "password": PASSWORD}).status_code == 302

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+from dataclasses import replace
 from datetime import timedelta
 
 from flask import Flask
@@ -10,9 +10,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tests.conftest import CHEAP_HASH
 from tests.conftest import World
 from workflow.accounts import set_password
 from workflow.models import HistoryEvent
+from workflow.models import utcnow
+from workflow.service import Workflow
 
 PASSWORD = "rahasia-123"
 
@@ -24,7 +27,7 @@ def login(client: FlaskClient, nip: str, password: str = PASSWORD) -> int:
 def test_login_logout_are_recorded(client: FlaskClient, session: Session, world: World) -> None:
     """A successful log-in and a log-out each append an auth event to the agency chain."""
     employee = world.people["pegawai"]
-    set_password(employee, PASSWORD)
+    set_password(employee, PASSWORD, hash_method=CHEAP_HASH)
     session.commit()
     assert login(client, employee.nip) == 302
     assert client.get("/evaluasi/").status_code == 200
@@ -39,7 +42,7 @@ def test_wrong_password_is_refused_and_recorded(client: FlaskClient, session: Se
                                                 world: World) -> None:
     """A wrong password gives 401 with a message that does not reveal which part was wrong."""
     employee = world.people["pegawai"]
-    set_password(employee, PASSWORD)
+    set_password(employee, PASSWORD, hash_method=CHEAP_HASH)
     session.commit()
     response = client.post("/masuk", data={"nip": employee.nip, "password": "salah-sekali"})
     assert response.status_code == 401
@@ -52,7 +55,7 @@ def test_repeated_failures_lock_the_nip(app: Flask, client: FlaskClient, session
                                         world: World) -> None:
     """After five failures even the right password is refused for a while."""
     employee = world.people["pegawai"]
-    set_password(employee, PASSWORD)
+    set_password(employee, PASSWORD, hash_method=CHEAP_HASH)
     session.commit()
     for _ in range(app.config["LOGIN_MAX_FAILURES"]):
         assert login(client, employee.nip, "salah-sekali") == 401
@@ -78,7 +81,7 @@ def test_malformed_nip_is_a_form_error(client: FlaskClient) -> None:
 def test_open_redirect_is_refused(client: FlaskClient, session: Session, world: World) -> None:
     """A `next` pointing to another site is ignored after log-in."""
     employee = world.people["pegawai"]
-    set_password(employee, PASSWORD)
+    set_password(employee, PASSWORD, hash_method=CHEAP_HASH)
     session.commit()
     response = client.post("/masuk?next=//evil.example/x",
                            data={"nip": employee.nip, "password": PASSWORD})
@@ -93,22 +96,28 @@ def test_csrf_is_enforced(app: Flask, world: World) -> None:
     assert response.status_code == 400
 
 
-def test_an_idle_session_ends(app: Flask, session: Session, world: World,
+def test_an_idle_session_ends(app: Flask, session: Session, wf: Workflow, world: World,
                               own_contexts: None) -> None:
-    """After the idle lifetime without a request the session cookie is refused (server-side
-    check of the signed cookie's age), and each request restarts the clock."""
+    """After the idle lifetime without a page view the session cookie is refused (server-side
+    check of the signed cookie's age, by the app's clock), and each page view restarts it."""
     employee = world.people["pegawai"]
-    set_password(employee, PASSWORD)
+    set_password(employee, PASSWORD, hash_method=CHEAP_HASH)
     session.commit()
-    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=3)
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=30)
+    # From the real now on (the test client drops cookies whose Expires has passed for real).
+    moment = [utcnow().replace(microsecond=0)]
+    app.extensions["workflow"] = replace(wf, clock=lambda: moment[0])
     client = app.test_client()
     assert login(client, employee.nip) == 302
     cookie = client.get_cookie("session")
     assert cookie is not None and cookie.expires is not None  # not a browser-session cookie
-    for _ in range(3):  # active use: 6 s in all, never 3 s idle
-        time.sleep(2)
+    assert cookie.expires == moment[0] + timedelta(minutes=30)
+    for _ in range(3):  # active use: 87 minutes in all, never 30 idle
+        moment[0] += timedelta(minutes=29)
         assert client.get("/evaluasi/").status_code == 200
-    time.sleep(4)
+    moment[0] += timedelta(minutes=29, seconds=59)
+    assert client.get("/evaluasi/").status_code == 200  # one second short of the limit
+    moment[0] += timedelta(minutes=30, seconds=1)
     response = client.get("/evaluasi/")
     assert response.status_code == 302 and "/masuk" in response.headers["Location"]
 
@@ -118,7 +127,7 @@ def test_only_page_views_renew_the_session(app: Flask, session: Session, world: 
     """A page view renews the cookie; a 404 or a file does not, so a response to a request
     sent before log-out cannot set the old session again."""
     employee = world.people["pegawai"]
-    set_password(employee, PASSWORD)
+    set_password(employee, PASSWORD, hash_method=CHEAP_HASH)
     session.commit()
     client = app.test_client()
     assert login(client, employee.nip) == 302

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.conftest import ARTIFACTS
+from tests.conftest import CHEAP_HASH
 from tests.conftest import SELF
 from tests.conftest import World
 from tests.conftest import build_world
@@ -35,7 +36,7 @@ def _mataram(mataram: World, session: Session) -> World:
     """Mataram with passwords set for every person."""
     w = mataram
     for person in w.people.values():
-        set_password(person, PASSWORD)
+        set_password(person, PASSWORD, hash_method=CHEAP_HASH)
     session.commit()
     return w
 
@@ -109,7 +110,7 @@ def test_other_agency_and_strangers_get_not_found(client: FlaskClient, session: 
     """Someone with no role on the evaluation, or from another agency, gets 404."""
     evaluation_id = rated(session, wf, mataram)
     other = build_world(session, wf, "kota-kupang", offset=50)
-    set_password(other.people["pegawai"], PASSWORD)
+    set_password(other.people["pegawai"], PASSWORD, hash_method=CHEAP_HASH)
     session.commit()
     login(client, mataram, "pegawai2")
     assert client.get(f"/evaluasi/{evaluation_id}/dokumen/evaluation.pdf").status_code == 404

@@ -14,6 +14,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tests.conftest import CHEAP_HASH
 from tests.conftest import SELF
 from tests.conftest import World
 from tests.conftest import build_world
@@ -37,7 +38,7 @@ APPEAL_FORM = {"butir_keberatan": "rating_hasil_kerja",
 @pytest.fixture(name="login")
 def _login(client: FlaskClient, session: Session, world: World):  # type: ignore[no-untyped-def]
     for person in world.people.values():
-        set_password(person, PASSWORD)
+        set_password(person, PASSWORD, hash_method=CHEAP_HASH)
     session.commit()
 
     def login(who: str, w: World = world) -> None:

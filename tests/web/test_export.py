@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tests.conftest import CHEAP_HASH
 from tests.conftest import SELF
 from tests.conftest import World
 from tests.conftest import build_world
@@ -42,7 +43,7 @@ def test_admin_exports_finalized_documents(app: Flask, client: FlaskClient, sess
     w = build_world(session, wf, "kota-mataram")
     for who in ("pegawai", "pegawai2"):
         finalize(session, wf, w, who)
-    set_password(w.people["kepala"], PASSWORD)
+    set_password(w.people["kepala"], PASSWORD, hash_method=CHEAP_HASH)
     session.commit()
     client.post("/masuk", data={"nip": w.people["kepala"].nip, "password": PASSWORD})
     response = client.post("/admin/ekspor/", data={"period": "", "unit": ""})
@@ -67,7 +68,7 @@ def test_nothing_to_export_is_a_clear_error(app: Flask, client: FlaskClient, ses
                                             wf: Workflow) -> None:
     """With no finalized evaluation the export is refused with a message and no job."""
     w = build_world(session, wf, "kota-mataram")
-    set_password(w.people["kepala"], PASSWORD)
+    set_password(w.people["kepala"], PASSWORD, hash_method=CHEAP_HASH)
     session.commit()
     client.post("/masuk", data={"nip": w.people["kepala"].nip, "password": PASSWORD})
     page = client.post("/admin/ekspor/", data={"period": "", "unit": ""},
@@ -83,7 +84,7 @@ def test_other_agency_job_is_not_found(app: Flask, client: FlaskClient, session:
     b = build_world(session, wf, "kota-kupang", offset=50)
     job = ExportJob(agency_id=b.agency.id, status="done", total=1, done=1, path="/etc/passwd")
     session.add(job)
-    set_password(a.people["kepala"], PASSWORD)
+    set_password(a.people["kepala"], PASSWORD, hash_method=CHEAP_HASH)
     session.commit()
     client.post("/masuk", data={"nip": a.people["kepala"].nip, "password": PASSWORD})
     assert client.get(f"/admin/ekspor/{job.id}").status_code == 404

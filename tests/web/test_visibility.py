@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from forms.parsing import parse_form_spec
 from forms.rules import may_see
+from tests.conftest import CHEAP_HASH
 from tests.conftest import SELF
 from tests.conftest import World
 from tests.integration.test_service import RATING_LOW
@@ -43,7 +44,7 @@ def _login(client: FlaskClient, world: World, who: str) -> None:
 @pytest.fixture(name="in_team_review")
 def _in_team_review(session: Session, wf: Workflow, world: World) -> int:
     for person in world.people.values():
-        set_password(person, PASSWORD)
+        set_password(person, PASSWORD, hash_method=CHEAP_HASH)
     ev = world.evaluations["pegawai"]
     apply_transition(session, at(wf, 2), world.actor("pegawai"), ev.id, "submit", data=SELF)
     apply_transition(session, at(wf, 3), world.actor("penilai"), ev.id, "send_to_team",
