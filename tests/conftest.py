@@ -246,9 +246,9 @@ def build_world(session: Session, wf: Workflow, slug: str = "kota-kupang", offse
     report = open_period(session, opening, Actor.of(people["kepala"]), period.id)
     evaluations = {e.employee.nip: e for e in report.evaluations}
     session.commit()
-    return World(agency, people,  # type: ignore[arg-type]
-                 {name: evaluations[people[name].nip] for name in PEOPLE  # type: ignore[union-attr]
-                  if people[name].nip in evaluations})  # type: ignore[union-attr]
+    return World(agency, people,
+                 {name: evaluations[people[name].nip] for name in PEOPLE
+                  if people[name].nip in evaluations})
 
 
 @contextmanager

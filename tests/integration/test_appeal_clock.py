@@ -43,7 +43,7 @@ APPEAL = {"butir_keberatan": ["rating_hasil_kerja"],
 
 def local(zone: str, *parts: int) -> datetime:
     """Return a wall-clock time in ``zone`` as a UTC instant."""
-    return datetime(*parts, tzinfo=ZoneInfo(zone)).astimezone(UTC)  # type: ignore[misc]
+    return datetime(*parts, tzinfo=ZoneInfo(zone)).astimezone(UTC)
 
 
 def at(wf: Workflow, moment: datetime) -> Workflow:

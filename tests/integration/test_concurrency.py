@@ -85,7 +85,7 @@ def race(n: int, engine_url: object, body: Callable[[Session, threading.Barrier]
 
     ``"ok"`` for a thread whose body returned (after commit), else the exception it raised.
     """
-    engine = create_engine(engine_url, pool_size=n + 2, max_overflow=0,  # type: ignore[call-overload]
+    engine = create_engine(engine_url, pool_size=n + 2, max_overflow=0,
                            pool_timeout=30)
     barrier = threading.Barrier(n, timeout=60)
     outcomes: list[Outcome] = ["not run"] * n

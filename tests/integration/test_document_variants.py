@@ -160,7 +160,7 @@ class Uji:
         session.commit()
 
     def actor(self, who: str) -> Actor:
-        return Actor.of(self.people[who])  # type: ignore[arg-type]
+        return Actor.of(self.people[who])
 
     def open(self, kind: str, number: int, when: datetime) -> dict[str, Evaluation]:
         """Open one period and return its evaluations by person."""
@@ -169,8 +169,8 @@ class Uji:
         report = open_period(self.session, opening, self.actor("sekda"), period.id)
         self.session.commit()
         by_nip = {e.employee.nip: e for e in report.evaluations}
-        return {who: by_nip[p.nip] for who, p in self.people.items()  # type: ignore[union-attr]
-                if p.nip in by_nip}  # type: ignore[union-attr]
+        return {who: by_nip[p.nip] for who, p in self.people.items()
+                if p.nip in by_nip}
 
     def fire(self, month: int, day: int, who: str, evaluation: Evaluation, trigger: str,
              data: dict[str, Any] | None = None) -> None:
@@ -192,7 +192,7 @@ class Uji:
 def event_at(session: Session, evaluation: Evaluation, trigger: str) -> datetime:
     return session.scalars(select(HistoryEvent.at).where(
         HistoryEvent.evaluation_id == evaluation.id, HistoryEvent.trigger == trigger)
-        .order_by(HistoryEvent.seq.desc())).first()  # type: ignore[return-value]
+        .order_by(HistoryEvent.seq.desc())).first()
 
 
 class Tables(HTMLParser):

@@ -51,7 +51,7 @@ def test_renaming_a_printed_field_is_refused_at_publish_naming_the_slot(
     assert "'catatan_rekomendasi'" in problem
     assert isinstance(problem, Text)
     assert problem.en.startswith("Print slot 'evaluasi.catatan_rekomendasi'")
-    assert session.get(FormVersion, draft.id).published_at is None  # type: ignore[union-attr]
+    assert session.get(FormVersion, draft.id).published_at is None
     live = latest_published(session, mataram.agency.id, "appraiser-rating")
     assert live is None  # the agency still uses the national form
     assert _published(session) == 0

@@ -146,7 +146,7 @@ def test_pagination(session: Session, world: World) -> None:
 
 def ids_of(section: object) -> set[int]:
     """Return the ids of a section's rows."""
-    return {row.evaluation_id for row in section.rows}  # type: ignore[attr-defined]
+    return {row.evaluation_id for row in section.rows}
 
 
 def test_agency_isolation(session: Session, wf: Workflow, world: World) -> None:

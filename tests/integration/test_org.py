@@ -35,9 +35,9 @@ def test_import_builds_the_reporting_line(session: Session, wf: Workflow, agency
     assert (result.created, result.updated) == (7, 0)
     pegawai = session.scalar(select(Employee).where(Employee.nip == nip(4)))
     assert pegawai is not None and pegawai.superior is not None
-    assert pegawai.superior.nip == nip(3) and pegawai.superior.superior.nip == nip(2)  # type: ignore[union-attr]
+    assert pegawai.superior.nip == nip(3) and pegawai.superior.superior.nip == nip(2)
     team = session.scalar(select(Employee).where(Employee.nip == nip(6)))
-    assert [g.slug for g in team.groups] == ["tim-penilai-kinerja"]  # type: ignore[union-attr]
+    assert [g.slug for g in team.groups] == ["tim-penilai-kinerja"]
 
 
 def test_reimport_updates_in_place(session: Session, wf: Workflow, agency: Agency) -> None:

@@ -75,7 +75,7 @@ def test_search_filters(session: Session, wf: Workflow, mataram: World) -> None:
     ev = mataram.evaluations["pegawai"]
 
     def total(**f: object) -> int:
-        return search_history(session, auditor, HistoryFilter(**f)).total  # type: ignore[arg-type]
+        return search_history(session, auditor, HistoryFilter(**f)).total
 
     assert total(trigger="review") == 1
     assert total(actor_nip=mataram.people["pegawai"].nip) == 1

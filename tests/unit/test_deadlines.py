@@ -29,7 +29,7 @@ APPEAL = Deadline("appeal_window", 14, "days")
 
 def local(zone: str, *parts: int) -> datetime:
     """Return a wall-clock time in ``zone`` as the UTC instant the database stores."""
-    return datetime(*parts, tzinfo=ZoneInfo(zone)).astimezone(UTC)  # type: ignore[misc]
+    return datetime(*parts, tzinfo=ZoneInfo(zone)).astimezone(UTC)
 
 
 @pytest.mark.parametrize(("zone", "abbr"), ZONES)
@@ -140,8 +140,8 @@ def test_formats_of_one_moment() -> None:
         "timestamp": ("16-03-2026 23:59:59 WITA", "16-03-2026 23:59:59 WITA"),
     }
     for style, (indonesian, english) in expected.items():
-        assert format_moment(moment, "Asia/Makassar", "id", style) == indonesian  # type: ignore[arg-type]
-        assert format_moment(moment, "Asia/Makassar", "en", style) == english  # type: ignore[arg-type]
+        assert format_moment(moment, "Asia/Makassar", "id", style) == indonesian
+        assert format_moment(moment, "Asia/Makassar", "en", style) == english
 
 
 MINIMAL = {"agency": "x", "version": 1, "roles": {"employee": "owner"}, "states": ["a", "b"],

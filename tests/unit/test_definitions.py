@@ -50,7 +50,7 @@ def test_kupang_adds_team_step_and_keeps_national_rules() -> None:
     kupang = load_definitions(ROOT / "definitions")["kota-kupang"]
     assert "team_review" in kupang.states
     assert kupang.transition("review") is None
-    assert kupang.transition("team_review").dest == "reviewed"  # type: ignore[union-attr]
+    assert kupang.transition("team_review").dest == "reviewed"
     appeal = kupang.transition("appeal")
     assert appeal is not None and appeal.by == ("employee",)
     assert kupang.deadlines["appeal_window"].amount == 14

@@ -30,7 +30,7 @@ def ctx(actor: str, **kw: object) -> TransitionContext:
         "participants": PEOPLE, "now": NOW, "form_errors": {},
     }
     values.update(kw)
-    return TransitionContext(**values)  # type: ignore[arg-type]
+    return TransitionContext(**values)
 
 
 def test_fire_returns_the_rule_with_its_destination() -> None:

@@ -21,7 +21,7 @@ def ctx(**kw: object) -> TransitionContext:
         "participants": {"employee": 1, "appraiser": 2, "appeal_reviewer": 3}, "now": NOW,
     }
     values.update(kw)
-    return TransitionContext(**values)  # type: ignore[arg-type]
+    return TransitionContext(**values)
 
 
 def check(name: str, context: TransitionContext, arg: str | None = None) -> bool:

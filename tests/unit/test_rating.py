@@ -112,7 +112,7 @@ def test_distribution_kurang_minimums() -> None:
 )
 def test_distribution_small_unit_rounding(rounding: str, violations: int) -> None:
     """For 3 staff under org Istimewa, 3 Sangat Baik (cap 2.1) passes only when rounding up."""
-    problems = check_distribution("ISTIMEWA", {"SANGAT_BAIK": 3}, rounding=rounding)  # type: ignore[arg-type]
+    problems = check_distribution("ISTIMEWA", {"SANGAT_BAIK": 3}, rounding=rounding)
     assert violations == len(problems)
 
 
@@ -121,7 +121,7 @@ def test_quota_threshold_exact_keeps_fraction() -> None:
     assert (quota_threshold(70, 3, "floor"), quota_threshold(70, 3, "ceil")) == (2, 3)
     assert float(quota_threshold(70, 3, "exact")) == 2.1
     with pytest.raises(ValueError, match="pembulatan"):
-        quota_threshold(70, 3, "banker")  # type: ignore[arg-type]
+        quota_threshold(70, 3, "banker")
 
 
 def test_distribution_empty_and_invalid_counts() -> None:

@@ -60,7 +60,7 @@ def test_direct_url_to_other_agency_is_not_found(client: FlaskClient, session: S
                            data={"nip": other.nip, "name": "Diretas", "asn_type": "PNS"})
     assert response.status_code == 404
     session.expire_all()
-    assert session.get(Employee, other.id).name == "Pegawai Satu"  # type: ignore[union-attr]
+    assert session.get(Employee, other.id).name == "Pegawai Satu"
     evaluation = b.evaluations["pegawai"]
     assert client.get(f"/admin/evaluation/details/?id={evaluation.id}").status_code == 404
 
@@ -78,7 +78,7 @@ def test_edit_employee_is_recorded(client: FlaskClient, session: Session,
         "superior": str(a.people["penilai"].id), "active": "y"})
     assert response.status_code == 302
     session.expire_all()
-    assert session.get(Employee, person.id).jabatan == "Analis Ahli Muda"  # type: ignore[union-attr]
+    assert session.get(Employee, person.id).jabatan == "Analis Ahli Muda"
     event = session.scalar(select(HistoryEvent).where(HistoryEvent.trigger == "employee_update"))
     assert event is not None
     assert event.payload["changes"]["jabatan"] == ["Analis", "Analis Ahli Muda"]
@@ -95,7 +95,7 @@ def test_superior_from_other_agency_is_refused(client: FlaskClient, session: Ses
         "nip": person.nip, "name": person.name, "asn_type": "PNS",
         "superior": str(b.people["penilai"].id), "active": "y"})
     session.expire_all()
-    assert session.get(Employee, person.id).superior_id == a.people["penilai"].id  # type: ignore[union-attr]
+    assert session.get(Employee, person.id).superior_id == a.people["penilai"].id
 
 
 def test_csv_import_all_or_nothing(client: FlaskClient, session: Session,
@@ -128,7 +128,7 @@ def test_csv_import_all_or_nothing(client: FlaskClient, session: Session,
 def _draft_id(session: Session, key: str) -> int:
     return session.scalar(select(FormVersion.id).where(
         FormVersion.key == key, FormVersion.agency_id.is_not(None),
-        FormVersion.published_at.is_(None)))  # type: ignore[return-value]
+        FormVersion.published_at.is_(None)))
 
 
 def test_form_authoring_and_version_pinning(client: FlaskClient, session: Session, wf: Workflow,
@@ -177,11 +177,11 @@ def test_published_version_cannot_be_edited(client: FlaskClient, session: Sessio
     client.post("/admin/formulir/appeal/draf")
     draft = _draft_id(session, "appeal")
     client.post(f"/admin/formulir/draf/{draft}/terbitkan")
-    before = session.get(FormVersion, draft).spec  # type: ignore[union-attr]
+    before = session.get(FormVersion, draft).spec
     client.post(f"/admin/formulir/draf/{draft}/field", data={
         "name": "tambahan", "type": "text", "label": "Tambahan"})
     session.expire_all()
-    assert session.get(FormVersion, draft).spec == before  # type: ignore[union-attr]
+    assert session.get(FormVersion, draft).spec == before
 
 
 def test_invalid_field_is_refused_with_reason(client: FlaskClient, session: Session,
@@ -198,7 +198,7 @@ def test_invalid_field_is_refused_with_reason(client: FlaskClient, session: Sess
         "name": "catatan", "type": "text", "label": "Catatan",
         "required_when": "tidak_ada=x"}).get_data(as_text=True)
     assert "Perubahan ditolak" in page
-    fields = [f["name"] for f in session.get(FormVersion, draft).spec["fields"]]  # type: ignore[union-attr]
+    fields = [f["name"] for f in session.get(FormVersion, draft).spec["fields"]]
     assert "data" not in fields and "catatan" not in fields
 
 
@@ -224,12 +224,12 @@ def test_publishing_a_renamed_printed_field_is_refused_in_the_editor(
     text = refused.get_data(as_text=True)
     assert "Slot cetak &#39;evaluasi.catatan_rekomendasi&#39;" in text
     session.expire_all()
-    assert session.get(FormVersion, draft).published_at is None  # type: ignore[union-attr]
+    assert session.get(FormVersion, draft).published_at is None
     client.post(f"/admin/formulir/draf/{draft}/field", data={
         "name": "rekomendasi_diklat", "type": "text", "label": "Rekomendasi Diklat",
         "prints": "evaluasi.keterangan_tambahan"})
     session.expire_all()
-    added = session.get(FormVersion, draft).spec["fields"][-1]  # type: ignore[union-attr]
+    added = session.get(FormVersion, draft).spec["fields"][-1]
     assert added["prints"] == "evaluasi.keterangan_tambahan"
 
 
@@ -245,7 +245,7 @@ def test_other_agency_draft_is_not_found(client: FlaskClient, session: Session,
     assert client.get(f"/admin/formulir/draf/{draft}").status_code == 404
     assert client.post(f"/admin/formulir/draf/{draft}/terbitkan").status_code in (302, 404)
     session.expire_all()
-    assert session.get(FormVersion, draft).published_at is None  # type: ignore[union-attr]
+    assert session.get(FormVersion, draft).published_at is None
 
 
 def test_definition_diagram(client: FlaskClient, session: Session,
@@ -270,7 +270,7 @@ def test_evaluations_are_read_only(client: FlaskClient, session: Session,
                            data={"status": "finalized"})
     assert response.status_code in (302, 403, 404)
     session.expire_all()
-    assert session.get(Evaluation, evaluation.id).status == "draft"  # type: ignore[union-attr]
+    assert session.get(Evaluation, evaluation.id).status == "draft"
 
 
 def test_admin_adds_a_step_to_the_flow(client: FlaskClient, session: Session, wf: Workflow,
@@ -320,8 +320,8 @@ def test_admin_adds_a_step_to_the_flow(client: FlaskClient, session: Session, wf
     assert old.definition_version_id != newest.id
     client.post("/admin/period/new/", data={"kind": "monthly", "year": "2026", "number": "8"})
     period = session.scalar(select(Period).where(Period.number == 8))
-    client.post(f"/admin/buka-periode/{period.id}", data={"unit": ""})  # type: ignore[union-attr]
-    new = session.scalar(select(Evaluation).where(Evaluation.period_id == period.id,  # type: ignore[union-attr]
+    client.post(f"/admin/buka-periode/{period.id}", data={"unit": ""})
+    new = session.scalar(select(Evaluation).where(Evaluation.period_id == period.id,
                                                   Evaluation.employee_id == old.employee_id))
     assert new is not None and new.definition_version_id == newest.id
     from tests.conftest import SELF

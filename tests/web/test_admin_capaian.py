@@ -78,8 +78,8 @@ def test_other_agency_and_non_admin_are_refused(client: FlaskClient, session: Se
     assert client.post(f"/admin/capaian-organisasi/{period_of(a).id}",
                        data={"capaian": "BAIK", "dasar": DASAR}).status_code == 403
     session.expire_all()
-    assert session.get(Period, theirs.id).capaian_organisasi is None  # type: ignore[union-attr]
-    assert session.get(Period, period_of(a).id).capaian_organisasi is None  # type: ignore[union-attr]
+    assert session.get(Period, theirs.id).capaian_organisasi is None
+    assert session.get(Period, period_of(a).id).capaian_organisasi is None
     assert admin_events(session, "period_capaian") == 0
 
 

@@ -40,7 +40,7 @@ APPEAL = {"butir_keberatan": ["rating_hasil_kerja"],
 
 def wita(*parts: int) -> datetime:
     """Return a wall-clock time in Mataram as a UTC instant."""
-    return datetime(*parts, tzinfo=WITA).astimezone(UTC)  # type: ignore[misc]
+    return datetime(*parts, tzinfo=WITA).astimezone(UTC)
 
 
 def rated(session: Session, wf: Workflow, world: World) -> Evaluation:

@@ -172,7 +172,7 @@ def test_user_html_is_escaped_in_pdf(client: FlaskClient, session: Session, wf: 
     """Markup typed by an employee prints literally and fetches nothing."""
     evaluation_id = rated(session, wf, mataram)
     ev = mataram.evaluations["pegawai"]
-    data = {**SELF, "hasil_kerja": [{**SELF["hasil_kerja"][0],  # type: ignore[index]
+    data = {**SELF, "hasil_kerja": [{**SELF["hasil_kerja"][0],
                                      "indikator": "<b>tebal</b><img src=http://x.invalid/a>"}]}
     ev.data = {**ev.data, "self-assessment": {**ev.data["self-assessment"], "values": data}}
     session.commit()

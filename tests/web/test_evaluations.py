@@ -36,7 +36,7 @@ APPEAL_FORM = {"butir_keberatan": "rating_hasil_kerja",
 
 
 @pytest.fixture(name="login")
-def _login(client: FlaskClient, session: Session, world: World):  # type: ignore[no-untyped-def]
+def _login(client: FlaskClient, session: Session, world: World):
     for person in world.people.values():
         set_password(person, PASSWORD, hash_method=CHEAP_HASH)
     session.commit()
@@ -49,7 +49,7 @@ def _login(client: FlaskClient, session: Session, world: World):  # type: ignore
     return login
 
 
-def html(response) -> str:  # type: ignore[no-untyped-def]
+def html(response) -> str:
     """Return the body as text."""
     return str(response.get_data(as_text=True))
 
@@ -85,7 +85,7 @@ def submit_form(**extra: str) -> dict[str, str]:
 
 
 def test_inbox_lists_work_per_role(client: FlaskClient, session: Session, wf: Workflow,
-                                   world: World, login) -> None:  # type: ignore[no-untyped-def]
+                                   world: World, login) -> None:
     """The appraiser's inbox shows the submitted evaluation under "Perlu saya nilai"."""
     ev = world.evaluations["pegawai"]
     apply_transition(session, wf, world.actor("pegawai"), ev.id, "submit", data=SELF)
@@ -101,7 +101,7 @@ def test_inbox_lists_work_per_role(client: FlaskClient, session: Session, wf: Wo
 
 
 @pytest.mark.parametrize("who", ["pegawai", "penilai", "atasan", "tim", "auditor", "kepala"])
-def test_page_renders_for_each_role(client: FlaskClient, world: World, login,  # type: ignore[no-untyped-def]
+def test_page_renders_for_each_role(client: FlaskClient, world: World, login,
                                     who: str) -> None:
     """Everyone with a role on the evaluation (and auditors/admins) can open it."""
     ev = world.evaluations["pegawai"]
@@ -122,7 +122,7 @@ def test_page_renders_for_each_role(client: FlaskClient, world: World, login,  #
 
 def test_other_agency_and_unrelated_employee_get_404(client: FlaskClient, session: Session,
                                                      wf: Workflow, world: World,
-                                                     login) -> None:  # type: ignore[no-untyped-def]
+                                                     login) -> None:
     """Another agency's id and a colleague's evaluation are both simply "not found"."""
     other = build_world(session, wf, "kota-mataram", offset=20)
     login("auditor")
@@ -139,7 +139,7 @@ def test_other_agency_and_unrelated_employee_get_404(client: FlaskClient, sessio
 
 
 def test_submit_via_post_redirects_and_records(client: FlaskClient, session: Session,
-                                               world: World, login) -> None:  # type: ignore[no-untyped-def]
+                                               world: World, login) -> None:
     """A valid submit moves the evaluation, stores the rows and redirects with a message."""
     ev = world.evaluations["pegawai"]
     login("pegawai")
@@ -157,7 +157,7 @@ def test_submit_via_post_redirects_and_records(client: FlaskClient, session: Ses
 
 
 def test_invalid_data_is_400_with_field_errors_and_changes_nothing(
-        client: FlaskClient, session: Session, world: World, login) -> None:  # type: ignore[no-untyped-def]
+        client: FlaskClient, session: Session, world: World, login) -> None:
     """A row without its target is refused with the error next to that input; nothing moves."""
     ev = world.evaluations["pegawai"]
     before = history_len(session, ev)
@@ -175,7 +175,7 @@ def test_invalid_data_is_400_with_field_errors_and_changes_nothing(
 
 
 def test_required_comment_is_enforced(client: FlaskClient, session: Session, wf: Workflow,
-                                      world: World, login) -> None:  # type: ignore[no-untyped-def]
+                                      world: World, login) -> None:
     """Returning for revision without a comment is a 400; with one it works."""
     ev = world.evaluations["pegawai"]
     apply_transition(session, wf, world.actor("pegawai"), ev.id, "submit", data=SELF)
@@ -195,7 +195,7 @@ def test_required_comment_is_enforced(client: FlaskClient, session: Session, wf:
 
 
 def test_stale_version_is_a_409(client: FlaskClient, session: Session, world: World,
-                                login) -> None:  # type: ignore[no-untyped-def]
+                                login) -> None:
     """A post carrying an old lock_version is refused with the conflict message."""
     ev = world.evaluations["pegawai"]
     login("pegawai")
@@ -211,7 +211,7 @@ def test_stale_version_is_a_409(client: FlaskClient, session: Session, world: Wo
 
 
 def test_draft_is_saved_and_prefilled(client: FlaskClient, session: Session, world: World,
-                                      login) -> None:  # type: ignore[no-untyped-def]
+                                      login) -> None:
     """"Simpan draf" stores partial answers without moving the evaluation."""
     ev = world.evaluations["pegawai"]
     login("pegawai")
@@ -227,7 +227,7 @@ def test_draft_is_saved_and_prefilled(client: FlaskClient, session: Session, wor
 
 
 def test_private_notes_hidden_from_employee(client: FlaskClient, session: Session,
-                                            wf: Workflow, world: World, login) -> None:  # type: ignore[no-untyped-def]
+                                            wf: Workflow, world: World, login) -> None:
     """The appraiser's private notes appear on the appraiser's page only."""
     ev = reviewed(session, wf, world)
     login("pegawai")
@@ -241,7 +241,7 @@ def test_private_notes_hidden_from_employee(client: FlaskClient, session: Sessio
 
 
 def test_appeal_and_revised_decision(client: FlaskClient, session: Session, wf: Workflow,
-                                     world: World, login) -> None:  # type: ignore[no-untyped-def]
+                                     world: World, login) -> None:
     """Within the window the employee appeals; the decider revises; both ratings are shown."""
     ev = reviewed(session, wf, world)
     login("pegawai")
@@ -268,7 +268,7 @@ def test_appeal_and_revised_decision(client: FlaskClient, session: Session, wf: 
 
 
 def test_late_appeal_is_refused(client: FlaskClient, session: Session, wf: Workflow,
-                                world: World, login) -> None:  # type: ignore[no-untyped-def]
+                                world: World, login) -> None:
     """After the 14 days the appeal button is gone and a forged post gets 409 with the date."""
     ev = reviewed(session, wf, world, datetime(2026, 2, 2, 9, 0, tzinfo=UTC))
     before = history_len(session, ev)
@@ -286,7 +286,7 @@ def test_late_appeal_is_refused(client: FlaskClient, session: Session, wf: Workf
     assert ev.status == "reviewed" and history_len(session, ev) == before
 
 
-def test_english_interface(client: FlaskClient, world: World, login) -> None:  # type: ignore[no-untyped-def]
+def test_english_interface(client: FlaskClient, world: World, login) -> None:
     """With the English cookie, step, state and form labels come from their English texts."""
     ev = world.evaluations["pegawai"]
     login("pegawai")
@@ -301,7 +301,7 @@ def test_english_interface(client: FlaskClient, world: World, login) -> None:  #
 
 def test_rating_step_shows_the_units_distribution_pattern(
         client: FlaskClient, session: Session, wf: Workflow, world: World,
-        login) -> None:  # type: ignore[no-untyped-def]
+        login) -> None:
     """Whoever is about to give a predikat sees the unit's pattern and where it stands."""
     ev = world.evaluations["pegawai"]
     apply_transition(session, wf, world.actor("pegawai"), ev.id, "submit", data=SELF)

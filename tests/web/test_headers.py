@@ -12,7 +12,7 @@ from tests.web.conftest import login
 
 
 def csp(response: object) -> dict[str, str]:
-    header = response.headers["Content-Security-Policy"]  # type: ignore[attr-defined]
+    header = response.headers["Content-Security-Policy"]
     return {part.split(" ", 1)[0]: part.split(" ", 1)[1] for part in
             (p.strip() for p in header.split(";")) if " " in part}
 
