@@ -311,7 +311,8 @@ class DefinitionView(ReadOnlyView):
             latest = current_version(session, actor.agency_id, required=False)
             source = dict(latest.source) if latest is not None else {}
             text = yaml.safe_dump(source, allow_unicode=True, sort_keys=False)
-        return self.render("admin/definition_edit.html", text=text, problems=problems)
+        page = self.render("admin/definition_edit.html", text=text, problems=problems)
+        return (page, 400) if problems else page
 
     @expose("/diagram/<int:version_id>.svg")
     def diagram(self, version_id: int) -> Any:
