@@ -1,0 +1,97 @@
+"""The browser's YAML editors (flow and forms): hostile or wrong input is a 400 with a reason."""
+
+from __future__ import annotations
+
+import time
+
+from flask.testing import FlaskClient
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tests.conftest import World
+from tests.unit.test_definition_robustness import alias_bomb
+from tests.web.conftest import login
+from workflow.models import DefinitionVersion
+from workflow.models import FormVersion
+from workflow.publishing import current_version
+
+
+def _versions(session: Session, agency_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(DefinitionVersion).where(
+        DefinitionVersion.agency_id == agency_id)) or 0
+
+
+def _flow_text(session: Session, agency_id: int, transition_extra: str = "") -> str:
+    """The agency's current flow as YAML text, with text added to its last transition."""
+    import yaml
+
+    row = current_version(session, agency_id)
+    assert row is not None
+    text = yaml.safe_dump(dict(row.source), allow_unicode=True, sort_keys=False)
+    return text + transition_extra
+
+
+def test_flow_editor_refuses_an_alias_bomb_fast(client: FlaskClient, session: Session,
+                                                two: tuple[World, World]) -> None:
+    """A 2.9 KB billion-laughs post is a 400 naming the alias, in well under a second."""
+    a, _ = two
+    login(client, a.people["kepala"])
+    bomb = alias_bomb()
+    started = time.perf_counter()
+    response = client.post("/admin/definition/ubah/", data={"source": bomb})
+    assert time.perf_counter() - started < 1.0
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and len(page) < 100_000
+    assert "kota-mataram.yaml:2: alias YAML (*a0) tidak diizinkan" in page
+    assert _versions(session, a.agency.id) == 1
+
+
+def test_flow_editor_refuses_deep_nesting(client: FlaskClient, session: Session,
+                                          two: tuple[World, World]) -> None:
+    """Nesting 10,000 lists deep is a 400 with a message, not a 500 from a RecursionError."""
+    a, _ = two
+    login(client, a.people["kepala"])
+    response = client.post("/admin/definition/ubah/",
+                           data={"source": "agency: " + "[" * 10_000 + "]" * 10_000})
+    assert response.status_code == 400
+    assert "bersarang terlalu dalam" in response.get_data(as_text=True)
+
+
+def test_flow_editor_names_a_wrong_typed_guard_argument(client: FlaskClient, session: Session,
+                                                        two: tuple[World, World]) -> None:
+    """A guard argument that is a list or a map is a file:line problem (was a TypeError: 500)."""
+    a, _ = two
+    login(client, a.people["kepala"])
+    for argument in ("[appeal_window]", "{a: 1}"):
+        text = _flow_text(session, a.agency.id).replace(
+            "- name: accept\n", f"- name: accept\n  guards:\n  - within_deadline: {argument}\n")
+        line = text.splitlines().index("  - within_deadline: " + argument)
+        response = client.post("/admin/definition/ubah/", data={"source": text})
+        page = response.get_data(as_text=True)
+        assert response.status_code == 400, page
+        assert f"kota-mataram.yaml:{line}: guard &#39;within_deadline&#39;" in page, page
+    assert _versions(session, a.agency.id) == 1
+
+
+def test_form_editor_refuses_an_alias_bomb_and_deep_nesting(client: FlaskClient,
+                                                            session: Session,
+                                                            two: tuple[World, World]) -> None:
+    """The form draft's YAML box answers 400 with the reason; the draft is unchanged."""
+    a, _ = two
+    login(client, a.people["kepala"])
+    client.post("/admin/formulir/appeal/draf")
+    draft = session.scalar(select(FormVersion.id).where(FormVersion.key == "appeal",
+                                                        FormVersion.published_at.is_(None)))
+    before = session.get(FormVersion, draft).spec  # type: ignore[union-attr]
+    started = time.perf_counter()
+    response = client.post(f"/admin/formulir/draf/{draft}/yaml", data={"spec": alias_bomb()})
+    assert time.perf_counter() - started < 1.0
+    assert response.status_code == 400
+    assert "alias YAML (*a0) tidak diizinkan" in response.get_data(as_text=True)
+    response = client.post(f"/admin/formulir/draf/{draft}/yaml",
+                           data={"spec": "key: appeal\nfields: " + "[" * 5000 + "]" * 5000})
+    assert response.status_code == 400
+    assert "bersarang terlalu dalam" in response.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(FormVersion, draft).spec == before  # type: ignore[union-attr]
