@@ -37,6 +37,7 @@ from workflow.localtime import format_moment
 from workflow.models import Agency
 from workflow.models import Employee
 from workflow.models import utcnow
+from workflow.org import decode_org_csv
 from workflow.org import import_org_csv
 from workflow.publishing import publish_definitions
 from workflow.registry import load_definitions
@@ -136,7 +137,7 @@ def org_import(file: Path, slug: str, name: str | None, city: str) -> None:
         db.session.flush()
     try:
         result = import_org_csv(db.session, _wf().audit_key, agency,
-                                file.read_text(encoding="utf-8-sig"))
+                                decode_org_csv(file.read_bytes()))
     except WorkflowError as exc:
         db.session.rollback()
         _fail(exc)
