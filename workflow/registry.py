@@ -163,11 +163,11 @@ def _duplicate_names(node: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
-def read_definition_files(paths: list[Path]) -> dict[str, Any]:
+def read_definition_files(paths: list[Path]) -> tuple[dict[str, Any], list[Problem]]:
     """Read each file into a raw mapping keyed by the file's stem (the agency slug).
 
-    :raises DefinitionError: a file cannot be read, is not UTF-8, is not YAML, or does not
-        hold a mapping (an empty file included).
+    Also returns the problems of the files that could not be read: not readable, not UTF-8,
+    not YAML, or not a mapping (an empty file included); those files are left out.
     """
     raw: dict[str, Any] = {}
     problems: list[Problem] = []
@@ -196,17 +196,21 @@ def read_definition_files(paths: list[Path]) -> dict[str, Any]:
                 "the file must be a YAML mapping (key: value)")))
         else:
             raw[path.stem] = node
-    if problems:
-        raise DefinitionError(problems)
-    return raw
+    return raw, problems
 
 
-def resolve_definitions(raw: Mapping[str, Any]) -> dict[str, WorkflowDefinition]:
+def resolve_definitions(
+    raw: Mapping[str, Any], unread: list[Problem] | None = None
+) -> dict[str, WorkflowDefinition]:
     """Resolve ``extends`` for every raw mapping and validate each result.
+
+    ``unread`` are the problems of files that could not be read (``read_definition_files``):
+    they are reported with the rest, and a file extending one of them is not checked further.
 
     :raises DefinitionError: listing every problem in every file; nothing is returned then.
     """
-    problems: list[Problem] = []
+    problems: list[Problem] = list(unread or [])
+    unreadable = {Path(p.file).stem for p in problems}
     resolved: dict[str, Any] = {}
 
     def resolve(slug: str, chain: tuple[str, ...]) -> Any:
@@ -237,6 +241,9 @@ def resolve_definitions(raw: Mapping[str, Any]) -> dict[str, WorkflowDefinition]
             problems.append(Problem(file, _key_line(node, "extends"),
                                     Text(f"extends membentuk siklus: {cycle}",
                                          f"extends forms a cycle: {cycle}")))
+            resolved[slug] = None
+            return None
+        if parent_slug in unreadable:
             resolved[slug] = None
             return None
         if parent_slug not in raw:
@@ -286,11 +293,11 @@ def load_definitions(directory: str | Path) -> dict[str, WorkflowDefinition]:
 
     :raises DefinitionError: if any file is invalid; nothing is loaded then.
     """
-    return resolve_definitions(read_definition_files(definition_files(Path(directory))))
+    return resolve_definitions(*read_definition_files(definition_files(Path(directory))))
 
 
 def validate_paths(paths: list[Path], directory: Path) -> dict[str, WorkflowDefinition]:
     """Validate the given files together with the rest of ``directory`` (for ``extends``)."""
     files = {p.stem: p for p in definition_files(directory)}
     files.update({p.stem: p for p in paths})
-    return resolve_definitions(read_definition_files(list(files.values())))
+    return resolve_definitions(*read_definition_files(list(files.values())))
