@@ -23,6 +23,7 @@ from .definition import TransitionRule
 from .definition import WorkflowDefinition
 from .definition import content_hash
 from .definition import plain
+from .duties import duty_problems
 from .effects import EFFECTS
 from .errors import Problem
 from .guards import GUARDS
@@ -173,6 +174,7 @@ def check_definition(
 
     if not c.problems:
         _check_graph(c, m, states, initial, set(final), rules)
+        _check_duties(c, m, roles, rules)
     if c.problems:
         return None, c.problems
 
@@ -424,6 +426,17 @@ def _check_transition_texts(c: _Checker, t: Mapping[str, Any], name: str) -> Non
     if "remove" in t and t["remove"] is not True:
         c.add(t, Text(f"remove di transisi '{name}' hanya boleh true",
                       f"remove in transition '{name}' may only be true"), "remove")
+
+
+def _check_duties(
+    c: _Checker, m: Mapping[str, Any], roles: Mapping[str, RoleSpec],
+    rules: list[TransitionRule],
+) -> None:
+    """Report separation-of-duties breaches (``workflow.duties``) at their transition's line."""
+    raw = {t.get("name"): t for t in m["transitions"]
+           if isinstance(t, Mapping) and isinstance(t.get("name"), str)}
+    for problem in duty_problems(rules, roles):
+        c.add(raw.get(problem.transition, m), problem.message, problem.key)
 
 
 def _check_labels(

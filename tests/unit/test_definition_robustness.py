@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import time
 import tracemalloc
@@ -67,7 +68,8 @@ CASES = {
         CHILD + "transitions:\n  - {name: accept, from: reviewed, to: [finalized], by: employee}\n",
         ":5: transisi 'accept' menuju status tak dikenal"),
     "by_is_nested_list": (
-        CHILD + "transitions:\n  - {name: accept, from: reviewed, to: finalized, by: [[employee]]}\n",
+        CHILD + "transitions:\n"
+        "  - {name: accept, from: reviewed, to: finalized, by: [[employee]]}\n",
         ":5: peran tidak dikenal"),
     "name_is_a_list": (
         CHILD + "transitions:\n  - {name: [accept], from: reviewed, to: finalized, by: employee}\n",
@@ -150,10 +152,8 @@ def test_any_value_of_any_type_anywhere_is_a_problem_not_a_crash(slug: str) -> N
             for step in path[:-1]:
                 node = node[step]
             node[path[-1]] = value
-            try:
+            with contextlib.suppress(DefinitionError):
                 resolve_definitions({"default": default, slug: changed})
-            except DefinitionError:
-                pass
 
 
 def test_alias_bomb_is_refused_fast_with_bounded_memory() -> None:
@@ -203,3 +203,75 @@ def test_form_files_use_the_same_loader(tmp_path: Path) -> None:
     problems = [str(p) for p in caught.value.problems]
     assert any(p.startswith("bomb.yaml:2: alias YAML") for p in problems), problems
     assert any(p.startswith("deep.yaml:2: YAML bersarang") for p in problems), problems
+
+
+REVIEW = ("  - {{name: review, from: submitted, to: reviewed, by: {by}, form: appraiser-rating,\n"
+          "     guards: [form_complete{guards}], effects: [record_rating, "
+          "{{start_deadline: appeal_window}}]}}\n")
+DECIDE = ("  - {{name: decide_appeal, from: appealed, to: finalized, by: {by},\n"
+          "     form: appeal-decision, guards: [form_complete{guards}], "
+          "effects: [apply_appeal_decision]}}\n")
+TEAM = (CHILD + "roles: {{team: 'group:tim-penilai-kinerja'}}\n"
+        "states: [draft, submitted, team_review, reviewed, appealed, finalized]\n"
+        "transitions:\n"
+        "  - {{name: review, remove: true}}\n"
+        "  - {{name: send, from: submitted, to: team_review, by: appraiser, "
+        "form: appraiser-rating, effects: [record_rating]}}\n"
+        "  - {{name: approve, from: team_review, to: reviewed, by: team{guards},\n"
+        "     effects: [{{start_deadline: appeal_window}}]}}\n")
+
+DUTY_CASES = {
+    "employee_rates_herself": (
+        CHILD + "transitions:\n" + REVIEW.format(by="[appraiser, employee]", guards=""),
+        ":5: pegawai yang dinilai (peran 'employee') tidak boleh menjalankan langkah "
+        "penilaian 'review'"),
+    "renamed_owner_role_rates": (
+        CHILD + "roles: {self: owner}\ntransitions:\n" + REVIEW.format(by="self", guards=""),
+        ":6: pegawai yang dinilai (peran 'self') tidak boleh menjalankan langkah penilaian"),
+    "employee_decides_her_appeal": (
+        CHILD + "transitions:\n" + DECIDE.format(by="employee", guards=""),
+        ":5: pegawai yang dinilai (peran 'employee') tidak boleh menjalankan langkah putusan "
+        "keberatan 'decide_appeal'"),
+    "appraiser_decides_the_appeal": (
+        CHILD + "transitions:\n" + DECIDE.format(by="appraiser",
+                                                  guards=", not_own_evaluation"),
+        ":5: Pejabat Penilai Kinerja yang menilai (peran 'appraiser') tidak boleh memutus"),
+    "same_level_under_another_name_decides": (
+        CHILD + "roles: {boss: owner.superior}\ntransitions:\n"
+        + DECIDE.format(by="boss", guards=", not_original_appraiser"),
+        ":6: Pejabat Penilai Kinerja yang menilai (peran 'boss') tidak boleh memutus"),
+    "group_decides_without_guards": (
+        CHILD + "roles: {ppk: 'group:ppk'}\ntransitions:\n"
+        + DECIDE.format(by="ppk", guards=""),
+        ":7: grup 'ppk' bisa memuat pegawai yang dinilai: tambahkan guard not_own_evaluation"),
+    "group_decider_may_be_the_appraiser": (
+        CHILD + "roles: {ppk: 'group:ppk'}\ntransitions:\n"
+        + DECIDE.format(by="ppk", guards=", not_own_evaluation"),
+        ":7: penilai dan pemutus keberatan bisa orang yang sama (grup): tambahkan guard "
+        "not_original_appraiser"),
+    "team_review_without_own_guard": (
+        TEAM.format(guards=""),
+        ":9: grup 'team' bisa memuat pegawai yang dinilai: tambahkan guard not_own_evaluation "
+        "pada langkah telaah tim 'approve'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DUTY_CASES))
+def test_separation_of_duties_is_enforced(tmp_path: Path, case: str) -> None:
+    """Nobody judges their own case: such a definition is refused at the step's line."""
+    text, expected = DUTY_CASES[case]
+    problems = _problems(tmp_path, {"kota-x": text})
+    assert any(expected in p for p in problems), problems
+    assert all(p.startswith(str(tmp_path / "kota-x.yaml")) for p in problems), problems
+
+
+def test_separated_duties_are_accepted(tmp_path: Path) -> None:
+    """The same shapes with the duties kept apart load (so each case above tests one rule)."""
+    (tmp_path / "default.yaml").write_text(DEFAULT, encoding="utf-8")
+    (tmp_path / "kota-a.yaml").write_text(
+        TEAM.format(guards=", guards: [not_own_evaluation]").replace("kota-x", "kota-a"))
+    (tmp_path / "kota-b.yaml").write_text(
+        CHILD.replace("kota-x", "kota-b") + "roles: {ppk: 'group:ppk'}\ntransitions:\n"
+        + DECIDE.format(by="[appeal_reviewer, ppk]",
+                        guards=", not_own_evaluation, not_original_appraiser"))
+    assert set(load_definitions(tmp_path)) == {"default", "kota-a", "kota-b"}

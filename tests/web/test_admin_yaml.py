@@ -95,3 +95,22 @@ def test_form_editor_refuses_an_alias_bomb_and_deep_nesting(client: FlaskClient,
     assert "bersarang terlalu dalam" in response.get_data(as_text=True)
     session.expire_all()
     assert session.get(FormVersion, draft).spec == before  # type: ignore[union-attr]
+
+
+def test_flow_editor_refuses_a_self_rating_flow(client: FlaskClient, session: Session,
+                                                two: tuple[World, World]) -> None:
+    """The admin's flow in which the employee rates herself is refused at the step's line
+    (an admin had published one and the employee rated herself Sangat Baik)."""
+    a, _ = two
+    login(client, a.people["kepala"])
+    text = _flow_text(session, a.agency.id)
+    lines = text.splitlines()
+    start = lines.index("- name: review")
+    by = next(i for i in range(start, len(lines)) if lines[i].startswith("  by:"))
+    lines[by] = "  by: [appraiser, employee]"
+    response = client.post("/admin/definition/ubah/", data={"source": "\n".join(lines) + "\n"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert (f"kota-mataram.yaml:{by + 1}: pegawai yang dinilai (peran &#39;employee&#39;) "
+            "tidak boleh menjalankan langkah penilaian &#39;review&#39;") in page, page
+    assert _versions(session, a.agency.id) == 1

@@ -193,3 +193,16 @@ def test_cli_prints_definition_and_form_problems_without_a_traceback(tmp_path: P
     done = _flask(tmp_path, "definitions", "validate", forms=forms)
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
     assert "appeal.yaml:3: alias YAML (*t) tidak diizinkan" in done.stderr
+
+
+def test_definitions_validate_refuses_self_rating(app: Flask, tmp_path: Path) -> None:
+    """`definitions validate` names the step where the employee would rate herself."""
+    bad = tmp_path / "kota-sendiri.yaml"
+    bad.write_text("agency: kota-sendiri\nversion: 1\nextends: default\ntransitions:\n"
+                   "  - {name: review, from: submitted, to: reviewed, by: employee,\n"
+                   "     form: appraiser-rating, effects: [record_rating]}\n")
+    code, out = run(app, "definitions", "validate", str(bad))
+    assert code == 1
+    assert (f"{bad}:5: pegawai yang dinilai (peran 'employee') tidak boleh menjalankan "
+            "langkah penilaian 'review'") in out
+    assert "the employee evaluated (role 'employee') may not take the rating step" in out
