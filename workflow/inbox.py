@@ -5,11 +5,12 @@ Pure SQLAlchemy, no Flask. Every query filters on the actor's agency first.
 The inbox answers "what waits for ME now" without loading evaluations one by one: for each
 definition version of the agency (a handful), each transition becomes one SQL condition —
 pinned version, source state, "I play one of its roles" (a participant row for person roles,
-my group membership for group roles), and its actor/deadline guards (``not_own_evaluation``,
-``not_original_appraiser``, ``within_deadline``, ``after_deadline``). The conditions of the
+my group membership for group roles), and each of its guards' own SQL filter
+(``GuardSpec.inbox`` in ``guards.py``; an unknown guard is an error). The conditions of the
 transitions a role may fire are OR-ed into one ``WHERE`` per inbox section, so a section is
 one COUNT and one page-sized SELECT of plain columns, however many evaluations the agency has.
-Form completeness and comments are not judged: they are what the person is about to fill in.
+Form completeness and comments restrict nothing (``guards.unrestricted``): they are what the
+person is about to fill in.
 """
 
 from __future__ import annotations
@@ -37,7 +38,12 @@ from .actors import Actor
 from .definition import SYSTEM_ROLE
 from .definition import TransitionRule
 from .definition import WorkflowDefinition
+from .errors import DefinitionError
 from .errors import NotFound
+from .errors import Problem
+from .guards import GUARDS
+from .guards import InboxQuestion
+from .guards import is_participant
 from .models import DefinitionVersion
 from .models import Employee
 from .models import Evaluation
@@ -48,6 +54,7 @@ from .service import Available
 from .service import Workflow
 from .service import available_transitions
 from .service import definition_of
+from .texts import Text
 from .workcalendar import cutoff
 from .workcalendar import has_passed
 
@@ -116,34 +123,21 @@ class _Conditions:
 
 
 def _is_participant(actor: Actor, role: str) -> ColumnElement[bool]:
-    return exists().where(Participant.evaluation_id == Evaluation.id,
-                          Participant.role == role,
-                          Participant.employee_id == actor.employee_id)
+    return is_participant(actor.employee_id, role)
 
 
-def _deadline(name: str) -> ColumnElement[str]:
-    # Deadlines are stored as ISO strings of aware UTC datetimes: they compare as text.
-    # as_string() comes from the JSON type's comparator, which the annotations cannot see.
-    deadline: ColumnElement[str] = Evaluation.deadlines[name].as_string()
-    return deadline
+def _guard_condition(version_id: int, guard: str, arg: str | None, role: str, actor: Actor,
+                     now_iso: str) -> ColumnElement[bool]:
+    """Return the guard's own inbox filter (``GuardSpec.inbox``).
 
-
-def _guard_condition(guard: str, arg: str | None, role: str, actor: Actor,
-                     now_iso: str) -> ColumnElement[bool] | None:
-    """Translate an actor/deadline guard into SQL; None for guards about the data to fill."""
-    if guard == "not_own_evaluation":
-        return Evaluation.employee_id != actor.employee_id
-    if guard == "not_original_appraiser":
-        return ~_is_participant(actor, "appraiser")
-    if guard == "within_deadline" and arg:
-        return and_(_deadline(arg).is_not(None), _deadline(arg) >= now_iso)
-    if guard == "after_deadline" and arg:
-        return and_(_deadline(arg).is_not(None), _deadline(arg) < now_iso)
-    if guard == "employee_accepts_or_deadline_passed" and arg:
-        if role == "employee":
-            return Evaluation.employee_id == actor.employee_id
-        return and_(_deadline(arg).is_not(None), _deadline(arg) < now_iso)
-    return None
+    :raises DefinitionError: the guard is unknown or has no filter — never "no restriction".
+    """
+    spec = GUARDS.get(guard)
+    if spec is None or spec.inbox is None:
+        raise DefinitionError([Problem(f"definition_version {version_id}", None, Text(
+            f"guard '{guard}' tidak dikenal atau tanpa filter kotak masuk",
+            f"guard '{guard}' is unknown or has no inbox filter"))])
+    return spec.inbox(InboxQuestion(actor.employee_id, role, arg, now_iso))
 
 
 def _rule_condition(version_id: int, definition: WorkflowDefinition, rule: TransitionRule,
@@ -159,10 +153,8 @@ def _rule_condition(version_id: int, definition: WorkflowDefinition, rule: Trans
             return None
     else:
         parts.append(_is_participant(actor, role))
-    for call in rule.guards:
-        condition = _guard_condition(call.name, call.arg, role, actor, now_iso)
-        if condition is not None:
-            parts.append(condition)
+    parts.extend(_guard_condition(version_id, call.name, call.arg, role, actor, now_iso)
+                 for call in rule.guards)
     return and_(*parts)
 
 
