@@ -87,6 +87,7 @@ class InboxRow:
     actionable: bool
     final: bool
     updated_at: datetime
+    return_reason: str | None = None  # the comment of the step that sent it back (is_return)
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +235,7 @@ def _section(session: Session, key: str, actor: Actor, where: ColumnElement[bool
         .order_by(*order)
         .limit(per_page).offset((page - 1) * per_page)
     ).all()
+    reasons = _return_reasons(session, list(result), conds)
     rows = []
     for r in result:
         definition = conds.definitions.get(r.definition_version_id) or definition_of(
@@ -248,8 +250,42 @@ def _section(session: Session, key: str, actor: Actor, where: ColumnElement[bool
             deadline_name=None if final else deadline_name, deadline=None if final else due,
             overdue=bool(due is not None and has_passed(due, now) and not final),
             actionable=bool(r.actionable), final=final, updated_at=r.updated_at,
+            return_reason=reasons.get(r.id),
         ))
     return Section(key, rows, total, page, per_page)
+
+
+def is_return(definition: WorkflowDefinition, source: str | None, dest: str | None) -> bool:
+    """Whether a step sent an evaluation back: its destination comes before its source in the
+    definition's order of states (``return_for_revision``, ``team_return``)."""
+    states = definition.states
+    return source in states and dest in states and states.index(dest) < states.index(source)
+
+
+def _return_reasons(session: Session, rows: list[Any], conds: _Conditions
+                    ) -> dict[int, str]:
+    """Return, for the rows still waiting where a return left them, the return's comment."""
+    ids = [r.id for r in rows]
+    if not ids:
+        return {}
+    last = (select(HistoryEvent.evaluation_id, func.max(HistoryEvent.seq).label("seq"))
+            .where(HistoryEvent.evaluation_id.in_(ids), HistoryEvent.kind == "transition")
+            .group_by(HistoryEvent.evaluation_id).subquery())
+    events = session.execute(
+        select(HistoryEvent.evaluation_id, HistoryEvent.source, HistoryEvent.dest,
+               HistoryEvent.comment)
+        .join(last, and_(HistoryEvent.evaluation_id == last.c.evaluation_id,
+                         HistoryEvent.seq == last.c.seq, HistoryEvent.kind == "transition"))
+    ).all()
+    status = {r.id: (r.status, r.definition_version_id) for r in rows}
+    reasons: dict[int, str] = {}
+    for evaluation_id, source, dest, comment in events:
+        state, version_id = status[evaluation_id]
+        definition = conds.definitions.get(version_id) or definition_of(session, version_id)
+        if (evaluation_id is not None and dest == state and comment
+                and is_return(definition, source, dest)):
+            reasons[evaluation_id] = comment
+    return reasons
 
 
 def visible_condition(actor: Actor, group_versions: list[int]) -> ColumnElement[bool]:
