@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import time
+from typing import Any
 
+import yaml
 from flask.testing import FlaskClient
 from sqlalchemy import func
 from sqlalchemy import select
@@ -22,14 +25,21 @@ def _versions(session: Session, agency_id: int) -> int:
         DefinitionVersion.agency_id == agency_id)) or 0
 
 
-def _flow_text(session: Session, agency_id: int, transition_extra: str = "") -> str:
-    """The agency's current flow as YAML text, with text added to its last transition."""
-    import yaml
-
+def _flow_text(session: Session, agency_id: int,
+               change: dict[str, dict[str, Any]]) -> tuple[str, dict[str, int]]:
+    """The agency's current flow as YAML, each transition on its own line (JSON is YAML) with
+    ``change[name]`` merged into it; returns the text and each transition's line number."""
     row = current_version(session, agency_id)
     assert row is not None
-    text = yaml.safe_dump(dict(row.source), allow_unicode=True, sort_keys=False)
-    return text + transition_extra
+    source = dict(row.source)
+    transitions = source.pop("transitions")
+    lines = yaml.safe_dump(source, allow_unicode=True, sort_keys=False).splitlines()
+    lines.append("transitions:")
+    where = {}
+    for t in transitions:
+        lines.append("- " + json.dumps({**t, **change.get(t["name"], {})}))
+        where[t["name"]] = len(lines)
+    return "\n".join(lines) + "\n", where
 
 
 def test_flow_editor_refuses_an_alias_bomb_fast(client: FlaskClient, session: Session,
@@ -63,14 +73,13 @@ def test_flow_editor_names_a_wrong_typed_guard_argument(client: FlaskClient, ses
     """A guard argument that is a list or a map is a file:line problem (was a TypeError: 500)."""
     a, _ = two
     login(client, a.people["kepala"])
-    for argument in ("[appeal_window]", "{a: 1}"):
-        text = _flow_text(session, a.agency.id).replace(
-            "- name: accept\n", f"- name: accept\n  guards:\n  - within_deadline: {argument}\n")
-        line = text.splitlines().index("  - within_deadline: " + argument)
+    for argument in (["appeal_window"], {"a": 1}):
+        text, line = _flow_text(session, a.agency.id,
+                                {"accept": {"guards": [{"within_deadline": argument}]}})
         response = client.post("/admin/definition/ubah/", data={"source": text})
         page = response.get_data(as_text=True)
         assert response.status_code == 400, page
-        assert f"kota-mataram.yaml:{line}: guard &#39;within_deadline&#39;" in page, page
+        assert f"kota-mataram.yaml:{line['accept']}: guard &#39;within_deadline&#39;" in page
     assert _versions(session, a.agency.id) == 1
 
 
@@ -103,14 +112,11 @@ def test_flow_editor_refuses_a_self_rating_flow(client: FlaskClient, session: Se
     (an admin had published one and the employee rated herself Sangat Baik)."""
     a, _ = two
     login(client, a.people["kepala"])
-    text = _flow_text(session, a.agency.id)
-    lines = text.splitlines()
-    start = lines.index("- name: review")
-    by = next(i for i in range(start, len(lines)) if lines[i].startswith("  by:"))
-    lines[by] = "  by: [appraiser, employee]"
-    response = client.post("/admin/definition/ubah/", data={"source": "\n".join(lines) + "\n"})
+    text, line = _flow_text(session, a.agency.id, {"review": {"by": ["appraiser", "employee"]}})
+    response = client.post("/admin/definition/ubah/", data={"source": text})
     page = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert (f"kota-mataram.yaml:{by + 1}: pegawai yang dinilai (peran &#39;employee&#39;) "
-            "tidak boleh menjalankan langkah penilaian &#39;review&#39;") in page, page
+    assert (f"kota-mataram.yaml:{line['review']}: pegawai yang dinilai (peran "
+            "&#39;employee&#39;) tidak boleh menjalankan langkah penilaian &#39;review&#39;"
+            ) in page, page
     assert _versions(session, a.agency.id) == 1
