@@ -59,13 +59,19 @@ def test_flow_editor_refuses_an_alias_bomb_fast(client: FlaskClient, session: Se
 
 def test_flow_editor_refuses_deep_nesting(client: FlaskClient, session: Session,
                                           two: tuple[World, World]) -> None:
-    """Nesting 10,000 lists deep is a 400 with a message, not a 500 from a RecursionError."""
+    """Nesting 10,000 lists deep is a 400 with a message, not a 500 from a RecursionError;
+    an empty or non-mapping text is a 400 naming what a definition must be."""
     a, _ = two
     login(client, a.people["kepala"])
     response = client.post("/admin/definition/ubah/",
                            data={"source": "agency: " + "[" * 10_000 + "]" * 10_000})
     assert response.status_code == 400
     assert "bersarang terlalu dalam" in response.get_data(as_text=True)
+    for empty in ("", "# belum ada\n", "- a\n- b\n"):
+        response = client.post("/admin/definition/ubah/", data={"source": empty})
+        assert response.status_code == 400
+        assert "harus berupa mapping YAML" in response.get_data(as_text=True)
+    assert _versions(session, a.agency.id) == 1
 
 
 def test_flow_editor_names_a_wrong_typed_guard_argument(client: FlaskClient, session: Session,
