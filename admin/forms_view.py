@@ -49,6 +49,8 @@ from workflow.models import FormVersion
 from workflow.models import utcnow
 from workflow.publishing import current_version
 from workflow.service import definition_of
+from workflow.yamltext import YamlRefused
+from workflow.yamltext import load_yaml
 
 from .security import SecureBaseView
 
@@ -267,22 +269,23 @@ class FormsView(SecureBaseView):
         return redirect(url_for(".edit", draft_id=draft_id))
 
     @expose("/draf/<int:draft_id>/yaml", methods=["POST"])
-    def save_yaml(self, draft_id: int) -> Response | str:
-        """Replace the whole draft spec with the YAML typed in the box."""
+    def save_yaml(self, draft_id: int) -> Response | tuple[str, int]:
+        """Replace the whole draft spec with the YAML typed in the box (400 when refused)."""
         text = request.form.get("spec", "")
         try:
-            spec = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            return self.edit(draft_id, problems=[_("YAML tidak valid: %(error)s", error=exc)],
-                             yaml_text=text)
+            spec = load_yaml(text, "spec")
+        except YamlRefused as exc:
+            return self.edit(draft_id, problems=[exc.in_language(current_language())],
+                             yaml_text=text), 400
         if not isinstance(spec, dict):
-            return self.edit(draft_id, problems=[_("YAML harus berupa mapping.")], yaml_text=text)
+            return self.edit(draft_id, problems=[_("YAML harus berupa mapping.")],
+                             yaml_text=text), 400
         try:
             authoring.save_spec(self.session, self._audit_key(), self.actor(), draft_id, spec,
                                 utcnow())
         except InvalidData as exc:
             self.session.rollback()
-            return self.edit(draft_id, problems=_spec_problems(exc), yaml_text=text)
+            return self.edit(draft_id, problems=_spec_problems(exc), yaml_text=text), 400
         self.session.commit()
         flash(_("Draf disimpan."), "success")
         return redirect(url_for(".edit", draft_id=draft_id))

@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 from workflow.errors import OrgImportError
 from workflow.models import Agency
 from workflow.org import COLUMNS
+from workflow.org import decode_org_csv
 from workflow.org import import_org_csv
 
 from .security import SecureBaseView
@@ -39,24 +40,18 @@ class OrgImportView(SecureBaseView):
             elif len(raw) > MAX_BYTES:
                 problems = [_("Berkas terlalu besar (maksimum 5 MB).")]
             else:
+                actor = self.actor()
+                agency = session.get_one(Agency, actor.agency_id)
                 try:
-                    text = raw.decode("utf-8-sig")
-                except UnicodeDecodeError:
-                    problems = [_("Berkas harus CSV dengan pengodean UTF-8.")]
+                    result = import_org_csv(session, current_app.extensions["workflow"].audit_key,
+                                            agency, decode_org_csv(raw), actor)
+                except OrgImportError as exc:
+                    session.rollback()
+                    problems = exc.problems
                 else:
-                    actor = self.actor()
-                    agency = session.get_one(Agency, actor.agency_id)
-                    try:
-                        result = import_org_csv(session,
-                                                current_app.extensions["workflow"].audit_key,
-                                                agency, text, actor)
-                    except OrgImportError as exc:
-                        session.rollback()
-                        problems = exc.problems
-                    else:
-                        session.commit()
-                        flash(_("Impor berhasil: %(created)d pegawai baru, %(updated)d "
-                                "diperbarui.", created=result.created,
-                                updated=result.updated), "success")
-                        return redirect(url_for("employee.index_view"))
+                    session.commit()
+                    flash(_("Impor berhasil: %(created)d pegawai baru, %(updated)d "
+                            "diperbarui.", created=result.created,
+                            updated=result.updated), "success")
+                    return redirect(url_for("employee.index_view"))
         return self.render("admin/org_import.html", problems=problems, columns=COLUMNS)

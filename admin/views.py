@@ -43,7 +43,8 @@ from workflow.models import Group
 from workflow.models import HistoryEvent
 from workflow.models import Period
 from workflow.models import utcnow
-from workflow.org import nip_problem
+from workflow.org import EmployeeRecord
+from workflow.org import employee_problems
 from workflow.periods import PERIOD_COUNTS
 from workflow.periods import period_bounds
 from workflow.publishing import current_version
@@ -126,23 +127,25 @@ class EmployeeView(RecordedModelView):
         return self._restrict(super().edit_form(obj))
 
     def validate_model(self, form: Any, model: Employee, is_created: bool) -> None:
-        """Check the NIP and that the reporting line stays inside the agency and acyclic."""
-        problem = nip_problem(model.nip or "")
-        if problem:
-            raise ValidationError(localized(problem))
+        """Check the employee with the org chart's one validator (the CSV import's too)."""
         # A pk outside the allowed list silently becomes "no superior": refuse it instead.
         if any(form.superior.raw_data or []) and form.superior.raw_data != ["__None"] and (
                 model.superior is None):
             raise ValidationError(_("Pilihan atasan tidak sah."))
-        person = model.superior
-        seen = {id(model)}
-        while person is not None:
-            if person.agency_id != model.agency_id:
-                raise ValidationError(_("Atasan harus dari instansi yang sama."))
-            if id(person) in seen:
-                raise ValidationError(_("Rantai atasan berputar."))
-            seen.add(id(person))
-            person = person.superior
+        for attr in ("nip", "name", "jabatan", "pangkat", "golongan", "unit_kerja"):
+            setattr(model, attr, (getattr(model, attr) or "").strip())
+        model.jenis_jabatan = (model.jenis_jabatan or "").upper()
+        record = EmployeeRecord(
+            nip=model.nip, name=model.name, asn_type=model.asn_type or "PNS",
+            golongan=model.golongan, jenis_jabatan=model.jenis_jabatan,
+            superior_nip=model.superior.nip if model.superior is not None else "",
+            groups=tuple(g.slug for g in model.groups), jabatan=model.jabatan,
+            pangkat=model.pangkat, unit_kerja=model.unit_kerja,
+            employee_id=None if is_created else model.id)
+        with self.session.session.no_autoflush:  # the edited row is already in the session
+            problems = employee_problems(self.session.session, model.agency_id, [record])
+        if problems:
+            raise ValidationError("; ".join(localized(p) for _index, p in problems))
 
 
 class GroupView(RecordedModelView):
@@ -311,7 +314,8 @@ class DefinitionView(ReadOnlyView):
             latest = current_version(session, actor.agency_id, required=False)
             source = dict(latest.source) if latest is not None else {}
             text = yaml.safe_dump(source, allow_unicode=True, sort_keys=False)
-        return self.render("admin/definition_edit.html", text=text, problems=problems)
+        page = self.render("admin/definition_edit.html", text=text, problems=problems)
+        return (page, 400) if problems else page
 
     @expose("/diagram/<int:version_id>.svg")
     def diagram(self, version_id: int) -> Any:

@@ -5,18 +5,32 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import yaml
-
 from workflow.texts import Text
+from workflow.yamltext import YamlRefused
+from workflow.yamltext import load_yaml
 
 from .parsing import parse_form_spec
 from .slots import slot_problems
 from .spec import FormSpec
 from .spec import FormSpecError
 
-# libyaml's parser when PyYAML was built with it (about 6x faster), with the same safe
-# constructors as ``yaml.safe_load``; the pure-Python SafeLoader otherwise.
-SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+def read_form_file(path: Path) -> object:
+    """Read one spec file with the safe loader definitions use (no aliases, bounded size/depth).
+
+    :raises FormSpecError: naming the file and the line when it cannot be read.
+    """
+    try:
+        return load_yaml(path.read_text(encoding="utf-8"), path.name)
+    except YamlRefused as exc:
+        raise FormSpecError([Text(str(exc.problem), exc.problem.in_language("en"))]) from exc
+    except UnicodeDecodeError as exc:
+        raise FormSpecError([Text(
+            f"{path.name}: bukan teks UTF-8 (byte {exc.start}): simpan berkas sebagai UTF-8",
+            f"{path.name}: not UTF-8 text (byte {exc.start}): save the file as UTF-8")]) from exc
+    except OSError as exc:
+        raise FormSpecError([Text(f"{path.name}: tidak dapat dibaca: {exc}",
+                                  f"{path.name}: cannot be read: {exc}")]) from exc
 
 
 def load_form_specs(directory: str | os.PathLike[str]) -> dict[str, FormSpec]:
@@ -34,10 +48,9 @@ def load_form_specs(directory: str | os.PathLike[str]) -> dict[str, FormSpec]:
     problems: list[str] = []
     for path in sorted(root.glob("*.yaml")):
         try:
-            with path.open(encoding="utf-8") as handle:
-                mapping = yaml.load(handle, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            problems.append(f"{path.name}: tidak dapat dibaca: {exc}")
+            mapping = read_form_file(path)
+        except FormSpecError as exc:
+            problems.extend(exc.problems)
             continue
         try:
             spec = parse_form_spec(mapping)
@@ -67,8 +80,9 @@ def load_form_sources(directory: str | os.PathLike[str]) -> dict[str, dict[str, 
     load_form_specs(directory)
     sources: dict[str, dict[str, object]] = {}
     for path in sorted(Path(directory).glob("*.yaml")):
-        with path.open(encoding="utf-8") as handle:
-            sources[path.stem] = yaml.load(handle, Loader=SAFE_LOADER)  # noqa: S506 - safe
+        mapping = read_form_file(path)
+        assert isinstance(mapping, dict)  # load_form_specs parsed it as a spec
+        sources[path.stem] = mapping
     return sources
 
 

@@ -9,6 +9,7 @@ import csv
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from alembic import command
@@ -31,18 +32,22 @@ from workflow.accounts import issue_token
 from workflow.accounts import set_password
 from workflow.actors import Actor
 from workflow.calendars import agency_zone
+from workflow.errors import DefinitionError
+from workflow.errors import OrgImportError
 from workflow.errors import WorkflowError
 from workflow.history import verify_all
 from workflow.localtime import format_moment
 from workflow.models import Agency
 from workflow.models import Employee
 from workflow.models import utcnow
+from workflow.org import decode_org_csv
 from workflow.org import import_org_csv
 from workflow.publishing import publish_definitions
 from workflow.registry import load_definitions
 from workflow.registry import validate_paths
 from workflow.service import Workflow
 from workflow.service import run_due_transitions
+from workflow.texts import in_language
 
 from .extensions import db
 
@@ -54,11 +59,42 @@ def _wf() -> Workflow:
     return wf
 
 
-def _fail(exc: WorkflowError) -> None:
-    """Print the error in Indonesian, then in English, and exit 1."""
-    click.echo(exc.message, err=True)
-    if exc.message_en != exc.message:
-        click.echo(exc.message_en, err=True)
+#: The errors a command reports as a list of problems (a file's lines, a CSV's rows).
+PROBLEMS = (WorkflowError, FormSpecError)
+
+
+def describe_problems(exc: WorkflowError | FormSpecError) -> str:
+    """Write an error for a terminal: each problem once, in Indonesian with its English below.
+
+    Definition problems carry ``file:line``, form problems their file, CSV problems their row.
+    """
+    if isinstance(exc, DefinitionError):
+        items = [(str(p), p.in_language("en")) for p in exc.problems]
+        head = (f"Definisi alur tidak valid ({len(items)} masalah) / "
+                f"invalid flow definition ({len(items)} problems):")
+    elif isinstance(exc, OrgImportError):
+        items = [(str(p), in_language(p, "en")) for p in exc.problems]
+        head = (f"Impor struktur organisasi dibatalkan ({len(items)} kesalahan) / "
+                f"org-chart import aborted ({len(items)} errors):")
+    elif isinstance(exc, FormSpecError):
+        where = f" {exc.source}" if exc.source else ""
+        items = [(str(p), in_language(p, "en")) for p in exc.problems]
+        head = (f"Formulir tidak valid{where} ({len(items)} masalah) / "
+                f"invalid forms{where} ({len(items)} problems):")
+    else:
+        return exc.message if exc.message_en == exc.message else (
+            f"{exc.message}\n{exc.message_en}")
+    lines = [head]
+    for indonesian, english in dict.fromkeys(items):
+        lines.append(f"  - {indonesian}")
+        if english != indonesian:
+            lines.append(f"    {english}")
+    return "\n".join(lines)
+
+
+def _fail(exc: WorkflowError | FormSpecError) -> NoReturn:
+    """Print the error's problems (``describe_problems``) and exit 1, without a traceback."""
+    click.echo(describe_problems(exc), err=True)
     sys.exit(1)
 
 
@@ -89,9 +125,8 @@ def definitions_validate(paths: tuple[Path, ...]) -> None:
     directory = Path(current_app.config["WORKFLOW_DEFINITIONS_DIR"])
     try:
         found = validate_paths(list(paths), directory)
-    except WorkflowError as exc:
+    except PROBLEMS as exc:
         _fail(exc)
-        return
     for slug, definition in sorted(found.items()):
         click.echo(f"OK  {slug} v{definition.version}  ({len(definition.states)} status, "
                    f"{len(definition.transitions)} transisi)")
@@ -104,9 +139,8 @@ def definitions_load() -> None:
         found = load_definitions(current_app.config["WORKFLOW_DEFINITIONS_DIR"])
         results = publish_definitions(db.session, found)
         forms = publish_forms(db.session)
-    except (WorkflowError, FormSpecError) as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(1)
+    except PROBLEMS as exc:
+        _fail(exc)
     db.session.commit()
     click.echo("Formulir diterbitkan / forms published: "
                + (", ".join(forms) or "tidak ada perubahan / unchanged"))
@@ -136,11 +170,10 @@ def org_import(file: Path, slug: str, name: str | None, city: str) -> None:
         db.session.flush()
     try:
         result = import_org_csv(db.session, _wf().audit_key, agency,
-                                file.read_text(encoding="utf-8-sig"))
+                                decode_org_csv(file.read_bytes()))
     except WorkflowError as exc:
         db.session.rollback()
         _fail(exc)
-        return
     db.session.commit()
     click.echo(f"{result.created} pegawai baru, {result.updated} diperbarui, "
                f"{result.groups} grup.")
@@ -199,10 +232,9 @@ def demo(password: str) -> None:
             current_app.config["WORKFLOW_DEFINITIONS_DIR"]), password=password,
             hash_method=current_app.config["PASSWORD_HASH_METHOD"],
             prepare_agency=lambda agency: publish_forms(db.session))
-    except WorkflowError as exc:
+    except PROBLEMS as exc:
         db.session.rollback()
         _fail(exc)
-        return
     db.session.commit()
     click.echo("Data demo siap. Pengguna demo (NIP / peran), kata sandi: " + password)
     for line in users:
@@ -303,7 +335,6 @@ def users_activation_codes(slug: str, out: Path, unit: str, without_password: bo
     except WorkflowError as exc:
         db.session.rollback()
         _fail(exc)
-        return
     # Write the file before committing: if it cannot be written, no code is issued.
     with os.fdopen(os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w",
                    newline="", encoding="utf-8") as handle:
@@ -338,7 +369,6 @@ def export_run(slug: str, period_id: int | None, unit: str, workers: int | None)
         job = start_export(db.session, Actor.system(agency.id), period_id, unit, utcnow())
     except WorkflowError as exc:
         _fail(exc)
-        return
     db.session.commit()
     with click.progressbar(length=job.total, label="Merender PDF") as bar:
         done = run_export(db.engine, _wf().audit_key, job.id,

@@ -41,6 +41,7 @@ from workflow.definition import WorkflowDefinition
 from workflow.distribution import Guidance
 from workflow.distribution import unit_guidance
 from workflow.inbox import EvaluationPage
+from workflow.inbox import is_return
 from workflow.localtime import local_date
 from workflow.models import Evaluation
 from workflow.rating import MATRIX
@@ -92,6 +93,7 @@ class ActionBlock:
     other_errors: list[str] = field(default_factory=list)
     show_when: dict[str, Any] = field(default_factory=dict)
     guidance: Guidance | None = None  # the unit's distribution pattern, for steps that rate
+    confirm: list[TransitionRule] = field(default_factory=list)  # closing steps: tick first
 
 
 @dataclass
@@ -116,8 +118,61 @@ class ShownForm:
     draft: bool
 
 
+@dataclass
+class UnsavedInput:
+    """What a person typed into a post that was refused with a conflict (409): the reason,
+    and the values as she entered them, shown beside the current record."""
+
+    message: str
+    title: str
+    fields: list[ShownField]
+    comment: str
+
+
 # Effects that give or change the predikat: their steps show the unit's distribution pattern.
 RATING_EFFECTS = frozenset({"record_rating", "apply_appeal_decision"})
+
+
+def needs_confirmation(definition: WorkflowDefinition, rule: TransitionRule) -> bool:
+    """Whether a person must tick a confirmation before the step: it closes the evaluation
+    (its destination is final — accepting the result, deciding an appeal), so it cannot be
+    taken back. The box works without JavaScript; the view refuses the step without it."""
+    return rule.dest in definition.final
+
+
+def unsaved_input(message: str, spec: FormSpec | None, data: Mapping[str, Any] | None,
+                  comment: str) -> UnsavedInput:
+    """Describe the refused post's values for reading (every field of the form: they are the
+    person's own words)."""
+    lang = current_language()
+    fields = []
+    if spec is not None:
+        for f in spec.fields:
+            value = _display(f, (data or {}).get(f.name), lang)
+            if value:
+                fields.append(ShownField(
+                    label=(f.label_en or f.label) if lang == "en" else f.label, type=f.type,
+                    value=value, columns=[(c.label_en or c.label) if lang == "en" else c.label
+                                          for c in f.columns]))
+    title = "" if spec is None else ((spec.title_en or spec.title) if lang == "en"
+                                     else spec.title)
+    return UnsavedInput(message=message, title=title, fields=fields, comment=comment)
+
+
+def returned_notice(page: EvaluationPage) -> dict[str, Any] | None:
+    """Return who sent the evaluation back, when and why, while it still waits in the state
+    it was returned to (``workflow.inbox.is_return`` decides what a return is)."""
+    definition = page.available.definition
+    last = next((e for e in reversed(page.events) if e.kind == "transition"), None)
+    if last is None or last.dest != page.evaluation.status or not is_return(
+            definition, last.source, last.dest):
+        return None
+    name = page.names.get(last.actor_nip) if last.actor_nip else None
+    return {"label": rule_label(definition.transition(last.trigger), last.trigger),
+            "actor": name or last.actor_nip or _("Sistem"),
+            "role": definition.role_label(last.actor_role, current_language())
+            if last.actor_role else "",
+            "at": when(last.at), "comment": last.comment}
 
 
 def _acting_role(rule: TransitionRule, roles: Iterable[str]) -> str:
@@ -199,6 +254,8 @@ def _action_blocks(session: Session, page: EvaluationPage, posted_key: str | Non
                 block.show_when = {f.name: rule_json for f in spec.fields
                                    if (rule_json := _rule_json(f)) is not None}
         block.rules.append(rule)
+        if needs_confirmation(available.definition, rule):
+            block.confirm.append(rule)
     rating_blocks = [b for b in blocks.values() if any(
         call.name in RATING_EFFECTS for rule in b.rules for call in rule.effects)]
     if rating_blocks:
@@ -216,7 +273,8 @@ def _action_blocks(session: Session, page: EvaluationPage, posted_key: str | Non
             if block.form is not None:
                 placed = _apply_errors(block.form, errors)
             block.other_errors = [m for k, ms in errors.items()
-                                  if k not in placed and k != "comment" for m in ms]
+                                  if k not in placed and k not in ("comment", "konfirmasi")
+                                  for m in ms]
         if block.form is not None:
             _add_spare_rows(block.form)
     return list(blocks.values())
@@ -393,7 +451,9 @@ def _timeline(page: EvaluationPage) -> list[dict[str, Any]]:
 
 def render_page(page: EvaluationPage, *, status: int = 200, posted_key: str | None = None,
             posted_trigger: str | None = None, errors: Mapping[str, list[str]] | None = None,
-            comment: str = "") -> tuple[str, int]:
+            comment: str = "", unsaved: UnsavedInput | None = None) -> tuple[str, int]:
+    """Render the evaluation page; ``unsaved`` (after a 409) lists what the person typed, and
+    the form's stored version is then shown too, so both can be compared."""
     session = db.session
     actor = current_actor()
     available = page.available
@@ -403,6 +463,8 @@ def render_page(page: EvaluationPage, *, status: int = 200, posted_key: str | No
     now = workflow_deps().clock()
     blocks = _action_blocks(session, page, posted_key, posted_trigger, errors or {}, comment)
     editing = {b.key for b in blocks if b.form is not None}
+    if unsaved is not None and posted_key is not None:
+        editing.discard(posted_key)  # show the current record beside the typed values
     visited = {e.source for e in page.events} | {e.dest for e in page.events}
     steps = [{"label": definition.label(s, lang),
               "class": "current" if s == evaluation.status else ("done" if s in visited else "")}
@@ -419,7 +481,7 @@ def render_page(page: EvaluationPage, *, status: int = 200, posted_key: str | No
         rule_label=rule_label, viewer_roles=viewer_roles,
         blocks=blocks, shown=_shown_forms(session, page, editing, definition),
         rating=_rating_block(session, page), windows=_windows(page, now),
-        timeline=_timeline(page), lang=lang,
+        timeline=_timeline(page), lang=lang, unsaved=unsaved, returned=returned_notice(page),
         observer=not available.transitions and not (
             {"employee", "appraiser", "appeal_reviewer"} & set(available.roles)),
         auditor=actor.is_auditor or actor.is_admin,

@@ -27,7 +27,11 @@ from werkzeug.wrappers import Response
 from forms import FormSpec
 from l10n import current_language
 from workflow.actors import Actor
+from workflow.errors import ConcurrentUpdate
+from workflow.errors import GuardFailed
 from workflow.errors import InvalidData
+from workflow.errors import TransitionNotAllowed
+from workflow.errors import WorkflowError
 from workflow.inbox import SECTIONS
 from workflow.inbox import EvaluationPage
 from workflow.inbox import inbox as inbox_query
@@ -37,15 +41,20 @@ from workflow.service import save_draft
 
 from .auth import current_actor
 from .evaluation_page import DEADLINE_LABELS
+from .evaluation_page import needs_confirmation
 from .evaluation_page import render_page
 from .evaluation_page import rule_label
 from .evaluation_page import spec_for
+from .evaluation_page import unsaved_input
 from .evaluation_page import workflow_deps
 from .extensions import db
 
 bp = Blueprint("evaluations", __name__, url_prefix="/evaluasi")
 
 PER_PAGE = 25
+#: Refusals after which the page is shown again with what was typed (409): someone saved
+#: first, the step is no longer possible from the current state, or a guard said no.
+KEEP_TYPED = (ConcurrentUpdate, TransitionNotAllowed, GuardFailed)
 SECTION_TITLES: Mapping[str, Any] = {
     "mine": _l("Evaluasi saya"),
     "to_rate": _l("Perlu saya nilai"),
@@ -105,9 +114,9 @@ def posted_values(spec: FormSpec, formdata: MultiDict[str, str]) -> dict[str, An
     """Read a spec's fields from posted form data as plain values for the service to validate.
 
     Every field of the spec gets a key (absent text → None, no box ticked → ``[]``, no row →
-    ``[]``), so clearing an answer really clears it. Rows keep their posted indices (gaps are
-    filled with empty rows, which the validator ignores) so that error keys such as
-    ``hasil_kerja-3-target`` point at the row the person sees.
+    ``[]``), so clearing an answer really clears it. Rows are taken in the order of their
+    posted indices and numbered from 0 without gaps, as WTForms re-shows them, so that error
+    keys such as ``hasil_kerja-3-target`` point at the row the person sees on the 400 page.
     """
     rows: dict[str, dict[int, dict[str, str]]] = {}
     for key in formdata:
@@ -120,8 +129,7 @@ def posted_values(spec: FormSpec, formdata: MultiDict[str, str]) -> dict[str, An
     for f in spec.fields:
         if f.type == "rows":
             posted = rows.get(f.name, {})
-            values[f.name] = ([posted.get(i, {}) for i in range(max(posted) + 1)]
-                              if posted else [])
+            values[f.name] = [posted[i] for i in sorted(posted)]
         elif f.type == "multichoice":
             values[f.name] = formdata.getlist(f.name)
         else:
@@ -136,6 +144,30 @@ def _rerender(evaluation_id: int, exc: InvalidData, *, posted_key: str | None,
     page = open_evaluation(db.session, workflow_deps(), current_actor(), evaluation_id)
     return render_page(page, status=400, posted_key=posted_key, posted_trigger=posted_trigger,
                    errors=exc.errors, comment=comment)
+
+
+def _conflict(evaluation_id: int, exc: WorkflowError, spec: FormSpec | None,
+              data: Mapping[str, Any] | None, *, posted_key: str | None,
+              posted_trigger: str | None, comment: str) -> tuple[str, int]:
+    """Re-show the evaluation as it is now (409), with everything the person typed: in the
+    form when the step is still open, and listed beside the current record in any case."""
+    db.session.rollback()
+    page = open_evaluation(db.session, workflow_deps(), current_actor(), evaluation_id)
+    unsaved = unsaved_input(exc.in_language(current_language()), spec, data, comment)
+    return render_page(page, status=exc.status, posted_key=posted_key,
+                       posted_trigger=posted_trigger, comment=comment, unsaved=unsaved)
+
+
+def _unconfirmed(page: EvaluationPage, trigger: str) -> InvalidData | None:
+    """Refuse a closing step (``needs_confirmation``) whose box was not ticked."""
+    rule = page.available.definition.transition(trigger)
+    if rule is None or not needs_confirmation(page.available.definition, rule):
+        return None
+    if trigger in request.form.getlist("konfirmasi"):
+        return None
+    return InvalidData({"konfirmasi": [_(
+        "Centang pernyataan di atas tombol untuk mengonfirmasi langkah ini; setelah itu "
+        "tidak dapat dibatalkan.")]})
 
 
 def _step_form(actor: Actor, evaluation_id: int, form_key: str | None, trigger: str | None,
@@ -160,11 +192,18 @@ def transition(evaluation_id: int, trigger: str) -> Response | tuple[str, int]:
     label = rule_label(page.available.definition.transition(trigger), trigger)
     data = posted_values(spec, request.form) if spec is not None else None
     comment = (request.form.get("comment") or "").strip()
+    posted_key = form_key or f"langkah-{trigger}"
     try:
+        refused = _unconfirmed(page, trigger)
+        if refused is not None:
+            raise refused
         apply_transition(db.session, workflow_deps(), actor, evaluation_id, trigger, data=data,
                          comment=comment or None, expected_version=_expected_version())
     except InvalidData as exc:
-        return _rerender(evaluation_id, exc, posted_key=form_key or f"langkah-{trigger}",
+        return _rerender(evaluation_id, exc, posted_key=posted_key, posted_trigger=trigger,
+                         comment=comment)
+    except KEEP_TYPED as exc:
+        return _conflict(evaluation_id, exc, spec, data, posted_key=posted_key,
                          posted_trigger=trigger, comment=comment)
     db.session.commit()
     flash(_("Berhasil: %(step)s.", step=label), "success")
@@ -178,12 +217,17 @@ def draft(evaluation_id: int, form_key: str) -> Response | tuple[str, int]:
     actor = current_actor()
     _page, _key, spec = _step_form(actor, evaluation_id, form_key, None)
     assert spec is not None
+    data = posted_values(spec, request.form)
+    comment = (request.form.get("comment") or "").strip()
     try:
-        save_draft(db.session, workflow_deps(), actor, evaluation_id, form_key,
-                   posted_values(spec, request.form), expected_version=_expected_version())
+        save_draft(db.session, workflow_deps(), actor, evaluation_id, form_key, data,
+                   expected_version=_expected_version())
     except InvalidData as exc:
         return _rerender(evaluation_id, exc, posted_key=form_key, posted_trigger=None,
-                         comment=(request.form.get("comment") or "").strip())
+                         comment=comment)
+    except KEEP_TYPED as exc:
+        return _conflict(evaluation_id, exc, spec, data, posted_key=form_key,
+                         posted_trigger=None, comment=comment)
     db.session.commit()
     flash(_("Draf tersimpan. Anda dapat melanjutkannya nanti."), "success")
     return redirect(url_for(".show", evaluation_id=evaluation_id))

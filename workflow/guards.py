@@ -1,8 +1,11 @@
 """The fixed library of guards a definition may name; pure predicates over a context.
 
 A guard returns True to let the transition fire, or records its reason with ``ctx.fail`` and
-returns False. Adding a guard means adding a function here and a line in docs/definitions.md;
-definitions cannot name anything that is not in ``GUARDS``.
+returns False. Each guard also carries its **inbox filter**: the same rule as an SQL condition
+on ``Evaluation`` (``workflow.inbox`` ANDs it into "what waits for me"), or ``unrestricted`` for a
+guard about the data the person is about to fill in. Adding a guard means adding a function
+and its filter here and a line in docs/definitions.md; definitions cannot name anything that
+is not in ``GUARDS``, and the inbox refuses a guard without a filter.
 """
 
 from __future__ import annotations
@@ -11,20 +14,83 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import ColumnElement
+from sqlalchemy import and_
+from sqlalchemy import exists
+from sqlalchemy import true
+
 from .context import TransitionContext
 from .localtime import format_moment
+from .models import Evaluation
+from .models import Participant
 from .workcalendar import has_passed
 
 GuardFn = Callable[[TransitionContext, str | None], bool]
 
 
 @dataclass(frozen=True, slots=True)
+class InboxQuestion:
+    """Whom the inbox asks about: the person, the role she would act in, the guard's argument,
+    and now (a UTC ISO string, cut to the second like ``has_passed``)."""
+
+    actor_id: int | None
+    role: str
+    arg: str | None
+    now_iso: str
+
+
+InboxFilter = Callable[[InboxQuestion], ColumnElement[bool]]
+
+
+@dataclass(frozen=True, slots=True)
 class GuardSpec:
-    """A guard and what argument it takes (None, or the name of a deadline)."""
+    """A guard, what argument it takes (None, or the name of a deadline), and its inbox filter
+    (None only by mistake: the inbox then refuses the guard)."""
 
     check: GuardFn
     arg: str | None
     doc: str
+    inbox: InboxFilter | None = None
+
+
+def is_participant(actor_id: int | None, role: str) -> ColumnElement[bool]:
+    """SQL: the person is frozen on the evaluation in ``role``."""
+    return exists().where(Participant.evaluation_id == Evaluation.id,
+                          Participant.role == role, Participant.employee_id == actor_id)
+
+
+def _due(name: str | None) -> ColumnElement[str]:
+    # Deadlines are stored as ISO strings of aware UTC datetimes: they compare as text.
+    # as_string() comes from the JSON type's comparator, which the annotations cannot see.
+    deadline: ColumnElement[str] = Evaluation.deadlines[name or ""].as_string()
+    return deadline
+
+
+def unrestricted(_q: InboxQuestion) -> ColumnElement[bool]:
+    """Inbox filter of a guard about the data still to fill in: it restricts nothing."""
+    return true()
+
+
+def _not_own_sql(q: InboxQuestion) -> ColumnElement[bool]:
+    return Evaluation.employee_id != q.actor_id
+
+
+def _not_original_appraiser_sql(q: InboxQuestion) -> ColumnElement[bool]:
+    return ~is_participant(q.actor_id, "appraiser")
+
+
+def _window_open_sql(q: InboxQuestion) -> ColumnElement[bool]:
+    return and_(_due(q.arg).is_not(None), _due(q.arg) >= q.now_iso)
+
+
+def _window_closed_sql(q: InboxQuestion) -> ColumnElement[bool]:
+    return and_(_due(q.arg).is_not(None), _due(q.arg) < q.now_iso)
+
+
+def _accepts_or_closed_sql(q: InboxQuestion) -> ColumnElement[bool]:
+    if q.role == "employee":
+        return Evaluation.employee_id == q.actor_id
+    return _window_closed_sql(q)
 
 
 def _when(ctx: TransitionContext, moment: datetime) -> tuple[str, str]:
@@ -124,17 +190,22 @@ def comment_given(ctx: TransitionContext, _arg: str | None) -> bool:
 
 
 GUARDS: dict[str, GuardSpec] = {
-    "form_complete": GuardSpec(form_complete, None, form_complete.__doc__ or ""),
-    "not_own_evaluation": GuardSpec(not_own_evaluation, None, not_own_evaluation.__doc__ or ""),
+    "form_complete": GuardSpec(form_complete, None, form_complete.__doc__ or "", unrestricted),
+    "not_own_evaluation": GuardSpec(not_own_evaluation, None, not_own_evaluation.__doc__ or "",
+                                    _not_own_sql),
     "not_original_appraiser": GuardSpec(
-        not_original_appraiser, None, not_original_appraiser.__doc__ or ""
+        not_original_appraiser, None, not_original_appraiser.__doc__ or "",
+        _not_original_appraiser_sql,
     ),
-    "within_deadline": GuardSpec(within_deadline, "deadline", within_deadline.__doc__ or ""),
-    "after_deadline": GuardSpec(after_deadline, "deadline", after_deadline.__doc__ or ""),
+    "within_deadline": GuardSpec(within_deadline, "deadline", within_deadline.__doc__ or "",
+                                 _window_open_sql),
+    "after_deadline": GuardSpec(after_deadline, "deadline", after_deadline.__doc__ or "",
+                                _window_closed_sql),
     "employee_accepts_or_deadline_passed": GuardSpec(
         employee_accepts_or_deadline_passed,
         "deadline",
         employee_accepts_or_deadline_passed.__doc__ or "",
+        _accepts_or_closed_sql,
     ),
-    "comment_given": GuardSpec(comment_given, None, comment_given.__doc__ or ""),
+    "comment_given": GuardSpec(comment_given, None, comment_given.__doc__ or "", unrestricted),
 }

@@ -5,11 +5,12 @@ Pure SQLAlchemy, no Flask. Every query filters on the actor's agency first.
 The inbox answers "what waits for ME now" without loading evaluations one by one: for each
 definition version of the agency (a handful), each transition becomes one SQL condition —
 pinned version, source state, "I play one of its roles" (a participant row for person roles,
-my group membership for group roles), and its actor/deadline guards (``not_own_evaluation``,
-``not_original_appraiser``, ``within_deadline``, ``after_deadline``). The conditions of the
+my group membership for group roles), and each of its guards' own SQL filter
+(``GuardSpec.inbox`` in ``guards.py``; an unknown guard is an error). The conditions of the
 transitions a role may fire are OR-ed into one ``WHERE`` per inbox section, so a section is
 one COUNT and one page-sized SELECT of plain columns, however many evaluations the agency has.
-Form completeness and comments are not judged: they are what the person is about to fill in.
+Form completeness and comments restrict nothing (``guards.unrestricted``): they are what the
+person is about to fill in.
 """
 
 from __future__ import annotations
@@ -37,7 +38,12 @@ from .actors import Actor
 from .definition import SYSTEM_ROLE
 from .definition import TransitionRule
 from .definition import WorkflowDefinition
+from .errors import DefinitionError
 from .errors import NotFound
+from .errors import Problem
+from .guards import GUARDS
+from .guards import InboxQuestion
+from .guards import is_participant
 from .models import DefinitionVersion
 from .models import Employee
 from .models import Evaluation
@@ -48,6 +54,7 @@ from .service import Available
 from .service import Workflow
 from .service import available_transitions
 from .service import definition_of
+from .texts import Text
 from .workcalendar import cutoff
 from .workcalendar import has_passed
 
@@ -80,6 +87,7 @@ class InboxRow:
     actionable: bool
     final: bool
     updated_at: datetime
+    return_reason: str | None = None  # the comment of the step that sent it back (is_return)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,34 +124,21 @@ class _Conditions:
 
 
 def _is_participant(actor: Actor, role: str) -> ColumnElement[bool]:
-    return exists().where(Participant.evaluation_id == Evaluation.id,
-                          Participant.role == role,
-                          Participant.employee_id == actor.employee_id)
+    return is_participant(actor.employee_id, role)
 
 
-def _deadline(name: str) -> ColumnElement[str]:
-    # Deadlines are stored as ISO strings of aware UTC datetimes: they compare as text.
-    # as_string() comes from the JSON type's comparator, which the annotations cannot see.
-    deadline: ColumnElement[str] = Evaluation.deadlines[name].as_string()
-    return deadline
+def _guard_condition(version_id: int, guard: str, arg: str | None, role: str, actor: Actor,
+                     now_iso: str) -> ColumnElement[bool]:
+    """Return the guard's own inbox filter (``GuardSpec.inbox``).
 
-
-def _guard_condition(guard: str, arg: str | None, role: str, actor: Actor,
-                     now_iso: str) -> ColumnElement[bool] | None:
-    """Translate an actor/deadline guard into SQL; None for guards about the data to fill."""
-    if guard == "not_own_evaluation":
-        return Evaluation.employee_id != actor.employee_id
-    if guard == "not_original_appraiser":
-        return ~_is_participant(actor, "appraiser")
-    if guard == "within_deadline" and arg:
-        return and_(_deadline(arg).is_not(None), _deadline(arg) >= now_iso)
-    if guard == "after_deadline" and arg:
-        return and_(_deadline(arg).is_not(None), _deadline(arg) < now_iso)
-    if guard == "employee_accepts_or_deadline_passed" and arg:
-        if role == "employee":
-            return Evaluation.employee_id == actor.employee_id
-        return and_(_deadline(arg).is_not(None), _deadline(arg) < now_iso)
-    return None
+    :raises DefinitionError: the guard is unknown or has no filter — never "no restriction".
+    """
+    spec = GUARDS.get(guard)
+    if spec is None or spec.inbox is None:
+        raise DefinitionError([Problem(f"definition_version {version_id}", None, Text(
+            f"guard '{guard}' tidak dikenal atau tanpa filter kotak masuk",
+            f"guard '{guard}' is unknown or has no inbox filter"))])
+    return spec.inbox(InboxQuestion(actor.employee_id, role, arg, now_iso))
 
 
 def _rule_condition(version_id: int, definition: WorkflowDefinition, rule: TransitionRule,
@@ -159,10 +154,8 @@ def _rule_condition(version_id: int, definition: WorkflowDefinition, rule: Trans
             return None
     else:
         parts.append(_is_participant(actor, role))
-    for call in rule.guards:
-        condition = _guard_condition(call.name, call.arg, role, actor, now_iso)
-        if condition is not None:
-            parts.append(condition)
+    parts.extend(_guard_condition(version_id, call.name, call.arg, role, actor, now_iso)
+                 for call in rule.guards)
     return and_(*parts)
 
 
@@ -242,6 +235,7 @@ def _section(session: Session, key: str, actor: Actor, where: ColumnElement[bool
         .order_by(*order)
         .limit(per_page).offset((page - 1) * per_page)
     ).all()
+    reasons = _return_reasons(session, list(result), conds)
     rows = []
     for r in result:
         definition = conds.definitions.get(r.definition_version_id) or definition_of(
@@ -256,8 +250,42 @@ def _section(session: Session, key: str, actor: Actor, where: ColumnElement[bool
             deadline_name=None if final else deadline_name, deadline=None if final else due,
             overdue=bool(due is not None and has_passed(due, now) and not final),
             actionable=bool(r.actionable), final=final, updated_at=r.updated_at,
+            return_reason=reasons.get(r.id),
         ))
     return Section(key, rows, total, page, per_page)
+
+
+def is_return(definition: WorkflowDefinition, source: str | None, dest: str | None) -> bool:
+    """Whether a step sent an evaluation back: its destination comes before its source in the
+    definition's order of states (``return_for_revision``, ``team_return``)."""
+    states = definition.states
+    return source in states and dest in states and states.index(dest) < states.index(source)
+
+
+def _return_reasons(session: Session, rows: list[Any], conds: _Conditions
+                    ) -> dict[int, str]:
+    """Return, for the rows still waiting where a return left them, the return's comment."""
+    ids = [r.id for r in rows]
+    if not ids:
+        return {}
+    last = (select(HistoryEvent.evaluation_id, func.max(HistoryEvent.seq).label("seq"))
+            .where(HistoryEvent.evaluation_id.in_(ids), HistoryEvent.kind == "transition")
+            .group_by(HistoryEvent.evaluation_id).subquery())
+    events = session.execute(
+        select(HistoryEvent.evaluation_id, HistoryEvent.source, HistoryEvent.dest,
+               HistoryEvent.comment)
+        .join(last, and_(HistoryEvent.evaluation_id == last.c.evaluation_id,
+                         HistoryEvent.seq == last.c.seq, HistoryEvent.kind == "transition"))
+    ).all()
+    status = {r.id: (r.status, r.definition_version_id) for r in rows}
+    reasons: dict[int, str] = {}
+    for evaluation_id, source, dest, comment in events:
+        state, version_id = status[evaluation_id]
+        definition = conds.definitions.get(version_id) or definition_of(session, version_id)
+        if (evaluation_id is not None and dest == state and comment
+                and is_return(definition, source, dest)):
+            reasons[evaluation_id] = comment
+    return reasons
 
 
 def visible_condition(actor: Actor, group_versions: list[int]) -> ColumnElement[bool]:

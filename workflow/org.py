@@ -13,12 +13,12 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm import aliased
 
 from .actors import Actor
 from .definition import SLUG
@@ -36,7 +36,6 @@ JENIS_JABATAN = ("JPT", "JA", "JF")
 REQUIRED = ("nip", "nama")
 _GOLONGAN_PNS = re.compile(r"^(I|II|III|IV)/[a-e]$")
 _GOLONGAN_PPPK = re.compile(r"^(I|II|III|IV|V|VI|VII|VIII|IX|X|XI|XII|XIII|XIV|XV|XVI|XVII)$")
-Superior = aliased(Employee)
 GROUP_NAMES = {
     "admin": "Admin Instansi",
     "inspektorat": "Inspektorat (Auditor)",
@@ -65,14 +64,174 @@ class ImportResult:
     groups: int
 
 
+@dataclass(frozen=True, slots=True)
+class EmployeeRecord:
+    """An employee as someone wants to save it (a CSV row, the admin's form), before checks.
+
+    ``employee_id`` is the row being edited in the admin (None: a new employee, or a CSV row,
+    which is matched on its NIP instead).
+    """
+
+    nip: str
+    name: str
+    asn_type: str = "PNS"
+    golongan: str = ""
+    jenis_jabatan: str = ""
+    superior_nip: str = ""
+    groups: tuple[str, ...] = ()
+    jabatan: str = ""
+    pangkat: str = ""
+    unit_kerja: str = ""
+    employee_id: int | None = None
+
+
+#: The longest text each column holds (``workflow.models.Employee``).
+LENGTHS = {"name": ("nama", 200), "jabatan": ("jabatan", 200), "pangkat": ("pangkat", 100),
+           "unit_kerja": ("unit_kerja", 200)}
+
+
+def _field_problems(record: EmployeeRecord) -> list[Text]:
+    """The rules one employee satisfies on its own: NIP, name, kind of ASN, golongan, position."""
+    problems: list[Text] = []
+    if not record.nip:
+        problems.append(Text("kolom 'nip' wajib diisi", "column 'nip' is required"))
+    elif why := nip_problem(record.nip):
+        problems.append(Text(f"{why} ('{record.nip}')", f"{why.en} ('{record.nip}')"))
+    if not record.name:
+        problems.append(Text("kolom 'nama' wajib diisi", "column 'nama' is required"))
+    for attr, (column, limit) in LENGTHS.items():
+        if len(getattr(record, attr)) > limit:
+            problems.append(Text(f"kolom '{column}' paling banyak {limit} karakter",
+                                 f"column '{column}' holds at most {limit} characters"))
+    kind = record.asn_type
+    if kind not in ("PNS", "PPPK"):
+        problems.append(Text(f"jenis_asn harus PNS atau PPPK, bukan '{kind}'",
+                             f"jenis_asn must be PNS or PPPK, not '{kind}'"))
+    pattern = _GOLONGAN_PPPK if kind == "PPPK" else _GOLONGAN_PNS
+    if record.golongan and not pattern.match(record.golongan):
+        example = "IX" if kind == "PPPK" else "III/b"
+        problems.append(Text(f"golongan '{record.golongan}' tidak sah untuk {kind} "
+                             f"(contoh: {example})",
+                             f"golongan '{record.golongan}' is not valid for {kind} "
+                             f"(e.g. {example})"))
+    if record.jenis_jabatan and record.jenis_jabatan not in JENIS_JABATAN:
+        problems.append(Text(f"jenis_jabatan harus JPT, JA atau JF, bukan "
+                             f"'{record.jenis_jabatan}'",
+                             f"jenis_jabatan must be JPT, JA or JF, not "
+                             f"'{record.jenis_jabatan}'"))
+    for slug in record.groups:
+        if not SLUG.match(slug):
+            problems.append(Text(f"nama grup '{slug}' tidak sah", f"invalid group name '{slug}'"))
+    return problems
+
+
+def employee_problems(
+    session: Session, agency_id: int, records: Sequence[EmployeeRecord],
+    numbers: Sequence[int] | None = None,
+) -> list[tuple[int, Text]]:
+    """Check employees against every rule of the org chart; the one validator of employees.
+
+    The CSV import passes all its rows, the admin's employee form the one being saved. Each
+    record must be valid on its own (NIP, name, golongan for its kind of ASN, jenis jabatan,
+    group names, lengths); a NIP appears once and is not another agency's (nor, in the admin,
+    another employee's); a superior is someone else, in the records or in this agency; and the
+    reporting line after saving (the agency's current one overlaid by the records) has no
+    loop. Returns ``(index of the record, problem)`` pairs; empty when everything holds.
+    ``numbers`` are the records' row numbers in a file (a repeated NIP names its first row).
+    """
+    numbers = numbers or range(1, len(records) + 1)
+    problems: list[tuple[int, Text]] = []
+    first: dict[str, int] = {}
+    for index, record in enumerate(records):
+        problems.extend((index, p) for p in _field_problems(record))
+        if record.nip in first:
+            row = numbers[first[record.nip]]
+            problems.append((index, Text(f"NIP {record.nip} sudah ada di baris {row}",
+                                         f"NIP {record.nip} already on row {row}")))
+        elif record.nip:
+            first[record.nip] = index
+    taken = session.execute(select(Employee.nip, Employee.agency_id, Employee.id).where(
+        Employee.nip.in_(first))).all()
+    for found_nip, found_agency, found_id in taken:
+        index = first[found_nip]
+        if found_agency != agency_id:
+            problems.append((index, Text(f"NIP {found_nip} terdaftar di instansi lain",
+                                         f"NIP {found_nip} belongs to another agency")))
+        elif records[index].employee_id is not None and records[index].employee_id != found_id:
+            problems.append((index, Text(f"NIP {found_nip} sudah dipakai pegawai lain",
+                                         f"NIP {found_nip} is already another employee's")))
+    in_agency = set(session.scalars(select(Employee.nip).where(Employee.agency_id == agency_id)))
+    renamed = {r.employee_id: r.nip for r in records if r.employee_id is not None}
+    for index, record in enumerate(records):
+        boss = record.superior_nip
+        if not boss:
+            continue
+        if boss == record.nip:
+            problems.append((index, Text("pegawai tidak boleh menjadi atasannya sendiri",
+                                         "an employee cannot be their own superior")))
+        elif boss not in first and boss not in in_agency:
+            problems.append((index, Text(f"NIP atasan {boss} tidak ditemukan di berkas maupun "
+                                         "di instansi ini",
+                                         f"superior NIP {boss} is neither in the file nor in "
+                                         "this agency")))
+    if problems:
+        return problems
+    # The reporting line after saving: the agency's current one, overlaid by the records.
+    current_line = session.execute(select(Employee.id, Employee.nip, Employee.superior_id)
+                                   .where(Employee.agency_id == agency_id)).all()
+    nip_of = {employee_id: renamed.get(employee_id, own) for employee_id, own, _ in current_line}
+    chart: dict[str, str | None] = {
+        nip_of[employee_id]: nip_of.get(boss) if boss is not None else None
+        for employee_id, _, boss in current_line}
+    chart.update({r.nip: r.superior_nip or None for r in records})
+    for index, record in enumerate(records):
+        seen = [record.nip]
+        current = chart.get(record.nip)
+        while current is not None:
+            if current in seen:
+                loop = " → ".join([*seen, current])
+                problems.append((index, Text(f"rantai atasan berputar: {loop}",
+                                             f"the reporting line loops: {loop}")))
+                break
+            seen.append(current)
+            current = chart.get(current)
+    return problems
+
+
+def _sniff_delimiter(text: str) -> str:
+    """Excel writes ``;`` where the decimal comma is the custom (Indonesian settings)."""
+    header = text.split("\n", 1)[0]
+    return ";" if header.count(";") > header.count(",") else ","
+
+
+def decode_org_csv(raw: bytes) -> str:
+    """Read an uploaded org chart as UTF-8 (with or without Excel's BOM).
+
+    :raises OrgImportError: naming the row and the byte that is not UTF-8, and how to fix it.
+    """
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        row = raw[:exc.start].count(b"\n") + 1
+        byte = raw[exc.start:exc.start + 1].hex().upper()
+        raise OrgImportError([Text(
+            f"baris {row}: berkas bukan UTF-8 (byte 0x{byte}; mungkin Windows-1252/ANSI). "
+            "Di Excel simpan sebagai 'CSV UTF-8 (Comma delimited)'",
+            f"row {row}: the file is not UTF-8 (byte 0x{byte}; perhaps Windows-1252/ANSI). "
+            "In Excel save it as 'CSV UTF-8 (Comma delimited)'")]) from exc
+
+
 def import_org_csv(
     session: Session, audit_key: bytes, agency: Agency, text: str, actor: Actor | None = None
 ) -> ImportResult:
-    """Validate the whole CSV, then create/update employees, superiors and groups.
+    """Validate the whole CSV (``employee_problems``), then create/update employees,
+    superiors and groups. Columns are separated by ``,`` or, as Excel writes with
+    Indonesian settings, by ``;`` (read from the header row).
 
     :raises OrgImportError: listing every row-level problem; nothing is written then.
     """
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    text = text.lstrip("\ufeff")
+    reader = csv.DictReader(io.StringIO(text), delimiter=_sniff_delimiter(text))
     header = [h.strip() for h in (reader.fieldnames or [])]
     problems: list[Text] = []
     missing = [c for c in REQUIRED if c not in header]
@@ -88,90 +247,39 @@ def import_org_csv(
     if problems:
         raise OrgImportError(problems)
 
+    numbers: list[int] = []
+    records: list[EmployeeRecord] = []
     rows: dict[str, tuple[int, dict[str, str]]] = {}
-    for number, raw in enumerate(reader, start=2):
-        row = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
-        if None in raw:
-            problems.append(Text(f"baris {number}: jumlah kolom melebihi header",
-                                 f"row {number}: more columns than the header"))
-        for column in REQUIRED:
-            if not row.get(column):
-                problems.append(Text(f"baris {number}: kolom '{column}' wajib diisi",
-                                     f"row {number}: column '{column}' is required"))
-        nip = row.get("nip", "")
-        if nip and (why := nip_problem(nip)):
-            problems.append(Text(f"baris {number}: {why} ('{nip}')",
-                                 f"row {number}: {why.en} ('{nip}')"))
-        if nip in rows:
-            problems.append(Text(f"baris {number}: NIP {nip} sudah ada di baris {rows[nip][0]}",
-                                 f"row {number}: NIP {nip} already on row {rows[nip][0]}"))
-        kind = (row.get("jenis_asn") or "PNS").upper()
-        if kind not in ("PNS", "PPPK"):
-            problems.append(Text(f"baris {number}: jenis_asn harus PNS atau PPPK, bukan '{kind}'",
-                                 f"row {number}: jenis_asn must be PNS or PPPK, not '{kind}'"))
-        golongan = row.get("golongan", "")
-        pattern = _GOLONGAN_PPPK if kind == "PPPK" else _GOLONGAN_PNS
-        if golongan and not pattern.match(golongan):
-            example = "IX" if kind == "PPPK" else "III/b"
-            problems.append(Text(f"baris {number}: golongan '{golongan}' tidak sah untuk {kind} "
-                                 f"(contoh: {example})",
-                                 f"row {number}: golongan '{golongan}' is not valid for {kind} "
-                                 f"(e.g. {example})"))
-        position = (row.get("jenis_jabatan") or "").upper()
-        if position and position not in JENIS_JABATAN:
-            problems.append(Text(f"baris {number}: jenis_jabatan harus JPT, JA atau JF, bukan "
-                                 f"'{position}'",
-                                 f"row {number}: jenis_jabatan must be JPT, JA or JF, not "
-                                 f"'{position}'"))
-        for slug in filter(None, (g.strip() for g in row.get("grup", "").split(";"))):
-            if not SLUG.match(slug):
-                problems.append(Text(f"baris {number}: nama grup '{slug}' tidak sah",
-                                     f"row {number}: invalid group name '{slug}'"))
-        if nip:
-            rows[nip] = (number, row)
-
-    existing = {e.nip: e for e in session.scalars(select(Employee).where(Employee.nip.in_(rows)))}
-    for nip, found in existing.items():
-        if found.agency_id != agency.id:
-            problems.append(Text(f"baris {rows[nip][0]}: NIP {nip} terdaftar di instansi lain",
-                                 f"row {rows[nip][0]}: NIP {nip} belongs to another agency"))
-    in_agency = set(session.scalars(select(Employee.nip).where(Employee.agency_id == agency.id)))
-    superior_of: dict[str, str] = {}
-    for nip, (number, row) in rows.items():
-        boss = row.get("nip_atasan", "")
-        if not boss:
-            continue
-        if boss == nip:
-            problems.append(Text(f"baris {number}: pegawai tidak boleh menjadi atasannya sendiri",
-                                 f"row {number}: an employee cannot be their own superior"))
-        elif boss not in rows and boss not in in_agency:
-            problems.append(Text(f"baris {number}: NIP atasan {boss} tidak ditemukan di berkas "
-                                 "maupun di instansi ini",
-                                 f"row {number}: superior NIP {boss} is neither in the file "
-                                 "nor in this agency"))
-        superior_of[nip] = boss
-    if not problems:
-        # The reporting line after the import: the agency's current one, overlaid by the file.
-        chart: dict[str, str | None] = dict(session.execute(
-            select(Employee.nip, Superior.nip)
-            .join(Superior, Employee.superior_id == Superior.id)
-            .where(Employee.agency_id == agency.id)).all())
-        chart.update({nip: superior_of.get(nip) for nip in rows})
-        for nip in rows:
-            seen = [nip]
-            current = chart.get(nip)
-            while current is not None:
-                if current in seen:
-                    loop = " → ".join([*seen, current])
-                    problems.append(Text(f"baris {rows[nip][0]}: rantai atasan berputar: {loop}",
-                                         f"row {rows[nip][0]}: the reporting line loops: "
-                                         f"{loop}"))
-                    break
-                seen.append(current)
-                current = chart.get(current)
+    try:
+        for number, raw in enumerate(reader, start=2):
+            row = {k.strip(): (v or "").strip() for k, v in raw.items()
+                   if isinstance(k, str) and isinstance(v, str | None)}
+            if None in raw:
+                problems.append(Text(f"baris {number}: jumlah kolom melebihi header",
+                                     f"row {number}: more columns than the header"))
+            numbers.append(number)
+            records.append(EmployeeRecord(
+                nip=row.get("nip", ""), name=row.get("nama", ""),
+                asn_type=(row.get("jenis_asn") or "PNS").upper(),
+                golongan=row.get("golongan", ""),
+                jenis_jabatan=(row.get("jenis_jabatan") or "").upper(),
+                superior_nip=row.get("nip_atasan", ""),
+                groups=tuple(filter(None, (g.strip() for g in row.get("grup", "").split(";")))),
+                jabatan=row.get("jabatan", ""), pangkat=row.get("pangkat", ""),
+                unit_kerja=row.get("unit_kerja", "")))
+            if row.get("nip") and row["nip"] not in rows:
+                rows[row["nip"]] = (number, row)
+    except csv.Error as exc:
+        raise OrgImportError([Text(f"baris {reader.line_num}: CSV tidak terbaca: {exc}",
+                                   f"row {reader.line_num}: unreadable CSV: {exc}")]) from exc
+    for index, problem in employee_problems(session, agency.id, records, numbers):
+        problems.append(Text(f"baris {numbers[index]}: {problem}",
+                             f"row {numbers[index]}: {problem.en}"))
     if problems:
         raise OrgImportError(problems)
 
+    existing = {e.nip: e for e in session.scalars(select(Employee).where(Employee.nip.in_(rows)))}
+    superior_of = {r.nip: r.superior_nip for r in records if r.superior_nip}
     groups = {g.slug: g for g in session.scalars(select(Group).where(Group.agency_id == agency.id))}
     created = updated = 0
     employees: dict[str, Employee] = {}

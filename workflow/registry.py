@@ -17,8 +17,9 @@ from .definition import WorkflowDefinition
 from .errors import DefinitionError
 from .errors import Problem
 from .texts import Text
-from .texts import in_language
 from .validation import check_definition
+from .yamltext import YamlRefused
+from .yamltext import load_yaml
 
 
 class LineMap(dict[str | int | float, Any]):
@@ -79,19 +80,15 @@ def _loader_for(file: str) -> type[yaml.SafeLoader]:
 
 
 def parse_yaml(text: str, file: str) -> Any:
-    """Parse YAML safely, keeping line numbers.
+    """Parse YAML safely (``workflow.yamltext``: no aliases, bounded size and depth), keeping
+    line numbers.
 
-    :raises DefinitionError: on a YAML syntax error, naming the line.
+    :raises DefinitionError: on anything the safe loader refuses, naming the line.
     """
     try:
-        return yaml.load(text, Loader=_loader_for(file))  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        message = Text(f"YAML tidak valid: {problem}",
-                       f"invalid YAML: {in_language(problem, 'en')}")
-        raise DefinitionError([Problem(file, line, message)]) from exc
+        return load_yaml(text, file, _loader_for(file))
+    except YamlRefused as exc:
+        raise DefinitionError([exc.problem]) from exc
 
 
 def _merge(parent: Mapping[str, Any], child: Mapping[str, Any]) -> LineMap:
@@ -114,11 +111,13 @@ def _merge(parent: Mapping[str, Any], child: Mapping[str, Any]) -> LineMap:
         elif key == "transitions" and isinstance(parent.get(key), list) and isinstance(
             value, list
         ):
-            by_name = {t.get("name"): t for t in parent[key] if isinstance(t, Mapping)}
+            by_name = {t.get("name"): t for t in parent[key] if _named(t)}
             order = list(by_name)
             for t in value:
-                name = t.get("name") if isinstance(t, Mapping) else None
-                if isinstance(t, Mapping) and t.get("remove") is True:
+                if not _named(t):
+                    continue
+                name = t.get("name")
+                if t.get("remove") is True:
                     by_name.pop(name, None)
                     continue
                 if name not in by_name:
@@ -126,37 +125,92 @@ def _merge(parent: Mapping[str, Any], child: Mapping[str, Any]) -> LineMap:
                 by_name[name] = t
             result = LineList(by_name[n] for n in order if n in by_name)
             result.file, result.line = getattr(value, "file", ""), getattr(value, "line", None)
-            # Transitions of the child that are not mappings still need validating.
-            result.extend(t for t in value if not isinstance(t, Mapping))
+            # Transitions of the child without a usable name still need validating (the
+            # validator names what is wrong with them).
+            result.extend(t for t in value if not _named(t))
             merged[key] = result
         else:
             merged[key] = value
     return merged
 
 
-def read_definition_files(paths: list[Path]) -> dict[str, Any]:
-    """Read each file into a raw mapping keyed by the file's stem (the agency slug)."""
+def _named(transition: Any) -> bool:
+    """Whether a raw transition can be matched by name when merging (a mapping, text name)."""
+    return isinstance(transition, Mapping) and isinstance(transition.get("name"), str)
+
+
+def _duplicate_names(node: Mapping[str, Any]) -> list[Problem]:
+    """Name each transition an ``extends`` file lists twice (merging would keep only the last).
+
+    A file without ``extends`` is checked by the validator itself; a child's list is merged
+    by name first, so its duplicates must be caught before.
+    """
+    transitions = node.get("transitions")
+    if not isinstance(transitions, list):
+        return []
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for t in transitions:
+        if not _named(t):
+            continue
+        name = t["name"]
+        if name in seen:
+            problems.append(Problem(getattr(t, "file", "") or getattr(node, "file", ""),
+                                    _key_line(t, "name"),
+                                    Text(f"nama transisi '{name}' ganda",
+                                         f"duplicate transition name '{name}'")))
+        seen.add(name)
+    return problems
+
+
+def read_definition_files(paths: list[Path]) -> tuple[dict[str, Any], list[Problem]]:
+    """Read each file into a raw mapping keyed by the file's stem (the agency slug).
+
+    Also returns the problems of the files that could not be read: not readable, not UTF-8,
+    not YAML, or not a mapping (an empty file included); those files are left out.
+    """
     raw: dict[str, Any] = {}
     problems: list[Problem] = []
     for path in paths:
         try:
-            raw[path.stem] = parse_yaml(path.read_text(encoding="utf-8"), str(path))
+            node = parse_yaml(path.read_text(encoding="utf-8"), str(path))
         except DefinitionError as exc:
             problems.extend(exc.problems)
+            continue
+        except UnicodeDecodeError as exc:
+            problems.append(Problem(str(path), None, Text(
+                f"bukan teks UTF-8 (byte {exc.start}): simpan berkas sebagai UTF-8",
+                f"not UTF-8 text (byte {exc.start}): save the file as UTF-8")))
+            continue
         except OSError as exc:
             problems.append(Problem(str(path), None, Text(f"tidak dapat dibaca: {exc}",
                                                           f"cannot be read: {exc}")))
-    if problems:
-        raise DefinitionError(problems)
-    return raw
+            continue
+        if node is None:
+            problems.append(Problem(str(path), None, Text(
+                "berkas kosong: definisi alur harus mapping YAML (kunci: nilai)",
+                "the file is empty: a flow definition must be a YAML mapping (key: value)")))
+        elif not isinstance(node, Mapping):
+            problems.append(Problem(str(path), getattr(node, "line", 1), Text(
+                "isi berkas harus berupa mapping YAML (kunci: nilai)",
+                "the file must be a YAML mapping (key: value)")))
+        else:
+            raw[path.stem] = node
+    return raw, problems
 
 
-def resolve_definitions(raw: Mapping[str, Any]) -> dict[str, WorkflowDefinition]:
+def resolve_definitions(
+    raw: Mapping[str, Any], unread: list[Problem] | None = None
+) -> dict[str, WorkflowDefinition]:
     """Resolve ``extends`` for every raw mapping and validate each result.
+
+    ``unread`` are the problems of files that could not be read (``read_definition_files``):
+    they are reported with the rest, and a file extending one of them is not checked further.
 
     :raises DefinitionError: listing every problem in every file; nothing is returned then.
     """
-    problems: list[Problem] = []
+    problems: list[Problem] = list(unread or [])
+    unreadable = {Path(p.file).stem for p in problems}
     resolved: dict[str, Any] = {}
 
     def resolve(slug: str, chain: tuple[str, ...]) -> Any:
@@ -171,11 +225,25 @@ def resolve_definitions(raw: Mapping[str, Any]) -> dict[str, WorkflowDefinition]
         if parent_slug is None:
             resolved[slug] = node
             return node
+        if not isinstance(parent_slug, str):
+            problems.append(Problem(file, _key_line(node, "extends"),
+                                    Text("extends harus nama satu definisi (teks)",
+                                         "extends must name one definition (text)")))
+            resolved[slug] = None
+            return None
+        duplicates = _duplicate_names(node)
+        if duplicates:
+            problems.extend(duplicates)
+            resolved[slug] = None
+            return None
         if parent_slug in chain or parent_slug == slug:
             cycle = " → ".join((*chain, slug, parent_slug))
             problems.append(Problem(file, _key_line(node, "extends"),
                                     Text(f"extends membentuk siklus: {cycle}",
                                          f"extends forms a cycle: {cycle}")))
+            resolved[slug] = None
+            return None
+        if parent_slug in unreadable:
             resolved[slug] = None
             return None
         if parent_slug not in raw:
@@ -210,7 +278,8 @@ def resolve_definitions(raw: Mapping[str, Any]) -> dict[str, WorkflowDefinition]
         if definition is not None and not found:
             definitions[slug] = definition
     if problems:
-        raise DefinitionError(problems)
+        # A problem of a parent file is found again through each file extending it.
+        raise DefinitionError(list(dict.fromkeys(problems)))
     return definitions
 
 
@@ -224,11 +293,11 @@ def load_definitions(directory: str | Path) -> dict[str, WorkflowDefinition]:
 
     :raises DefinitionError: if any file is invalid; nothing is loaded then.
     """
-    return resolve_definitions(read_definition_files(definition_files(Path(directory))))
+    return resolve_definitions(*read_definition_files(definition_files(Path(directory))))
 
 
 def validate_paths(paths: list[Path], directory: Path) -> dict[str, WorkflowDefinition]:
     """Validate the given files together with the rest of ``directory`` (for ``extends``)."""
     files = {p.stem: p for p in definition_files(directory)}
     files.update({p.stem: p for p in paths})
-    return resolve_definitions(read_definition_files(list(files.values())))
+    return resolve_definitions(*read_definition_files(list(files.values())))

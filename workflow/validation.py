@@ -23,6 +23,7 @@ from .definition import TransitionRule
 from .definition import WorkflowDefinition
 from .definition import content_hash
 from .definition import plain
+from .duties import duty_problems
 from .effects import EFFECTS
 from .errors import Problem
 from .guards import GUARDS
@@ -41,6 +42,8 @@ TRANSITION_KEYS = {
     "name", "from", "to", "by", "form", "guards", "effects", "comment", "label", "label_en",
     "remove",
 }
+#: The largest number a definition may give (a PostgreSQL ``integer`` column stores it).
+MAX_INT = 2**31 - 1
 IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 ROLE_RESOLVER = re.compile(rf"^(owner(\.superior)*|group:{SLUG_PATTERN})$")
 RATING_KEYS = ("scheme", "distribution", "rounding")
@@ -114,7 +117,7 @@ def check_definition(
         c.add(m, Text(f"agency '{agency}' harus slug huruf kecil (a-z, 0-9, -)",
                       f"agency '{agency}' must be a lowercase slug (a-z, 0-9, -)"), "agency")
     version = m["version"]
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= MAX_INT:
         c.add(m, Text(f"version harus bilangan bulat ≥ 1, bukan {version!r}",
                       f"version must be an integer ≥ 1, not {version!r}"), "version")
 
@@ -146,14 +149,15 @@ def check_definition(
         seen_states.add(s)
 
     initial = m["initial"]
-    if initial not in seen_states:
+    if not isinstance(initial, str) or initial not in seen_states:
         c.add(m, Text(f"status awal '{initial}' tidak ada di states",
                       f"initial state '{initial}' is not in states"), "initial")
     final = m["final"] if isinstance(m["final"], list) else [m["final"]]
     for s in final:
-        if s not in seen_states:
+        if not isinstance(s, str) or s not in seen_states:
             c.add(m, Text(f"status akhir '{s}' tidak ada di states",
                           f"final state '{s}' is not in states"), "final")
+    final = [s for s in final if isinstance(s, str)]
 
     timezone = _check_timezone(c, m)
     roles = _check_roles(c, m)
@@ -170,6 +174,7 @@ def check_definition(
 
     if not c.problems:
         _check_graph(c, m, states, initial, set(final), rules)
+        _check_duties(c, m, roles, rules)
     if c.problems:
         return None, c.problems
 
@@ -319,7 +324,7 @@ def _calls(
                   key)
             continue
         if spec.arg == "deadline":
-            if arg not in deadlines:
+            if not isinstance(arg, str) or arg not in deadlines:
                 c.add(node, Text(f"{kind} '{name}' di transisi '{tname}' butuh nama tenggat "
                                  f"yang terdefinisi, bukan {arg!r}",
                                  f"{kind} '{name}' in transition '{tname}' needs the name of "
@@ -368,13 +373,13 @@ def _check_transitions(
             c.add(t, Text(f"transisi '{name}' tanpa 'from'", f"transition '{name}' has no 'from'"),
                   "name")
         for s in sources:
-            if s not in states:
+            if not isinstance(s, str) or s not in states:
                 c.add(t, Text(f"transisi '{name}' berangkat dari status tak dikenal '{s}'",
                               f"transition '{name}' leaves from unknown state '{s}'"), "from")
             elif s in final:
                 c.add(t, Text(f"transisi '{name}' keluar dari status akhir '{s}'",
                               f"transition '{name}' leaves the final state '{s}'"), "from")
-        if dest not in states:
+        if not isinstance(dest, str) or dest not in states:
             c.add(t, Text(f"transisi '{name}' menuju status tak dikenal '{dest}'",
                           f"transition '{name}' goes to unknown state '{dest}'"), "to")
         by = _as_list(t.get("by"))
@@ -382,7 +387,7 @@ def _check_transitions(
             c.add(t, Text(f"transisi '{name}' tanpa 'by' (siapa yang boleh menjalankan)",
                           f"transition '{name}' has no 'by' (who may take it)"), "name")
         for role in by:
-            if role != SYSTEM_ROLE and role not in roles:
+            if not isinstance(role, str) or (role != SYSTEM_ROLE and role not in roles):
                 c.add(t, Text(f"peran tidak dikenal '{role}' di transisi '{name}'",
                               f"unknown role '{role}' in transition '{name}'"), "by")
         comment = t.get("comment", "optional")
@@ -394,6 +399,7 @@ def _check_transitions(
         if form is not None and (not isinstance(form, str) or not SLUG.match(form)):
             c.add(t, Text(f"form di transisi '{name}' harus kunci formulir (slug)",
                           f"form in transition '{name}' must be a form key (slug)"), "form")
+        _check_transition_texts(c, t, name)
         guards = _calls(c, t, "guards", GUARDS, "guard", deadlines, name)
         effects = _calls(c, t, "effects", EFFECTS, "effect", deadlines, name)
         if any(g.name == "form_complete" for g in guards) and not form:
@@ -409,6 +415,28 @@ def _check_transitions(
             )
         )
     return rules
+
+
+def _check_transition_texts(c: _Checker, t: Mapping[str, Any], name: str) -> None:
+    """Refuse a transition's label that is not text and a ``remove`` that is not ``true``."""
+    for key in ("label", "label_en"):
+        if key in t and not isinstance(t[key], str):
+            c.add(t, Text(f"{key} di transisi '{name}' harus teks, bukan {t[key]!r}",
+                          f"{key} in transition '{name}' must be text, not {t[key]!r}"), key)
+    if "remove" in t and t["remove"] is not True:
+        c.add(t, Text(f"remove di transisi '{name}' hanya boleh true",
+                      f"remove in transition '{name}' may only be true"), "remove")
+
+
+def _check_duties(
+    c: _Checker, m: Mapping[str, Any], roles: Mapping[str, RoleSpec],
+    rules: list[TransitionRule],
+) -> None:
+    """Report separation-of-duties breaches (``workflow.duties``) at their transition's line."""
+    raw = {t.get("name"): t for t in m["transitions"]
+           if isinstance(t, Mapping) and isinstance(t.get("name"), str)}
+    for problem in duty_problems(rules, roles):
+        c.add(raw.get(problem.transition, m), problem.message, problem.key)
 
 
 def _check_labels(
@@ -454,8 +482,9 @@ def _read_labels(
         problem = refuse(name)
         if problem is not None:
             c.add(raw, problem, str(name))
-        elif isinstance(text, Mapping) and "id" in text:
-            labels[name] = (str(text["id"]), str(text.get("en", text["id"])))
+        elif (isinstance(text, Mapping) and isinstance(text.get("id"), str)
+              and isinstance(text.get("en", ""), str)):
+            labels[name] = (text["id"], text.get("en", text["id"]))
         elif isinstance(text, str):
             labels[name] = (text, text)
         else:

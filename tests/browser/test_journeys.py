@@ -159,6 +159,7 @@ def test_rating_appeal_and_revision(live_server: LiveServer, page: Page, phone: 
     page.check("input[name='rating_perilaku_kerja_baru'][value='sesuai']")
     page.fill("[name='pertimbangan']", "Bukti tiket gangguan sistem sah.")
     shot(page, "appeal-decision")
+    page.check("#konfirmasi-decide_appeal")  # deciding closes the evaluation: confirm first
     page.click("button[data-trigger='decide_appeal']")
     expect(page.locator("[data-state]")).to_have_text("Final")
     expect(page.locator("[data-original='predikat']")).to_have_text("Butuh Perbaikan")

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import csv
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from flask import Flask
@@ -13,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import ORG_HEADER
 from tests.conftest import PG_URL
+from tests.conftest import ROOT
 from tests.conftest import nip
 from tests.conftest import org_rows
 from workflow.accounts import activate_account
@@ -148,3 +153,56 @@ def test_users_activation_codes_writes_a_private_csv(app: Flask, session: Sessio
                "--out", str(tmp_path / "y.csv"))[0] == 2
     assert session.scalar(select(func.count()).select_from(ActivationCode)) == before
     assert not (tmp_path / "x.csv").exists() and not (tmp_path / "y.csv").exists()
+
+
+def _flask(tmp_path: Path, *args: str, definitions: Path | None = None,
+           forms: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``flask --app wsgi`` as an operator does, in a fresh process."""
+    env = {**os.environ, "FLASK_SECRET_KEY": "x" * 32,
+           "FLASK_SQLALCHEMY_ENGINES": '{"default": "sqlite:///' + str(tmp_path / "db") + '"}',
+           "FLASK_WORKFLOW_DEFINITIONS_DIR": str(definitions or ROOT / "definitions"),
+           "FLASK_WORKFLOW_FORMS_DIR": str(forms or ROOT / "definitions" / "forms")}
+    return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_cli_prints_definition_and_form_problems_without_a_traceback(tmp_path: Path) -> None:
+    """A broken definition or form file stops every command with its problems, each once,
+    with file and line in both languages — not a traceback (the app checks them at start)."""
+    definitions = tmp_path / "definitions"
+    definitions.mkdir()
+    shutil.copy(ROOT / "definitions" / "default.yaml", definitions)
+    (definitions / "kota-a.yaml").write_text(
+        "agency: kota-a\nversion: 1\nextends: default\ntransitions:\n"
+        "  - {name: accept, from: reviewed, to: finalized, by: employee,\n"
+        "     guards: [{within_deadline: [appeal_window]}]}\n")
+    (definitions / "kota-b.yaml").write_text("")
+    for command in (("definitions", "validate"), ("org", "import", "x.csv", "--agency", "a"),
+                    ("workflow", "tick")):
+        done = _flask(tmp_path, *command, definitions=definitions)
+        assert done.returncode == 1, done
+        assert "Traceback" not in done.stderr, done.stderr
+        assert f"{definitions / 'kota-a.yaml'}:6: guard 'within_deadline'" in done.stderr
+        assert f"{definitions / 'kota-a.yaml'}:6: guard 'within_deadline' in transition" in (
+            done.stderr)
+        assert f"{definitions / 'kota-b.yaml'}: berkas kosong" in done.stderr
+        assert done.stderr.count("berkas kosong") == 1
+    forms = tmp_path / "forms"
+    shutil.copytree(ROOT / "definitions" / "forms", forms)
+    (forms / "appeal.yaml").write_text("key: appeal\ntitle: &t Keberatan\ntitle_en: *t\n")
+    done = _flask(tmp_path, "definitions", "validate", forms=forms)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "appeal.yaml:3: alias YAML (*t) tidak diizinkan" in done.stderr
+
+
+def test_definitions_validate_refuses_self_rating(app: Flask, tmp_path: Path) -> None:
+    """`definitions validate` names the step where the employee would rate herself."""
+    bad = tmp_path / "kota-sendiri.yaml"
+    bad.write_text("agency: kota-sendiri\nversion: 1\nextends: default\ntransitions:\n"
+                   "  - {name: review, from: submitted, to: reviewed, by: employee,\n"
+                   "     form: appraiser-rating, effects: [record_rating]}\n")
+    code, out = run(app, "definitions", "validate", str(bad))
+    assert code == 1
+    assert (f"{bad}:5: pegawai yang dinilai (peran 'employee') tidak boleh menjalankan "
+            "langkah penilaian 'review'") in out
+    assert "the employee evaluated (role 'employee') may not take the rating step" in out

@@ -256,7 +256,8 @@ def test_appeal_and_revised_decision(client: FlaskClient, session: Session, wf: 
     assert 'data-trigger="decide_appeal"' in body
     response = client.post(f"/evaluasi/{ev.id}/langkah/decide_appeal", data={
         "keputusan": "diubah", "rating_hasil_kerja_baru": "sesuai",
-        "rating_perilaku_kerja_baru": "sesuai", "pertimbangan": "Bukti gangguan sah."})
+        "rating_perilaku_kerja_baru": "sesuai", "pertimbangan": "Bukti gangguan sah.",
+        "konfirmasi": "decide_appeal"})
     assert response.status_code == 302
     session.refresh(ev)
     assert (ev.status, ev.predikat) == ("finalized", "BAIK")
