@@ -80,6 +80,12 @@ def visible_names(spec: FormSpec, viewer: Viewer) -> frozenset[str]:
     return frozenset(f.name for f in spec.fields if sees(f, viewer))
 
 
+def redact(spec: FormSpec, values: Mapping[str, Any], viewer: Viewer) -> dict[str, Any]:
+    """Keep only the stored values the viewer may see (keys the spec does not know are dropped)."""
+    names = visible_names(spec, viewer)
+    return {k: v for k, v in values.items() if k in names}
+
+
 def change_digest(key: bytes, event: HistoryEvent, name: str, old: Any, new: Any) -> str:
     """Return the keyed digest the history shows instead of a hidden field's values."""
     message = canonical_json([event.hash, name, old, new]).encode()
@@ -137,8 +143,9 @@ class Visibility:
 
     def values(self, form_key: str) -> dict[str, Any]:
         """Return the stored answers of one form that the reader may see."""
-        names = self.names(form_key)
-        return {k: v for k, v in self.evaluation.values(form_key).items() if k in names}
+        spec = self.spec(form_key)
+        return {} if spec is None else redact(spec, self.evaluation.values(form_key),
+                                              self.viewer)
 
     # --- the rating ----------------------------------------------------------------------
 
