@@ -240,6 +240,14 @@ def check_state(flow: Flow, state: str) -> None:
             exposed["csv"] = flow.markers.seen(csv_changes)
             in_history["timeline"] = _timeline_rating(timeline_html)
             in_history["csv"] = csv_rating
+            # A hidden change shows the same name and digest on all three history surfaces.
+            digests = {(c["field"], c["digest"]) for e in events for c in e["changes"]
+                       if c.get("hidden")}
+            assert set(re.findall(r'<tr data-change="([^"]+)" data-hidden>.*?<code class='
+                                  r'"text-break">([0-9a-f]{64})</code>', timeline_html,
+                                  re.DOTALL)) == digests, where
+            assert {d for _f, d in digests} == set(re.findall(
+                r'"digest"":""([0-9a-f]{64})""', export.get_data(as_text=True))), where
         for surface, fields in exposed.items():
             assert fields == expected, (where, surface, fields ^ expected)
         assert flow.markers.seen(pdf_text) == printable & expected, (where, "pdf")
