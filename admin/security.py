@@ -111,9 +111,12 @@ class AgencyModelView(AdminsOnly, ModelView):
     column_type_formatters = {**typefmt.BASE_FORMATTERS, datetime: _local_moment}
     column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, datetime: _local_moment}
 
+    form_excluded_columns = tuple(sorted(SECRET_COLUMNS))  # views without form_columns
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        """Refuse a configuration that filters, searches or sorts by a secret column."""
-        for option in ("column_filters", "column_searchable_list", "column_sortable_list"):
+        """Refuse a configuration that filters, searches, sorts by or edits a secret column."""
+        for option in ("column_filters", "column_searchable_list", "column_sortable_list",
+                       "form_columns"):
             named = [c for c in getattr(self, option, None) or () if _secret(c)]
             if named:
                 raise ValueError(f"{type(self).__name__}.{option} names a secret column: "
