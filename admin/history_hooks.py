@@ -18,7 +18,7 @@ from workflow.history import append_event
 from workflow.models import Agency
 from workflow.models import utcnow
 
-SECRET_COLUMNS = {"password_hash", "digest"}
+from .security import SECRET_COLUMNS
 
 
 def pending_changes(model: Any) -> dict[str, list[Any]]:

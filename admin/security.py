@@ -2,7 +2,9 @@
 
 Every model view subclasses ``AgencyModelView``: only agency admins get in, list/count
 queries are filtered to the admin's agency, and a direct URL to another agency's row gives
-404 (``get_one`` is filtered too). Writes are stamped with the admin's agency.
+404 (``get_one`` is filtered too). Writes are stamped with the admin's agency. Secret columns
+(``SECRET_COLUMNS``: password hashes, token and code digests) never appear in any list,
+details page, export, filter, search or sort of any view.
 """
 
 from __future__ import annotations
@@ -83,6 +85,16 @@ class SecureBaseView(AdminsOnly, BaseView):
         return self.db.session
 
 
+# Columns no admin page may ever show, filter, search or sort by.
+SECRET_COLUMNS = frozenset({"password_hash", "digest"})
+
+
+def _secret(column: Any) -> bool:
+    name = column if isinstance(column, str) else getattr(column, "key", None) or getattr(
+        column, "name", "")
+    return str(name).rsplit(".", 1)[-1] in SECRET_COLUMNS
+
+
 def _local_moment(view: Any, value: datetime, name: str) -> str:
     return local_time(value, "timestamp")
 
@@ -98,6 +110,28 @@ class AgencyModelView(AdminsOnly, ModelView):
     page_size = 50
     column_type_formatters = {**typefmt.BASE_FORMATTERS, datetime: _local_moment}
     column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, datetime: _local_moment}
+
+    form_excluded_columns = tuple(sorted(SECRET_COLUMNS))  # views without form_columns
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Refuse a configuration that filters, searches, sorts by or edits a secret column."""
+        for option in ("column_filters", "column_searchable_list", "column_sortable_list",
+                       "form_columns"):
+            named = [c for c in getattr(self, option, None) or () if _secret(c)]
+            if named:
+                raise ValueError(f"{type(self).__name__}.{option} names a secret column: "
+                                 f"{named}")
+        super().__init__(*args, **kwargs)
+
+    def get_column_names(self, only_columns: Any, excluded_columns: Any) -> Any:
+        """Drop secret columns from every list, details page and export."""
+        return [(c, label) for c, label in super().get_column_names(only_columns,
+                                                                    excluded_columns)
+                if not _secret(c)]
+
+    def get_sortable_columns(self) -> Any:
+        """Never sort by a secret column (the order would leak it)."""
+        return {k: v for k, v in super().get_sortable_columns().items() if not _secret(k)}
 
     def _agency_id(self) -> int:
         return self.actor().agency_id

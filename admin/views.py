@@ -8,6 +8,7 @@ writer.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +27,8 @@ from markupsafe import Markup
 from sqlalchemy import select
 from wtforms.validators import ValidationError
 
+from forms.visibility import HistoryReader
+from forms.visibility import Visibility
 from l10n import current_language
 from l10n import localized
 from l10n import reader_zone
@@ -260,10 +263,40 @@ class ReadOnlyView(AgencyModelView):
     can_view_details = True
 
 
+def _rating_column(view: Any, context: Any, model: Evaluation, name: str) -> Any:
+    """Show a rating column only to an admin who may see the rating (``forms.visibility``)."""
+    actor = admin_actor()
+    assert actor is not None
+    shown = Visibility.for_actor(view.session.session, actor, model).rating()[name]
+    if shown is not None:
+        return shown
+    return "—" if getattr(model, name) is None else _("(tersembunyi)")
+
+
+def _visible_payload(view: Any, context: Any, model: HistoryEvent, name: str) -> Any:
+    """Show an event's payload with the changes the admin may see (``forms.visibility``)."""
+    actor = admin_actor()
+    assert actor is not None
+    reader = HistoryReader(view.session.session, actor,
+                           current_app.extensions["workflow"].audit_key)
+    payload = dict(model.payload or {})
+    if "changes" in payload:
+        payload["changes"] = {c.field: c.csv_value() for c in reader(model)}
+    return Markup("<pre class=\"small text-wrap\">{}</pre>").format(
+        json.dumps(payload, ensure_ascii=False, indent=1, sort_keys=True, default=str))
+
+
 class EvaluationView(ReadOnlyView):
-    """Evaluations (read-only: only the workflow engine changes their state)."""
+    """Evaluations (read-only: only the workflow engine changes their state).
+
+    The form data is read on the evaluation page (each field as ``forms.visibility`` says), never
+    here; the rating columns follow the same rule.
+    """
 
     column_list = ("employee", "period", "status", "predikat", "lock_version", "updated_at")
+    column_details_list = ("employee", "period", "status", "rating_hasil_kerja",
+                           "rating_perilaku_kerja", "predikat", "deadlines", "lock_version",
+                           "history_seq", "history_head", "created_at", "updated_at")
     column_labels = {"employee": _l("Pegawai"), "period": _l("Periode"), "status": _l("Status"),
                      "predikat": _l("Predikat"), "lock_version": _l("Versi"),
                      "updated_at": _l("Diubah")}
@@ -271,7 +304,9 @@ class EvaluationView(ReadOnlyView):
     column_searchable_list = ("employee.name", "employee.nip")
     column_default_sort = ("updated_at", True)
     column_formatters = {"employee": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
-        f"/evaluasi/{m.id}", str(m.employee))}
+        f"/evaluasi/{m.id}", str(m.employee)), "predikat": _rating_column}
+    column_formatters_detail = {**column_formatters, "rating_hasil_kerja": _rating_column,
+                                "rating_perilaku_kerja": _rating_column}
 
 
 class DefinitionView(ReadOnlyView):
@@ -338,6 +373,8 @@ class HistoryView(ReadOnlyView):
     column_filters = ("kind", "trigger", "actor_nip", "actor_role")
     column_searchable_list = ("actor_nip", "trigger", "comment")
     column_default_sort = ("id", True)
+    # The recorded changes as the admin may see them: a hidden field shows name and digest.
+    column_formatters_detail = {"payload": _visible_payload}
 
 
 def add_views(admin: Admin, db: SQLAlchemy, public_base_url: Callable[[], str]) -> None:

@@ -18,8 +18,6 @@ from .parsing import validate_spec
 from .rules import editable_fields
 from .rules import may_edit
 from .rules import may_see
-from .rules import redact
-from .rules import visible_fields
 from .spec import FIELD_TYPES
 from .spec import RESERVED_NAMES
 from .spec import Condition
@@ -28,6 +26,10 @@ from .spec import FormSpec
 from .spec import FormSpecError
 from .spec import Option
 from .spec import Rule
+from .visibility import Viewer
+from .visibility import Visibility
+from .visibility import redact
+from .visibility import visible_names
 
 __all__ = [
     "FIELD_FACTORIES",
@@ -40,6 +42,8 @@ __all__ = [
     "FormSpecError",
     "Option",
     "Rule",
+    "Viewer",
+    "Visibility",
     "build_form_class",
     "editable_fields",
     "flat_errors",
@@ -52,5 +56,5 @@ __all__ = [
     "stored_values",
     "validate_data",
     "validate_spec",
-    "visible_fields",
+    "visible_names",
 ]

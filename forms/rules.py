@@ -1,7 +1,9 @@
-"""Evaluate conditional rules (``show_when``, ``required_when``) and per-role visibility.
+"""Evaluate conditional rules (``show_when``, ``required_when``) and per-role access to a field.
 
-Visibility, for a ``role`` looking at an evaluation in ``state`` (``None`` means "do not
-filter on this"; the engine, archives and admins pass ``role=None``):
+``may_see`` is the per-role primitive; which fields a *reader* of an evaluation sees (her
+roles, auditors and admins, the state) is decided in one place, ``forms.visibility``, which
+every surface calls. For a ``role`` in ``state`` (``None`` means "do not filter on this";
+the engine passes ``role=None`` when it validates for no particular role):
 
 * ``editable_by`` lists the roles that may fill the field. Those roles always see it.
 * ``visible_to`` lists the roles that may see the field at all (default: everyone who may see
@@ -90,18 +92,6 @@ def may_edit(field: FieldSpec, role: str | None, state: str | None) -> bool:
     return may_see(field, role, state)
 
 
-def visible_fields(spec: FormSpec, role: str | None, state: str | None) -> list[FieldSpec]:
-    """Return the fields whose values ``role`` may see in ``state``, in form order."""
-    return [f for f in spec.fields if may_see(f, role, state)]
-
-
 def editable_fields(spec: FormSpec, role: str | None, state: str | None) -> list[FieldSpec]:
     """Return the fields ``role`` may fill in ``state``, in form order."""
     return [f for f in spec.fields if may_edit(f, role, state)]
-
-
-def redact(
-    spec: FormSpec, values: Mapping[str, Any], role: str | None, state: str | None
-) -> dict[str, Any]:
-    """Keep only the stored values ``role`` may see in ``state`` (unknown keys are dropped)."""
-    return {f.name: values[f.name] for f in visible_fields(spec, role, state) if f.name in values}

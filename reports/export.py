@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from forms.visibility import Visibility
 from workflow.actors import Actor
 from workflow.errors import NotFound
 from workflow.errors import WorkflowError
@@ -87,8 +88,9 @@ def run_export(engine: Engine, audit_key: bytes, job_id: int, out_dir: Path, ver
             now = utcnow()
             jobs = []
             for evaluation in _evaluations(session, job):
+                view = Visibility.for_actor(session, actor, evaluation)
                 prepared = prepare_document(session, audit_key, evaluation, KIND, verify_base,
-                                            now)
+                                            now, view)
                 record_issue(session, audit_key, actor, evaluation, prepared, now)
                 jobs.append((prepared.filename, KIND, prepared.snapshot, prepared.code,
                              prepared.verify_url))

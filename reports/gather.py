@@ -3,7 +3,8 @@
 Templates never touch the ORM: everything a document prints is copied here into frozen
 DTOs (identity blocks from the participants frozen when the evaluation opened, ratings,
 the appeal, the history with actor names). Form answers are read by printed slot
-(``reports.sources``, table ``forms.slots``), never by field name.
+(``reports.sources``, table ``forms.slots``), never by field name, and like the ratings only
+as the document's reader may see them (``forms.visibility``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from forms.visibility import Visibility
 from workflow.calendars import agency_zone
 from workflow.models import Agency
 from workflow.models import Employee
@@ -79,7 +81,7 @@ def _events(session: Session, evaluation: Evaluation) -> list[HistoryEvent]:
         HistoryEvent.evaluation_id == evaluation.id).order_by(HistoryEvent.seq)))
 
 
-def _appeal(evaluation: Evaluation, events: list[HistoryEvent],
+def _appeal(rating: Mapping[str, str | None], events: list[HistoryEvent],
             people: Mapping[str, Person | None], data: PrintedData) -> AppealSnapshot | None:
     filed = next((e for e in reversed(events) if e.trigger == "appeal"), None)
     if filed is None:
@@ -89,16 +91,18 @@ def _appeal(evaluation: Evaluation, events: list[HistoryEvent],
     changes = (decided.payload.get("changes", {}) if decided else {}) or {}
 
     def before(attr: str) -> str | None:
-        return changes[attr][0] if attr in changes else getattr(evaluation, attr)
+        if rating[attr] is None:  # the reader may not see the rating
+            return None
+        return changes[attr][0] if attr in changes else rating[attr]
 
     rating_before = RatingSet(hasil_kerja=_label(before("rating_hasil_kerja")),
                               perilaku_kerja=_label(before("rating_perilaku_kerja")),
                               predikat=_predikat(before("predikat")))
     rating_after = None
     if decided is not None and keputusan == "diubah":
-        rating_after = RatingSet(hasil_kerja=_label(evaluation.rating_hasil_kerja),
-                                 perilaku_kerja=_label(evaluation.rating_perilaku_kerja),
-                                 predikat=_predikat(evaluation.predikat))
+        rating_after = RatingSet(hasil_kerja=_label(rating["rating_hasil_kerja"]),
+                                 perilaku_kerja=_label(rating["rating_perilaku_kerja"]),
+                                 predikat=_predikat(rating["predikat"]))
     return AppealSnapshot(
         filed_at=filed.at, items=data.labels("keberatan.butir"),
         alasan=data.text("keberatan.alasan"), decided_at=decided.at if decided else None,
@@ -178,8 +182,10 @@ def _skp_recorded_at(evaluation: Evaluation) -> datetime | None:
     return datetime.fromisoformat(saved) if saved else None
 
 
-def build_snapshot(session: Session, evaluation: Evaluation, now: datetime) -> DocumentSnapshot:
-    """Copy everything the documents of one evaluation print into a frozen snapshot."""
+def build_snapshot(session: Session, evaluation: Evaluation, now: datetime,
+                   view: Visibility) -> DocumentSnapshot:
+    """Copy everything the documents of one evaluation print, as ``view``'s reader may see it,
+    into a frozen snapshot."""
     agency = session.get(Agency, evaluation.agency_id)
     assert agency is not None
     definition = definition_of(session, evaluation.definition_version_id)
@@ -187,7 +193,8 @@ def build_snapshot(session: Session, evaluation: Evaluation, now: datetime) -> D
     events = _events(session, evaluation)
     names = dict(session.execute(select(Employee.nip, Employee.name).where(
         Employee.nip.in_({e.actor_nip for e in events if e.actor_nip}))).all())
-    data = PrintedData(session, evaluation)
+    data = PrintedData(view)
+    rating = view.rating()
     behaviours = tuple(
         Behaviour(value=v.name, guides=tuple(v.guides),
                   ekspektasi_khusus=data.text(f"evaluasi.perilaku_kerja.{v.key}.ekspektasi_khusus"),
@@ -214,12 +221,12 @@ def build_snapshot(session: Session, evaluation: Evaluation, now: datetime) -> D
         appraiser_superior=people.get("appeal_reviewer"),
         capaian_organisasi=_capaian(evaluation.period.capaian_organisasi),
         pola_distribusi=_pola(evaluation.period.capaian_organisasi),
-        rating_hasil_kerja=_label(evaluation.rating_hasil_kerja),
-        rating_perilaku_kerja=_label(evaluation.rating_perilaku_kerja),
-        predikat=_predikat(evaluation.predikat),
+        rating_hasil_kerja=_label(rating["rating_hasil_kerja"]),
+        rating_perilaku_kerja=_label(rating["rating_perilaku_kerja"]),
+        predikat=_predikat(rating["predikat"]),
         catatan_rekomendasi=data.text("evaluasi.catatan_rekomendasi"),
         work_results=_work_results(data, plan), behaviours=behaviours,
-        appeal=_appeal(evaluation, events, people, data),
+        appeal=_appeal(rating, events, people, data),
         history=history, state=definition.label(evaluation.status), issued_at=now,
         chain_head_hash=evaluation.history_head,
         pendekatan=_pendekatan(data, "evaluasi.pendekatan"),

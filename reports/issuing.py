@@ -14,10 +14,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forms.rules import may_see
-from forms.store import StoredForms
-from forms.store import spec_of
+from forms.visibility import Visibility
 from workflow.actors import Actor
+from workflow.actors import may_read
 from workflow.actors import roles_of
 from workflow.calendars import agency_zone
 from workflow.errors import NotFound
@@ -57,57 +56,48 @@ class PreparedDocument:
     filename: str
 
 
-def _rating_visible(session: Session, evaluation: Evaluation, roles: frozenset[str]) -> bool:
-    """Tell whether one of ``roles`` may see the rating now (per the pinned rating form)."""
-    try:
-        version = StoredForms().version_for(session, evaluation, "appraiser-rating")
-        field = spec_of(session, version).field("rating_hasil_kerja")
-    except (NotFound, KeyError):
-        return True
-    return any(may_see(field, role, evaluation.status) for role in roles)
+def available_kinds(view: Visibility) -> list[str]:
+    """Return the document kinds the reader of ``view`` may print for its evaluation now.
 
-
-def available_kinds(session: Session, evaluation: Evaluation, roles: frozenset[str],
-                    actor: Actor) -> list[str]:
-    """Return the document kinds ``actor`` may print for this evaluation now.
-
-    The evaluation document shows the rating, so it follows the rating form's visibility
-    (in Kupang the employee sees it only after the team approved it).
+    The evaluation document shows the rating, so it exists for a reader who may see the rating
+    (``Visibility.rating_visible``: in Kupang the employee sees it only after the team approved
+    it). What each document prints of the form data is the reader's view too (``build_snapshot``).
     """
-    staff = actor.is_auditor or actor.is_admin
-    if not roles and not staff:
-        return []
+    evaluation, roles = view.evaluation, view.viewer.roles
     kinds = ["skp"]
-    if evaluation.predikat and (staff or _rating_visible(session, evaluation, roles)):
+    if evaluation.predikat and view.rating_visible:
         kinds.append("evaluation")
     if evaluation.values("appeal-decision") and evaluation.status != "appealed":
         kinds.append("appeal-decision")
-    if staff or "employee" in roles:
+    if view.staff or "employee" in roles:
         kinds.append("audit-trail")
     return kinds
 
 
-def _check(session: Session, actor: Actor, evaluation: Evaluation, kind: str) -> None:
+def _check(session: Session, actor: Actor, evaluation: Evaluation, kind: str) -> Visibility:
+    """Return the actor's view of the evaluation once she may print ``kind`` of it."""
     if kind not in DOCUMENT_TITLES:
         raise NotFound("Jenis dokumen tidak dikenal.", "Unknown document kind.")
     definition = definition_of(session, evaluation.definition_version_id)
     roles = roles_of(actor, evaluation, definition)
-    if not roles and not (actor.is_auditor or actor.is_admin):
+    if not may_read(actor, roles):
         raise NotFound("Evaluasi tidak ditemukan.", "Evaluation not found.")
-    if kind not in available_kinds(session, evaluation, roles, actor):
+    view = Visibility.for_actor(session, actor, evaluation, definition, roles)
+    if kind not in available_kinds(view):
         if kind == "audit-trail":
             raise NotPermitted("Jejak audit hanya untuk pegawai yang dinilai dan auditor.",
                                "The audit trail is for the evaluated employee and auditors.")
         raise TransitionNotAllowed("Dokumen ini belum tersedia pada tahap evaluasi sekarang.",
                                    "This document is not available at the current stage.")
+    return view
 
 
 def prepare_document(
     session: Session, secret: bytes, evaluation: Evaluation, kind: str, verify_base: str,
-    now: datetime,
+    now: datetime, view: Visibility,
 ) -> PreparedDocument:
-    """Snapshot the evaluation and derive the document's verification code."""
-    snapshot = build_snapshot(session, evaluation, now)
+    """Snapshot the evaluation as ``view``'s reader sees it; derive the verification code."""
+    snapshot = build_snapshot(session, evaluation, now, view)
     code = make_code(kind, snapshot_digest(snapshot, kind), evaluation.history_head, secret)
     nip = snapshot.employee.nip
     filename = f"{kind}-{nip}-{evaluation.period.label.replace(' ', '-')}.pdf".lower()
@@ -165,8 +155,8 @@ def issue_document(
     from .render import render_pdf  # here: WeasyPrint loads only when printing
 
     evaluation = get_evaluation(session, actor, evaluation_id)
-    _check(session, actor, evaluation, kind)
-    prepared = prepare_document(session, audit_key, evaluation, kind, verify_base, now)
+    view = _check(session, actor, evaluation, kind)
+    prepared = prepare_document(session, audit_key, evaluation, kind, verify_base, now, view)
     pdf = render_pdf(kind, prepared.snapshot, verification_code=prepared.code,
                      verify_url=prepared.verify_url)
     record_issue(session, audit_key, actor, evaluation, prepared, now)

@@ -3,8 +3,10 @@
 ``forms.slots.SLOTS`` says which field of which form fills a slot; this module reads the
 evaluation's stored answers through that table, with the form version each answer was filled
 on (for option labels and the agency's own ``prints:`` fields). ``PrintedData.values`` is the
-only place the documents read stored answers from; a form spec is loaded only for answers
-that exist (specs are cached per version), so bulk exports pay no extra query per document.
+only place the documents read stored answers from, and it reads them through the reader's
+``forms.visibility.Visibility``: a document prints only what its reader may see on the page.
+A form spec is loaded only for answers that exist (specs are cached per version), so bulk
+exports pay no extra query per document.
 """
 
 from __future__ import annotations
@@ -13,16 +15,12 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from forms.slots import PRINT_TARGETS
 from forms.slots import printed_extras
 from forms.slots import slot
 from forms.spec import FieldSpec
 from forms.spec import FormSpec
-from forms.store import spec_of
-from workflow.errors import NotFound
-from workflow.models import Evaluation
+from forms.visibility import Visibility
 
 from .snapshot import PrintedItem
 
@@ -51,26 +49,17 @@ def display(field: FieldSpec | None, value: Any) -> str:
 class PrintedData:
     """The stored form data of one evaluation, as the documents print it."""
 
-    def __init__(self, session: Session, evaluation: Evaluation) -> None:
-        """Read from ``evaluation``; specs are loaded (cached) per form version on demand."""
-        self._session = session
-        self._evaluation = evaluation
-        self._specs: dict[str, FormSpec | None] = {}
+    def __init__(self, view: Visibility) -> None:
+        """Read the evaluation of ``view`` as its reader may see it."""
+        self._view = view
 
     def values(self, form_key: str) -> dict[str, Any]:
-        """Return the stored answers of one form (empty when never saved)."""
-        return self._evaluation.values(form_key)
+        """Return the stored answers of one form the reader may see (empty when never saved)."""
+        return self._view.values(form_key)
 
     def spec(self, form_key: str) -> FormSpec | None:
-        """Return the spec version the form's answers were filled on (None: never filled)."""
-        if form_key not in self._specs:
-            entry = (self._evaluation.data or {}).get(form_key) or {}
-            version_id = entry.get("form_version_id")
-            try:
-                self._specs[form_key] = spec_of(self._session, version_id) if version_id else None
-            except NotFound:
-                self._specs[form_key] = None
-        return self._specs[form_key]
+        """Return the spec version the form's answers were filled on (None: unknown)."""
+        return self._view.spec(form_key)
 
     def _field(self, form_key: str, name: str, column: str | None = None) -> FieldSpec | None:
         spec = self.spec(form_key)
@@ -123,7 +112,7 @@ class PrintedData:
     def extras(self, target: str) -> tuple[PrintedItem, ...]:
         """Return the agency's own fields printed in the section ``target``, filled ones only."""
         assert target in PRINT_TARGETS, target
-        data = self._evaluation.data or {}
+        data = self._view.evaluation.data or {}
         keys = [k for k in FORM_ORDER if k in data] + sorted(k for k in data
                                                              if k not in FORM_ORDER)
         items: list[PrintedItem] = []

@@ -3,8 +3,9 @@
 Only ``Authorization: Bearer <token>`` authenticates here; the session cookie is never read, so
 CSRF does not apply (the blueprint is exempt). Domain errors become JSON in ``web/errors.py``
 (``{"error", "message", "errors"?, "guard"?}``).
-Field values are shown per the pinned form spec's visibility rules for the caller's roles;
-auditors (group ``inspektorat``) and agency admins see everything.
+Field values, the ratings and the history's changes are shown as ``forms.visibility`` says for
+the caller (her roles on the evaluation, plus ``auditor``/``admin``), the same rule as the
+evaluation page, the audit timeline, the CSV export and the documents.
 """
 
 from __future__ import annotations
@@ -20,14 +21,12 @@ from flask import jsonify
 from flask import request
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy.orm import Session
 
 from forms.rules import may_edit
-from forms.rules import may_see
 from forms.spec import FieldSpec
-from forms.spec import FormSpec
-from forms.store import StoredForms
-from forms.store import spec_of
+from forms.visibility import Viewer
+from forms.visibility import Visibility
+from forms.visibility import sees
 from l10n import current_language
 from l10n import reader_zone
 from reports.issuing import issue_document
@@ -36,7 +35,6 @@ from workflow.actors import Actor
 from workflow.definition import TransitionRule
 from workflow.definition import WorkflowDefinition
 from workflow.errors import InvalidData
-from workflow.errors import NotFound
 from workflow.history import ChainReport
 from workflow.localtime import abbreviation
 from workflow.models import Evaluation
@@ -51,10 +49,9 @@ from workflow.service import available_transitions
 from workflow.service import definition_of
 from workflow.stats import EvaluationFilter
 from workflow.stats import list_evaluations
-from workflow.trail import Reader
+from workflow.trail import Change
 from workflow.trail import events_of
 from workflow.trail import reader_of
-from workflow.trail import recorded_changes
 from workflow.trail import verify_evaluation
 
 from .documents import pdf_response
@@ -153,38 +150,15 @@ def _transition_body() -> tuple[dict[str, Any], str | None, int]:
 # --- rendering -------------------------------------------------------------------------------
 
 
-def _spec(session: Session, evaluation: Evaluation, form_key: str,
-          version_id: int | None = None) -> FormSpec | None:
-    try:
-        return spec_of(session, version_id or StoredForms().version_for(session, evaluation,
-                                                                        form_key))
-    except NotFound:
-        return None
-
-
-def _sees(reader: Reader, spec_field: FieldSpec) -> bool:
-    if reader.sees_all:
-        return True
-    return any(may_see(spec_field, role, reader.evaluation.status) for role in reader.roles)
-
-
-def _visible_values(reader: Reader, spec: FormSpec | None,
-                    values: Mapping[str, Any]) -> dict[str, Any]:
-    if reader.sees_all:
-        return dict(values)
-    if spec is None:
-        return {}
-    return {f.name: values[f.name] for f in spec.fields if f.name in values and _sees(reader, f)}
-
-
 def _field(spec_field: FieldSpec, role: str, state: str, lang: str) -> dict[str, Any]:
+    acting = Viewer(frozenset({role}), state)
     out: dict[str, Any] = {
         "name": spec_field.name,
         "type": spec_field.type,
         "label": (spec_field.label_en or spec_field.label) if lang == "en" else spec_field.label,
         "required": spec_field.required,
         "conditionally_required": spec_field.required_when is not None,
-        "visible": may_see(spec_field, role, state),
+        "visible": sees(spec_field, acting),
         "editable": may_edit(spec_field, role, state),
     }
     help_text = (spec_field.help_en or spec_field.help) if lang == "en" else spec_field.help
@@ -204,7 +178,7 @@ def _field(spec_field: FieldSpec, role: str, state: str, lang: str) -> dict[str,
     return out
 
 
-def _transition(session: Session, evaluation: Evaluation, definition: WorkflowDefinition,
+def _transition(view: Visibility, evaluation: Evaluation, definition: WorkflowDefinition,
                 rule: TransitionRule, roles: frozenset[str], lang: str) -> dict[str, Any]:
     role = next((r for r in rule.by if r in roles), "")
     out: dict[str, Any] = {
@@ -220,7 +194,7 @@ def _transition(session: Session, evaluation: Evaluation, definition: WorkflowDe
         "url": url_for("api.transition", evaluation_id=evaluation.id, name=rule.name),
     }
     if rule.form:
-        spec = _spec(session, evaluation, rule.form)
+        spec = view.spec(rule.form)
         if spec is not None:
             out["fields"] = [_field(f, role, evaluation.status, lang) for f in spec.fields]
     return out
@@ -251,8 +225,8 @@ def _predikat(value: str | None, lang: str) -> dict[str, str] | None:
     return {"value": value, "label": p.label_en if lang == "en" else p.label}
 
 
-def _summary(evaluation: Evaluation, definition: WorkflowDefinition,
-             lang: str) -> dict[str, Any]:
+def _summary(view: Visibility, lang: str) -> dict[str, Any]:
+    evaluation, definition = view.evaluation, view.definition
     employee = evaluation.employee
     return {
         "id": evaluation.id,
@@ -263,40 +237,27 @@ def _summary(evaluation: Evaluation, definition: WorkflowDefinition,
         "state_label": definition.label(evaluation.status, lang),
         "final": evaluation.status in definition.final,
         "version": evaluation.lock_version,
-        "predikat": _predikat(evaluation.predikat, lang),
+        "predikat": _predikat(view.rating()["predikat"], lang),
         "updated_at": evaluation.updated_at.isoformat(),
         "url": url_for("api.evaluation", evaluation_id=evaluation.id),
     }
 
 
-def _event(event: HistoryEvent, reader: Reader, specs: dict[int, FormSpec | None],
-           session: Session, lang: str) -> dict[str, Any]:
-    payload = event.payload or {}
-    form_key = payload.get("form")
-    spec: FormSpec | None = None
-    if form_key and not reader.sees_all:
-        version_id = payload.get("form_version_id")
-        cache_key = version_id or -1
-        if cache_key not in specs:
-            specs[cache_key] = _spec(session, reader.evaluation, form_key, version_id)
-        spec = specs[cache_key]
-    changes = []
-    for name, old, new in recorded_changes(event):
-        hidden = False
-        if form_key and not reader.sees_all and name.startswith(f"{form_key}."):
-            field_name = name[len(form_key) + 1:]
-            field_spec = next((f for f in spec.fields if f.name == field_name),
-                              None) if spec else None
-            hidden = field_spec is None or not _sees(reader, field_spec)
-        changes.append({"field": name, "hidden": True} if hidden
-                       else {"field": name, "old": old, "new": new})
+def _change(change: Change) -> dict[str, Any]:
+    if change.hidden:
+        return {"field": change.field, "hidden": True, "digest": change.digest}
+    return {"field": change.field, "old": change.old, "new": change.new}
+
+
+def _event(event: HistoryEvent, view: Visibility, key: bytes, lang: str) -> dict[str, Any]:
+    changes = [_change(c) for c in view.changes(event, key)]
     return {
         "seq": event.seq,
         "at": event.at.isoformat(),
         "kind": event.kind,
         "actor_nip": event.actor_nip,
         "role": event.actor_role,
-        "role_label": reader.definition.role_label(event.actor_role, lang)
+        "role_label": view.definition.role_label(event.actor_role, lang)
         if event.actor_role else "",
         "trigger": event.trigger,
         "from": event.source,
@@ -342,8 +303,8 @@ def evaluations() -> Response:
                                q=request.args.get("q", "").strip())
     result = list_evaluations(db.session, _actor(), filters, page, per_page)
     lang = current_language()
-    items = [_summary(e, definition_of(db.session, e.definition_version_id), lang)
-             for e in result.items]
+    items = [_summary(Visibility.for_actor(db.session, _actor(), e, definition_of(
+        db.session, e.definition_version_id)), lang) for e in result.items]
     return jsonify({"items": items, "page": result.page, "per_page": result.per_page,
                     "total": result.total, "pages": result.pages})
 
@@ -355,19 +316,20 @@ def evaluation(evaluation_id: int) -> Response:
     reader = reader_of(session, _actor(), evaluation_id)
     available = available_transitions(session, _wf(), _actor(), evaluation_id)
     ev, lang = reader.evaluation, current_language()
+    view = Visibility.for_actor(session, _actor(), ev, reader.definition, reader.roles)
+    rating = view.rating()
     data: dict[str, Any] = {}
     for form_key, entry in sorted((ev.data or {}).items()):
         if not isinstance(entry, Mapping):
             continue
-        spec = _spec(session, ev, form_key, entry.get("form_version_id"))
         data[form_key] = {
-            "values": _visible_values(reader, spec, entry.get("values") or {}),
+            "values": view.values(form_key),
             "form_version_id": entry.get("form_version_id"),
             "saved_at": entry.get("saved_at"),
             "saved_by": entry.get("saved_by"),
             "draft": bool(entry.get("draft", False)),
         }
-    body = _summary(ev, reader.definition, lang)
+    body = _summary(view, lang)
     body.update({
         "roles": sorted(reader.roles),
         "definition": {"agency": reader.definition.agency,
@@ -377,12 +339,12 @@ def evaluation(evaluation_id: int) -> Response:
                    "capaian_organisasi": _capaian(ev.period.capaian_organisasi, lang)},
         "deadlines": dict(ev.deadlines or {}),  # UTC instants; people read them in `timezone`
         "timezone": {"name": (zone := reader_zone()), "abbreviation": abbreviation(zone)},
-        "ratings": {"hasil_kerja": _rating(ev.rating_hasil_kerja, lang),
-                    "perilaku_kerja": _rating(ev.rating_perilaku_kerja, lang)},
+        "ratings": {"hasil_kerja": _rating(rating["rating_hasil_kerja"], lang),
+                    "perilaku_kerja": _rating(rating["rating_perilaku_kerja"], lang)},
         "participants": [{"role": p.role, "role_label": reader.definition.role_label(p.role, lang),
                           "identity": dict(p.identity or {})}
                          for p in sorted(ev.participants, key=lambda p: p.role)],
-        "transitions": [_transition(session, ev, reader.definition, rule, available.roles, lang)
+        "transitions": [_transition(view, ev, reader.definition, rule, available.roles, lang)
                         for rule in available.transitions],
         "data": data,
         "links": {"history": url_for("api.history", evaluation_id=ev.id),
@@ -396,19 +358,20 @@ def transition(evaluation_id: int, name: str) -> Response:
     """Fire a transition with ``{data, comment, version}``; nothing changes on any error."""
     data, comment, version = _transition_body()
     actor = _actor()
-    reader_of(db.session, actor, evaluation_id)  # strangers get 404/403 before anything else
+    reader_of(db.session, actor, evaluation_id)  # strangers get 404 before anything else
     event = apply_transition(db.session, _wf(), actor, evaluation_id, name, data=data,
                              comment=comment, expected_version=version)
     db.session.commit()
     ev = db.session.get(Evaluation, evaluation_id)
     assert ev is not None
     definition = definition_of(db.session, ev.definition_version_id)
+    view = Visibility.for_actor(db.session, actor, ev, definition)
     lang = current_language()
     return jsonify({
         "evaluation": {"id": ev.id, "state": ev.status,
                        "state_label": definition.label(ev.status, lang),
                        "version": ev.lock_version,
-                       "predikat": _predikat(ev.predikat, lang),
+                       "predikat": _predikat(view.rating()["predikat"], lang),
                        "url": url_for("api.evaluation", evaluation_id=ev.id)},
         "event": {"seq": event.seq, "at": event.at.isoformat(), "trigger": event.trigger,
                   "from": event.source, "to": event.dest, "role": event.actor_role,
@@ -421,9 +384,10 @@ def transition(evaluation_id: int, name: str) -> Response:
 def history(evaluation_id: int) -> Response:
     """Return the evaluation's history; values of fields the caller may not see are hidden."""
     reader = reader_of(db.session, _actor(), evaluation_id)
-    specs: dict[int, FormSpec | None] = {}
+    view = Visibility.for_actor(db.session, _actor(), reader.evaluation, reader.definition,
+                                reader.roles)
     lang = current_language()
-    events = [_event(e, reader, specs, db.session, lang)
+    events = [_event(e, view, _wf().audit_key, lang)
               for e in events_of(db.session, reader.evaluation)]
     return jsonify({"evaluation_id": evaluation_id, "events": events})
 

@@ -33,6 +33,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 from wtforms.validators import Regexp
 
+from forms.visibility import HistoryReader
 from l10n import current_language
 from workflow.actors import Actor
 from workflow.models import HistoryEvent
@@ -123,9 +124,11 @@ def search() -> str | tuple[str, int]:
 @bp.get("/evaluasi/<int:evaluation_id>")
 @auditor_required
 def evaluation(evaluation_id: int) -> str:
-    """Show one evaluation's full timeline with data diffs, hashes and the chain check."""
-    result = timeline(db.session, current_app.extensions["workflow"].audit_key,
-                      current_actor(), evaluation_id)
+    """Show one evaluation's full timeline with data diffs, hashes and the chain check; a field
+    the reader may not see shows its name and digest only (``forms.visibility``)."""
+    key = current_app.extensions["workflow"].audit_key
+    result = timeline(db.session, key, current_actor(), evaluation_id,
+                      HistoryReader(db.session, current_actor(), key))
     return render_template("audit/timeline.html", timeline=result,
                            role_of=role_namer(db.session, current_actor()))
 
@@ -150,7 +153,8 @@ def export() -> Response:
     _form, filters = _search_form()
     if filters is None:
         abort(400, _("Filter pencarian tidak valid; perbaiki lalu ekspor lagi."))
-    rows = export_rows(db.session, current_actor(), filters)
+    rows = export_rows(db.session, current_actor(), filters, HistoryReader(
+        db.session, current_actor(), current_app.extensions["workflow"].audit_key))
 
     def generate() -> Iterator[str]:
         buffer = io.StringIO()

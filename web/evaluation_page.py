@@ -1,7 +1,8 @@
 """The evaluation page's view model: what a template shows for one evaluation and viewer.
 
-Turns the service's answers (``open_evaluation``: allowed transitions, roles, history) and the
-pinned form specs' visibility rules into plain data for ``evaluations/show.html``. No writes.
+Turns the service's answers (``open_evaluation``: allowed transitions, roles, history) into plain
+data for ``evaluations/show.html``; what the viewer sees of each step's data and of the rating
+is ``forms.visibility``'s answer, as on every other surface. No writes.
 """
 
 from __future__ import annotations
@@ -25,11 +26,11 @@ from forms import FieldSpec
 from forms import FormSpec
 from forms import build_form_class
 from forms import form_values_from_stored
-from forms import visible_fields
 from forms.fields import RowsField
 from forms.fields import is_blank_entry
 from forms.store import StoredForms
 from forms.store import spec_of
+from forms.visibility import Visibility
 from l10n import current_language
 from l10n import local_time
 from l10n import reader_zone
@@ -294,12 +295,7 @@ def _display(spec: FieldSpec, value: Any, lang: str) -> Any:
     return str(value)
 
 
-def _visible_names(spec: FormSpec, roles: Iterable[str], state: str) -> set[str]:
-    viewer_roles = list(roles) or ["viewer"]
-    return {f.name for role in viewer_roles for f in visible_fields(spec, role, state)}
-
-
-def _shown_forms(session: Session, page: EvaluationPage, skip: set[str],
+def _shown_forms(view: Visibility, page: EvaluationPage, skip: set[str],
                  definition: WorkflowDefinition) -> list[ShownForm]:
     """Return the stored data of earlier steps, each field only if the viewer may see it."""
     evaluation = page.evaluation
@@ -309,9 +305,11 @@ def _shown_forms(session: Session, page: EvaluationPage, skip: set[str],
             if k in (evaluation.data or {}) and k not in skip]
     shown = []
     for key in keys:
-        spec = spec_for(session, evaluation, key)
-        names = _visible_names(spec, page.available.roles, evaluation.status)
-        values = evaluation.values(key)
+        spec = view.spec(key)
+        if spec is None:
+            continue
+        names = view.names(key)
+        values = view.values(key)
         fields = [
             ShownField(label=(f.label_en or f.label) if lang == "en" else f.label, type=f.type,
                        value=_display(f, values.get(f.name), lang),
@@ -359,10 +357,10 @@ def _windows(page: EvaluationPage, now: datetime) -> list[dict[str, Any]]:
     return out
 
 
-def _rating_block(session: Session, page: EvaluationPage) -> dict[str, Any] | None:
+def _rating_block(view: Visibility, page: EvaluationPage) -> dict[str, Any] | None:
     """Return the ratings, the predikat, why (the appraiser's words) and any revision."""
     evaluation = page.evaluation
-    if not evaluation.predikat:
+    if not evaluation.predikat or not view.rating_visible:
         return None
     lang = current_language()
     definition = page.available.definition
@@ -374,9 +372,7 @@ def _rating_block(session: Session, page: EvaluationPage) -> dict[str, Any] | No
     def visible_values(keys: list[str]) -> tuple[dict[str, Any], FormSpec | None]:
         for key in keys:
             if key in (evaluation.data or {}):
-                spec = spec_for(session, evaluation, key)
-                names = _visible_names(spec, page.available.roles, evaluation.status)
-                return ({k: v for k, v in evaluation.values(key).items() if k in names}, spec)
+                return view.values(key), view.spec(key)
         return {}, None
 
     def labels(values: Mapping[str, str | None]) -> dict[str, str]:
@@ -389,10 +385,7 @@ def _rating_block(session: Session, page: EvaluationPage) -> dict[str, Any] | No
                            Predikat(predikat).label) if predikat else "—"
         return out
 
-    rating, rating_spec = visible_values(rating_forms)
-    if rating_spec is not None and not {"rating_hasil_kerja", "rating_perilaku_kerja"} & set(
-            _visible_names(rating_spec, page.available.roles, evaluation.status)):
-        return None  # the spec hides the ratings from this viewer in this state
+    rating, _rating_spec = visible_values(rating_forms)
     decision, decision_spec = visible_values(decision_forms)
     current = {"rating_hasil_kerja": evaluation.rating_hasil_kerja,
                "rating_perilaku_kerja": evaluation.rating_perilaku_kerja,
@@ -473,20 +466,21 @@ def render_page(page: EvaluationPage, *, status: int = 200, posted_key: str | No
     people = sorted(evaluation.participants,
                     key=lambda p: (order.index(p.role) if p.role in order else 9, p.role))
     viewer_roles = sorted(available.roles)
+    view = Visibility.for_actor(session, actor, evaluation, definition, available.roles)
     return render_template(
         "evaluations/show.html",
         ev=evaluation, definition=definition, state_label=definition.label(evaluation.status,
                                                                           lang),
         final=evaluation.status in definition.final, steps=steps, people=people,
         rule_label=rule_label, viewer_roles=viewer_roles,
-        blocks=blocks, shown=_shown_forms(session, page, editing, definition),
-        rating=_rating_block(session, page), windows=_windows(page, now),
+        blocks=blocks, shown=_shown_forms(view, page, editing, definition),
+        rating=_rating_block(view, page), windows=_windows(page, now),
         timeline=_timeline(page), lang=lang, unsaved=unsaved, returned=returned_notice(page),
         observer=not available.transitions and not (
             {"employee", "appraiser", "appeal_reviewer"} & set(available.roles)),
         auditor=actor.is_auditor or actor.is_admin,
         documents=[(kind, DOCUMENT_TITLES[kind][1 if lang == "en" else 0])
-                   for kind in available_kinds(session, evaluation, available.roles, actor)],
+                   for kind in available_kinds(view)],
     ), status
 
 

@@ -178,7 +178,10 @@ SCHEMAS: dict[str, Any] = {
         "required": ["field"],
         "properties": {"field": {"type": "string"}, "old": {}, "new": {},
                        "hidden": {"type": "boolean",
-                                  "description": "true: value not visible to your role"}},
+                                  "description": "true: value not visible to you (no old/new)"},
+                       "digest": {"type": "string",
+                                  "description": "of a hidden change: HMAC-SHA256 (audit key) "
+                                                 "of the event hash, field and values"}},
     },
     "HistoryEvent": {
         "type": "object",

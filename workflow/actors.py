@@ -65,3 +65,13 @@ def roles_of(
         if spec.group and spec.group in actor.groups:
             roles.add(name)
     return frozenset(roles)
+
+
+def may_read(actor: Actor, roles: frozenset[str]) -> bool:
+    """Tell whether an actor who plays ``roles`` on an evaluation of her agency may read it.
+
+    Its participants and group roles may, and so may the agency's auditors and admins; for
+    everybody else it does not exist (404 on the page, the API and the documents alike).
+    Which of its fields each reader sees is ``forms.visibility``'s answer.
+    """
+    return bool(roles) or actor.is_auditor or actor.is_admin

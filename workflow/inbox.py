@@ -35,6 +35,7 @@ from sqlalchemy import true
 from sqlalchemy.orm import Session
 
 from .actors import Actor
+from .actors import may_read
 from .definition import SYSTEM_ROLE
 from .definition import TransitionRule
 from .definition import WorkflowDefinition
@@ -364,8 +365,8 @@ RATING_FIELDS = ("rating_hasil_kerja", "rating_perilaku_kerja", "predikat")
 
 
 def may_view(actor: Actor, available: Available) -> bool:
-    """Tell whether the actor may open the evaluation (a role on it, or auditor/admin)."""
-    return bool(available.roles) or actor.is_auditor or actor.is_admin
+    """Tell whether the actor may open the evaluation (``actors.may_read``)."""
+    return may_read(actor, available.roles)
 
 
 def open_evaluation(session: Session, wf: Workflow, actor: Actor,

@@ -3,12 +3,14 @@
 Read-only queries over ``HistoryEvent`` (pure SQLAlchemy, no Flask). Every query is filtered by
 the actor's agency; searching the whole agency's history is for auditors (group
 ``inspektorat``) and agency admins only. Participants read one evaluation's history through
-``reader_of``; hiding field values they may not see is the caller's job (it needs the form
-specs, which this package must not import).
+``reader_of``. Which recorded values a reader may see is decided by the form specs
+(``forms.visibility``, which this package must not import): the timeline and the CSV export
+take it as a ``ChangeView`` from the caller and show a hidden field's name and digest only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC
@@ -27,10 +29,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import aliased
 
 from .actors import Actor
+from .actors import may_read
 from .actors import roles_of
 from .calendars import agency_zone
 from .definition import WorkflowDefinition
 from .definition import canonical_json
+from .errors import NotFound
 from .errors import NotPermitted
 from .history import ChainReport
 from .history import verify_all
@@ -71,31 +75,29 @@ def require_auditor(actor: Actor) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Reader:
-    """Who reads one evaluation and how much they may see of it."""
+    """Who reads one evaluation: the evaluation, its pinned flow and the reader's roles on it."""
 
     evaluation: Evaluation
     definition: WorkflowDefinition
     roles: frozenset[str]
-    sees_all: bool
 
 
 def reader_of(session: Session, actor: Actor, evaluation_id: int) -> Reader:
     """Return the actor's read access to an evaluation of their agency.
 
     Participants (and members of a group role of its flow) read it with their roles; auditors
-    and agency admins read everything.
+    and agency admins may read every evaluation of their agency (``actors.may_read``). Which
+    fields they see is ``forms.visibility``'s answer.
 
-    :raises NotFound: unknown id or another agency's evaluation (indistinguishable).
-    :raises NotPermitted: a colleague of the same agency with no role on it.
+    :raises NotFound: unknown id, another agency's evaluation, or one the actor may not read
+        (indistinguishable, as on the evaluation page).
     """
     evaluation = get_evaluation(session, actor, evaluation_id)
     definition = definition_of(session, evaluation.definition_version_id)
     roles = roles_of(actor, evaluation, definition)
-    sees_all = actor.is_auditor or actor.is_admin
-    if not roles and not sees_all:
-        raise NotPermitted("Anda tidak terlibat dalam evaluasi ini.",
-                           "You have no role on this evaluation.")
-    return Reader(evaluation, definition, roles, sees_all)
+    if not may_read(actor, roles):
+        raise NotFound("Evaluasi tidak ditemukan.", "Evaluation not found.")
+    return Reader(evaluation, definition, roles)
 
 
 def events_of(session: Session, evaluation: Evaluation) -> list[HistoryEvent]:
@@ -120,13 +122,32 @@ def recorded_changes(event: HistoryEvent) -> list[tuple[str, Any, Any]]:
 
 
 @dataclass(frozen=True, slots=True)
+class Change:
+    """One recorded change as a reader sees it: the values, or (hidden) a digest instead."""
+
+    field: str
+    old: Any
+    new: Any
+    hidden: bool = False
+    digest: str = ""
+
+    def csv_value(self) -> Any:
+        """Return what the CSV's ``perubahan_json`` holds for it."""
+        return {"hidden": True, "digest": self.digest} if self.hidden else [self.old, self.new]
+
+
+# What a reader may see of an event's changes (``forms.visibility.HistoryReader``).
+ChangeView = Callable[[HistoryEvent], list[Change]]
+
+
+@dataclass(frozen=True, slots=True)
 class TimelineEntry:
     """One event of an evaluation's timeline, with who acted and what changed."""
 
     event: HistoryEvent
     actor_name: str
     definition_version: int | None
-    changes: list[tuple[str, Any, Any]]
+    changes: list[Change]
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,8 +159,12 @@ class Timeline:
     report: ChainReport
 
 
-def timeline(session: Session, key: bytes, actor: Actor, evaluation_id: int) -> Timeline:
-    """Return every event of one evaluation with actor names, diffs and the chain check."""
+def timeline(session: Session, key: bytes, actor: Actor, evaluation_id: int,
+             view_changes: ChangeView) -> Timeline:
+    """Return every event of one evaluation with actor names, diffs and the chain check.
+
+    ``view_changes`` gives each event's changes as the actor may see them.
+    """
     reader = reader_of(session, actor, evaluation_id)
     events = events_of(session, reader.evaluation)
     names = _names(session, reader.evaluation.agency_id,
@@ -149,7 +174,7 @@ def timeline(session: Session, key: bytes, actor: Actor, evaluation_id: int) -> 
             DefinitionVersion.agency_id == reader.evaluation.agency_id)).all())
     entries = [
         TimelineEntry(e, names.get(e.actor_id or 0, "") if e.actor_id else _system(e),
-                      versions.get(e.definition_version_id or 0), recorded_changes(e))
+                      versions.get(e.definition_version_id or 0), view_changes(e))
         for e in events
     ]
     return Timeline(reader, entries, verify_chain(session, key, reader.evaluation))
@@ -271,11 +296,13 @@ def search_history(
     return Page([_row(r) for r in rows], page, per_page, total)
 
 
-def export_rows(session: Session, actor: Actor, f: HistoryFilter) -> Iterator[list[str]]:
+def export_rows(session: Session, actor: Actor, f: HistoryFilter,
+                view_changes: ChangeView) -> Iterator[list[str]]:
     """Yield the header and one row per matching event (oldest first), streaming from the DB.
 
-    Columns are ``CSV_COLUMNS``; ``perubahan_json`` holds the recorded changes as canonical JSON
-    (``{"field": [old, new]}``).
+    Columns are ``CSV_COLUMNS``; ``perubahan_json`` holds the changes the actor may see as
+    canonical JSON (``{"field": [old, new]}``, a hidden field ``{"field": {"hidden": true,
+    "digest": …}}``; ``view_changes`` decides).
 
     :raises NotPermitted: unless the actor is an auditor or an agency admin (checked at once,
         before the first row).
@@ -299,7 +326,8 @@ def export_rows(session: Session, actor: Actor, f: HistoryFilter) -> Iterator[li
                 str(e.evaluation_id or ""), r.employee_nip, r.employee_name, r.unit_kerja,
                 e.actor_nip, r.actor_name, e.actor_role, e.trigger, e.source, e.dest,
                 "" if version is None else str(version), e.comment,
-                canonical_json((e.payload or {}).get("changes") or {}), e.prev_hash, e.hash,
+                canonical_json({c.field: c.csv_value() for c in view_changes(e)}),
+                e.prev_hash, e.hash,
             ]
 
     return generate()

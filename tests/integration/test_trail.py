@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from forms.visibility import HistoryReader
 from tests.conftest import SELF
 from tests.conftest import World
 from tests.conftest import build_world
@@ -42,13 +43,13 @@ def _mataram(mataram: World, session: Session, wf: Workflow) -> World:
 
 
 def test_reader_access(session: Session, wf: Workflow, mataram: World) -> None:
-    """Participants read with their roles, auditors read all, colleagues and strangers not."""
+    """Participants read with their roles, auditors and admins read every evaluation of their
+    agency; for a colleague with no role it does not exist (as for a stranger)."""
     ev = mataram.evaluations["pegawai"]
     assert reader_of(session, mataram.actor("pegawai"), ev.id).roles == {"employee"}
-    assert not reader_of(session, mataram.actor("pegawai"), ev.id).sees_all
-    assert reader_of(session, mataram.actor("auditor"), ev.id).sees_all
-    assert reader_of(session, mataram.actor("kepala"), ev.id).sees_all
-    with pytest.raises(NotPermitted):
+    assert reader_of(session, mataram.actor("auditor"), ev.id).roles == {"auditor"}
+    assert reader_of(session, mataram.actor("kepala"), ev.id).roles == frozenset()
+    with pytest.raises(NotFound):
         reader_of(session, mataram.actor("pegawai2"), ev.id)
     other = build_world(session, wf, "kota-kupang", offset=50)
     with pytest.raises(NotFound):
@@ -59,11 +60,13 @@ def test_timeline_has_names_diffs_and_versions(session: Session, wf: Workflow,
                                                mataram: World) -> None:
     """Every event comes with the actor's name, the definition version and old → new."""
     ev = mataram.evaluations["pegawai"]
-    result = timeline(session, wf.audit_key, mataram.actor("auditor"), ev.id)
+    auditor = mataram.actor("auditor")
+    result = timeline(session, wf.audit_key, auditor, ev.id,
+                      HistoryReader(session, auditor, wf.audit_key))
     assert [e.event.trigger for e in result.entries] == ["open", "submit", "review"]
     review = result.entries[2]
     assert review.actor_name == "Pejabat Penilai" and review.definition_version == 3
-    changes = {name: (old, new) for name, old, new in review.changes}
+    changes = {c.field: (c.old, c.new) for c in review.changes}
     assert changes["predikat"] == (None, "BAIK")
     assert changes["appraiser-rating.umpan_balik"] == (None, "Kinerja baik.")
     assert result.report.ok and result.report.events == 3
@@ -104,7 +107,9 @@ def test_search_needs_auditor_and_stays_in_agency(session: Session, wf: Workflow
 def test_export_rows(session: Session, wf: Workflow, mataram: World) -> None:
     """Export rows start with the header and list events oldest first."""
     ev = mataram.evaluations["pegawai"]
-    rows = list(export_rows(session, mataram.actor("kepala"), HistoryFilter(evaluation_id=ev.id)))
+    kepala = mataram.actor("kepala")
+    rows = list(export_rows(session, kepala, HistoryFilter(evaluation_id=ev.id),
+                            HistoryReader(session, kepala, wf.audit_key)))
     assert tuple(rows[0]) == CSV_COLUMNS
     assert [r[CSV_COLUMNS.index("transisi")] for r in rows[1:]] == ["open", "submit", "review"]
     assert rows[3][CSV_COLUMNS.index("nama_pelaku")] == "Pejabat Penilai"
@@ -113,7 +118,8 @@ def test_export_rows(session: Session, wf: Workflow, mataram: World) -> None:
     assert rows[1][CSV_COLUMNS.index("waktu_utc")] == "2026-01-05T00:00:00Z"
     assert rows[1][CSV_COLUMNS.index("waktu_lokal")] == "05-01-2026 08:00:00 WITA"
     with pytest.raises(NotPermitted):
-        export_rows(session, mataram.actor("pegawai"), HistoryFilter())
+        export_rows(session, mataram.actor("pegawai"), HistoryFilter(),
+                    HistoryReader(session, mataram.actor("pegawai"), wf.audit_key))
 
 
 def test_verification_finds_the_broken_link(session: Session, wf: Workflow,

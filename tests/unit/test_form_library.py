@@ -7,6 +7,7 @@ import yaml
 
 from forms import FormSpec
 from forms import FormSpecError
+from forms import Viewer
 from forms import build_form_class
 from forms import load_form_specs
 from forms import redact
@@ -61,16 +62,17 @@ def test_appraiser_private_note_hidden_from_employee(specs: dict[str, FormSpec])
     """catatan_pribadi is visible to the appraiser only."""
     stored = {"umpan_balik": "bagus", "catatan_pribadi": "rahasia"}
     spec = specs["appraiser-rating"]
-    assert redact(spec, stored, "employee", "reviewed") == {"umpan_balik": "bagus"}
-    assert stored == redact(spec, stored, "appraiser", "reviewed")
+    employee = Viewer(frozenset({"employee"}), "reviewed")
+    assert redact(spec, stored, employee) == {"umpan_balik": "bagus"}
+    assert stored == redact(spec, stored, Viewer(frozenset({"appraiser"}), "reviewed"))
 
 
 def test_team_opinion_visible_after_the_team_review(specs: dict[str, FormSpec]) -> None:
     """The team fills its opinion in team_review; the employee sees it from reviewed on."""
     spec = specs["team-opinion"]
     stored = {"pendapat_tim": "Sesuai bukti.", "rekomendasi": "setuju"}
-    assert redact(spec, stored, "employee", "team_review") == {}
-    assert stored == redact(spec, stored, "employee", "reviewed")
+    assert redact(spec, stored, Viewer(frozenset({"employee"}), "team_review")) == {}
+    assert stored == redact(spec, stored, Viewer(frozenset({"employee"}), "reviewed"))
     assert validate_data(spec, stored, role="evaluation_team", state="team_review")[1] == {}
     assert "pendapat_tim" not in build_form_class(spec, role="employee", state="reviewed")()._fields
 

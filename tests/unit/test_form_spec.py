@@ -7,11 +7,12 @@ from typing import Any
 import pytest
 
 from forms import FormSpecError
+from forms import Viewer
 from forms import editable_fields
 from forms import parse_form_spec
 from forms import redact
 from forms import validate_spec
-from forms import visible_fields
+from forms import visible_names
 from workflow.texts import Text
 
 TEXT: dict[str, Any] = {"type": "text", "label": "X"}
@@ -224,7 +225,6 @@ ACCESS = parse_form_spec(
 @pytest.mark.parametrize(
     ("role", "state", "expected"),
     [
-        (None, None, ["umum", "pribadi", "tim"]),
         ("appraiser", "submitted", ["umum", "pribadi"]),
         ("appraiser", "reviewed", ["umum", "pribadi", "tim"]),
         ("employee", "team_review", ["umum"]),
@@ -232,9 +232,19 @@ ACCESS = parse_form_spec(
         ("team", "team_review", ["umum", "tim"]),
     ],
 )
-def test_visible_fields(role: str | None, state: str | None, expected: list[str]) -> None:
+def test_visible_names(role: str, state: str, expected: list[str]) -> None:
     """visible_to limits roles, visible_in_states limits non-editors, editors always see."""
-    assert expected == [f.name for f in visible_fields(ACCESS, role, state)]
+    assert visible_names(ACCESS, Viewer(frozenset({role}), state)) == set(expected)
+
+
+def test_a_reader_sees_what_any_of_her_roles_sees() -> None:
+    """Several roles: a field is visible when one of them may see it; auditors and admins are
+    roles like any other (``visible_to: [appraiser]`` hides the field from them)."""
+    assert visible_names(ACCESS, Viewer(frozenset({"appraiser", "team"}), "team_review")) == {
+        "umum", "pribadi", "tim"}
+    assert visible_names(ACCESS, Viewer(frozenset({"auditor", "admin"}), "finalized")) == {
+        "umum", "tim"}
+    assert visible_names(ACCESS, Viewer(frozenset(), "finalized")) == set()
 
 
 def test_editable_fields_follow_editable_by() -> None:
@@ -246,6 +256,8 @@ def test_editable_fields_follow_editable_by() -> None:
 def test_redact_drops_invisible_and_unknown_values() -> None:
     """redact keeps only values the role may see now, and drops keys not in the spec."""
     stored = {"umum": "a", "pribadi": "b", "tim": "c", "asing": "d"}
-    assert redact(ACCESS, stored, "employee", "submitted") == {"umum": "a"}
-    assert redact(ACCESS, stored, "employee", "reviewed") == {"umum": "a", "tim": "c"}
-    assert redact(ACCESS, stored, None, None) == {"umum": "a", "pribadi": "b", "tim": "c"}
+    employee = frozenset({"employee"})
+    assert redact(ACCESS, stored, Viewer(employee, "submitted")) == {"umum": "a"}
+    assert redact(ACCESS, stored, Viewer(employee, "reviewed")) == {"umum": "a", "tim": "c"}
+    everyone = Viewer(frozenset({"appraiser", "team"}), "reviewed")
+    assert redact(ACCESS, stored, everyone) == {"umum": "a", "pribadi": "b", "tim": "c"}

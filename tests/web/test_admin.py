@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import html
 import io
+import re
 
+import pytest
 from flask.testing import FlaskClient
 from flask_babel import refresh
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from admin.views import EmployeeView
 from tests.conftest import ORG_HEADER
 from tests.conftest import World
 from tests.conftest import nip
 from tests.web.conftest import admin_events
 from tests.web.conftest import login
+from workflow.accounts import issue_token
+from workflow.models import ApiToken
 from workflow.models import Employee
 from workflow.models import Evaluation
 from workflow.models import FormVersion
@@ -333,3 +339,54 @@ def test_admin_adds_a_step_to_the_flow(client: FlaskClient, session: Session, wf
         session, wf, a.actor("penilai"), ev.id).transitions] for ev in (old, new)}
     assert names[old.id] == ["return_for_revision", "review"]
     assert names[new.id] == ["return_for_revision", "verify"]
+
+
+SKIPPED_LINKS = ("delete", "logout", "keluar", "unduh", ".svg", "/static/")
+
+
+def test_no_secret_in_any_admin_response(client: FlaskClient, session: Session,
+                                         two: tuple[World, World]) -> None:
+    """No password hash or token digest appears on any admin page: every list, details page,
+    sort, filter and search the admin can reach by following links is crawled."""
+    a, _b = two
+    issue_token(session, a.people["pegawai"], "integrasi")
+    session.commit()
+    secrets = {e.password_hash for e in session.scalars(select(Employee))
+               if e.password_hash} | set(session.scalars(select(ApiToken.digest)))
+    # The hash itself and its salt/digest parts (a page could print either).
+    needles = secrets | {part for s in secrets for part in s.split("$")[1:] if len(part) > 8}
+    assert needles
+    login(client, a.people["kepala"])
+    start = ["/admin/", "/admin/employee/?sort=0&desc=1",
+             "/admin/employee/?search=scrypt", "/admin/employee/?sort=password_hash"]
+    seen: set[str] = set()
+    queue = list(start)
+    while queue and len(seen) < 250:
+        url = queue.pop(0)
+        if url in seen:
+            continue
+        seen.add(url)
+        response = client.get(url)
+        body = response.get_data(as_text=True)
+        response.close()
+        leaked = [n for n in needles if n in body]
+        assert not leaked, (url, response.status_code)
+        assert "scrypt:" not in body, url
+        for href in re.findall(r'href="(/admin/[^"#]*)"', body):
+            href = html.unescape(href)
+            if any(word in href for word in SKIPPED_LINKS):
+                continue
+            queue.append(href)
+    assert any("/admin/employee/details/" in u for u in seen)
+    assert any("/admin/history/details/" in u for u in seen)
+    assert any("/admin/evaluation/details/" in u for u in seen)
+
+
+def test_admin_views_refuse_secret_filters() -> None:
+    """A view that would filter, search or sort by a secret column cannot even be built."""
+
+    class Leaky(EmployeeView):
+        column_searchable_list = ("nip", "password_hash")
+
+    with pytest.raises(ValueError, match="password_hash"):
+        Leaky(Employee, None, endpoint="leaky")

@@ -276,12 +276,14 @@ def test_wrong_role_is_403(api: Api, session: Session, mataram: World) -> None:
     assert snapshot(session, ev.id) == before
 
 
-def test_colleague_without_role_is_403(api: Api, session: Session, mataram: World) -> None:
-    """A colleague of the same agency with no role can neither read nor act."""
+def test_colleague_without_role_is_404(api: Api, session: Session, mataram: World) -> None:
+    """For a colleague of the same agency with no role the evaluation does not exist: 404 on
+    every endpoint, as on the evaluation page."""
     ev = mataram.evaluations["pegawai"]
     before = snapshot(session, ev.id)
-    assert api.get("pegawai2", f"/evaluations/{ev.id}").status_code == 403
-    assert api.act("pegawai2", ev, "submit", SELF, version=before[1]).status_code == 403
+    for path in ("", "/history", "/verify", "/documents/skp.pdf"):
+        assert api.get("pegawai2", f"/evaluations/{ev.id}{path}").status_code == 404, path
+    assert api.act("pegawai2", ev, "submit", SELF, version=before[1]).status_code == 404
     assert snapshot(session, ev.id) == before
 
 
@@ -346,7 +348,8 @@ def test_guard_refusal_is_409_with_guard_name(api: Api, session: Session,
 
 
 def test_history_hides_fields_the_reader_may_not_see(api: Api, mataram: World) -> None:
-    """The employee sees that the private note changed but not its value; the auditor sees it."""
+    """The employee and the auditor see that the private note changed (name and digest), not
+    its value; only the appraiser (the one role it names) sees it."""
     ev = mataram.evaluations["pegawai"]
     api.act("pegawai", ev, "submit", SELF)
     api.act("penilai", ev, "review", RATING)
@@ -357,10 +360,11 @@ def test_history_hides_fields_the_reader_may_not_see(api: Api, mataram: World) -
         return {c["field"]: c for c in review["changes"]}
 
     mine = change("pegawai")
-    assert mine["appraiser-rating.catatan_pribadi"] == {
-        "field": "appraiser-rating.catatan_pribadi", "hidden": True}
+    hidden = mine["appraiser-rating.catatan_pribadi"]
+    assert set(hidden) == {"field", "hidden", "digest"} and hidden["hidden"] is True
+    assert len(hidden["digest"]) == 64
     assert mine["predikat"]["new"] == "BAIK"
-    assert change("auditor")["appraiser-rating.catatan_pribadi"]["new"] == "Rahasia penilai."
+    assert set(change("auditor")["appraiser-rating.catatan_pribadi"]) == set(hidden)
     assert change("penilai")["appraiser-rating.catatan_pribadi"]["new"] == "Rahasia penilai."
     detail = api.get("pegawai", f"/evaluations/{ev.id}").get_json()
     assert "catatan_pribadi" not in detail["data"]["appraiser-rating"]["values"]

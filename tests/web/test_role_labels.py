@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 from flask_babel import refresh
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from forms.visibility import Visibility
 from reports.gather import build_snapshot
 from tests.conftest import CHEAP_HASH
 from tests.conftest import ROOT
@@ -21,7 +23,10 @@ from tests.integration.test_service import at
 from tests.web.conftest import login
 from workflow.accounts import issue_token
 from workflow.accounts import set_password
+from workflow.actors import Actor
+from workflow.models import Employee
 from workflow.models import Evaluation
+from workflow.models import Group
 from workflow.periods import ensure_period
 from workflow.periods import open_period
 from workflow.publishing import publish_definitions
@@ -95,7 +100,10 @@ def test_audit_pages_name_roles_by_the_recorded_flow_version(
 def test_pdf_history_names_roles_by_the_agency_labels(session: Session,
                                                       returned: Evaluation) -> None:
     """The audit-trail document's history prints the flow's role names."""
-    snapshot = build_snapshot(session, returned, datetime(2026, 3, 4, tzinfo=UTC))
+    auditor = Actor.of(session.scalar(select(Employee).join(Employee.groups).where(
+        Group.slug == "inspektorat", Employee.agency_id == returned.agency_id)))
+    snapshot = build_snapshot(session, returned, datetime(2026, 3, 4, tzinfo=UTC),
+                              Visibility.for_actor(session, auditor, returned))
     roles = {entry.action: entry.role for entry in snapshot.history}
     assert roles["Kembalikan untuk perbaikan"] == "Kepala Sekolah"
     assert roles["Evaluasi dibuka"] == "Admin Instansi"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
@@ -13,6 +16,7 @@ from tests.conftest import SELF
 from tests.conftest import World
 from tests.integration.test_service import RATING_LOW
 from tests.integration.test_service import at
+from workflow.accounts import issue_token
 from workflow.accounts import set_password
 from workflow.errors import InvalidData
 from workflow.service import Workflow
@@ -86,3 +90,51 @@ def test_draft_may_be_incomplete_but_not_wrong(session: Session, wf: Workflow,
         save_draft(session, at(wf, 4), world.actor("penilai"), ev.id, "appraiser-rating",
                    {"rating_hasil_kerja": "luar-biasa"})
     assert "rating_hasil_kerja" in caught.value.errors
+
+
+def test_kupang_employee_api_shows_no_rating_before_the_team_approved(
+        client: FlaskClient, session: Session, wf: Workflow, world: World,
+        in_team_review: int) -> None:
+    """While the team reviews (and after it returns the rating to the appraiser), the
+    employee's API detail, list and history carry no rating, predikat or appraiser's words;
+    once the team approved, all three do (issue 12)."""
+    token = issue_token(session, world.people["pegawai"])
+    session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def api() -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+        detail = client.get(f"/api/v1/evaluations/{in_team_review}", headers=headers)
+        listed = client.get("/api/v1/evaluations", headers=headers)
+        history = client.get(f"/api/v1/evaluations/{in_team_review}/history", headers=headers)
+        item = next(i for i in listed.get_json()["items"] if i["id"] == in_team_review)
+        changes = [c for e in history.get_json()["events"] for c in e["changes"]]
+        return detail.get_json(), item, changes
+
+    def hidden() -> None:
+        detail, item, changes = api()
+        assert detail["predikat"] is None and item["predikat"] is None
+        assert detail["ratings"] == {"hasil_kerja": None, "perilaku_kerja": None}
+        assert "appraiser-rating" not in detail["data"] or not detail["data"][
+            "appraiser-rating"]["values"]
+        rated = [c for c in changes if c["field"] in ("predikat", "rating_hasil_kerja")
+                 or c["field"].startswith("appraiser-rating.")]
+        assert rated and all(c.get("hidden") and "new" not in c for c in rated)
+        text = json.dumps([detail, item, changes])
+        for leak in ("di_bawah", "BUTUH_PERBAIKAN", "Butuh Perbaikan",
+                     "Tiga laporan terlambat"):
+            assert leak not in text, leak
+
+    hidden()
+    apply_transition(session, at(wf, 4), world.actor("tim"), in_team_review, "team_return",
+                     comment="Bukti dukung belum lengkap.")
+    session.commit()
+    hidden()  # back with the appraiser: the recorded rating stays hers only after approval
+    apply_transition(session, at(wf, 5), world.actor("penilai"), in_team_review,
+                     "send_to_team", data=RATING_LOW)
+    apply_transition(session, at(wf, 6), world.actor("tim"), in_team_review, "team_review",
+                     data=TEAM)
+    session.commit()
+    detail, item, changes = api()
+    assert detail["predikat"]["value"] == item["predikat"]["value"] == "BUTUH_PERBAIKAN"
+    assert detail["ratings"]["hasil_kerja"]["value"] == "di_bawah"
+    assert any(c["field"] == "predikat" and c["new"] == "BUTUH_PERBAIKAN" for c in changes)
