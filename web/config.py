@@ -67,6 +67,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
                                               "10 per minute;30 per hour;100 per day"),
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,  # Retry-After on a 429
+        # Redis unreachable: count in this process's memory meanwhile, never answer 500.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
         # Reverse proxies in front of the app whose X-Forwarded-For is trusted (per-address
         # limits need the client's address, not the proxy's): 1 behind one nginx.
         "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0")),

@@ -9,7 +9,9 @@ the app's injected clock, nothing sleeps.
 
 from __future__ import annotations
 
+import os
 import threading
+import uuid
 from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import redis
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func
@@ -33,6 +36,7 @@ from tests.conftest import build_world
 from tests.web.conftest import PASSWORD
 from web import create_app
 from web.extensions import db
+from web.extensions import limiter
 from workflow import service
 from workflow.accounts import issue_activation_codes
 from workflow.accounts import set_password
@@ -44,6 +48,7 @@ from workflow.models import utcnow
 from workflow.service import Workflow
 
 WRONG = "salah-sekali-1"
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 NEW_PASSWORD = "kata-sandi-baru-1"
 
 
@@ -178,6 +183,32 @@ def test_a_strangers_wrong_activation_codes_do_not_lock_the_owner_out(
         clock[0] += timedelta(seconds=1)
     assert checks(session, "activation_failed") == app.config["LOGIN_MAX_FAILURES"]
     assert owner.post("/aktivasi", data={**form, "code": issued.code}).status_code == 302
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="set TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/5)")
+def test_with_redis_the_address_limit_outlives_the_process(
+        app: Flask, two: tuple[World, World]) -> None:
+    """With ``REDIS_URL`` the per-address counts live in Redis: a new app (another worker
+    process) sees the address over its limit."""
+    a, _ = two
+    prefix = f"test-{uuid.uuid4().hex}"
+    app.config.update(RATELIMIT_STORAGE_URI=REDIS_URL, RATELIMIT_KEY_PREFIX=prefix)
+    limiter.init_app(app)
+    sprayer = client_at(app, "203.0.113.66")
+    statuses = [log_in(sprayer, person.nip, WRONG)[0] for person in a.people.values()]
+    statuses += [log_in(sprayer, person.nip, WRONG)[0] for person in a.people.values()]
+    assert statuses[:10] == [401] * 10 and statuses[10:] == [429] * 4
+    store = redis.Redis.from_url(REDIS_URL)
+    try:
+        assert store.keys(f"*{prefix}*")
+        limiter.init_app(app)  # a fresh storage client, as in a new process
+        assert log_in(sprayer, a.people["pegawai"].nip, PASSWORD)[0] == 429
+        assert log_in(client_at(app, "198.51.100.7"), a.people["pegawai"].nip,
+                      PASSWORD)[0] == 302
+    finally:
+        for key in store.scan_iter(f"*{prefix}*"):
+            store.delete(key)
+        store.close()
 
 
 # --- parallel attempts ------------------------------------------------------------------------
