@@ -36,6 +36,7 @@ from workflow.accounts import set_password
 from workflow.accounts import tokens_of
 from workflow.actors import Actor
 from workflow.calendars import agency_zone
+from workflow.errors import InvalidData
 from workflow.errors import WorkflowError
 from workflow.history import verify_all
 from workflow.localtime import format_moment
@@ -61,10 +62,14 @@ def _wf() -> Workflow:
 
 
 def _fail(exc: WorkflowError) -> None:
-    """Print the error in Indonesian, then in English, and exit 1."""
+    """Print the error (and each field's problem) in Indonesian, then in English; exit 1."""
     click.echo(exc.message, err=True)
     if exc.message_en != exc.message:
         click.echo(exc.message_en, err=True)
+    if isinstance(exc, InvalidData):
+        for lang in ("id", "en"):
+            for field, messages in exc.errors_in(lang).items():
+                click.echo(f"{field}: {' '.join(messages)}", err=True)
     sys.exit(1)
 
 

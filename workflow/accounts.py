@@ -553,6 +553,7 @@ def revoke_tokens_of(session: Session, audit_key: bytes, actor: Actor, employee:
 def _revoke(session: Session, audit_key: bytes, actor: Actor, row: ApiToken,
             now: datetime) -> None:
     row.revoked_at = now
+    session.flush()  # the agency's chain head moved by an earlier event must be written first
     role = "system" if actor.is_system else "admin" if (
         actor.is_admin and actor.employee_id != row.employee_id) else ""
     append_event(session, audit_key, row.employee.agency, kind="auth", at=now,
