@@ -29,6 +29,7 @@ from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 
@@ -601,7 +602,7 @@ def token_for_request(session: Session, token: str, now: datetime) -> ApiToken |
                    (ApiToken.last_used_at.is_(None)) | (ApiToken.last_used_at <= stale))
             .values(last_used_at=now)
             .execution_options(synchronize_session=False))
-        row.last_used_at = now
+        set_committed_value(row, "last_used_at", now)  # written above; not again at flush
     return row
 
 
