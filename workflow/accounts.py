@@ -9,6 +9,11 @@ An employee gets her first password (or a new one after she forgot it) with a on
 for a few days, stored as an HMAC under the server's key (so neither a database copy nor the
 admin can use it later), refused after repeated wrong tries like a log-in. Every issue, use and
 password change is recorded in the agency's history; the code and passwords never are.
+
+Failed checks are throttled per account and address and per account (``ThrottleRules``: growing
+waits, never a lock a stranger can cause). A log-in session belongs to the account's
+``session_epoch``; log-out, a password change, an activation and ``end_sessions`` move it on.
+API tokens have a scope and an expiry; their issue and revocation are in the history too.
 """
 
 from __future__ import annotations
