@@ -211,6 +211,17 @@ def test_with_redis_the_address_limit_outlives_the_process(
         store.close()
 
 
+def test_an_unreachable_redis_is_no_error(app: Flask, two: tuple[World, World]) -> None:
+    """Redis down: the address limit counts in memory meanwhile; log-ins answer as usual."""
+    a, _ = two
+    app.config["RATELIMIT_STORAGE_URI"] = "redis://127.0.0.1:9/0"  # nothing listens there
+    limiter.init_app(app)
+    client = client_at(app, "203.0.113.66")
+    statuses = [log_in(client, a.people["pegawai"].nip, WRONG)[0] for _ in range(12)]
+    assert statuses[:10] == [401] * 10 and statuses[10:] == [429] * 2
+    assert log_in(client_at(app, "198.51.100.7"), a.people["pegawai"].nip, PASSWORD)[0] == 302
+
+
 # --- parallel attempts ------------------------------------------------------------------------
 
 
