@@ -67,6 +67,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
                                               "10 per minute;30 per hour;100 per day"),
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,  # Retry-After on a 429
+        "RATELIMIT_STRATEGY": "moving-window",  # no double burst at a window's edge
         # Redis unreachable: count in this process's memory meanwhile, never answer 500.
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_SWALLOW_ERRORS": True,
