@@ -66,6 +66,7 @@ from .period_capaian_view import capaian_label
 from .period_open_view import PeriodOpenView
 from .security import AgencyModelView
 from .security import admin_actor
+from .sessions_tokens_view import SessionsTokensView
 
 
 class RecordedModelView(AgencyModelView):
@@ -387,6 +388,8 @@ def add_views(admin: Admin, db: SQLAlchemy, public_base_url: Callable[[], str]) 
     admin.add_view(GroupView(Group, db, name=_l("Grup"), category=org, endpoint="group"))
     admin.add_view(AccountAccessView(db, public_base_url, name=_l("Akses akun"), category=org,
                                      endpoint="account_access", url="/admin/akses-akun"))
+    admin.add_view(SessionsTokensView(db, name=_l("Sesi dan token API"), category=org,
+                                      endpoint="sessions_tokens", url="/admin/sesi-token"))
     admin.add_view(FormsView(db, name=_l("Formulir"), endpoint="forms", url="/admin/formulir"))
     admin.add_view(PeriodView(Period, db, name=_l("Periode"), endpoint="period"))
     admin.add_view(DayOffView(AgencyDayOff, db, name=_l("Hari libur instansi"),

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask import current_app
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine
 from sqlalchemy import make_url
@@ -38,12 +39,14 @@ from web.config import sqlalchemy_url
 from web.extensions import db
 from workflow import history  # noqa: F401 - registers the PostgreSQL trigger DDL
 from workflow import service
+from workflow.accounts import issue_token
 from workflow.actors import Actor
 from workflow.definition import WorkflowDefinition
 from workflow.models import Agency
 from workflow.models import Base
 from workflow.models import Employee
 from workflow.models import Evaluation
+from workflow.models import utcnow
 from workflow.org import import_org_csv
 from workflow.periods import ensure_period
 from workflow.periods import open_period
@@ -249,6 +252,14 @@ def build_world(session: Session, wf: Workflow, slug: str = "kota-kupang", offse
     return World(agency, people,
                  {name: evaluations[people[name].nip] for name in PEOPLE
                   if people[name].nip in evaluations})
+
+
+def api_token(session: Session, person: Employee, name: str = "test",
+              scope: str = "read transition", days: int = 90) -> str:
+    """Issue an API token for ``person`` (by the system, as the CLI does); the caller commits."""
+    key = current_app.extensions["workflow"].audit_key
+    return issue_token(session, key, Actor.system(person.agency_id), person, now=utcnow(),
+                       name=name, scope=scope, days=days).token
 
 
 @contextmanager

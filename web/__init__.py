@@ -19,6 +19,7 @@ from flask import redirect
 from flask import request
 from flask import url_for
 from flask_babel import get_locale
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from admin import init_admin
@@ -48,6 +49,7 @@ from .extensions import babel
 from .extensions import bootstrap
 from .extensions import csrf
 from .extensions import db
+from .extensions import limiter
 from .extensions import login_manager
 from .headers import csp_nonce
 from .headers import init_security_headers
@@ -96,6 +98,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     bootstrap.init_app(app)
+    limiter.init_app(app)
+    if app.config["PROXY_COUNT"]:  # the client's address from the trusted proxies' header
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"])  # type: ignore[method-assign]
 
     # Validate every definition file now: the app refuses to start on a bad one.
     app.extensions["definitions"] = load_definitions(app.config["WORKFLOW_DEFINITIONS_DIR"])

@@ -1,9 +1,10 @@
 """An employee's own account: activate it with the code from the admin, change the password.
 
 Activation is public (the employee has no password yet); changing the password needs the
-current one. Both are CSRF-protected forms, throttled per NIP in the database, and recorded
-in the agency's history by ``workflow.accounts``. A password change ends the account's other
-log-in sessions (``SessionUser.get_id`` carries a fingerprint of the password hash).
+current one. Both are CSRF-protected forms, throttled like log-ins (per account and address in
+the database, failures per address by Flask-Limiter), and recorded in the agency's history by
+``workflow.accounts``. A password change ends the account's other log-in sessions (its session
+epoch moves on) and, if she keeps the box ticked, revokes her API tokens.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
-from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -21,6 +21,7 @@ from flask_login import current_user
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
+from wtforms import BooleanField
 from wtforms import Field
 from wtforms import PasswordField
 from wtforms import StringField
@@ -35,11 +36,13 @@ from workflow.accounts import MIN_PASSWORD_LENGTH
 from workflow.accounts import LoginRefused
 from workflow.accounts import activate_account
 from workflow.accounts import change_password
+from workflow.accounts import live_token_count
 from workflow.errors import InvalidData
-from workflow.models import utcnow
 
 from .auth import SessionUser
+from .auth import clock_now
 from .auth import credential_settings
+from .auth import limit_failures_per_address
 from .auth import start_session
 from .extensions import db
 
@@ -77,6 +80,7 @@ class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(_l("Kata sandi saat ini"), validators=[
         InputRequired(message=_REQUIRED), Length(max=MAX_PASSWORD_LENGTH)])
     password, password_again = _new_password_fields()
+    revoke_tokens = BooleanField(_l("Cabut juga semua token API akun ini"), default=True)
 
 
 def _show_field_errors(form: FlaskForm, exc: InvalidData, rename: dict[str, str]) -> None:
@@ -88,6 +92,7 @@ def _show_field_errors(form: FlaskForm, exc: InvalidData, rename: dict[str, str]
 
 
 @bp.route("/aktivasi", methods=["GET", "POST"])
+@limit_failures_per_address
 def activate() -> Response | str | tuple[str, int]:
     """Set one's first (or a forgotten) password with the activation code from the admin."""
     if current_user.is_authenticated:
@@ -97,8 +102,8 @@ def activate() -> Response | str | tuple[str, int]:
         try:
             activate_account(
                 db.session, current_app.extensions["workflow"].audit_key, form.nip.data or "",
-                form.code.data or "", form.password.data or "", now=utcnow(),
-                source=request.remote_addr or "", **credential_settings(),
+                form.code.data or "", form.password.data or "", now=clock_now(),
+                **credential_settings(),
             )
         except LoginRefused as exc:
             db.session.commit()  # the failed attempt and its counter must persist
@@ -118,30 +123,37 @@ def activate() -> Response | str | tuple[str, int]:
 @bp.route("/akun/kata-sandi", methods=["GET", "POST"])
 @login_required
 def change() -> Response | str | tuple[str, int]:
-    """Change one's own password; other sessions of the account end."""
+    """Change one's own password; other sessions of the account end, and her API tokens are
+    revoked too unless she unticks the box (offered only when she has live tokens)."""
     form = ChangePasswordForm()
     user: SessionUser = current_user
+    tokens = live_token_count(db.session, user.employee, clock_now())
     if form.validate_on_submit():
         try:
-            change_password(
+            revoked = change_password(
                 db.session, current_app.extensions["workflow"].audit_key, user.employee,
-                form.current_password.data or "", form.password.data or "", now=utcnow(),
+                form.current_password.data or "", form.password.data or "", now=clock_now(),
+                revoke_tokens=bool(tokens and form.revoke_tokens.data),
                 **credential_settings(),
             )
         except LoginRefused as exc:
             db.session.commit()
             flash(exc.in_language(current_language()), "danger")
-            return render_template("auth/change_password.html", form=form), 401
+            return render_template("auth/change_password.html", form=form,
+                                   tokens=tokens), 401
         except InvalidData as exc:
             if "current_password" in exc.errors:
                 db.session.commit()  # a wrong current password counts as a failed log-in
             else:
                 db.session.rollback()
             _show_field_errors(form, exc, {"new_password": "password"})
-            return render_template("auth/change_password.html", form=form), 400
+            return render_template("auth/change_password.html", form=form,
+                                   tokens=tokens), 400
         db.session.commit()
-        start_session(user.employee)  # under the new fingerprint; older sessions are void
+        start_session(user.employee)  # in the new epoch; older sessions are void
         flash(_("Kata sandi diganti. Sesi lain akun ini telah berakhir."), "success")
+        if revoked:
+            flash(_("%(count)d token API akun ini dicabut.", count=revoked), "info")
         return redirect(url_for("evaluations.inbox"))
     status = 400 if form.errors else 200
-    return render_template("auth/change_password.html", form=form), status
+    return render_template("auth/change_password.html", form=form, tokens=tokens), status

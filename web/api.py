@@ -30,7 +30,8 @@ from forms.visibility import sees
 from l10n import current_language
 from l10n import reader_zone
 from reports.issuing import issue_document
-from workflow.accounts import employee_for_token
+from workflow.accounts import token_allows
+from workflow.accounts import token_for_request
 from workflow.actors import Actor
 from workflow.definition import TransitionRule
 from workflow.definition import WorkflowDefinition
@@ -91,13 +92,21 @@ def authenticate() -> tuple[Response, int] | None:
     if scheme.lower() != "bearer" or not token.strip():
         return _unauthorized(_("Token API diperlukan: kirim header 'Authorization: Bearer "
                                "<token>'."))
-    employee = employee_for_token(db.session, token.strip(), utcnow())
-    if employee is None:
+    row = token_for_request(db.session, token.strip(), _wf().clock())
+    if row is None:
         db.session.rollback()
-        return _unauthorized(_("Token API tidak sah atau sudah dicabut."))
+        return _unauthorized(_("Token API tidak sah, sudah kedaluwarsa, atau sudah dicabut."))
+    employee = row.employee
     g.api_actor = Actor.of(employee)
     g.actor_nip = employee.nip
-    db.session.commit()  # last_used_at, kept even when the request itself then fails
+    db.session.commit()  # last_used_at (when due), kept even when the request then fails
+    operation = ("transition:" + str((request.view_args or {}).get("name", ""))
+                 if request.endpoint == "api.transition" else "read")
+    if not token_allows(row.scope, operation):
+        response = jsonify({"error": "Forbidden", "message": _(
+            "Cakupan token ini tidak mencakup operasi %(operation)s.", operation=operation)})
+        response.headers["WWW-Authenticate"] = 'Bearer realm="api", error="insufficient_scope"'
+        return response, 403
     return None
 
 

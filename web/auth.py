@@ -1,13 +1,22 @@
 """Log-in and log-out (NIP + password), the session user, and role checks for views.
 
-Passwords are scrypt-hashed; repeated failures lock the NIP for a while (the counter is in
-the database, shared by all processes); every log-in, failure and log-out is in the history.
+Passwords are scrypt-hashed. Failed log-ins slow down further tries of that account from that
+address, and of the account as a whole only briefly (``workflow.accounts.ThrottleRules``,
+counters in the database); each address gets a limited number of failures over all accounts
+(Flask-Limiter, ``LOGIN_ADDRESS_LIMIT``). Every log-in, failure and log-out is in the history.
+
+A session ends on the server: the cookie names the account's session epoch, which log-out,
+a password change and the admin's "end all sessions" move on; it also ends after
+``SESSION_IDLE_MINUTES`` without a page view and ``SESSION_ABSOLUTE_HOURS`` after log-in.
 """
 
 from __future__ import annotations
 
 import hmac
 from collections.abc import Callable
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from functools import wraps
 from typing import ParamSpec
 from typing import TypedDict
@@ -26,6 +35,7 @@ from flask import session as cookie_session
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_limiter import RateLimitExceeded
 from flask_login import UserMixin
 from flask_login import current_user
 from flask_login import login_required
@@ -41,14 +51,16 @@ from wtforms.validators import Regexp
 
 from l10n import current_language
 from workflow.accounts import LoginRefused
+from workflow.accounts import ThrottleRules
 from workflow.accounts import authenticate
 from workflow.accounts import record_logout
 from workflow.accounts import session_fingerprint
 from workflow.actors import Actor
 from workflow.models import Employee
-from workflow.models import utcnow
+from workflow.service import Workflow
 
 from .extensions import db
+from .extensions import limiter
 from .extensions import login_manager
 
 bp = Blueprint("auth", __name__)
@@ -64,9 +76,11 @@ class SessionUser(UserMixin):
         self.actor = Actor.of(employee)
 
     def get_id(self) -> str:
-        """Return the session id: the employee id and a fingerprint of the password hash, so a
-        password change or reset ends every session opened before it."""
-        return f"{self.employee.id}.{session_fingerprint(self.employee)}"
+        """Return the session id: the employee id, a fingerprint of the password hash and the
+        account's session epoch, so a password change or reset, a log-out and the admin's
+        "end all sessions" each end every session opened before."""
+        employee = self.employee
+        return f"{employee.id}.{session_fingerprint(employee)}.{employee.session_epoch}"
 
     @property
     def is_active(self) -> bool:
@@ -74,12 +88,30 @@ class SessionUser(UserMixin):
         return bool(self.employee.active)
 
 
+def clock_now() -> datetime:
+    """Return the app's time (the ``Workflow`` clock: ``utcnow`` in production, set by tests),
+    which sessions and throttling both follow."""
+    wf: Workflow = current_app.extensions["workflow"]
+    return wf.clock()
+
+
+def _session_too_old() -> bool:
+    """Return whether the session began more than ``SESSION_ABSOLUTE_LIFETIME`` ago (or does
+    not say when it began), by the app's clock; renewing the cookie never extends this."""
+    started = cookie_session.get("started")
+    if not isinstance(started, int):
+        return True
+    began = datetime.fromtimestamp(started, UTC)
+    return clock_now() - began > current_app.config["SESSION_ABSOLUTE_LIFETIME"]
+
+
 @login_manager.user_loader
 def _load_user(user_id: str) -> SessionUser | None:
-    employee_id, _dot, fingerprint = user_id.partition(".")
+    employee_id, fingerprint, epoch = ([*user_id.split("."), "", ""])[:3]
     employee = db.session.get(Employee, int(employee_id)) if employee_id.isdigit() else None
     if employee is None or not employee.active or not hmac.compare_digest(
-            fingerprint, session_fingerprint(employee)):
+            fingerprint, session_fingerprint(employee)) or not hmac.compare_digest(
+            epoch, str(employee.session_epoch)) or _session_too_old():
         return None
     g.actor_nip = employee.nip
     return SessionUser(employee)
@@ -123,10 +155,12 @@ class LoginForm(FlaskForm):
 def start_session(employee: Employee) -> None:
     """Log ``employee`` in on a fresh session (no fixation) that ends after
     ``SESSION_IDLE_MINUTES`` without a page view (the signed cookie's age is checked on each
-    request, by the app's clock: ``web.session_cookie``)."""
+    request, by the app's clock: ``web.session_cookie``), ``SESSION_ABSOLUTE_HOURS`` after
+    this moment however active it is, and whenever the account's session epoch moves on."""
     cookie_session.clear()
     login_user(SessionUser(employee))
     cookie_session.permanent = True
+    cookie_session["started"] = int(clock_now().timestamp())
 
 
 @bp.after_app_request
@@ -139,19 +173,46 @@ def _renew_idle_clock(response: Response) -> Response:
 
 
 class CredentialSettings(TypedDict):
-    """The configured failure limits and password hashing method."""
+    """The configured throttling rules, the caller's address and the password hashing."""
 
-    max_failures: int
-    lock_minutes: int
+    rules: ThrottleRules
+    source: str
     hash_method: str
 
 
 def credential_settings() -> CredentialSettings:
-    """Return the configured failure limits and hashing method for log-ins, activations and
-    password changes."""
-    return {"max_failures": current_app.config["LOGIN_MAX_FAILURES"],
-            "lock_minutes": current_app.config["LOGIN_LOCK_MINUTES"],
-            "hash_method": current_app.config["PASSWORD_HASH_METHOD"]}
+    """Return the configured throttling rules, the request's address and the hashing method
+    for log-ins, activations and password changes."""
+    config = current_app.config
+    rules = ThrottleRules(
+        pair_free=config["LOGIN_MAX_FAILURES"],
+        pair_cap=timedelta(minutes=config["LOGIN_LOCK_MINUTES"]),
+        account_free=config["LOGIN_ACCOUNT_FAILURES"],
+        account_cap=timedelta(seconds=config["LOGIN_ACCOUNT_DELAY_SECONDS"]))
+    return {"rules": rules, "source": request.remote_addr or "",
+            "hash_method": config["PASSWORD_HASH_METHOD"]}
+
+
+def _address_limit() -> str:
+    return str(current_app.config["LOGIN_ADDRESS_LIMIT"])
+
+
+def _refused(response: Response) -> bool:
+    return response.status_code == 401
+
+
+# Failed log-ins and activations (401) per address, over all accounts: spraying one password
+# across many NIPs is slowed here; successful log-ins from a shared office address cost nothing.
+limit_failures_per_address = limiter.limit(
+    _address_limit, methods=["POST"], deduct_when=_refused, scope="credentials")
+
+
+@bp.app_errorhandler(RateLimitExceeded)
+def _too_many(exc: RateLimitExceeded) -> tuple[str, int]:
+    """Answer an address over its limit with 429 (Flask-Limiter adds ``Retry-After``)."""
+    db.session.rollback()
+    message = _("Terlalu banyak percobaan gagal dari alamat ini. Coba lagi nanti.")
+    return render_template("error.html", status=429, message=message), 429
 
 
 def _safe_next(target: str | None) -> str:
@@ -162,6 +223,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/masuk", methods=["GET", "POST"])
+@limit_failures_per_address
 def login() -> Response | str | tuple[str, int]:
     """Show the log-in form; log in on a valid NIP and password."""
     if current_user.is_authenticated:
@@ -171,8 +233,7 @@ def login() -> Response | str | tuple[str, int]:
         try:
             employee = authenticate(
                 db.session, current_app.extensions["workflow"].audit_key, form.nip.data or "",
-                form.password.data or "", now=utcnow(),
-                source=request.remote_addr or "", **credential_settings(),
+                form.password.data or "", now=clock_now(), **credential_settings(),
             )
         except LoginRefused as exc:
             db.session.commit()  # the failed attempt and the throttle counter must persist
@@ -189,10 +250,11 @@ def login() -> Response | str | tuple[str, int]:
 @bp.post("/keluar")
 @login_required
 def logout() -> Response:
-    """Log out (POST with CSRF token) and record it."""
+    """Log out (POST with CSRF token): every session of the account ends on the server, so a
+    copy of the cookie is worthless; recorded in the history."""
     user: SessionUser = current_user
     record_logout(db.session, current_app.extensions["workflow"].audit_key, user.employee,
-                  utcnow())
+                  clock_now())
     db.session.commit()
     logout_user()
     cookie_session.clear()

@@ -27,17 +27,24 @@ from forms.spec import FormSpecError
 from forms.store import publish_national_forms
 from forms.store import seed_agency_forms
 from workflow.accounts import ACTIVATION_DAYS
+from workflow.accounts import TOKEN_DAYS
+from workflow.accounts import TOKEN_MAX_DAYS
+from workflow.accounts import end_sessions
 from workflow.accounts import issue_activation_codes
 from workflow.accounts import issue_token
+from workflow.accounts import revoke_token
 from workflow.accounts import set_password
+from workflow.accounts import tokens_of
 from workflow.actors import Actor
 from workflow.calendars import agency_zone
 from workflow.errors import DefinitionError
+from workflow.errors import InvalidData
 from workflow.errors import OrgImportError
 from workflow.errors import WorkflowError
 from workflow.history import verify_all
 from workflow.localtime import format_moment
 from workflow.models import Agency
+from workflow.models import ApiToken
 from workflow.models import Employee
 from workflow.models import utcnow
 from workflow.org import decode_org_csv
@@ -81,6 +88,13 @@ def describe_problems(exc: WorkflowError | FormSpecError) -> str:
         items = [(str(p), in_language(p, "en")) for p in exc.problems]
         head = (f"Formulir tidak valid{where} ({len(items)} masalah) / "
                 f"invalid forms{where} ({len(items)} problems):")
+    elif isinstance(exc, InvalidData):
+        errors_en = exc.errors_in("en")
+        items = [(f"{field}: {' '.join(messages)}",
+                  f"{field}: {' '.join(errors_en.get(field, messages))}")
+                 for field, messages in exc.errors_in("id").items()]
+        head = exc.message if exc.message_en == exc.message else (
+            f"{exc.message}\n{exc.message_en}")
     else:
         return exc.message if exc.message_en == exc.message else (
             f"{exc.message}\n{exc.message_en}")
@@ -253,7 +267,7 @@ def publish_forms(session: Session) -> list[str]:
     return published
 
 
-users_cli = AppGroup("users", help="Accounts: passwords and API tokens.")
+users_cli = AppGroup("users", help="Accounts: passwords, sessions and API tokens.")
 
 
 def _employee(nip: str) -> Employee:
@@ -280,15 +294,77 @@ def users_set_password(nip: str, password: str) -> None:
     click.echo(f"Kata sandi {employee.name} diperbarui.")
 
 
+def _agency_system(employee: Employee) -> Actor:
+    return Actor.system(employee.agency_id)
+
+
 @users_cli.command("token")
 @click.argument("nip")
 @click.option("--name", default="", help="What the token is for (e.g. sinkron SIASN).")
-def users_token(nip: str, name: str) -> None:
-    """Create an API token for NIP; it is printed once and stored only as a hash."""
+@click.option("--scope", default="read", show_default=True,
+              help="Operations, space-separated: read, transition, transition:<name>.")
+@click.option("--days", type=int, default=TOKEN_DAYS, show_default=True,
+              help=f"Days the token stays valid (1–{TOKEN_MAX_DAYS}).")
+def users_token(nip: str, name: str, scope: str, days: int) -> None:
+    """Create an API token for NIP; it is printed once and stored only as a hash. The issue is
+    recorded in the agency's history."""
     employee = _employee(nip)
-    token = issue_token(db.session, employee, name)
+    try:
+        issued = issue_token(db.session, _wf().audit_key, _agency_system(employee), employee,
+                             now=utcnow(), name=name, scope=scope, days=days)
+    except WorkflowError as exc:
+        db.session.rollback()
+        _fail(exc)
+        return
     db.session.commit()
-    click.echo(token)
+    click.echo(issued.token)
+
+
+@users_cli.command("tokens")
+@click.option("--agency", "slug", required=True, help="Agency slug.")
+@click.option("--nip", default="", help="Only this employee's tokens.")
+@click.option("--all", "include_dead", is_flag=True, help="Also revoked and expired tokens.")
+def users_tokens(slug: str, nip: str, include_dead: bool) -> None:
+    """List an agency's API tokens (id, NIP, name, scope, expiry, last use, state)."""
+    agency = db.session.scalar(select(Agency).where(Agency.slug == slug))
+    if agency is None:
+        click.echo(f"Instansi '{slug}' tidak ada / no such agency.", err=True)
+        sys.exit(2)
+    now = utcnow()
+    zone = agency_zone(db.session, agency.id)
+    for row in tokens_of(db.session, agency.id, nip=nip, include_dead=include_dead, now=now):
+        state = ("dicabut/revoked" if row.revoked_at else
+                 "kedaluwarsa/expired" if row.expires_at <= now else "aktif/live")
+        used = (format_moment(row.last_used_at, zone, "id", "timestamp")
+                if row.last_used_at else "-")
+        click.echo("\t".join([str(row.id), row.employee.nip, row.name or "-", row.scope,
+                              format_moment(row.expires_at, zone, "id", "timestamp"), used,
+                              state]))
+
+
+@users_cli.command("revoke-token")
+@click.argument("token_id", type=int)
+def users_revoke_token(token_id: int) -> None:
+    """Revoke an API token by its id (see ``users tokens``); recorded in the history."""
+    row = db.session.get(ApiToken, token_id)
+    if row is None:
+        click.echo(f"Token {token_id} tidak ada / no such token.", err=True)
+        sys.exit(1)
+    revoke_token(db.session, _wf().audit_key, _agency_system(row.employee), token_id,
+                 now=utcnow())
+    db.session.commit()
+    click.echo(f"Token {token_id} dicabut / revoked.")
+
+
+@users_cli.command("end-sessions")
+@click.argument("nip")
+def users_end_sessions(nip: str) -> None:
+    """End every log-in session of NIP on the server (e.g. a lost phone); recorded."""
+    employee = _employee(nip)
+    end_sessions(db.session, _wf().audit_key, _agency_system(employee), employee,
+                 now=utcnow())
+    db.session.commit()
+    click.echo(f"Semua sesi {employee.name} diakhiri / all sessions ended.")
 
 
 @users_cli.command("activation-codes")

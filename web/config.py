@@ -45,14 +45,35 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # A log-in session ends after this long without a page view (shared office computers).
         "PERMANENT_SESSION_LIFETIME": timedelta(
             minutes=int(os.environ.get("SESSION_IDLE_MINUTES", "120"))),
+        # ... and at the latest this long after log-in, however active (ASVS 3.3.1).
+        "SESSION_ABSOLUTE_LIFETIME": timedelta(
+            hours=int(os.environ.get("SESSION_ABSOLUTE_HOURS", "12"))),
         # Renewed on page views only (web.auth), not by every response: a late response to a
         # request sent before "Keluar" (a 404, a script) must not set the old session again.
         "SESSION_REFRESH_EACH_REQUEST": False,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", ""),
+        # Throttling (workflow.accounts.ThrottleRules): after LOGIN_MAX_FAILURES failures of an
+        # account from one address, that address waits 1 minute, doubled per further failure,
+        # at most LOGIN_LOCK_MINUTES; after LOGIN_ACCOUNT_FAILURES failures from anywhere, each
+        # try of the account waits 1 s doubled per failure, at most LOGIN_ACCOUNT_DELAY_SECONDS.
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_LOCK_MINUTES": 15,
+        "LOGIN_ACCOUNT_FAILURES": 20,
+        "LOGIN_ACCOUNT_DELAY_SECONDS": 30,
+        # Failed log-ins and activations per address over all accounts (Flask-Limiter syntax).
+        "LOGIN_ADDRESS_LIMIT": os.environ.get("LOGIN_ADDRESS_LIMIT",
+                                              "10 per minute;30 per hour;100 per day"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,  # Retry-After on a 429
+        "RATELIMIT_STRATEGY": "moving-window",  # no double burst at a window's edge
+        # Redis unreachable: count in this process's memory meanwhile, never answer 500.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        # Reverse proxies in front of the app whose X-Forwarded-For is trusted (per-address
+        # limits need the client's address, not the proxy's): 1 behind one nginx.
+        "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0")),
         # Werkzeug method new passwords are hashed with (scrypt, N=2^15). Only tests lower it
         # (their own config); a stored hash names its method, so raising it later is safe.
         "PASSWORD_HASH_METHOD": PASSWORD_HASH_METHOD,

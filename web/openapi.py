@@ -28,8 +28,9 @@ UNAUTHORIZED = _error("Token tidak ada atau tidak sah / missing or invalid token
                       "(header WWW-Authenticate: Bearer)")
 NOT_FOUND = _error("Tidak ditemukan, termasuk evaluasi instansi lain / not found, including "
                    "another agency's evaluation")
-FORBIDDEN = _error("Pemanggil tidak punya peran pada evaluasi ini / the caller has no role "
-                   "on this evaluation")
+FORBIDDEN = _error("Pemanggil tidak punya peran pada evaluasi ini, atau cakupan token tidak "
+                   "mencakup operasi ini / the caller has no role on this evaluation, or the "
+                   "token's scope does not cover the operation")
 
 ROLE_LABEL = {"type": "string", "description": "the role's official name in the caller's "
                "language, from the flow definition's role_labels"}
@@ -241,7 +242,9 @@ PATHS: dict[str, Any] = {
         ],
         "responses": {"200": _json("Satu halaman / one page", "EvaluationList"),
                       "400": _error("Parameter tidak valid / invalid parameter"),
-                      "401": UNAUTHORIZED},
+                      "401": UNAUTHORIZED,
+                      "403": _error("Cakupan token tidak mencakup `read` / the token's scope "
+                                    "does not cover `read`")},
     }},
     "/evaluations/{evaluation_id}": {"get": {
         "summary": "Satu evaluasi / one evaluation",
@@ -260,7 +263,8 @@ PATHS: dict[str, Any] = {
             "200": _json("Berhasil / done", "TransitionResult"),
             "400": _error("InvalidData: field errors in `errors`, or a malformed body"),
             "401": UNAUTHORIZED,
-            "403": _error("NotPermitted: the caller does not play the step's role"),
+            "403": _error("NotPermitted: the caller does not play the step's role; or the "
+                          "token's scope does not cover this transition"),
             "404": NOT_FOUND,
             "409": _error("ConcurrentUpdate (stale `version`), TransitionNotAllowed (wrong "
                           "state / unknown step) or GuardFailed (`guard` names it)"),

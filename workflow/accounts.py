@@ -9,6 +9,11 @@ An employee gets her first password (or a new one after she forgot it) with a on
 for a few days, stored as an HMAC under the server's key (so neither a database copy nor the
 admin can use it later), refused after repeated wrong tries like a log-in. Every issue, use and
 password change is recorded in the agency's history; the code and passwords never are.
+
+Failed checks are throttled per account and address and per account (``ThrottleRules``: growing
+waits, never a lock a stranger can cause). A log-in session belongs to the account's
+``session_epoch``; log-out, a password change, an activation and ``end_sessions`` move it on.
+API tokens have a scope and an expiry; their issue and revocation are in the history too.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,7 +30,11 @@ from datetime import timedelta
 
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 
@@ -109,46 +119,128 @@ class LoginRefused(WorkflowError):
     status = 401
 
 
-def _throttle(session: Session, key: str, now: datetime) -> LoginThrottle | None:
-    """Lock and return the failure counter of ``key``; refuse while it is locked."""
-    throttle = session.get(LoginThrottle, key, with_for_update=True)
-    if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now:
-        minutes = max(1, int((throttle.locked_until - now).total_seconds() // 60) + 1)
+# --- throttling ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ThrottleRules:
+    """How failed checks slow down further checks of an account.
+
+    Two counters per account, kept in the database: failures **from one address**
+    (``pair_*``) and failures **from anywhere** (``account_*``). After ``pair_free``
+    failures from one address, that address waits before its next check: ``pair_first``,
+    doubled by every further failure, at most ``pair_cap``. Other addresses are not
+    affected, so a stranger cannot lock the owner out. After ``account_free`` failures from
+    any addresses together, every check of the account waits ``1 s`` doubled by every
+    further failure, at most ``account_cap`` (30 s: the owner still gets in within a minute).
+    A success clears both counters; failures older than ``window`` are forgotten.
+    """
+
+    pair_free: int = 5
+    pair_first: timedelta = timedelta(minutes=1)
+    pair_cap: timedelta = timedelta(minutes=15)
+    account_free: int = 20
+    account_cap: timedelta = timedelta(seconds=30)
+    window: timedelta = timedelta(hours=24)
+
+
+def _locked_counter(session: Session, key: str) -> LoginThrottle:
+    """Return the counter of ``key``, created if missing and locked until the caller commits.
+
+    ``INSERT … ON CONFLICT DO NOTHING`` then ``SELECT … FOR UPDATE``: parallel first
+    failures of a new key never collide on the primary key (no error), and they wait for each
+    other, so each sees the count the previous one left (no extra checks). On SQLite the
+    insert takes the database's write lock, which serialises them the same way.
+    """
+    values = {"key": key, "failures": 0}
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(pg_insert(LoginThrottle).values(values).on_conflict_do_nothing())
+    elif dialect == "sqlite":
+        session.execute(sqlite_insert(LoginThrottle).values(values).on_conflict_do_nothing())
+    elif session.get(LoginThrottle, key) is None:  # another database: no race protection
+        session.add(LoginThrottle(**values))
+        session.flush()
+    counter = session.get(LoginThrottle, key, with_for_update=True, populate_existing=True)
+    assert counter is not None
+    return counter
+
+
+def _refuse_while_waiting(counter: LoginThrottle, now: datetime) -> None:
+    """Refuse (without checking anything) while the counter asks for a wait."""
+    if counter.locked_until is None or counter.locked_until <= now:
+        return
+    seconds = max(1, int((counter.locked_until - now).total_seconds() + 0.999))
+    if seconds < 60:
         raise LoginRefused(
-            f"Terlalu banyak percobaan gagal. Coba lagi dalam {minutes} menit.",
-            f"Too many failed attempts. Try again in {minutes} minutes.",
+            f"Terlalu banyak percobaan gagal. Coba lagi dalam {seconds} detik.",
+            f"Too many failed attempts. Try again in {seconds} seconds.",
         )
-    return throttle
+    minutes = (seconds + 59) // 60
+    raise LoginRefused(
+        f"Terlalu banyak percobaan gagal. Coba lagi dalam {minutes} menit.",
+        f"Too many failed attempts. Try again in {minutes} minutes.",
+    )
 
 
-def _count_failure(session: Session, throttle: LoginThrottle | None, key: str, now: datetime,
-                   max_failures: int, lock_minutes: int) -> None:
-    """Count one failure of ``key``; lock it after ``max_failures`` within ``lock_minutes``."""
-    if throttle is None:
-        throttle = LoginThrottle(key=key, failures=0, first_failure_at=now)
-        session.add(throttle)
-    window_start = throttle.first_failure_at or now
-    if now - window_start > timedelta(minutes=lock_minutes):
-        throttle.failures, throttle.first_failure_at = 0, now
-    throttle.failures += 1
-    if throttle.failures >= max_failures:
-        throttle.locked_until = now + timedelta(minutes=lock_minutes)
+def _count_failure(counter: LoginThrottle, now: datetime, free: int, first: timedelta,
+                   cap: timedelta, window: timedelta) -> None:
+    """Count one failure; from the ``free``-th on, ask for a wait of ``first`` doubled by each
+    further failure, at most ``cap``."""
+    if counter.first_failure_at is None or now - counter.first_failure_at > window:
+        counter.failures, counter.first_failure_at = 0, now
+    counter.failures += 1
+    if counter.failures >= free:
+        doublings = min(counter.failures - free, 30)
+        counter.locked_until = now + min(first * 2 ** doublings, cap)
+
+
+@dataclass(slots=True)
+class _Check:
+    """The two locked counters of one check of an account from one address."""
+
+    account: LoginThrottle
+    pair: LoginThrottle
+    rules: ThrottleRules
+
+    @classmethod
+    def begin(cls, session: Session, purpose: str, nip: str, address: str, now: datetime,
+              rules: ThrottleRules) -> _Check:
+        """Lock both counters (always the account's first: no deadlocks) and refuse while
+        either asks for a wait."""
+        account = _locked_counter(session, f"{purpose}:{nip}")
+        pair = _locked_counter(session, f"{purpose}:{nip}@{address}"[:100])
+        _refuse_while_waiting(pair, now)
+        _refuse_while_waiting(account, now)
+        return cls(account, pair, rules)
+
+    def failed(self, now: datetime) -> None:
+        """Count a failed check on both counters."""
+        r = self.rules
+        _count_failure(self.pair, now, r.pair_free, r.pair_first, r.pair_cap, r.window)
+        _count_failure(self.account, now, r.account_free, timedelta(seconds=1), r.account_cap,
+                       r.window)
+
+    def succeeded(self) -> None:
+        """Clear both counters."""
+        for counter in (self.account, self.pair):
+            counter.failures, counter.first_failure_at, counter.locked_until = 0, None, None
 
 
 def authenticate(
     session: Session, audit_key: bytes, nip: str, password: str, *, now: datetime,
-    max_failures: int = 5, lock_minutes: int = 15, source: str = "",
+    rules: ThrottleRules = ThrottleRules(), source: str = "",
     hash_method: str = PASSWORD_HASH_METHOD,
 ) -> Employee:
-    """Check a log-in, throttle repeated failures per NIP, and record the attempt in history.
+    """Check a log-in from the address ``source``, throttle failures (``ThrottleRules``), and
+    record the attempt in history.
 
-    The counter lives in the database so every app process shares it. The caller commits
-    (also on refusal: the failure must be recorded).
+    The counters live in the database so every app process shares them; they stay locked
+    until the caller commits, which it does also on refusal (the failure must be recorded).
 
     :raises LoginRefused: with a message that does not reveal whether the NIP exists.
     """
-    key = f"nip:{nip}"
-    throttle = _throttle(session, key, now)
+    check = _Check.begin(session, "login", nip, source, now, rules)
     employee = session.scalar(select(Employee).where(Employee.nip == nip, Employee.active))
     ok = password_matches(employee, password, hash_method=hash_method)
     if employee is not None:
@@ -156,39 +248,45 @@ def authenticate(
                      actor_id=employee.id, actor_nip=employee.nip,
                      trigger="login" if ok else "login_failed", payload={"source": source})
     if ok and employee is not None:
-        if throttle is not None:
-            session.delete(throttle)
+        check.succeeded()
         return employee
-    _count_failure(session, throttle, key, now, max_failures, lock_minutes)
+    check.failed(now)
     raise LoginRefused("NIP atau kata sandi salah.", "Wrong NIP or password.")
 
 
 def change_password(
     session: Session, audit_key: bytes, employee: Employee, current: str, new: str, *,
-    now: datetime, max_failures: int = 5, lock_minutes: int = 15,
-    hash_method: str = PASSWORD_HASH_METHOD,
-) -> None:
+    now: datetime, rules: ThrottleRules = ThrottleRules(), source: str = "",
+    hash_method: str = PASSWORD_HASH_METHOD, revoke_tokens: bool = False,
+) -> int:
     """Change one's own password after checking the current one; recorded in history.
 
-    A wrong current password counts as a failed log-in (same counter), so a left-open
-    session cannot be used to guess it. The caller commits (also on refusal).
+    Every session of the account ends (the caller starts a new one for the person changing
+    it), and with ``revoke_tokens`` her API tokens are revoked too. A wrong current password
+    counts as a failed log-in from ``source`` (same counters), so a left-open session cannot
+    be used to guess it. The caller commits (also on refusal). Returns how many tokens were
+    revoked.
 
-    :raises LoginRefused: the account is locked after too many failures.
+    :raises LoginRefused: too many failures; wait.
     :raises InvalidData: wrong current password (``current_password``) or an unacceptable
         new one (``new_password``); nothing is changed.
     """
-    key = f"nip:{employee.nip}"
-    throttle = _throttle(session, key, now)
+    check = _Check.begin(session, "login", employee.nip, source, now, rules)
     if not password_matches(employee, current, hash_method=hash_method):
-        _count_failure(session, throttle, key, now, max_failures, lock_minutes)
+        check.failed(now)
         raise InvalidData.of({"current_password": ("Kata sandi saat ini salah.",
                                                    "The current password is wrong.")})
     problem = password_problem(employee, new)
     if problem:
         raise InvalidData.of({"new_password": problem})
     set_password(employee, new, hash_method=hash_method)
+    employee.session_epoch += 1
     append_event(session, audit_key, employee.agency, kind="auth", at=now,
                  actor_id=employee.id, actor_nip=employee.nip, trigger="password_changed")
+    revoked = 0
+    if revoke_tokens:
+        revoked = revoke_tokens_of(session, audit_key, Actor.of(employee), employee, now=now)
+    return revoked
 
 
 # --- activation codes ---------------------------------------------------------------------
@@ -267,19 +365,19 @@ def issue_activation_codes(
 
 def activate_account(
     session: Session, audit_key: bytes, nip: str, code: str, password: str, *, now: datetime,
-    max_failures: int = 5, lock_minutes: int = 15, source: str = "",
+    rules: ThrottleRules = ThrottleRules(), source: str = "",
     hash_method: str = PASSWORD_HASH_METHOD,
 ) -> Employee:
     """Set one's password with a valid activation code, which is used up; recorded in history.
 
-    Wrong codes are counted per NIP like failed log-ins. The caller commits (also on refusal).
+    Wrong codes are throttled like failed log-ins (``ThrottleRules``; counters of their own),
+    every older session of the account ends. The caller commits (also on refusal).
 
     :raises LoginRefused: wrong NIP or code, expired code, or too many failures — the message
         does not say which.
     :raises InvalidData: the new password is not acceptable (the code is kept).
     """
-    key = f"activation:{nip}"
-    throttle = _throttle(session, key, now)
+    check = _Check.begin(session, "activation", nip, source, now, rules)
     employee = session.scalar(select(Employee).where(Employee.nip == nip, Employee.active))
     row = (session.get(ActivationCode, employee.id, with_for_update=True)
            if employee is not None else None)
@@ -290,7 +388,7 @@ def activate_account(
             append_event(session, audit_key, employee.agency, kind="auth", at=now,
                          actor_id=employee.id, actor_nip=employee.nip,
                          trigger="activation_failed", payload={"source": source})
-        _count_failure(session, throttle, key, now, max_failures, lock_minutes)
+        check.failed(now)
         raise LoginRefused(
             "NIP atau kode aktivasi salah, atau kode sudah kedaluwarsa. Mintalah kode baru "
             "kepada admin instansi bila perlu.",
@@ -301,36 +399,216 @@ def activate_account(
     if problem:
         raise InvalidData.of({"password": problem})
     set_password(employee, password, hash_method=hash_method)
+    employee.session_epoch += 1
     session.delete(row)
-    if throttle is not None:
-        session.delete(throttle)
+    check.succeeded()
     append_event(session, audit_key, employee.agency, kind="auth", at=now, actor_id=employee.id,
                  actor_nip=employee.nip, trigger="account_activated", payload={"source": source})
     return employee
 
 
+# --- sessions -------------------------------------------------------------------------------
+
+
 def record_logout(session: Session, audit_key: bytes, employee: Employee, now: datetime) -> None:
-    """Record a log-out in the agency's history."""
+    """End every log-in session of the account (its epoch moves on) and record the log-out."""
+    employee.session_epoch += 1
     append_event(session, audit_key, employee.agency, kind="auth", at=now, actor_id=employee.id,
                  actor_nip=employee.nip, trigger="logout")
 
 
-def issue_token(session: Session, employee: Employee, name: str = "") -> str:
-    """Create an API token for an employee; return it once (only its digest is stored)."""
+def end_sessions(session: Session, audit_key: bytes, admin: Actor, employee: Employee, *,
+                 now: datetime) -> None:
+    """End every log-in session of an employee (the admin's or the CLI's "end all sessions");
+    recorded in the agency's history. The caller commits.
+
+    :raises NotPermitted: ``admin`` is neither an agency admin nor the system (CLI).
+    :raises NotFound: an employee of another agency.
+    """
+    _require_admin(admin, employee)
+    employee.session_epoch += 1
+    append_event(session, audit_key, employee.agency, kind="auth", at=now,
+                 actor_id=admin.employee_id, actor_nip=admin.nip,
+                 actor_role="system" if admin.is_system else "admin",
+                 trigger="sessions_ended", payload={"nip": employee.nip})
+
+
+def _require_admin(admin: Actor, employee: Employee) -> None:
+    if not (admin.is_admin or admin.is_system):
+        raise NotPermitted("Hanya admin instansi yang dapat melakukan ini.",
+                           "Only the agency admin can do this.")
+    if employee.agency_id != admin.agency_id:
+        raise NotFound("Pegawai tidak ditemukan.", "Employee not found.")
+
+
+# --- API tokens -----------------------------------------------------------------------------
+
+# What a token may do: ``read`` (every GET of the API) and ``transition`` (every transition),
+# or ``transition:<name>`` for one named transition only (e.g. ``transition:submit``).
+TOKEN_SCOPES = ("read", "transition")
+_TRANSITION_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")  # as definitions name them
+TOKEN_DAYS = 90
+TOKEN_MAX_DAYS = 365
+# A token's last use is written at most this often: reading with a token is not a write.
+TOKEN_USE_RESOLUTION = timedelta(minutes=5)
+
+
+def parse_scope(text: str) -> str:
+    """Return the normalised scope (sorted, space-separated operations).
+
+    :raises InvalidData: an unknown operation, or none at all (``scope``).
+    """
+    parts = sorted(set(text.replace(",", " ").split()))
+    wrong = [p for p in parts if p not in TOKEN_SCOPES and not (
+        p.startswith("transition:") and _TRANSITION_NAME.match(p.removeprefix("transition:")))]
+    if wrong or not parts:
+        allowed = ", ".join((*TOKEN_SCOPES, "transition:<nama>"))
+        raise InvalidData.of({"scope": (
+            f"Cakupan token tidak dikenal: {' '.join(wrong) or '(kosong)'}. Pilih dari: "
+            f"{allowed}.",
+            f"Unknown token scope: {' '.join(wrong) or '(empty)'}. Choose from: {allowed}.")})
+    return " ".join(parts)
+
+
+def token_allows(scope: str, operation: str) -> bool:
+    """Return whether a token's scope allows ``operation`` (``read``, ``transition:<name>``)."""
+    granted = set(scope.split())
+    if operation in granted:
+        return True
+    return operation.startswith("transition:") and "transition" in granted
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    """A token as issued: shown once, stored only as a digest."""
+
+    row: ApiToken
+    token: str
+
+
+def issue_token(
+    session: Session, audit_key: bytes, issuer: Actor, employee: Employee, *, now: datetime,
+    name: str = "", scope: str = "read", days: int = TOKEN_DAYS,
+) -> IssuedToken:
+    """Create an API token for an employee with a scope and an expiry; recorded in the agency's
+    history. The token is returned once (only its digest is stored). The caller commits.
+
+    :raises NotPermitted: ``issuer`` is neither an agency admin nor the system (CLI).
+    :raises NotFound: an employee of another agency.
+    :raises InvalidData: an inactive employee, an unknown scope, ``days`` outside
+        1–``TOKEN_MAX_DAYS``, or a name longer than 100 characters.
+    """
+    _require_admin(issuer, employee)
+    scope = parse_scope(scope)
+    if not employee.active:
+        raise InvalidData.of({"nip": ("Pegawai tidak aktif.", "The employee is inactive.")})
+    if not 1 <= days <= TOKEN_MAX_DAYS:
+        raise InvalidData.of({"days": (f"Masa berlaku token 1–{TOKEN_MAX_DAYS} hari.",
+                                       f"A token is valid for 1–{TOKEN_MAX_DAYS} days.")})
+    name = name.strip()
+    if len(name) > 100:
+        raise InvalidData.of({"name": ("Nama token paling panjang 100 karakter.",
+                                       "A token name has at most 100 characters.")})
     token, digest = new_token()
-    session.add(ApiToken(employee_id=employee.id, digest=digest, name=name))
+    row = ApiToken(employee_id=employee.id, digest=digest, name=name, scope=scope,
+                   created_at=now, expires_at=now + timedelta(days=days))
+    session.add(row)
     session.flush()
-    return token
+    append_event(session, audit_key, employee.agency, kind="auth", at=now,
+                 actor_id=issuer.employee_id, actor_nip=issuer.nip,
+                 actor_role="system" if issuer.is_system else "admin", trigger="token_issued",
+                 payload={"nip": employee.nip, "token_id": row.id, "name": name,
+                          "scope": scope, "expires_at": row.expires_at.isoformat()})
+    return IssuedToken(row, token)
 
 
-def employee_for_token(session: Session, token: str, now: datetime) -> Employee | None:
-    """Return the active employee owning an unrevoked token, or None."""
-    row = session.scalar(select(ApiToken).where(ApiToken.digest == token_digest(token),
-                                                ApiToken.revoked_at.is_(None)))
+def revoke_token(session: Session, audit_key: bytes, actor: Actor, token_id: int, *,
+                 now: datetime) -> ApiToken:
+    """Revoke one token (its owner, or an admin of its agency); recorded in history. Revoking
+    a revoked token changes nothing. The caller commits.
+
+    :raises NotFound: no such token in the actor's agency, or not the actor's own.
+    """
+    row = session.get(ApiToken, token_id)
+    if row is None or row.employee.agency_id != actor.agency_id or not (
+            actor.is_admin or actor.is_system or row.employee_id == actor.employee_id):
+        raise NotFound("Token tidak ditemukan.", "Token not found.")
+    if row.revoked_at is None:
+        _revoke(session, audit_key, actor, row, now)
+    return row
+
+
+def revoke_tokens_of(session: Session, audit_key: bytes, actor: Actor, employee: Employee, *,
+                     now: datetime) -> int:
+    """Revoke every live token of an employee (herself, or an admin of her agency); return how
+    many. Each revocation is recorded in history. The caller commits.
+
+    :raises NotFound: an employee of another agency, or someone else's tokens for a non-admin.
+    """
+    if employee.agency_id != actor.agency_id or not (
+            actor.is_admin or actor.is_system or employee.id == actor.employee_id):
+        raise NotFound("Pegawai tidak ditemukan.", "Employee not found.")
+    rows = session.scalars(select(ApiToken).where(
+        ApiToken.employee_id == employee.id, ApiToken.revoked_at.is_(None),
+        ApiToken.expires_at > now).order_by(ApiToken.id)).all()
+    for row in rows:
+        _revoke(session, audit_key, actor, row, now)
+    return len(rows)
+
+
+def _revoke(session: Session, audit_key: bytes, actor: Actor, row: ApiToken,
+            now: datetime) -> None:
+    row.revoked_at = now
+    session.flush()  # the agency's chain head moved by an earlier event must be written first
+    role = "system" if actor.is_system else "admin" if (
+        actor.is_admin and actor.employee_id != row.employee_id) else ""
+    append_event(session, audit_key, row.employee.agency, kind="auth", at=now,
+                 actor_id=actor.employee_id, actor_nip=actor.nip, actor_role=role,
+                 trigger="token_revoked",
+                 payload={"nip": row.employee.nip, "token_id": row.id, "name": row.name})
+
+
+def tokens_of(session: Session, agency_id: int, *, nip: str = "",
+              include_dead: bool = False, now: datetime) -> list[ApiToken]:
+    """Return an agency's tokens (or one employee's), newest first; without ``include_dead``
+    only the live ones (neither revoked nor expired)."""
+    query = (select(ApiToken).join(ApiToken.employee)
+             .where(Employee.agency_id == agency_id).order_by(ApiToken.id.desc()))
+    if nip:
+        query = query.where(Employee.nip == nip)
+    if not include_dead:
+        query = query.where(ApiToken.revoked_at.is_(None), ApiToken.expires_at > now)
+    return list(session.scalars(query))
+
+
+def live_token_count(session: Session, employee: Employee, now: datetime) -> int:
+    """Return how many live tokens an employee has."""
+    return session.scalar(select(func.count()).select_from(ApiToken).where(
+        ApiToken.employee_id == employee.id, ApiToken.revoked_at.is_(None),
+        ApiToken.expires_at > now)) or 0
+
+
+def token_for_request(session: Session, token: str, now: datetime) -> ApiToken | None:
+    """Return the live token (unrevoked, unexpired, of an active employee), or None.
+
+    Its ``last_used_at`` is written only when older than ``TOKEN_USE_RESOLUTION`` (one
+    conditional ``UPDATE``), so most requests read without writing.
+    """
+    row = session.scalar(select(ApiToken).where(
+        ApiToken.digest == token_digest(token), ApiToken.revoked_at.is_(None),
+        ApiToken.expires_at > now))
     if row is None or not row.employee.active:
         return None
-    row.last_used_at = now
-    return row.employee
+    stale = now - TOKEN_USE_RESOLUTION
+    if row.last_used_at is None or row.last_used_at <= stale:
+        session.execute(
+            update(ApiToken)
+            .where(ApiToken.id == row.id,
+                   (ApiToken.last_used_at.is_(None)) | (ApiToken.last_used_at <= stale))
+            .values(last_used_at=now)
+            .execution_options(synchronize_session=False))
+        set_committed_value(row, "last_used_at", now)  # written above; not again at flush
+    return row
 
 
 # --- the admin's overview -----------------------------------------------------------------
@@ -401,3 +679,15 @@ def agency_employees(session: Session, agency_id: int, ids: Iterable[int]) -> li
     if len(people) != len(wanted):
         raise NotFound("Pegawai tidak ditemukan.", "Employee not found.")
     return people
+
+
+def agency_employee_by_nip(session: Session, agency_id: int, nip: str) -> Employee:
+    """Return the agency's employee with this NIP.
+
+    :raises NotFound: no such employee in the agency.
+    """
+    employee = session.scalar(select(Employee).where(Employee.agency_id == agency_id,
+                                                     Employee.nip == nip.strip()))
+    if employee is None:
+        raise NotFound("Pegawai tidak ditemukan.", "Employee not found.")
+    return employee

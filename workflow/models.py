@@ -110,6 +110,9 @@ class Employee(Base):
     jenis_jabatan: Mapped[str] = mapped_column(String(3), default="")
     superior_id: Mapped[int | None] = mapped_column(ForeignKey("employee.id"), index=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
+    # Every log-in session carries the epoch it began in; raising it (log-out, password change,
+    # the admin's "end all sessions") makes every older session cookie worthless.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(default=True)
 
     agency: Mapped[Agency] = relationship(lazy="joined", innerjoin=True)
@@ -340,7 +343,11 @@ class HistoryEvent(Base):
 
 
 class ApiToken(Base):
-    """An API token of an employee; only its SHA-256 digest is stored."""
+    """An API token of an employee; only its SHA-256 digest is stored.
+
+    ``scope`` is a space-separated list of operations (``workflow.accounts.TOKEN_SCOPES``);
+    a token is refused after ``expires_at`` or once revoked.
+    """
 
     __tablename__ = "api_token"
 
@@ -348,7 +355,9 @@ class ApiToken(Base):
     employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"), index=True)
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(100), default="")
+    scope: Mapped[str] = mapped_column(String(500), default="read")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -371,7 +380,8 @@ class ActivationCode(Base):
 
 
 class LoginThrottle(Base):
-    """Failed log-in counter per NIP, shared by every app process (kept in the database)."""
+    """Failed checks of one key (an account, or an account from one address), shared by every
+    app process (kept in the database); ``locked_until``: no check of the key before then."""
 
     __tablename__ = "login_throttle"
 

@@ -22,15 +22,22 @@ from workflow.accounts import activate_account
 from workflow.accounts import agency_employees
 from workflow.accounts import authenticate
 from workflow.accounts import change_password
+from workflow.accounts import end_sessions
 from workflow.accounts import issue_activation_codes
+from workflow.accounts import issue_token
+from workflow.accounts import parse_scope
 from workflow.accounts import password_matches
+from workflow.accounts import revoke_token
+from workflow.accounts import revoke_tokens_of
 from workflow.accounts import set_password
+from workflow.accounts import token_allows
 from workflow.actors import Actor
 from workflow.errors import InvalidData
 from workflow.errors import NotFound
 from workflow.errors import NotPermitted
 from workflow.history import verify_chain
 from workflow.models import ActivationCode
+from workflow.models import ApiToken
 from workflow.models import Employee
 from workflow.models import HistoryEvent
 from workflow.service import Workflow
@@ -226,3 +233,50 @@ def test_account_rows_show_who_can_log_in(session: Session, wf: Workflow, world:
     assert set(states(unit="Inspektorat")) == {world.people["auditor"].nip}
     rows, total = account_rows(session, world.agency.id, now=NOW, limit=2)
     assert (len(rows), total) == (2, len(world.people))
+
+
+def test_only_an_admin_of_the_agency_manages_tokens_and_sessions(
+        session: Session, wf: Workflow, world: World) -> None:
+    """Issuing tokens and ending sessions need the agency admin (or the system); revoking a
+    token needs its owner or an admin of its agency; nothing is written on refusal."""
+    other = build_world(session, wf, "kota-mataram", offset=50)
+    pegawai, admin = world.people["pegawai"], world.actor("kepala")
+    for actor, error in ((world.actor("penilai"), NotPermitted),
+                         (other.actor("kepala"), NotFound)):
+        with pytest.raises(error):
+            issue_token(session, wf.audit_key, actor, pegawai, now=NOW)
+        with pytest.raises(error):
+            end_sessions(session, wf.audit_key, actor, pegawai, now=NOW)
+    assert session.scalar(select(func.count()).select_from(ApiToken)) == 0
+    assert pegawai.session_epoch == 0
+    token = issue_token(session, wf.audit_key, admin, pegawai, now=NOW, scope="read").row
+    for actor in (world.actor("pegawai2"), other.actor("kepala")):
+        with pytest.raises(NotFound):
+            revoke_token(session, wf.audit_key, actor, token.id, now=NOW)
+        with pytest.raises(NotFound):
+            revoke_tokens_of(session, wf.audit_key, actor, pegawai, now=NOW)
+    assert token.revoked_at is None
+    assert revoke_tokens_of(session, wf.audit_key, world.actor("pegawai"), pegawai,
+                            now=NOW) == 1
+    assert token.revoked_at == NOW
+    session.commit()
+    assert verify_chain(session, wf.audit_key, world.agency).ok
+
+
+@pytest.mark.parametrize(("scope", "allowed", "refused"), [
+    ("read", ["read"], ["transition:submit"]),
+    ("transition", ["transition:submit", "transition:appeal"], ["read"]),
+    ("transition:submit read", ["read", "transition:submit"], ["transition:appeal"]),
+])
+def test_a_token_scope_allows_only_its_operations(scope: str, allowed: list[str],
+                                                  refused: list[str]) -> None:
+    normal = parse_scope(scope)
+    assert all(token_allows(normal, op) for op in allowed)
+    assert not any(token_allows(normal, op) for op in refused)
+
+
+@pytest.mark.parametrize("scope", ["", "admin", "transition:", "transition:Submit", "write"])
+def test_an_unknown_token_scope_is_refused(scope: str) -> None:
+    with pytest.raises(InvalidData) as invalid:
+        parse_scope(scope)
+    assert "scope" in invalid.value.errors

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from tests.conftest import CHEAP_HASH
 from tests.conftest import SELF
 from tests.conftest import World
+from tests.conftest import api_token
 from tests.conftest import build_world
-from workflow.accounts import issue_token
 from workflow.accounts import set_password
 from workflow.models import Evaluation
 from workflow.models import HistoryEvent
@@ -54,7 +54,7 @@ class Setup:
 
 def _api(client: FlaskClient, session: Session, s: Setup, method: str, path: str,
          body: Any = None) -> Any:
-    token = issue_token(session, s.a.people[s.who], "matrix")
+    token = api_token(session, s.a.people[s.who], "matrix")
     session.commit()
     headers = {"Authorization": f"Bearer {token}"}
     if method == "POST":

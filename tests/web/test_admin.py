@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 from admin.views import EmployeeView
 from tests.conftest import ORG_HEADER
 from tests.conftest import World
+from tests.conftest import api_token
 from tests.conftest import nip
 from tests.web.conftest import admin_events
 from tests.web.conftest import login
-from workflow.accounts import issue_token
 from workflow.models import ApiToken
 from workflow.models import Employee
 from workflow.models import Evaluation
@@ -349,7 +349,7 @@ def test_no_secret_in_any_admin_response(client: FlaskClient, session: Session,
     """No password hash or token digest appears on any admin page: every list, details page,
     sort, filter and search the admin can reach by following links is crawled."""
     a, _b = two
-    issue_token(session, a.people["pegawai"], "integrasi")
+    api_token(session, a.people["pegawai"], "integrasi")
     session.commit()
     secrets = {e.password_hash for e in session.scalars(select(Employee))
                if e.password_hash} | set(session.scalars(select(ApiToken.digest)))

@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import SELF
 from tests.conftest import World
+from tests.conftest import api_token
 from tests.web.conftest import admin_events
 from tests.web.conftest import login
-from workflow.accounts import issue_token
 from workflow.models import AgencyDayOff
 from workflow.models import Evaluation
 from workflow.models import HistoryEvent
@@ -80,7 +80,7 @@ def test_api_refusal_speaks_local_time_and_fields_stay_utc(
     """A late appeal through the API is refused in WITA words; `deadlines` stays a UTC instant."""
     mataram, _ = two
     ev = rated(session, wf, mataram)
-    token = issue_token(session, mataram.people["pegawai"], "test")
+    token = api_token(session, mataram.people["pegawai"], "test")
     session.commit()
     headers = {"Authorization": f"Bearer {token}"}
     app.extensions["workflow"] = replace(wf, clock=lambda: wita(2026, 3, 17, 0, 1))

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from tests.conftest import CHEAP_HASH
 from tests.conftest import SELF
 from tests.conftest import World
+from tests.conftest import api_token
 from tests.conftest import build_world
 from tests.conftest import tampering
-from workflow.accounts import issue_token
 from workflow.accounts import set_password
 from workflow.models import ApiToken
 from workflow.models import Evaluation
@@ -40,7 +40,7 @@ class Api:
 
     def headers(self, who: str) -> dict[str, str]:
         if who not in self.tokens:
-            self.tokens[who] = issue_token(self.session, self.world.people[who], "test")
+            self.tokens[who] = api_token(self.session, self.world.people[who], "test")
             self.session.commit()
         return {"Authorization": f"Bearer {self.tokens[who]}"}
 

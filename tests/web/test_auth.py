@@ -53,7 +53,8 @@ def test_wrong_password_is_refused_and_recorded(client: FlaskClient, session: Se
 
 def test_repeated_failures_lock_the_nip(app: Flask, client: FlaskClient, session: Session,
                                         world: World) -> None:
-    """After five failures even the right password is refused for a while."""
+    """After five failures from one address even the right password is refused there for a
+    while (other addresses: tests/web/test_throttling.py)."""
     employee = world.people["pegawai"]
     set_password(employee, PASSWORD, hash_method=CHEAP_HASH)
     session.commit()

@@ -184,9 +184,9 @@ def test_user_html_is_escaped_in_pdf(client: FlaskClient, session: Session, wf: 
 def test_api_document_endpoint(client: FlaskClient, session: Session, wf: Workflow,
                                mataram: World) -> None:
     """The API serves the same PDF with a token; 409 before rating, 401 without a token."""
-    from workflow.accounts import issue_token
+    from tests.conftest import api_token
 
-    token = issue_token(session, mataram.people["pegawai"])
+    token = api_token(session, mataram.people["pegawai"])
     session.commit()
     headers = {"Authorization": f"Bearer {token}"}
     evaluation = mataram.evaluations["pegawai"]

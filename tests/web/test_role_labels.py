@@ -19,9 +19,9 @@ from tests.conftest import CHEAP_HASH
 from tests.conftest import ROOT
 from tests.conftest import SELF
 from tests.conftest import World
+from tests.conftest import api_token
 from tests.integration.test_service import at
 from tests.web.conftest import login
-from workflow.accounts import issue_token
 from workflow.accounts import set_password
 from workflow.actors import Actor
 from workflow.models import Employee
@@ -73,7 +73,7 @@ def test_evaluation_page_names_roles_by_the_agency_labels(
 def test_api_gives_role_labels_in_the_callers_language(
         client: FlaskClient, session: Session, mataram: World, returned: Evaluation) -> None:
     """Participants and history events carry ``role_label`` beside the role key."""
-    headers = {"Authorization": "Bearer " + issue_token(session, mataram.people["pegawai"], "t")}
+    headers = {"Authorization": "Bearer " + api_token(session, mataram.people["pegawai"], "t")}
     session.commit()
     body = client.get(f"/api/v1/evaluations/{returned.id}", headers=headers).get_json()
     participants = {p["role"]: p["role_label"] for p in body["participants"]}

@@ -14,9 +14,9 @@ from forms.rules import may_see
 from tests.conftest import CHEAP_HASH
 from tests.conftest import SELF
 from tests.conftest import World
+from tests.conftest import api_token
 from tests.integration.test_service import RATING_LOW
 from tests.integration.test_service import at
-from workflow.accounts import issue_token
 from workflow.accounts import set_password
 from workflow.errors import InvalidData
 from workflow.service import Workflow
@@ -98,7 +98,7 @@ def test_kupang_employee_api_shows_no_rating_before_the_team_approved(
     """While the team reviews (and after it returns the rating to the appraiser), the
     employee's API detail, list and history carry no rating, predikat or appraiser's words;
     once the team approved, all three do (issue 12)."""
-    token = issue_token(session, world.people["pegawai"])
+    token = api_token(session, world.people["pegawai"])
     session.commit()
     headers = {"Authorization": f"Bearer {token}"}
 

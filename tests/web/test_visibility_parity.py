@@ -40,10 +40,10 @@ from reports.snapshot import DOCUMENT_FIELDS
 from reports.snapshot import canonical_json
 from tests.conftest import CHEAP_HASH
 from tests.conftest import World
+from tests.conftest import api_token
 from tests.conftest import build_world
 from tests.integration.test_service import at
 from tests.web.conftest import PASSWORD
-from workflow.accounts import issue_token
 from workflow.accounts import set_password
 from workflow.models import Evaluation
 from workflow.service import Workflow
@@ -131,7 +131,7 @@ def _make_flow(app: Flask, session: Session, wf: Workflow) -> Any:
         tokens = {}
         for who in READERS:
             set_password(world.people[who], PASSWORD, hash_method=CHEAP_HASH)
-            tokens[who] = issue_token(session, world.people[who])
+            tokens[who] = api_token(session, world.people[who])
         session.commit()
         clients = {}
         for who in READERS:
