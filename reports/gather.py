@@ -106,6 +106,7 @@ def _appeal(evaluation: Evaluation, events: list[HistoryEvent],
         pertimbangan=data.text("keberatan.pertimbangan") if decided else "",
         decider=people.get("appeal_reviewer") or EMPTY, rating_before=rating_before,
         rating_after=rating_after, penjelasan_penilai=data.text("keberatan.penjelasan_penilai"),
+        penjelasan_pegawai=data.text("keberatan.penjelasan_pegawai"),
     )
 
 

@@ -66,6 +66,21 @@ def not_original_appraiser(ctx: TransitionContext, _arg: str | None) -> bool:
     return True
 
 
+def independent(ctx: TransitionContext, _arg: str | None) -> bool:
+    """Pass unless the actor is the employee or the appraiser who rated her (an independent
+    reviewer, e.g. the Tim Penilai Kinerja, judges someone else's rating of someone else)."""
+    if ctx.actor_id is not None and ctx.actor_id in (ctx.owner_id,
+                                                     ctx.participants.get("appraiser")):
+        return ctx.fail(
+            "independent",
+            "Anda tidak boleh bertindak sebagai penelaah independen pada evaluasi yang Anda "
+            "nilai sendiri atau evaluasi Anda sendiri.",
+            "You may not act as the independent reviewer on an evaluation you rated or on "
+            "your own evaluation.",
+        )
+    return True
+
+
 def within_deadline(ctx: TransitionContext, name: str | None) -> bool:
     """Pass while the named window is open (started and not yet past)."""
     due = ctx.deadlines.get(name or "")
@@ -129,6 +144,7 @@ GUARDS: dict[str, GuardSpec] = {
     "not_original_appraiser": GuardSpec(
         not_original_appraiser, None, not_original_appraiser.__doc__ or ""
     ),
+    "independent": GuardSpec(independent, None, independent.__doc__ or ""),
     "within_deadline": GuardSpec(within_deadline, "deadline", within_deadline.__doc__ or ""),
     "after_deadline": GuardSpec(after_deadline, "deadline", after_deadline.__doc__ or ""),
     "employee_accepts_or_deadline_passed": GuardSpec(
@@ -138,3 +154,7 @@ GUARDS: dict[str, GuardSpec] = {
     ),
     "comment_given": GuardSpec(comment_given, None, comment_given.__doc__ or ""),
 }
+
+# Guards that depend only on who acts (not on data or time): opening a period checks them to
+# make sure every step of an evaluation has someone who may take it (``periods.open_period``).
+ACTOR_GUARDS = frozenset({"not_own_evaluation", "not_original_appraiser", "independent"})

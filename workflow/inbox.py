@@ -6,10 +6,11 @@ The inbox answers "what waits for ME now" without loading evaluations one by one
 definition version of the agency (a handful), each transition becomes one SQL condition —
 pinned version, source state, "I play one of its roles" (a participant row for person roles,
 my group membership for group roles), and its actor/deadline guards (``not_own_evaluation``,
-``not_original_appraiser``, ``within_deadline``, ``after_deadline``). The conditions of the
-transitions a role may fire are OR-ed into one ``WHERE`` per inbox section, so a section is
+``not_original_appraiser``, ``independent``, ``within_deadline``, ``after_deadline``). The
+conditions of the transitions a role may fire are OR-ed into one ``WHERE`` per inbox section, so a section is
 one COUNT and one page-sized SELECT of plain columns, however many evaluations the agency has.
-Form completeness and comments are not judged: they are what the person is about to fill in.
+Form completeness, comments and a step's ``requires`` are not judged: they are what the person
+is about to fill in.
 """
 
 from __future__ import annotations
@@ -135,6 +136,9 @@ def _guard_condition(guard: str, arg: str | None, role: str, actor: Actor,
         return Evaluation.employee_id != actor.employee_id
     if guard == "not_original_appraiser":
         return ~_is_participant(actor, "appraiser")
+    if guard == "independent":
+        return and_(Evaluation.employee_id != actor.employee_id,
+                    ~_is_participant(actor, "appraiser"))
     if guard == "within_deadline" and arg:
         return and_(_deadline(arg).is_not(None), _deadline(arg) >= now_iso)
     if guard == "after_deadline" and arg:
