@@ -16,7 +16,10 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow.appeals import Ratings
+from workflow.appeals import appeal_record
 from workflow.calendars import agency_zone
+from workflow.definition import WorkflowDefinition
 from workflow.models import Agency
 from workflow.models import Employee
 from workflow.models import Evaluation
@@ -79,32 +82,29 @@ def _events(session: Session, evaluation: Evaluation) -> list[HistoryEvent]:
         HistoryEvent.evaluation_id == evaluation.id).order_by(HistoryEvent.seq)))
 
 
-def _appeal(evaluation: Evaluation, events: list[HistoryEvent],
+def _ratings(values: Ratings) -> RatingSet:
+    return RatingSet(hasil_kerja=_label(values.rating_hasil_kerja),
+                     perilaku_kerja=_label(values.rating_perilaku_kerja),
+                     predikat=_predikat(values.predikat))
+
+
+def _appeal(definition: WorkflowDefinition, events: list[HistoryEvent],
             people: Mapping[str, Person | None], data: PrintedData) -> AppealSnapshot | None:
-    filed = next((e for e in reversed(events) if e.trigger == "appeal"), None)
-    if filed is None:
+    # The same reading of the history as the evaluation page and the API (workflow.appeals).
+    record = appeal_record(events, definition)
+    if record is None:
         return None
-    decided = next((e for e in reversed(events) if e.trigger == "decide_appeal"), None)
+    decided = record.decided_at is not None
     keputusan = data.raw("keberatan.keputusan") if decided else None
-    changes = (decided.payload.get("changes", {}) if decided else {}) or {}
-
-    def before(attr: str) -> str | None:
-        return changes[attr][0] if attr in changes else getattr(evaluation, attr)
-
-    rating_before = RatingSet(hasil_kerja=_label(before("rating_hasil_kerja")),
-                              perilaku_kerja=_label(before("rating_perilaku_kerja")),
-                              predikat=_predikat(before("predikat")))
     rating_after = None
-    if decided is not None and keputusan == "diubah":
-        rating_after = RatingSet(hasil_kerja=_label(evaluation.rating_hasil_kerja),
-                                 perilaku_kerja=_label(evaluation.rating_perilaku_kerja),
-                                 predikat=_predikat(evaluation.predikat))
+    if record.result is not None and keputusan == "diubah":
+        rating_after = _ratings(record.result)
     return AppealSnapshot(
-        filed_at=filed.at, items=data.labels("keberatan.butir"),
-        alasan=data.text("keberatan.alasan"), decided_at=decided.at if decided else None,
+        filed_at=record.filed_at, items=data.labels("keberatan.butir"),
+        alasan=data.text("keberatan.alasan"), decided_at=record.decided_at,
         keputusan=keputusan if keputusan in ("dikuatkan", "diubah") else None,
         pertimbangan=data.text("keberatan.pertimbangan") if decided else "",
-        decider=people.get("appeal_reviewer") or EMPTY, rating_before=rating_before,
+        decider=people.get("appeal_reviewer") or EMPTY, rating_before=_ratings(record.original),
         rating_after=rating_after, penjelasan_penilai=data.text("keberatan.penjelasan_penilai"),
         penjelasan_pegawai=data.text("keberatan.penjelasan_pegawai"),
     )
@@ -220,7 +220,7 @@ def build_snapshot(session: Session, evaluation: Evaluation, now: datetime) -> D
         predikat=_predikat(evaluation.predikat),
         catatan_rekomendasi=data.text("evaluasi.catatan_rekomendasi"),
         work_results=_work_results(data, plan), behaviours=behaviours,
-        appeal=_appeal(evaluation, events, people, data),
+        appeal=_appeal(definition, events, people, data),
         history=history, state=definition.label(evaluation.status), issued_at=now,
         chain_head_hash=evaluation.history_head,
         pendekatan=_pendekatan(data, "evaluasi.pendekatan"),

@@ -33,6 +33,8 @@ from l10n import reader_zone
 from reports.issuing import issue_document
 from workflow.accounts import employee_for_token
 from workflow.actors import Actor
+from workflow.appeals import Ratings
+from workflow.appeals import appeal_record
 from workflow.definition import TransitionRule
 from workflow.definition import WorkflowDefinition
 from workflow.errors import InvalidData
@@ -235,6 +237,25 @@ def _rating(value: str | None, lang: str) -> dict[str, str] | None:
         return {"value": value, "label": value}
 
 
+def _ratings(values: Ratings, lang: str) -> dict[str, Any]:
+    return {"hasil_kerja": _rating(values.rating_hasil_kerja, lang),
+            "perilaku_kerja": _rating(values.rating_perilaku_kerja, lang),
+            "predikat": _predikat(values.predikat, lang)}
+
+
+def _appeal(session: Session, ev: Evaluation, definition: WorkflowDefinition,
+            lang: str) -> dict[str, Any] | None:
+    """The latest appeal as the page and the decision PDF read it (``workflow.appeals``)."""
+    record = appeal_record(events_of(session, ev), definition)
+    if record is None:
+        return None
+    return {"filed_at": record.filed_at.isoformat(),
+            "original": _ratings(record.original, lang),
+            "decided_at": record.decided_at.isoformat() if record.decided_at else None,
+            "result": _ratings(record.result, lang) if record.result else None,
+            "revised": record.revised}
+
+
 def _capaian(value: str | None, lang: str) -> dict[str, str] | None:
     if value is None:
         return None
@@ -379,6 +400,7 @@ def evaluation(evaluation_id: int) -> Response:
         "timezone": {"name": (zone := reader_zone()), "abbreviation": abbreviation(zone)},
         "ratings": {"hasil_kerja": _rating(ev.rating_hasil_kerja, lang),
                     "perilaku_kerja": _rating(ev.rating_perilaku_kerja, lang)},
+        "appeal": _appeal(session, ev, reader.definition, lang),
         "participants": [{"role": p.role, "role_label": reader.definition.role_label(p.role, lang),
                           "identity": dict(p.identity or {})}
                          for p in sorted(ev.participants, key=lambda p: p.role)],

@@ -147,6 +147,8 @@ class Casting:
         # from appealed), rather than a state whose own steps only lead there.
         for state in stuck:
             blocked = [r for r in definition.transitions_from(state) if r not in usable]
+            # The step that would have led on to the end (decide_appeal), else the first.
+            blocked.sort(key=lambda r: r.dest not in finishing)
             if blocked:
                 return self._why(employee, state, blocked[0], people)
         return Text(f"evaluasinya akan macet di status '{definition.label(stuck[0])}'",

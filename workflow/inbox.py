@@ -7,8 +7,9 @@ definition version of the agency (a handful), each transition becomes one SQL co
 pinned version, source state, "I play one of its roles" (a participant row for person roles,
 my group membership for group roles), and its actor/deadline guards (``not_own_evaluation``,
 ``not_original_appraiser``, ``independent``, ``within_deadline``, ``after_deadline``). The
-conditions of the transitions a role may fire are OR-ed into one ``WHERE`` per inbox section, so a section is
-one COUNT and one page-sized SELECT of plain columns, however many evaluations the agency has.
+conditions of the transitions a role may fire are OR-ed into one ``WHERE`` per inbox section,
+so a section is one COUNT and one page-sized SELECT of plain columns, however many
+evaluations the agency has.
 Form completeness, comments and a step's ``requires`` are not judged: they are what the person
 is about to fill in.
 """
