@@ -56,7 +56,8 @@ from .extensions import db
 
 SPARE_ROWS = 2
 
-DEADLINE_LABELS: Mapping[str, Any] = {"appeal_window": _l("Batas pengajuan keberatan")}
+DEADLINE_LABELS: Mapping[str, Any] = {"appeal_window": _l("Batas pengajuan keberatan"),
+                                      "appeal_decision": _l("Batas putusan keberatan")}
 
 
 def workflow_deps() -> Workflow:
