@@ -118,7 +118,7 @@ def test_two_ppk_members_is_no_decider(session: Session, wf: Workflow, mataram: 
     session.commit()
     period = ensure_period(session, mataram.agency, "monthly", 2026, 4)
     dry = open_period(session, wf, mataram.actor("kepala"), period.id, dry_run=True)
-    why = dict((e.nip, w) for e, w in dry.blocked)[mataram.people["atasan"].nip]
+    why = {e.nip: w for e, w in dry.blocked}[mataram.people["atasan"].nip]
     assert "tepat satu anggota" in why and "sekarang 2" in why
 
 
@@ -128,7 +128,7 @@ def test_an_empty_team_blocks_like_an_undecidable_appeal(session: Session, wf: W
     leave_group(session, world, "ppk", "tim-penilai-kinerja")
     period = ensure_period(session, world.agency, "quarterly", 2026, 2)
     dry = open_period(session, wf, world.actor("kepala"), period.id, dry_run=True)
-    why = dict((e.nip, w) for e, w in dry.blocked)[world.people["tim"].nip]
+    why = {e.nip: w for e, w in dry.blocked}[world.people["tim"].nip]
     assert "Telaah Tim Penilai Kinerja" in why and "grup 'tim-penilai-kinerja'" in why
 
 
@@ -144,6 +144,10 @@ def test_a_late_decision_is_overdue(session: Session, wf: Workflow, mataram: Wor
     # Wednesday 4 Feb 2026 + 10 working days (WITA; Tuesday 17 Feb is Imlek) = Thursday 19 Feb,
     # 23:59:59 WITA.
     assert due == datetime(2026, 2, 19, 15, 59, 59, tzinfo=UTC)
+    # The decider's inbox shows the decision deadline, not the (still open) appeal window.
+    row = inbox(session, mataram.actor("atasan"), now=datetime(2026, 2, 5, tzinfo=UTC)
+                ).sections["appeals"].rows[0]
+    assert (row.evaluation_id, row.deadline_name) == (ev.id, "appeal_decision")
     admin = mataram.actor("kepala")
 
     def listed(now: datetime) -> bool:

@@ -26,6 +26,7 @@ from workflow.accounts import set_password
 from workflow.models import Evaluation
 from workflow.models import Group
 from workflow.models import GroupMember
+from workflow.models import Period
 from workflow.service import Workflow
 from workflow.service import apply_transition
 
@@ -180,3 +181,29 @@ def test_page_and_api_agree_on_the_original_of_a_revised_appeal(
     assert appeal["revised"] is True
     assert appeal["original"]["hasil_kerja"]["value"] == "di_bawah"
     assert appeal["result"]["hasil_kerja"]["value"] == "sesuai"
+
+
+def test_admin_dry_run_lists_undecidable_appeals_as_errors(
+        client: FlaskClient, session: Session, world: World, login) -> None:  # type: ignore[no-untyped-def]
+    """Without a PPK the dry run shows each blocked employee with the fix; opening skips them."""
+    ppk = session.scalar(select(Group).where(Group.agency_id == world.agency.id,
+                                             Group.slug == "ppk"))
+    assert ppk is not None
+    session.query(GroupMember).filter_by(group_id=ppk.id).delete()
+    session.commit()
+    login("kepala")
+    client.post("/admin/period/new/", data={"kind": "quarterly", "year": "2026", "number": "3"})
+    period = session.scalar(select(Period).where(Period.agency_id == world.agency.id,
+                                                 Period.kind == "quarterly"))
+    assert period is not None
+    page = client.get(f"/admin/buka-periode/{period.id}").get_data(as_text=True)
+    blocked = page.split('id="blocked"')[1].split("</div>")[0]
+    for who in ("atasan", "tim", "auditor"):
+        assert world.people[who].nip in blocked
+    assert "Putuskan keberatan" in blocked and "grup &#39;ppk&#39;" in blocked
+    assert world.people["pegawai"].nip not in blocked
+    client.post(f"/admin/buka-periode/{period.id}", data={"unit": ""})
+    opened = set(session.scalars(select(Evaluation.employee_id).where(
+        Evaluation.period_id == period.id)))
+    assert world.people["pegawai"].id in opened
+    assert world.people["atasan"].id not in opened
