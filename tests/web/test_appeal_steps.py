@@ -8,6 +8,7 @@ in the API.
 
 from __future__ import annotations
 
+import io
 from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -207,3 +209,44 @@ def test_admin_dry_run_lists_undecidable_appeals_as_errors(
         Evaluation.period_id == period.id)))
     assert world.people["pegawai"].id in opened
     assert world.people["atasan"].id not in opened
+
+
+def test_the_hearing_through_the_pages(
+        client: FlaskClient, session: Session, wf: Workflow, world: World, login) -> None:  # type: ignore[no-untyped-def]
+    """The decider asks, each party reads the question and answers, the decision prints both."""
+    ev = at_team(session, wf, world, "pegawai", "penilai")
+    apply_transition(session, at(wf, 4), world.actor("tim"), ev.id, "team_review",
+                     data={"pendapat_tim": "Sesuai.", "rekomendasi": "setuju"})
+    apply_transition(session, at(wf, 5), world.actor("pegawai"), ev.id, "appeal", data=APPEAL)
+    session.commit()
+
+    def post(trigger: str, data: dict[str, str]) -> None:
+        session.expire_all()
+        fresh = session.get(Evaluation, ev.id)
+        assert fresh is not None
+        response = client.post(f"/evaluasi/{ev.id}/langkah/{trigger}",
+                               data={**data, "version": str(fresh.lock_version)})
+        assert response.status_code == 302, response.get_data(as_text=True)
+
+    login("atasan")
+    page = client.get(f"/evaluasi/{ev.id}").get_data(as_text=True)
+    assert 'data-trigger="ask_explanations"' in page and 'data-trigger="decide_appeal"' in page
+    post("ask_explanations", {"pertanyaan_penilai": "PERTANYAAN-UNTUK-PENILAI",
+                              "pertanyaan_pegawai": "PERTANYAAN-UNTUK-PEGAWAI"})
+    for who, trigger, answer in (("penilai", "explain_appraiser", "JAWABAN-PENILAI-77"),
+                                 ("pegawai", "explain_employee", "JAWABAN-PEGAWAI-88")):
+        login(who)
+        page = client.get(f"/evaluasi/{ev.id}").get_data(as_text=True)
+        assert "PERTANYAAN-UNTUK-PENILAI" in page and "PERTANYAAN-UNTUK-PEGAWAI" in page
+        assert f'data-trigger="{trigger}"' in page
+        assert 'data-trigger="decide_appeal"' not in page
+        post(trigger, {"penjelasan": f"{answer} dengan rincian yang cukup."})
+    login("atasan")
+    page = client.get(f"/evaluasi/{ev.id}").get_data(as_text=True)
+    assert "JAWABAN-PENILAI-77" in page and "JAWABAN-PEGAWAI-88" in page
+    post("decide_appeal", {"keputusan": "dikuatkan", "pertimbangan": "Penilaian tepat."})
+    response = client.get(f"/evaluasi/{ev.id}/dokumen/appeal-decision.pdf")
+    assert response.status_code == 200
+    text = " ".join(" ".join((p.extract_text() or "").split())
+                    for p in PdfReader(io.BytesIO(response.data)).pages)
+    assert "JAWABAN-PENILAI-77" in text and "JAWABAN-PEGAWAI-88" in text
