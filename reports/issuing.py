@@ -19,6 +19,7 @@ from forms.store import StoredForms
 from forms.store import spec_of
 from workflow.actors import Actor
 from workflow.actors import roles_of
+from workflow.appeals import awaiting_decision
 from workflow.calendars import agency_zone
 from workflow.errors import NotFound
 from workflow.errors import NotPermitted
@@ -80,7 +81,9 @@ def available_kinds(session: Session, evaluation: Evaluation, roles: frozenset[s
     kinds = ["skp"]
     if evaluation.predikat and (staff or _rating_visible(session, evaluation, roles)):
         kinds.append("evaluation")
-    if evaluation.values("appeal-decision") and evaluation.status != "appealed":
+    # A decision drafted during the appeal (or its hearing) is no decision yet.
+    if evaluation.values("appeal-decision") and not awaiting_decision(
+            definition_of(session, evaluation.definition_version_id), evaluation.status):
         kinds.append("appeal-decision")
     if staff or "employee" in roles:
         kinds.append("audit-trail")

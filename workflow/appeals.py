@@ -60,6 +60,11 @@ def _decision_states(definition: WorkflowDefinition) -> tuple[set[str], set[str]
     return {s for r in rules for s in r.sources}, {r.name for r in rules}
 
 
+def awaiting_decision(definition: WorkflowDefinition, state: str) -> bool:
+    """Tell whether an evaluation in ``state`` waits for its appeal decision (or hearing)."""
+    return state in _decision_states(definition)[0]
+
+
 def appeal_record(events: Iterable[HistoryEvent],
                   definition: WorkflowDefinition) -> AppealRecord | None:
     """Return the latest appeal of an evaluation from its events (in order), or None."""

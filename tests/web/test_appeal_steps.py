@@ -244,6 +244,14 @@ def test_the_hearing_through_the_pages(
     login("atasan")
     page = client.get(f"/evaluasi/{ev.id}").get_data(as_text=True)
     assert "JAWABAN-PENILAI-77" in page and "JAWABAN-PEGAWAI-88" in page
+    # A decision drafted during the hearing is not printable as a decision.
+    session.expire_all()
+    fresh = session.get(Evaluation, ev.id)
+    assert fresh is not None
+    assert client.post(f"/evaluasi/{ev.id}/draf/appeal-decision",
+                       data={"keputusan": "dikuatkan", "version": str(fresh.lock_version)}
+                       ).status_code == 302
+    assert client.get(f"/evaluasi/{ev.id}/dokumen/appeal-decision.pdf").status_code == 409
     post("decide_appeal", {"keputusan": "dikuatkan", "pertimbangan": "Penilaian tepat."})
     response = client.get(f"/evaluasi/{ev.id}/dokumen/appeal-decision.pdf")
     assert response.status_code == 200
