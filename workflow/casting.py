@@ -65,6 +65,7 @@ class Casting:
                  for slug in (resolver_group(spec.resolver), resolver_group(spec.fallback))
                  if slug}
         self.members: dict[str, list[Employee]] = {slug: [] for slug in slugs}
+        self._fine: set[tuple[object, ...]] = set()  # shapes of evaluations that can finish
         if slugs:
             rows = session.execute(
                 select(Group.slug, Employee)
@@ -130,10 +131,36 @@ class Casting:
                 return True
         return False
 
+    def _shape(self, employee: Employee,
+               participants: Mapping[str, int]) -> tuple[object, ...] | None:
+        """Return what the verdict depends on, when every group has someone from outside.
+
+        Guards about who acts only compare the actor with the employee and the people frozen on
+        the evaluation, so two evaluations with the same roles filled, the same coincidences
+        among those people, and in every group someone who is none of them, get the same
+        verdict. None when a group has nobody from outside (then it is worked out in full).
+        """
+        inside = {employee.id, *participants.values()}
+        for members in self.members.values():
+            if all(m.id in inside for m in members):
+                return None
+        ids = [employee.id, *(participants[r] for r in sorted(participants))]
+        return tuple(sorted(participants)), tuple(ids.index(i) for i in ids)
+
     def stuck(self, employee: Employee, people: Mapping[str, Employee | None]) -> Text | None:
         """Return why ``employee``'s evaluation would get stuck (with the fix), or None."""
-        definition = self.definition
         participants = {n: p.id for n, p in people.items() if p is not None}
+        shape = self._shape(employee, participants)
+        if shape is not None and shape in self._fine:
+            return None
+        why = self._stuck(employee, people, participants)
+        if why is None and shape is not None:
+            self._fine.add(shape)
+        return why
+
+    def _stuck(self, employee: Employee, people: Mapping[str, Employee | None],
+               participants: Mapping[str, int]) -> Text | None:
+        definition = self.definition
         usable = [r for r in definition.transitions
                   if self._takeable(r, employee, participants)]
         reachable = _closure({definition.initial},
