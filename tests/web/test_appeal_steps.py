@@ -239,6 +239,7 @@ def test_the_hearing_through_the_pages(
         page = client.get(f"/evaluasi/{ev.id}").get_data(as_text=True)
         assert "PERTANYAAN-UNTUK-PENILAI" in page and "PERTANYAAN-UNTUK-PEGAWAI" in page
         assert f'data-trigger="{trigger}"' in page
+        assert "data-predikat" in page  # the rating stays in view during the hearing
         assert 'data-trigger="decide_appeal"' not in page
         post(trigger, {"penjelasan": f"{answer} dengan rincian yang cukup."})
     login("atasan")
