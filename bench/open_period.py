@@ -59,8 +59,14 @@ def nip(n: int) -> str:
 
 
 def org_csv(employees: int) -> str:
-    """One kepala (admin), then units of 50: a kepala bidang and 49 staff reporting to them."""
-    rows = [f"{nip(1)},Kepala Dinas,Kepala Dinas,Pembina Utama Muda,IV/c,Sekretariat,PNS,,admin"]
+    """One kepala (admin), the PPK, then units of 50: a kepala bidang and 49 staff reporting
+    to them."""
+    rows = [f"{nip(1)},Kepala Dinas,Kepala Dinas,Pembina Utama Muda,IV/c,Sekretariat,PNS,,"
+            "admin;tim-penilai-kinerja",
+            # The PPK decides the kepala bidang's appeals (their appraiser has no superior) and
+            # sits on the team, which reviews the ratings the kepala gives: every evaluation
+            # can finish, so every one opens (workflow/casting.py).
+            f"{nip(99_999)},Wali Kota,Wali Kota,,,Pemerintah Kota,PNS,,ppk;tim-penilai-kinerja"]
     for unit in range((employees - 1) // 50):
         head = 2 + unit * 50
         rows.append(f"{nip(head)},Kepala Bidang {unit},Kepala Bidang,Pembina,IV/a,"

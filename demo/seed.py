@@ -112,6 +112,10 @@ def org_csv(agency_index: int, with_team: bool) -> str:
                     add(("Analis Kebijakan Ahli Pertama", "Pranata Komputer Ahli Pertama")[s],
                         ("Penata Muda", "Penata Muda Tk. I")[s], ("III/a", "III/b")[s], unit,
                         kabid, position="JF")
+    # The Wali Kota is the PPK (Pejabat Pembina Kepegawaian): group 'ppk' decides the appeals
+    # of those the Sekda rates (the Sekda has no superior here; definitions' fallback).
+    add("Wali Kota (Pejabat Pembina Kepegawaian)", "", "", "Pemerintah Kota", "", "ppk",
+        position="")
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(rows[0]))
     writer.writeheader()
@@ -147,6 +151,14 @@ def _rating(hk: str, pk: str) -> dict[str, str]:
 APPEAL = {"butir_keberatan": ["rating_hasil_kerja"],
           "alasan": "Keterlambatan laporan disebabkan gangguan sistem yang sudah dilaporkan "
                     "ke Diskominfo; bukti tiket gangguan terlampir."}
+HEARING = {"pertanyaan_penilai": "Jelaskan apakah gangguan sistem sudah Anda pertimbangkan saat "
+                                  "menilai ketepatan waktu laporan.",
+           "pertanyaan_pegawai": "Lampirkan nomor tiket gangguan dan tanggal laporan yang "
+                                 "terlambat."}
+EXPLANATION_APPRAISER = {"penjelasan": "Tiket gangguan belum saya terima saat menilai; dua "
+                                       "laporan terlambat lebih dari dua minggu."}
+EXPLANATION_EMPLOYEE = {"penjelasan": "Tiket DISKOMINFO-0412 dan 0419; laporan triwulan II dan "
+                                      "III terlambat karena sistem tidak dapat diakses."}
 DECISION = {"keputusan": "diubah", "rating_hasil_kerja_baru": "sesuai",
             "rating_perilaku_kerja_baru": "sesuai",
             "pertimbangan": "Bukti tiket gangguan sistem sah; keterlambatan bukan kelalaian "
@@ -155,7 +167,7 @@ DECISION = {"keputusan": "diubah", "rating_hasil_kerja_baru": "sesuai",
 # The journey each evaluation takes, by position in the agency (cycled).
 SCRIPTS = (
     "draft", "draft_saved", "submitted", "returned", "reviewed", "reviewed_low", "appealed",
-    "accepted", "appeal_decided", "auto_finalized",
+    "accepted", "appeal_decided", "auto_finalized", "appeal_heard",
 )
 
 
@@ -199,6 +211,8 @@ def _run_journeys(session: Session, wf: Workflow, agency: Agency, kind: str, yea
         Employee.agency_id == agency.id)) if any(g.slug == "admin" for g in e.groups))
     period = ensure_period(session, agency, kind, year, number)
     report = open_period(session, _at(wf, base), Actor.of(admin), period.id)
+    if report.blocked:  # the demo's org chart must let every evaluation finish
+        raise RuntimeError("; ".join(f"{e.name}: {why}" for e, why in report.blocked))
     set_capaian(session, _at(wf, base), Actor.of(admin), period.id, "BAIK",
                 f"Keputusan Wali Kota {agency.city} Nomor 800/{period.id:03d}/BKPSDM/{year} "
                 "tentang Penetapan Predikat Kinerja Organisasi")
@@ -240,7 +254,7 @@ def _journey(session: Session, wf: Workflow, ev: Evaluation, script: str, base: 
              comment="Bukti dukung realisasi layanan belum dilampirkan; mohon dilengkapi.")
         fire(me, "submit", data=SELF_ASSESSMENT, comment="Bukti dukung sudah dilengkapi.")
         return
-    low = script in ("reviewed_low", "appealed", "appeal_decided")
+    low = script in ("reviewed_low", "appealed", "appeal_decided", "appeal_heard")
     rating = _rating("di_bawah", "sesuai") if low else _rating(
         "di_atas" if script == "accepted" else "sesuai", "sesuai")
     if "team_review" in ev.definition_version.source.get("states", []) and team:
@@ -257,14 +271,19 @@ def _journey(session: Session, wf: Workflow, ev: Evaluation, script: str, base: 
         fire(me, "accept", comment="Saya menerima hasil penilaian.")
         return
     fire(me, "appeal", data=APPEAL)
-    if script == "appeal_decided" and reviewer is not None:
+    if script == "appeal_heard" and reviewer is not None:
+        # The decider hears both parties before deciding (PP 30/2019 Ps 59(3)).
+        fire(Actor.of(reviewer), "ask_explanations", data=HEARING)
+        fire(boss, "explain_appraiser", data=EXPLANATION_APPRAISER)
+        fire(me, "explain_employee", data=EXPLANATION_EMPLOYEE)
+    if script in ("appeal_decided", "appeal_heard") and reviewer is not None:
         fire(Actor.of(reviewer), "decide_appeal", data=DECISION)
 
 
 def _user_lines(session: Session, agency: Agency) -> list[str]:
     employees = list(session.scalars(select(Employee).where(Employee.agency_id == agency.id)))
     by_groups = {g: next((e for e in employees if any(x.slug == g for x in e.groups)), None)
-                 for g in ("admin", "inspektorat", "tim-penilai-kinerja")}
+                 for g in ("admin", "inspektorat", "tim-penilai-kinerja", "ppk")}
     staff = next(e for e in employees if e.jabatan.startswith("Analis Kebijakan"))
     lines = [f"[{agency.name}]"]
     lines.append(f"  {staff.nip}  pegawai / employee: {staff.name}")
@@ -275,7 +294,9 @@ def _user_lines(session: Session, agency: Agency) -> list[str]:
             lines.append(f"  {staff.superior.superior.nip}  atasan pejabat penilai / appeal "
                          f"decider: {staff.superior.superior.name}")
     labels = {"admin": "admin instansi / agency admin", "inspektorat": "auditor (inspektorat)",
-              "tim-penilai-kinerja": "tim penilai kinerja / evaluation team"}
+              "tim-penilai-kinerja": "tim penilai kinerja / evaluation team",
+              "ppk": "PPK, memutus keberatan bila penilai tanpa atasan / appeal decider when "
+                     "the appraiser has no superior"}
     for group, person in by_groups.items():
         if person is not None:
             lines.append(f"  {person.nip}  {labels[group]}: {person.name}")

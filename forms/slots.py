@@ -149,8 +149,12 @@ SLOTS: tuple[Slot, ...] = (
     Slot("keberatan.butir", "appeal-decision", "HAL YANG DIKEBERATKAN", "appeal",
          "butir_keberatan", types=("multichoice",)),
     Slot("keberatan.alasan", "appeal-decision", "ALASAN KEBERATAN", "appeal", "alasan"),
+    # The explanations the decider asked for (Ps 59(3); the optional hearing of the flow).
     Slot("keberatan.penjelasan_penilai", "appeal-decision",
-         "PENJELASAN PEJABAT PENILAI KINERJA ATAS KEBERATAN", "appraiser-rating", "justifikasi"),
+         "PENJELASAN PEJABAT PENILAI KINERJA ATAS KEBERATAN", "appraiser-explanation",
+         "penjelasan"),
+    Slot("keberatan.penjelasan_pegawai", "appeal-decision",
+         "PENJELASAN PEGAWAI YANG DINILAI", "employee-explanation", "penjelasan"),
     Slot("keberatan.keputusan", "appeal-decision", "KEPUTUSAN", "appeal-decision", "keputusan",
          types=("choice",), values=("dikuatkan", "diubah")),
     Slot("keberatan.pertimbangan", "appeal-decision", "PERTIMBANGAN", "appeal-decision",

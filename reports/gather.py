@@ -18,7 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forms.visibility import Visibility
+from workflow.appeals import Ratings
+from workflow.appeals import appeal_record
 from workflow.calendars import agency_zone
+from workflow.definition import WorkflowDefinition
 from workflow.models import Agency
 from workflow.models import Employee
 from workflow.models import Evaluation
@@ -81,35 +84,34 @@ def _events(session: Session, evaluation: Evaluation) -> list[HistoryEvent]:
         HistoryEvent.evaluation_id == evaluation.id).order_by(HistoryEvent.seq)))
 
 
-def _appeal(rating: Mapping[str, str | None], events: list[HistoryEvent],
+def _ratings(values: Ratings) -> RatingSet:
+    return RatingSet(hasil_kerja=_label(values.rating_hasil_kerja),
+                     perilaku_kerja=_label(values.rating_perilaku_kerja),
+                     predikat=_predikat(values.predikat))
+
+
+def _appeal(definition: WorkflowDefinition, view: Visibility, events: list[HistoryEvent],
             people: Mapping[str, Person | None], data: PrintedData) -> AppealSnapshot | None:
-    filed = next((e for e in reversed(events) if e.trigger == "appeal"), None)
-    if filed is None:
+    # The same reading of the history as the evaluation page and the API (workflow.appeals);
+    # the ratings in it are shown by the same rule as the evaluation's own (forms.visibility).
+    record = appeal_record(events, definition)
+    if record is None:
         return None
-    decided = next((e for e in reversed(events) if e.trigger == "decide_appeal"), None)
+    if not view.rating_visible:
+        record = record.hidden()
+    decided = record.decided_at is not None
     keputusan = data.raw("keberatan.keputusan") if decided else None
-    changes = (decided.payload.get("changes", {}) if decided else {}) or {}
-
-    def before(attr: str) -> str | None:
-        if rating[attr] is None:  # the reader may not see the rating
-            return None
-        return changes[attr][0] if attr in changes else rating[attr]
-
-    rating_before = RatingSet(hasil_kerja=_label(before("rating_hasil_kerja")),
-                              perilaku_kerja=_label(before("rating_perilaku_kerja")),
-                              predikat=_predikat(before("predikat")))
     rating_after = None
-    if decided is not None and keputusan == "diubah":
-        rating_after = RatingSet(hasil_kerja=_label(rating["rating_hasil_kerja"]),
-                                 perilaku_kerja=_label(rating["rating_perilaku_kerja"]),
-                                 predikat=_predikat(rating["predikat"]))
+    if record.result is not None and keputusan == "diubah":
+        rating_after = _ratings(record.result)
     return AppealSnapshot(
-        filed_at=filed.at, items=data.labels("keberatan.butir"),
-        alasan=data.text("keberatan.alasan"), decided_at=decided.at if decided else None,
+        filed_at=record.filed_at, items=data.labels("keberatan.butir"),
+        alasan=data.text("keberatan.alasan"), decided_at=record.decided_at,
         keputusan=keputusan if keputusan in ("dikuatkan", "diubah") else None,
         pertimbangan=data.text("keberatan.pertimbangan") if decided else "",
-        decider=people.get("appeal_reviewer") or EMPTY, rating_before=rating_before,
+        decider=people.get("appeal_reviewer") or EMPTY, rating_before=_ratings(record.original),
         rating_after=rating_after, penjelasan_penilai=data.text("keberatan.penjelasan_penilai"),
+        penjelasan_pegawai=data.text("keberatan.penjelasan_pegawai"),
     )
 
 
@@ -226,7 +228,7 @@ def build_snapshot(session: Session, evaluation: Evaluation, now: datetime,
         predikat=_predikat(rating["predikat"]),
         catatan_rekomendasi=data.text("evaluasi.catatan_rekomendasi"),
         work_results=_work_results(data, plan), behaviours=behaviours,
-        appeal=_appeal(rating, events, people, data),
+        appeal=_appeal(definition, view, events, people, data),
         history=history, state=definition.label(evaluation.status), issued_at=now,
         chain_head_hash=evaluation.history_head,
         pendekatan=_pendekatan(data, "evaluasi.pendekatan"),

@@ -18,6 +18,7 @@ from forms.visibility import Visibility
 from workflow.actors import Actor
 from workflow.actors import may_read
 from workflow.actors import roles_of
+from workflow.appeals import awaiting_decision
 from workflow.calendars import agency_zone
 from workflow.errors import NotFound
 from workflow.errors import NotPermitted
@@ -67,7 +68,9 @@ def available_kinds(view: Visibility) -> list[str]:
     kinds = ["skp"]
     if evaluation.predikat and view.rating_visible:
         kinds.append("evaluation")
-    if evaluation.values("appeal-decision") and evaluation.status != "appealed":
+    # A decision drafted during the appeal (or its hearing) is no decision yet.
+    if evaluation.values("appeal-decision") and not awaiting_decision(
+            view.definition, evaluation.status):
         kinds.append("appeal-decision")
     if view.staff or "employee" in roles:
         kinds.append("audit-trail")

@@ -175,7 +175,8 @@ def nip(n: int) -> str:
 
 
 def org_rows(offset: int = 0) -> str:
-    """Return a small org chart: kepala > atasan > penilai > 2 pegawai, plus team and auditor."""
+    """Return a small org chart: kepala > atasan > penilai > 2 pegawai, plus team, auditor and
+    the PPK (group ``ppk``, deciding the appeals of those the kepala rates)."""
     o = offset
     rows = [
         (nip(o + 1), "Kepala Dinas", "Kepala Dinas", "Pembina Utama Muda", "IV/c", "Sekretariat",
@@ -191,6 +192,11 @@ def org_rows(offset: int = 0) -> str:
          "tim-penilai-kinerja"),
         (nip(o + 7), "Auditor Inspektorat", "Auditor", "Penata", "III/c", "Inspektorat", "PNS",
          nip(o + 1), "inspektorat"),
+        # Decides the appeals of those the Kepala Dinas (who has no superior) rates: the
+        # definitions' fallback for the appraiser's superior is group 'ppk'. Also on the
+        # team, so that the team member's own evaluation has an independent reviewer.
+        (nip(o + 8), "Pejabat Pembina", "Wali Kota", "", "", "Pemerintah Kota", "PNS", "",
+         "ppk;tim-penilai-kinerja"),
     ]
     return ORG_HEADER + "\n".join(",".join(r) for r in rows) + "\n"
 
@@ -208,7 +214,7 @@ class World:
         return Actor.of(self.people[who])
 
 
-PEOPLE = ("kepala", "atasan", "penilai", "pegawai", "pegawai2", "tim", "auditor")
+PEOPLE = ("kepala", "atasan", "penilai", "pegawai", "pegawai2", "tim", "auditor", "ppk")
 
 
 @functools.cache

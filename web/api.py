@@ -21,6 +21,7 @@ from flask import jsonify
 from flask import request
 from flask import url_for
 from flask_babel import gettext as _
+from sqlalchemy.orm import Session
 
 from forms.rules import may_edit
 from forms.spec import FieldSpec
@@ -33,6 +34,8 @@ from reports.issuing import issue_document
 from workflow.accounts import token_allows
 from workflow.accounts import token_for_request
 from workflow.actors import Actor
+from workflow.appeals import Ratings
+from workflow.appeals import appeal_record
 from workflow.definition import TransitionRule
 from workflow.definition import WorkflowDefinition
 from workflow.errors import InvalidData
@@ -218,6 +221,28 @@ def _rating(value: str | None, lang: str) -> dict[str, str] | None:
         return {"value": value, "label": value}
 
 
+def _ratings(values: Ratings, lang: str) -> dict[str, Any]:
+    return {"hasil_kerja": _rating(values.rating_hasil_kerja, lang),
+            "perilaku_kerja": _rating(values.rating_perilaku_kerja, lang),
+            "predikat": _predikat(values.predikat, lang)}
+
+
+def _appeal(session: Session, ev: Evaluation, view: Visibility,
+            lang: str) -> dict[str, Any] | None:
+    """The latest appeal as the page and the decision PDF read it (``workflow.appeals``), its
+    ratings shown by the same rule as the evaluation's own (``forms.visibility``)."""
+    record = appeal_record(events_of(session, ev), view.definition)
+    if record is None:
+        return None
+    if not view.rating_visible:
+        record = record.hidden()
+    return {"filed_at": record.filed_at.isoformat(),
+            "original": _ratings(record.original, lang),
+            "decided_at": record.decided_at.isoformat() if record.decided_at else None,
+            "result": _ratings(record.result, lang) if record.result else None,
+            "revised": record.revised}
+
+
 def _capaian(value: str | None, lang: str) -> dict[str, str] | None:
     if value is None:
         return None
@@ -350,6 +375,7 @@ def evaluation(evaluation_id: int) -> Response:
         "timezone": {"name": (zone := reader_zone()), "abbreviation": abbreviation(zone)},
         "ratings": {"hasil_kerja": _rating(rating["rating_hasil_kerja"], lang),
                     "perilaku_kerja": _rating(rating["rating_perilaku_kerja"], lang)},
+        "appeal": _appeal(session, ev, view, lang),
         "participants": [{"role": p.role, "role_label": reader.definition.role_label(p.role, lang),
                           "identity": dict(p.identity or {})}
                          for p in sorted(ev.participants, key=lambda p: p.role)],

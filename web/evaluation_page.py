@@ -37,6 +37,7 @@ from l10n import reader_zone
 from l10n import when
 from reports.issuing import DOCUMENT_TITLES
 from reports.issuing import available_kinds
+from workflow.appeals import appeal_record
 from workflow.definition import TransitionRule
 from workflow.definition import WorkflowDefinition
 from workflow.distribution import Guidance
@@ -57,7 +58,8 @@ from .extensions import db
 
 SPARE_ROWS = 2
 
-DEADLINE_LABELS: Mapping[str, Any] = {"appeal_window": _l("Batas pengajuan keberatan")}
+DEADLINE_LABELS: Mapping[str, Any] = {"appeal_window": _l("Batas pengajuan keberatan"),
+                                      "appeal_decision": _l("Batas putusan keberatan")}
 
 
 def workflow_deps() -> Workflow:
@@ -390,10 +392,10 @@ def _rating_block(view: Visibility, page: EvaluationPage) -> dict[str, Any] | No
     current = {"rating_hasil_kerja": evaluation.rating_hasil_kerja,
                "rating_perilaku_kerja": evaluation.rating_perilaku_kerja,
                "predikat": evaluation.predikat}
-    original = None
-    revisions = [c for c in page.rating_changes if c.before.get("predikat")]
-    if revisions:
-        original = labels(revisions[0].before)
+    # The rating the appeal contested, as the API and the appeal-decision PDF read it.
+    appeal = appeal_record(page.events, definition)
+    revised = appeal is not None and appeal.revised
+    original = labels(appeal.original.as_dict()) if appeal is not None and revised else None
     decision_label = None
     if decision_spec is not None and decision.get("keputusan"):
         decision_label = decision_spec.field("keputusan").option_label(decision["keputusan"],
@@ -409,7 +411,7 @@ def _rating_block(view: Visibility, page: EvaluationPage) -> dict[str, Any] | No
     ]
     return {
         "current": labels(current), "predikat_code": evaluation.predikat,
-        "original": original, "revised": bool(revisions),
+        "original": original, "revised": revised,
         "justifikasi": rating.get("justifikasi"), "umpan_balik": rating.get("umpan_balik"),
         "catatan_rekomendasi": rating.get("catatan_rekomendasi"),
         "decision": decision_label, "pertimbangan": decision.get("pertimbangan"),

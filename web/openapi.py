@@ -134,6 +134,17 @@ SCHEMAS: dict[str, Any] = {
                                             "abbreviation": {"enum": ["WIB", "WITA", "WIT"]}}},
                 "ratings": {"type": "object", "properties": {
                     "hasil_kerja": _ref("Label"), "perilaku_kerja": _ref("Label")}},
+                "appeal": {
+                    "description": "the latest appeal, null if none: `original` is the rating "
+                                   "in force when it was filed, `result` the one after the "
+                                   "decision (null until decided), as the page and the "
+                                   "appeal-decision PDF print them",
+                    "anyOf": [{"type": "object", "properties": {
+                        "filed_at": {"type": "string", "format": "date-time"},
+                        "original": {"type": "object"},
+                        "decided_at": {"type": ["string", "null"], "format": "date-time"},
+                        "result": {"type": ["object", "null"]},
+                        "revised": {"type": "boolean"}}}, {"type": "null"}]},
                 "participants": {"type": "array", "items": {"type": "object", "properties": {
                     "role": {"type": "string"}, "role_label": ROLE_LABEL,
                     "identity": {"type": "object"}}}},

@@ -26,24 +26,42 @@ SLUG_PATTERN = r"[a-z0-9][a-z0-9-]*"
 SLUG = re.compile(rf"^{SLUG_PATTERN}$")
 
 
+def resolver_group(resolver: str | None) -> str | None:
+    """Return the group slug of a ``group:<slug>`` resolver, else None."""
+    if resolver and resolver.startswith("group:"):
+        return resolver.split(":", 1)[1]
+    return None
+
+
+def resolver_hops(resolver: str | None) -> int | None:
+    """Return how many superiors above the owner (0 = the owner) a person resolver names."""
+    if resolver and resolver.startswith("owner"):
+        return resolver.count(".superior")
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class RoleSpec:
-    """Who plays a role in one evaluation: someone up the reporting line, a group, the system."""
+    """Who plays a role in one evaluation: someone up the reporting line, a group, the system.
+
+    ``fallback`` (person roles only) names who plays the role when the reporting line ends
+    before reaching it, e.g. appeals go to the PPK (``group:ppk``) when the appraiser has no
+    superior. It is resolved, like the reporting line, once when the evaluation opens.
+    """
 
     name: str
     resolver: str
+    fallback: str | None = None
 
     @property
     def group(self) -> str | None:
         """Return the group slug for ``group:<slug>`` roles."""
-        return self.resolver.split(":", 1)[1] if self.resolver.startswith("group:") else None
+        return resolver_group(self.resolver)
 
     @property
     def hops(self) -> int | None:
         """Return how many superiors above the owner (0 = the owner) a person role is."""
-        if self.resolver.startswith("owner"):
-            return self.resolver.count(".superior")
-        return None
+        return resolver_hops(self.resolver)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +100,27 @@ class Call:
 
 
 @dataclass(frozen=True, slots=True)
+class Requirement:
+    """What a step's form data must say for the step to fire (``requires:`` of a transition).
+
+    E.g. approving a rating requires the team's recommendation to be *setuju*: ``field`` must
+    hold one of ``values`` (or, with ``negate``, none of them).
+    """
+
+    field: str
+    values: tuple[str, ...]
+    negate: bool = False
+
+    def met(self, data: Mapping[str, Any]) -> bool:
+        """Tell whether ``data`` satisfies the requirement (a missing value never does)."""
+        value = data.get(self.field)
+        if value is None or value == "":
+            return False
+        inside = str(value) in self.values
+        return not inside if self.negate else inside
+
+
+@dataclass(frozen=True, slots=True)
 class TransitionRule:
     """One named step of the flow."""
 
@@ -95,6 +134,11 @@ class TransitionRule:
     comment: str = "optional"
     label: str = ""
     label_en: str = ""
+    # What the step's form data must agree with (checked when it fires, never for buttons).
+    requires: tuple[Requirement, ...] = ()
+    # The deadline by which someone should take this step (the appeal decision): it never
+    # refuses the step, it puts the evaluation on the overdue list once it has passed.
+    due: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

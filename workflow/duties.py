@@ -53,8 +53,13 @@ def _effects(rule: TransitionRule) -> set[str]:
     return {e.name for e in rule.effects}
 
 
+#: Guards that imply others (``independent``: neither the employee nor her appraiser).
+IMPLIED = {"independent": {"not_own_evaluation", "not_original_appraiser"}}
+
+
 def _guards(rule: TransitionRule) -> set[str]:
-    return {g.name for g in rule.guards}
+    names = {g.name for g in rule.guards}
+    return names.union(*(IMPLIED.get(name, set()) for name in names))
 
 
 def judging_steps(

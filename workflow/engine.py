@@ -64,6 +64,24 @@ def _comment_check(rule: TransitionRule) -> Callable[[TransitionContext], bool]:
     return check
 
 
+def _requires_check(rule: TransitionRule) -> Callable[[TransitionContext], bool]:
+    """Refuse when the step's data disagrees with the step (``requires``), naming the field."""
+
+    def check(ctx: TransitionContext) -> bool:
+        for requirement in rule.requires:
+            if not requirement.met(ctx.data):
+                return ctx.fail(
+                    f"requires:{requirement.field}",
+                    f"Isian ini tidak sesuai dengan langkah '{rule.label}': ubah isiannya "
+                    "atau pilih langkah lain.",
+                    f"This answer does not agree with the step '{rule.label_en}': change it "
+                    "or choose another step.",
+                )
+        return True
+
+    return check
+
+
 def _guard_check(name: str, arg: str | None) -> Callable[[TransitionContext], bool]:
     fn = GUARDS[name].check
 
@@ -134,6 +152,8 @@ def _refusal(ctx: TransitionContext) -> Exception:
         return InvalidData(dict(ctx.form_errors or {}) or {"__all__": [message]})
     if guard == "comment":
         return InvalidData({"comment": [message]}, message, message_en)
+    if guard.startswith("requires:"):
+        return InvalidData.of({guard.split(":", 1)[1]: (message, message_en)})
     return GuardFailed(guard, message, message_en)
 
 
@@ -161,7 +181,9 @@ def compile_flow(definition: WorkflowDefinition) -> Flow:
             "source": list(rule.sources),
             "dest": rule.dest,
             # Callables, never strings: transitions would import any dotted path it is given.
-            "conditions": [_condition(checks[rule.name])],
+            # ``requires`` judges the data being sent: it runs when firing, never for buttons
+            # (``allowed``), after the guards (form_complete reports missing answers first).
+            "conditions": [_condition((*checks[rule.name], _requires_check(rule)))],
         })
     machine = Machine(
         model=None,

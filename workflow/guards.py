@@ -79,6 +79,10 @@ def _not_original_appraiser_sql(q: InboxQuestion) -> ColumnElement[bool]:
     return ~is_participant(q.actor_id, "appraiser")
 
 
+def _independent_sql(q: InboxQuestion) -> ColumnElement[bool]:
+    return and_(_not_own_sql(q), _not_original_appraiser_sql(q))
+
+
 def _window_open_sql(q: InboxQuestion) -> ColumnElement[bool]:
     return and_(_due(q.arg).is_not(None), _due(q.arg) >= q.now_iso)
 
@@ -128,6 +132,21 @@ def not_original_appraiser(ctx: TransitionContext, _arg: str | None) -> bool:
             "not_original_appraiser",
             "Keberatan harus diputus oleh pejabat selain Pejabat Penilai Kinerja yang menilai.",
             "An appeal must be decided by someone other than the original appraiser.",
+        )
+    return True
+
+
+def independent(ctx: TransitionContext, _arg: str | None) -> bool:
+    """Pass unless the actor is the employee or the appraiser who rated her (an independent
+    reviewer, e.g. the Tim Penilai Kinerja, judges someone else's rating of someone else)."""
+    if ctx.actor_id is not None and ctx.actor_id in (ctx.owner_id,
+                                                     ctx.participants.get("appraiser")):
+        return ctx.fail(
+            "independent",
+            "Anda tidak boleh bertindak sebagai penelaah independen pada evaluasi yang Anda "
+            "nilai sendiri atau evaluasi Anda sendiri.",
+            "You may not act as the independent reviewer on an evaluation you rated or on "
+            "your own evaluation.",
         )
     return True
 
@@ -197,6 +216,7 @@ GUARDS: dict[str, GuardSpec] = {
         not_original_appraiser, None, not_original_appraiser.__doc__ or "",
         _not_original_appraiser_sql,
     ),
+    "independent": GuardSpec(independent, None, independent.__doc__ or "", _independent_sql),
     "within_deadline": GuardSpec(within_deadline, "deadline", within_deadline.__doc__ or "",
                                  _window_open_sql),
     "after_deadline": GuardSpec(after_deadline, "deadline", after_deadline.__doc__ or "",
@@ -209,3 +229,7 @@ GUARDS: dict[str, GuardSpec] = {
     ),
     "comment_given": GuardSpec(comment_given, None, comment_given.__doc__ or "", unrestricted),
 }
+
+# Guards that depend only on who acts (not on data or time): opening a period checks them to
+# make sure every step of an evaluation has someone who may take it (``periods.open_period``).
+ACTOR_GUARDS = frozenset({"not_own_evaluation", "not_original_appraiser", "independent"})

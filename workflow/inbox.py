@@ -55,6 +55,7 @@ from .service import Available
 from .service import Workflow
 from .service import available_transitions
 from .service import definition_of
+from .stats import governing_deadlines
 from .texts import Text
 from .workcalendar import cutoff
 from .workcalendar import has_passed
@@ -194,10 +195,16 @@ def _any(conditions: list[ColumnElement[bool]]) -> ColumnElement[bool]:
 
 
 def _pick_deadline(deadlines: Mapping[str, str] | None, now: datetime,
-                   ) -> tuple[str | None, datetime | None]:
-    """Return the next deadline still ahead, else the one that passed last."""
+                   governing: set[str] | None = None) -> tuple[str | None, datetime | None]:
+    """Return the next deadline still ahead, else the one that passed last.
+
+    Deadlines that govern the evaluation's state (``stats.governing_deadlines``: an appealed
+    evaluation waits for ``appeal_decision``, not for the appeal window) come first.
+    """
     parsed = [(name, datetime.fromisoformat(value)) for name, value in (deadlines or {}).items()
               if value]
+    if governing and any(name in governing for name, _ in parsed):
+        parsed = [(name, due) for name, due in parsed if name in governing]
     ahead = sorted((due, name) for name, due in parsed if not has_passed(due, now))
     if ahead:
         return ahead[0][1], ahead[0][0]
@@ -242,7 +249,8 @@ def _section(session: Session, key: str, actor: Actor, where: ColumnElement[bool
         definition = conds.definitions.get(r.definition_version_id) or definition_of(
             session, r.definition_version_id)
         final = r.status in definition.final
-        deadline_name, due = _pick_deadline(r.deadlines, now)
+        deadline_name, due = _pick_deadline(r.deadlines, now,
+                                            governing_deadlines(definition, r.status))
         rows.append(InboxRow(
             evaluation_id=r.id, employee_name=r.name, nip=r.nip, unit_kerja=r.unit_kerja,
             jabatan=r.jabatan, period=r.label, status=r.status,

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .actors import Actor
+from .casting import Casting
 from .errors import InvalidData
 from .errors import NotFound
 from .errors import NotPermitted
@@ -81,19 +82,17 @@ def ensure_period(
 
 @dataclass(slots=True)
 class OpenReport:
-    """What opening a period did (or, in a dry run, would do)."""
+    """What opening a period did (or, in a dry run, would do).
+
+    ``blocked``: employees whose evaluation would get stuck (a step nobody may take, e.g. an
+    appeal nobody can decide) — errors, each with its fix; no evaluation is opened for them.
+    """
 
     created: list[Employee] = field(default_factory=list)
     skipped: list[tuple[Employee, Text]] = field(default_factory=list)
     warnings: list[tuple[Employee, Text]] = field(default_factory=list)
     evaluations: list[Evaluation] = field(default_factory=list)
-
-
-def _chain_up(employee: Employee, hops: int) -> Employee | None:
-    person: Employee | None = employee
-    for _ in range(hops):
-        person = person.superior if person is not None else None
-    return person
+    blocked: list[tuple[Employee, Text]] = field(default_factory=list)
 
 
 _EVALUATION = Evaluation.__table__
@@ -130,17 +129,20 @@ def open_period(
     pins = wf.forms.pin_versions(session, actor.agency_id, definition.forms())
     now = wf.clock()
     report = OpenReport()
-    person_roles = {name: spec.hops for name, spec in definition.roles.items()
-                    if spec.hops is not None}
+    cast = Casting(session, definition, actor.agency_id)
     for employee in session.scalars(query.order_by(Employee.unit_kerja, Employee.name)):
         if employee.id in already:
             continue
-        people = {name: _chain_up(employee, hops) for name, hops in person_roles.items()}
+        people = cast.people(employee)
         missing = [r for r in REQUIRED_ROLES if r in people and people[r] is None]
         if missing:
             report.skipped.append((employee, Text(
                 "tidak punya Pejabat Penilai Kinerja (atasan langsung) di struktur organisasi",
                 "has no appraiser (direct superior) in the org chart")))
+            continue
+        stuck = cast.stuck(employee, people)
+        if stuck is not None:
+            report.blocked.append((employee, stuck))
             continue
         for name, person in people.items():
             if person is None:

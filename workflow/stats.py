@@ -6,8 +6,9 @@ Pure SQLAlchemy, no Flask. Every query is filtered by the actor's agency. Nothin
 
 * sits in a state that a deadline governs (a step leaving the state is guarded by
   ``within_deadline``, ``after_deadline`` or ``employee_accepts_or_deadline_passed`` on that
-  deadline) while that deadline has passed, e.g. *reviewed* with the appeal window closed but
-  not finalized; or
+  deadline, or is ``due`` by it) while that deadline has passed, e.g. *reviewed* with the
+  appeal window closed but not finalized, or *appealed* past the decider's ``appeal_decision``
+  deadline; or
 * has no deadline window opened yet (not rated yet: draft, submitted, team review…) while its
   period has ended.
 
@@ -226,9 +227,10 @@ class Overdue:
 
 
 def governing_deadlines(definition: WorkflowDefinition, state: str) -> set[str]:
-    """Return the deadlines that guard a step leaving ``state``."""
+    """Return the deadlines that guard a step leaving ``state`` or by which one is ``due``."""
     return {g.arg for rule in definition.transitions_from(state) for g in rule.guards
-            if g.name in DEADLINE_GUARDS and g.arg}
+            if g.name in DEADLINE_GUARDS and g.arg} | {
+        rule.due for rule in definition.transitions_from(state) if rule.due}
 
 
 def overdue_reason(

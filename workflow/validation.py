@@ -18,6 +18,7 @@ from .definition import SLUG_PATTERN
 from .definition import SYSTEM_ROLE
 from .definition import Call
 from .definition import Deadline
+from .definition import Requirement
 from .definition import RoleSpec
 from .definition import TransitionRule
 from .definition import WorkflowDefinition
@@ -40,7 +41,7 @@ TOP_KEYS = {
 REQUIRED_TOP_KEYS = ("agency", "version", "roles", "states", "initial", "final", "transitions")
 TRANSITION_KEYS = {
     "name", "from", "to", "by", "form", "guards", "effects", "comment", "label", "label_en",
-    "remove",
+    "remove", "requires", "due",
 }
 #: The largest number a definition may give (a PostgreSQL ``integer`` column stores it).
 MAX_INT = 2**31 - 1
@@ -227,6 +228,11 @@ def _check_roles(c: _Checker, m: Mapping[str, Any]) -> dict[str, RoleSpec]:
                             f"invalid role name '{name}' (lowercase; 'system' is reserved)"),
                   name)
             continue
+        if isinstance(resolver, Mapping):
+            spec = _role_with_fallback(c, raw, name, resolver)
+            if spec is not None:
+                roles[name] = spec
+            continue
         if not isinstance(resolver, str) or not ROLE_RESOLVER.match(resolver):
             c.add(
                 raw,
@@ -412,6 +418,8 @@ def _check_transitions(
                 guards=guards, effects=effects, comment=comment,
                 label=str(t.get("label") or name.replace("_", " ").capitalize()),
                 label_en=str(t.get("label_en") or t.get("label") or name.replace("_", " ")),
+                requires=_check_requires(c, t, name, form),
+                due=_check_due(c, t, name, deadlines),
             )
         )
     return rules
@@ -536,3 +544,100 @@ def _check_graph(
         if s in reachable and s not in can_finish and edges[s]:
             c.add(m, Text(f"dari status '{s}' tidak ada jalan ke status akhir",
                           f"no path from state '{s}' to a final state"), "states")
+
+
+# --- appeals: who decides when the reporting line ends, what a step's data must say, when a
+# --- step is due (issue 11 items 3-4) -----------------------------------------------------------
+
+ROLE_KEYS = ("resolver", "fallback")
+
+
+def _role_with_fallback(
+    c: _Checker, raw: Mapping[str, Any], name: str, spec: Mapping[str, Any],
+) -> RoleSpec | None:
+    """Read ``name: {resolver: owner.superior.superior, fallback: group:ppk}``.
+
+    The fallback plays the role when the reporting line ends before reaching it (the
+    appraiser has no superior); only a person role can run out, and the fallback may not be
+    the employee herself.
+    """
+    problems = len(c.problems)
+    for key in spec:
+        if key not in ROLE_KEYS:
+            c.add(spec, Text(f"kunci tidak dikenal '{key}' di peran '{name}' (dikenal: "
+                             "resolver, fallback)",
+                             f"unknown key '{key}' in role '{name}' (known: resolver, "
+                             "fallback)"), str(key))
+    resolver, fallback = spec.get("resolver"), spec.get("fallback")
+    for key, value in (("resolver", resolver), ("fallback", fallback)):
+        if value is None and key == "fallback":
+            continue
+        if not isinstance(value, str) or not ROLE_RESOLVER.match(value):
+            c.add(spec, Text(f"{key} peran '{name}' tidak dikenal: {value!r}; gunakan owner, "
+                             "owner.superior[.superior…] atau group:<slug>",
+                             f"unknown {key} {value!r} for role '{name}'; use owner, "
+                             "owner.superior[.superior…] or group:<slug>"), key)
+    if len(c.problems) > problems:
+        return None
+    role = RoleSpec(name, str(resolver), str(fallback) if fallback is not None else None)
+    if role.fallback is not None and not role.hops:
+        c.add(spec, Text(f"fallback peran '{name}' hanya untuk peran dari rantai atasan "
+                         "(owner.superior…): peran lain tidak pernah kosong",
+                         f"a fallback of role '{name}' is only for roles up the reporting "
+                         "line (owner.superior…): other roles never run out"), "fallback")
+        return None
+    if role.fallback == "owner":
+        c.add(spec, Text(f"fallback peran '{name}' tidak boleh pegawai yang dinilai (owner)",
+                         f"the fallback of role '{name}' may not be the employee (owner)"),
+              "fallback")
+        return None
+    return role
+
+
+def _check_requires(
+    c: _Checker, t: Mapping[str, Any], name: str, form: Any,
+) -> tuple[Requirement, ...]:
+    """Read ``requires: {field: f, in: [...]}`` (or ``not_in``), one mapping or a list of them.
+
+    The step fires only when its form data agrees (e.g. approving needs the recommendation
+    *setuju*); a step with requirements needs a ``form`` whose data they read.
+    """
+    raw = t.get("requires")
+    if raw is None:
+        return ()
+    if not form:
+        c.add(t, Text(f"requires di transisi '{name}' butuh 'form'",
+                      f"requires in transition '{name}' needs a 'form'"), "requires")
+        return ()
+    out: list[Requirement] = []
+    for entry in _as_list(raw):
+        ok = isinstance(entry, Mapping) and isinstance(entry.get("field"), str) and (
+            ("in" in entry) != ("not_in" in entry)) and set(entry) <= {"field", "in", "not_in"}
+        values = entry.get("in", entry.get("not_in")) if ok else None
+        values = _as_list(values)
+        if not ok or not values or not all(isinstance(v, str | int) and not isinstance(v, bool)
+                                           for v in values):
+            c.add(t, Text(f"requires di transisi '{name}' harus {{field: nama, in: [nilai]}} "
+                          "atau {field: nama, not_in: [nilai]}",
+                          f"requires in transition '{name}' must be {{field: name, in: "
+                          "[values]} or {field: name, not_in: [values]}"), "requires")
+            continue
+        out.append(Requirement(str(entry["field"]), tuple(str(v) for v in values),
+                               negate="not_in" in entry))
+    return tuple(out)
+
+
+def _check_due(
+    c: _Checker, t: Mapping[str, Any], name: str, deadlines: Mapping[str, Deadline],
+) -> str | None:
+    """Read ``due: <deadline>``: the step should be taken before that window closes."""
+    due = t.get("due")
+    if due is None:
+        return None
+    if not isinstance(due, str) or due not in deadlines:
+        c.add(t, Text(f"due di transisi '{name}' harus nama tenggat yang terdefinisi, "
+                      f"bukan {due!r}",
+                      f"due in transition '{name}' must name a defined deadline, not {due!r}"),
+              "due")
+        return None
+    return str(due)

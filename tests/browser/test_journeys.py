@@ -35,8 +35,9 @@ class Cast:
     reviewer: str
 
 
-def pick(server: LiveServer, status: str) -> Cast:
-    """Return the newest Kota Mataram evaluation in ``status`` with a full reporting line."""
+def pick(server: LiveServer, status: str, without: str = "") -> Cast:
+    """Return the newest Kota Mataram evaluation in ``status`` with a full reporting line
+    (and, given ``without``, in which that NIP plays no role)."""
     with server.db.connect() as conn:
         rows = conn.execute(text(
             "SELECT e.id, p.role, p.identity FROM evaluation e "
@@ -49,7 +50,8 @@ def pick(server: LiveServer, status: str) -> Cast:
         data = json.loads(identity) if isinstance(identity, str) else identity
         people.setdefault(evaluation_id, {})[role] = data["nip"]
     for evaluation_id, roles in people.items():
-        if {"employee", "appraiser", "appeal_reviewer"} <= set(roles):
+        if {"employee", "appraiser", "appeal_reviewer"} <= set(roles) and (
+                without not in roles.values()):
             return Cast(evaluation_id, roles["employee"], roles["appraiser"],
                         roles["appeal_reviewer"])
     raise AssertionError(f"no demo evaluation in state {status}")
@@ -197,13 +199,14 @@ def test_late_appeal_is_refused(live_server: LiveServer, page: Page) -> None:
 
 def test_auditor_reads_only(live_server: LiveServer, page: Page) -> None:
     """An auditor searches the inbox and opens an evaluation read-only."""
-    cast = pick(live_server, "appealed")
     with live_server.db.connect() as conn:
         auditor = conn.execute(text(
             "SELECT e.nip FROM employee e JOIN group_member m ON m.employee_id = e.id "
             "JOIN agency_group g ON g.id = m.group_id JOIN agency a ON a.id = e.agency_id "
             "WHERE g.slug = 'inspektorat' AND a.slug = 'kota-mataram' ORDER BY e.id "
             "LIMIT 1")).scalar_one()
+    # One the auditor has no part in (the Inspektur also rates his own auditors).
+    cast = pick(live_server, "appealed", without=auditor)
     as_user(page, live_server, auditor)
     page.fill("input[name=q]", cast.employee)
     page.click("form[role=search] button")

@@ -58,7 +58,7 @@ def zoned_march(session: Session, wf: Workflow, zone: str,
     definition = load_definitions(ROOT / "definitions")["kota-mataram"]
     source = {**definition.source, "version": definition.version + 1, "timezone": zone}
     if deadline is not None:
-        source["deadlines"] = {"appeal_window": deadline}
+        source["deadlines"] = {**source["deadlines"], "appeal_window": deadline}
     publish_definitions(session, {"kota-mataram": parse_definition(source)})
     period = ensure_period(session, world.agency, "monthly", 2026, 3)
     report = open_period(session, at(wf, local(zone, 2026, 3, 1, 8, 0)), world.actor("kepala"),

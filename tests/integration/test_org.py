@@ -32,7 +32,7 @@ def count(session: Session) -> int:
 def test_import_builds_the_reporting_line(session: Session, wf: Workflow, agency: Agency) -> None:
     """Imported employees get their superiors and groups."""
     result = import_org_csv(session, wf.audit_key, agency, org_rows())
-    assert (result.created, result.updated) == (7, 0)
+    assert (result.created, result.updated) == (8, 0)
     pegawai = session.scalar(select(Employee).where(Employee.nip == nip(4)))
     assert pegawai is not None and pegawai.superior is not None
     assert pegawai.superior.nip == nip(3) and pegawai.superior.superior.nip == nip(2)
@@ -45,7 +45,7 @@ def test_reimport_updates_in_place(session: Session, wf: Workflow, agency: Agenc
     import_org_csv(session, wf.audit_key, agency, org_rows())
     changed = org_rows().replace("Pegawai Satu,Analis", "Pegawai Satu,Analis Ahli Muda")
     result = import_org_csv(session, wf.audit_key, agency, changed)
-    assert (result.created, result.updated) == (0, 7) and count(session) == 7
+    assert (result.created, result.updated) == (0, 8) and count(session) == 8
     assert session.scalar(select(Employee.jabatan).where(Employee.nip == nip(4))) == (
         "Analis Ahli Muda")
 
@@ -67,12 +67,12 @@ def test_bad_row_aborts_everything(session: Session, wf: Workflow, agency: Agenc
     text = org_rows() + row + "\n"
     with pytest.raises(OrgImportError) as caught:
         import_org_csv(session, wf.audit_key, agency, text)
-    assert any(expected in p and p.startswith("baris 9") for p in caught.value.problems), (
+    assert any(expected in p and p.startswith("baris 10") for p in caught.value.problems), (
         caught.value.problems)
     # Each problem also reads in English, with the same row number.
     assert all(p.en.startswith("row ") and p.en != p for p in caught.value.problems)
-    assert any(p.en.startswith("row 9") for p in caught.value.problems)
-    assert "row 9" in caught.value.message_en
+    assert any(p.en.startswith("row 10") for p in caught.value.problems)
+    assert "row 10" in caught.value.message_en
     assert count(session) == 0
 
 

@@ -243,9 +243,9 @@ def test_version_pinning(session: Session, wf: Workflow, mataram: World, tmp_pat
     old = mataram.evaluations["pegawai"]
     text = (ROOT / "definitions" / "kota-mataram.yaml").read_text()
     (tmp_path / "default.yaml").write_text((ROOT / "definitions" / "default.yaml").read_text())
-    # v4: the appeal window becomes 30 days.
+    # v5: the appeal window becomes 30 days.
     (tmp_path / "kota-mataram.yaml").write_text(
-        text.replace("version: 3", "version: 4").replace("14 days", "30 days"))
+        text.replace("version: 4", "version: 5").replace("14 days", "30 days"))
     publish_definitions(session, load_definitions(tmp_path))
     session.commit()
     period = ensure_period(session, mataram.agency, "monthly", 2026, 3)
@@ -280,8 +280,10 @@ def test_open_period_dry_run_writes_nothing(session: Session, wf: Workflow,
     before = session.scalar(select(func.count()).select_from(Evaluation))
     report = open_period(session, wf, mataram.actor("kepala"), period.id, dry_run=True)
     assert len(report.created) == 6
-    assert [e.nip for e, _ in report.skipped] == [mataram.people["kepala"].nip]
-    [(_, why)] = report.skipped
+    # The kepala and the PPK (both at the top of the chart) have no appraiser.
+    assert {e.nip for e, _ in report.skipped} == {mataram.people["kepala"].nip,
+                                                  mataram.people["ppk"].nip}
+    why = report.skipped[0][1]
     assert "tidak punya Pejabat Penilai Kinerja" in why
     assert why.en == "has no appraiser (direct superior) in the org chart"
     assert session.scalar(select(func.count()).select_from(Evaluation)) == before

@@ -208,11 +208,11 @@ def test_form_files_use_the_same_loader(tmp_path: Path) -> None:
 REVIEW = ("  - {{name: review, from: submitted, to: reviewed, by: {by}, form: appraiser-rating,\n"
           "     guards: [form_complete{guards}], effects: [record_rating, "
           "{{start_deadline: appeal_window}}]}}\n")
-DECIDE = ("  - {{name: decide_appeal, from: appealed, to: finalized, by: {by},\n"
+DECIDE = ("  - {{name: decide_appeal, from: [appealed, appeal_hearing], to: finalized, by: {by},\n"
           "     form: appeal-decision, guards: [form_complete{guards}], "
           "effects: [apply_appeal_decision]}}\n")
 TEAM = (CHILD + "roles: {{team: 'group:tim-penilai-kinerja'}}\n"
-        "states: [draft, submitted, team_review, reviewed, appealed, finalized]\n"
+        "states: [draft, submitted, team_review, reviewed, appealed, appeal_hearing, finalized]\n"
         "transitions:\n"
         "  - {{name: review, remove: true}}\n"
         "  - {{name: send, from: submitted, to: team_review, by: appraiser, "

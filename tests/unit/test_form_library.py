@@ -18,6 +18,7 @@ from workflow.rating import predikat
 FORMS_DIR = Path(__file__).resolve().parents[2] / "definitions" / "forms"
 NATIONAL_KEYS = {
     "self-assessment", "appraiser-rating", "team-opinion", "appeal", "appeal-decision", "skp",
+    "appeal-hearing", "appraiser-explanation", "employee-explanation",
 }
 
 

@@ -26,6 +26,7 @@ from workflow.models import ApiToken
 from workflow.models import DefinitionVersion
 from workflow.models import Employee
 from workflow.models import Evaluation
+from workflow.models import HistoryEvent
 from workflow.models import utcnow
 
 
@@ -37,7 +38,7 @@ def run(app: Flask, *args: str) -> tuple[int, str]:
 def test_definitions_validate_ok(app: Flask) -> None:
     """Validating the shipped definitions succeeds and lists them."""
     code, out = run(app, "definitions", "validate")
-    assert code == 0 and "kota-kupang v3" in out
+    assert code == 0 and "kota-kupang v4" in out
 
 
 def test_definitions_validate_names_problems(app: Flask, tmp_path: Path) -> None:
@@ -57,11 +58,11 @@ def test_org_import_and_definitions_load(app: Flask, session: Session, tmp_path:
     code, out = run(app, "org", "import", str(csv), "--agency", "kota-kupang",
                     "--name", "Pemerintah Kota Kupang", "--city", "Kupang")
     assert code == 0, out
-    assert session.scalar(select(func.count()).select_from(Employee)) == 7
+    assert session.scalar(select(func.count()).select_from(Employee)) == 8
     code, out = run(app, "definitions", "load")
-    assert code == 0 and "kota-kupang v3: diterbitkan" in out
+    assert code == 0 and "kota-kupang v4: diterbitkan" in out
     code, out = run(app, "definitions", "load")
-    assert "kota-kupang v3: tidak berubah" in out
+    assert "kota-kupang v4: tidak berubah" in out
     assert session.scalar(select(func.count()).select_from(DefinitionVersion)) == 1
 
 
@@ -85,6 +86,18 @@ def test_demo_then_audit_verify(app: Flask, session: Session) -> None:
             "finalized"} <= states or {"draft", "submitted", "reviewed", "appealed",
                                        "finalized"} <= states
     assert session.scalar(select(func.count()).select_from(Employee)) >= 50
+    # No undecidable appeal: every evaluation names a decider other than the employee and the
+    # appraiser — the Kepala Dinas rated by the Sekda included (the PPK, group 'ppk').
+    evaluations = session.scalars(select(Evaluation)).all()
+    for ev in evaluations:
+        roles = {p.role: p.employee_id for p in ev.participants}
+        assert roles.get("appeal_reviewer") not in (None, roles["employee"],
+                                                    roles["appraiser"]), ev.id
+    assert any(p.identity["jabatan"].startswith("Wali Kota") for ev in evaluations
+               for p in ev.participants if p.role == "appeal_reviewer")
+    # One appeal was decided after hearing both parties.
+    triggers = set(session.scalars(select(HistoryEvent.trigger)))
+    assert {"ask_explanations", "explain_appraiser", "explain_employee"} <= triggers
     code, out = run(app, "demo")  # idempotent
     assert code == 0
     code, out = run(app, "audit", "verify")
