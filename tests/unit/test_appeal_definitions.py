@@ -82,8 +82,8 @@ def test_the_shipped_default_sends_appeals_to_the_ppk_and_sets_a_decision_deadli
 def test_fallback_requires_and_due_are_read(tmp_path: Path) -> None:
     definition = load(tmp_path, "{resolver: owner.superior.superior, fallback: group:ppk}",
                       "    due: decide\n    requires: {field: ok, not_in: [tidak]}\n")
-    assert definition.roles["reviewer"].fallback == "group:ppk"  # type: ignore[attr-defined]
-    rule = definition.transition("approve")  # type: ignore[attr-defined]
+    assert definition.roles["reviewer"].fallback == "group:ppk"
+    rule = definition.transition("approve")
     assert rule.due == "decide" and rule.requires[0].negate
 
 
@@ -117,7 +117,7 @@ def test_requires_needs_a_form(tmp_path: Path) -> None:
 
 def test_requires_is_a_field_error_when_firing_and_no_bar_to_buttons(tmp_path: Path) -> None:
     source = dict(load(tmp_path, extra="    requires: {field: ok, in: [ya]}\n"
-                       ).source)  # type: ignore[attr-defined]
+                       ).source)
     flow = compile_flow(parse_definition(source))
 
     def ctx(data: dict[str, str]) -> TransitionContext:

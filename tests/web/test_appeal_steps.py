@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from tests.conftest import CHEAP_HASH
 from tests.conftest import SELF
 from tests.conftest import World
-from workflow.accounts import issue_token
+from tests.conftest import api_token
 from workflow.accounts import set_password
 from workflow.models import Evaluation
 from workflow.models import Group
@@ -45,7 +45,7 @@ def at(wf: Workflow, day: int) -> Workflow:
 
 
 @pytest.fixture(name="login")
-def _login(client: FlaskClient, session: Session, world: World):  # type: ignore[no-untyped-def]
+def _login(client: FlaskClient, session: Session, world: World):
     for person in world.people.values():
         set_password(person, PASSWORD, hash_method=CHEAP_HASH)
     session.commit()
@@ -61,7 +61,7 @@ def _login(client: FlaskClient, session: Session, world: World):  # type: ignore
 
 def api(client: FlaskClient, session: Session, world: World, who: str, method: str,
         path: str, body: Any = None) -> Any:
-    token = issue_token(session, world.people[who], "test")
+    token = api_token(session, world.people[who], "test")
     session.commit()
     return client.open(f"/api/v1{path}", method=method, json=body,
                        headers={"Authorization": f"Bearer {token}"})
@@ -78,7 +78,7 @@ def at_team(session: Session, wf: Workflow, world: World, who: str,
 
 
 def test_page_and_api_refuse_a_recommendation_that_disagrees(
-        client: FlaskClient, session: Session, wf: Workflow, world: World, login) -> None:  # type: ignore[no-untyped-def]
+        client: FlaskClient, session: Session, wf: Workflow, world: World, login) -> None:
     """Approve with *Tinjau ulang*: a field error under Rekomendasi; nothing changes."""
     ev = at_team(session, wf, world, "pegawai", "penilai")
     version = ev.lock_version
@@ -108,7 +108,7 @@ def test_page_and_api_refuse_a_recommendation_that_disagrees(
 
 
 def test_a_team_member_who_rated_gets_no_button_and_a_refusal(
-        client: FlaskClient, session: Session, wf: Workflow, world: World, login) -> None:  # type: ignore[no-untyped-def]
+        client: FlaskClient, session: Session, wf: Workflow, world: World, login) -> None:
     """The kepala joins the team and rates the atasan: neither page nor API lets him review."""
     team = session.scalar(select(Group).where(Group.agency_id == world.agency.id,
                                               Group.slug == "tim-penilai-kinerja"))
@@ -138,7 +138,7 @@ def test_a_team_member_who_rated_gets_no_button_and_a_refusal(
 
 
 def test_page_and_api_agree_on_the_original_after_a_team_return(
-        client: FlaskClient, session: Session, wf: Workflow, world: World, login) -> None:  # type: ignore[no-untyped-def]
+        client: FlaskClient, session: Session, wf: Workflow, world: World, login) -> None:
     """Re-rated after a team return, then appealed and upheld: nothing was revised."""
     ev = at_team(session, wf, world, "pegawai", "penilai")
     apply_transition(session, at(wf, 4), world.actor("tim"), ev.id, "team_return",
@@ -163,7 +163,7 @@ def test_page_and_api_agree_on_the_original_after_a_team_return(
 
 
 def test_page_and_api_agree_on_the_original_of_a_revised_appeal(
-        client: FlaskClient, session: Session, wf: Workflow, world: World, login) -> None:  # type: ignore[no-untyped-def]
+        client: FlaskClient, session: Session, wf: Workflow, world: World, login) -> None:
     """A revised appeal: the page's *Semula* and the API's original are the appealed rating."""
     ev = at_team(session, wf, world, "pegawai", "penilai")
     apply_transition(session, at(wf, 4), world.actor("tim"), ev.id, "team_review",
@@ -186,7 +186,7 @@ def test_page_and_api_agree_on_the_original_of_a_revised_appeal(
 
 
 def test_admin_dry_run_lists_undecidable_appeals_as_errors(
-        client: FlaskClient, session: Session, world: World, login) -> None:  # type: ignore[no-untyped-def]
+        client: FlaskClient, session: Session, world: World, login) -> None:
     """Without a PPK the dry run shows each blocked employee with the fix; opening skips them."""
     ppk = session.scalar(select(Group).where(Group.agency_id == world.agency.id,
                                              Group.slug == "ppk"))
@@ -212,7 +212,7 @@ def test_admin_dry_run_lists_undecidable_appeals_as_errors(
 
 
 def test_the_hearing_through_the_pages(
-        client: FlaskClient, session: Session, wf: Workflow, world: World, login) -> None:  # type: ignore[no-untyped-def]
+        client: FlaskClient, session: Session, wf: Workflow, world: World, login) -> None:
     """The decider asks, each party reads the question and answers, the decision prints both."""
     ev = at_team(session, wf, world, "pegawai", "penilai")
     apply_transition(session, at(wf, 4), world.actor("tim"), ev.id, "team_review",
@@ -253,7 +253,8 @@ def test_the_hearing_through_the_pages(
                        data={"keputusan": "dikuatkan", "version": str(fresh.lock_version)}
                        ).status_code == 302
     assert client.get(f"/evaluasi/{ev.id}/dokumen/appeal-decision.pdf").status_code == 409
-    post("decide_appeal", {"keputusan": "dikuatkan", "pertimbangan": "Penilaian tepat."})
+    post("decide_appeal", {"keputusan": "dikuatkan", "pertimbangan": "Penilaian tepat.",
+                           "konfirmasi": "decide_appeal"})
     response = client.get(f"/evaluasi/{ev.id}/dokumen/appeal-decision.pdf")
     assert response.status_code == 200
     text = " ".join(" ".join((p.extract_text() or "").split())

@@ -82,7 +82,7 @@ def test_admin_form_accepts_a_pppk_golongan(client: FlaskClient, session: Sessio
         person, a.people["penilai"], golongan="XI"))
     assert response.status_code == 302
     session.expire_all()
-    assert session.get(Employee, person.id).golongan == "XI"  # type: ignore[union-attr]
+    assert session.get(Employee, person.id).golongan == "XI"
 
 
 def test_csv_refuses_text_longer_than_its_column(session: Session, two: tuple[World, World],
@@ -108,7 +108,7 @@ def test_admin_form_refuses_a_reporting_loop(client: FlaskClient, session: Sessi
         head, a.people["pegawai"]), follow_redirects=True).get_data(as_text=True)
     assert "rantai atasan berputar" in page
     session.expire_all()
-    assert session.get(Employee, head.id).superior_id is None  # type: ignore[union-attr]
+    assert session.get(Employee, head.id).superior_id is None
 
 
 def _excel(text: str) -> str:
@@ -135,8 +135,8 @@ def test_admin_import_reads_semicolons_and_names_the_encoding(client: FlaskClien
         ("\ufeff" + _excel(rows)).encode()), "o.csv")}, content_type="multipart/form-data")
     assert response.status_code == 302, response.get_data(as_text=True)
     session.expire_all()
-    assert session.get(Employee, a.people["pegawai"].id).jabatan == "Analis;Muda"  # type: ignore[union-attr]
-    assert session.get(Employee, a.people["penilai"].id).golongan == "IV/d"  # type: ignore[union-attr]
+    assert session.get(Employee, a.people["pegawai"].id).jabatan == "Analis;Muda"
+    assert session.get(Employee, a.people["penilai"].id).golongan == "IV/d"
     page = client.post("/admin/impor-pegawai/", data={"file": (io.BytesIO(
         CP1252.encode("cp1252")), "o.csv")},
         content_type="multipart/form-data").get_data(as_text=True)

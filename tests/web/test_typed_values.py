@@ -54,7 +54,7 @@ def compacted(form: dict[str, str]) -> dict[str, str]:
 
 
 def test_a_refused_submit_keeps_every_row(client: FlaskClient, session: Session, world: World,
-                                          login) -> None:  # type: ignore[no-untyped-def]
+                                          login) -> None:
     """The last of four rows misses its target: the 400 page re-shows all rows in order, the
     texts and the note, and marks the row the person sees (not a row number she never saw)."""
     ev = world.evaluations["pegawai"]
@@ -69,7 +69,7 @@ def test_a_refused_submit_keeps_every_row(client: FlaskClient, session: Session,
 
 
 def test_a_stale_page_shows_the_typed_values_beside_the_current_record(
-        client: FlaskClient, session: Session, world: World, login) -> None:  # type: ignore[no-untyped-def]
+        client: FlaskClient, session: Session, world: World, login) -> None:
     """Someone saved first: the 409 page says so, keeps the form as typed, lists the typed
     values, and shows what is stored now."""
     ev = world.evaluations["pegawai"]
@@ -93,7 +93,7 @@ def test_a_stale_page_shows_the_typed_values_beside_the_current_record(
 
 
 def test_a_late_step_keeps_what_was_typed(client: FlaskClient, session: Session, wf: Workflow,
-                                          world: World, login) -> None:  # type: ignore[no-untyped-def]
+                                          world: World, login) -> None:
     """A refused guard (409) re-shows the typed appeal beside the reason, not a bare error."""
     from datetime import UTC
     from datetime import datetime
@@ -108,7 +108,7 @@ def test_a_late_step_keeps_what_was_typed(client: FlaskClient, session: Session,
 
 
 def test_accepting_asks_for_confirmation(client: FlaskClient, session: Session, wf: Workflow,
-                                         world: World, login) -> None:  # type: ignore[no-untyped-def]
+                                         world: World, login) -> None:
     """Accepting closes the evaluation for good: without the ticked box it is refused (400)
     and nothing changes; with it, it goes through. No JavaScript needed."""
     ev = reviewed(session, wf, world)
@@ -129,7 +129,7 @@ def test_accepting_asks_for_confirmation(client: FlaskClient, session: Session, 
 
 
 def test_deciding_an_appeal_asks_for_confirmation_and_keeps_the_decision(
-        client: FlaskClient, session: Session, wf: Workflow, world: World, login) -> None:  # type: ignore[no-untyped-def]
+        client: FlaskClient, session: Session, wf: Workflow, world: World, login) -> None:
     """Without the confirmation the decision typed is shown again, not lost."""
     ev = reviewed(session, wf, world)
     apply_transition(session, wf, world.actor("pegawai"), ev.id, "appeal",
@@ -152,7 +152,7 @@ def test_deciding_an_appeal_asks_for_confirmation_and_keeps_the_decision(
 
 
 def test_a_returned_evaluation_says_why(client: FlaskClient, session: Session, wf: Workflow,
-                                        world: World, login) -> None:  # type: ignore[no-untyped-def]
+                                        world: World, login) -> None:
     """After "return for revision" the page opens with the reason, and the inbox row says it."""
     ev = world.evaluations["pegawai"]
     apply_transition(session, wf, world.actor("pegawai"), ev.id, "submit", data=SELF)

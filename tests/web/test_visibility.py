@@ -126,6 +126,7 @@ def test_kupang_employee_api_shows_no_rating_before_the_team_approved(
 
     hidden()
     apply_transition(session, at(wf, 4), world.actor("tim"), in_team_review, "team_return",
+                     data={"pendapat_tim": "Bukti belum lengkap.", "rekomendasi": "tinjau_ulang"},
                      comment="Bukti dukung belum lengkap.")
     session.commit()
     hidden()  # back with the appraiser: the recorded rating stays hers only after approval

@@ -275,7 +275,8 @@ def test_kupang_every_role_and_state(make_flow: Any) -> None:
     # The team's draft opinion is the team's own until it is given.
     assert "pendapat_tim" in _view(flow, "tim").names("team-opinion")
     assert not _view(flow, "auditor").names("team-opinion")
-    flow.act(5, "tim", "team_return", comment="Bukti dukung belum lengkap.")
+    flow.act(5, "tim", "team_return", "team-opinion", comment="Bukti dukung belum lengkap.",
+             rekomendasi="tinjau_ulang")
     check_state(flow, "submitted")  # the recorded rating stays hidden from her after a return
     assert not _view(flow, "pegawai").rating_visible
     flow.act(6, "penilai", "send_to_team", "appraiser-rating", rating_hasil_kerja="di_bawah",
