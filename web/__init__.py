@@ -51,6 +51,7 @@ from .extensions import db
 from .extensions import login_manager
 from .headers import csp_nonce
 from .headers import init_security_headers
+from .inputs import init_inputs
 from .session_cookie import ClockedSessionInterface
 from .times import reader_zone
 
@@ -84,6 +85,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO if not app.testing else logging.WARNING)
     logging.getLogger("transitions").setLevel(logging.WARNING)  # logs every state enter/exit
 
+    init_inputs(app)  # before any route: <int:…> ids use its range-checked converter
     db.init_app(app)
     # No async engines are configured, but Flask-SQLAlchemy-Lite registers an async teardown
     # anyway; Flask would run it through asgiref on every request (a thread hop, and an error

@@ -30,6 +30,7 @@ from wtforms import IntegerField
 from wtforms import SelectField
 from wtforms import StringField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 from wtforms.validators import Regexp
 
@@ -50,6 +51,8 @@ from workflow.trail import verify_agency
 from .auth import auditor_required
 from .auth import current_actor
 from .extensions import db
+from .inputs import INT_MAX
+from .inputs import int_arg
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -82,7 +85,7 @@ class SearchForm(Form):
     kind = SelectField(_l("Jenis peristiwa"), choices=[], validate_choice=False)
     dari = DateField(_l("Dari tanggal"), validators=[Optional()], format="%Y-%m-%d")
     sampai = DateField(_l("Sampai tanggal"), validators=[Optional()], format="%Y-%m-%d")
-    evaluasi = IntegerField(_l("ID evaluasi"), validators=[Optional()])
+    evaluasi = IntegerField(_l("ID evaluasi"), validators=[Optional(), NumberRange(1, INT_MAX)])
 
 
 def _search_form() -> tuple[SearchForm, HistoryFilter | None]:
@@ -110,7 +113,7 @@ def _search_form() -> tuple[SearchForm, HistoryFilter | None]:
 def search() -> str | tuple[str, int]:
     """Search the agency's history with filters, newest first, paginated."""
     form, filters = _search_form()
-    page = request.args.get("halaman", 1, type=int) or 1
+    page = int_arg("halaman", 1) or 1
     result = None
     if filters is not None:
         result = search_history(db.session, current_actor(), filters, page, 25)
