@@ -67,6 +67,10 @@ from .openapi import openapi_document
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 PUBLIC_ENDPOINTS = frozenset({"api.openapi"})
+# The query parameters each endpoint takes (as web/openapi.py documents); others are a 400, so
+# a misspelt filter (``perpage``) is not silently ignored.
+QUERY_PARAMS = {"api.evaluations": frozenset({"state", "period_id", "role", "q", "page",
+                                              "per_page"})}
 TRANSITION_KEYS = frozenset({"data", "comment", "version"})
 
 
@@ -84,6 +88,15 @@ def _unauthorized(message: str) -> tuple[Response, int]:
     response = jsonify({"error": "Unauthorized", "message": message})
     response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
     return response, 401
+
+
+@bp.before_request
+def known_parameters() -> None:
+    """Refuse query parameters the endpoint does not document."""
+    unknown = set(request.args) - QUERY_PARAMS.get(request.endpoint or "", frozenset())
+    if unknown:
+        raise InvalidData({name: [_("Parameter tidak dikenal.")] for name in sorted(unknown)},
+                          _("Parameter tidak valid."), "Invalid parameters.")
 
 
 @bp.before_request
@@ -128,6 +141,8 @@ def _transition_body() -> tuple[dict[str, Any], str | None, int]:
     if comment is not None and not isinstance(comment, str):
         errors["comment"] = [_("Harus berupa teks.")]
     version = body.get("version")
+    if isinstance(version, float) and version.is_integer():  # 3.0 is an integer in JSON
+        version = int(version)
     if version is None:
         errors["version"] = [_("Wajib diisi: versi (lock_version) evaluasi yang Anda lihat.")]
     elif isinstance(version, bool) or not isinstance(version, int):

@@ -51,12 +51,13 @@ class BadInput(InvalidData):
 # --- integers ----------------------------------------------------------------------------------
 
 # Query/form parameters that name a row, a page or a count: (minimum, maximum).
-_PAGE = (1, 1_000_000)
+PAGE_MAX = 1_000_000
+_PAGE = (1, PAGE_MAX)
 INT_PARAMS: dict[str, tuple[int, int]] = {
     "id": (1, INT_MAX), "rowid": (1, INT_MAX), "employee": (1, INT_MAX),
     "period_id": (1, INT_MAX), "period": (1, INT_MAX), "periode": (1, INT_MAX),
     "evaluasi": (1, INT_MAX), "version": (0, INT_MAX), "days": (1, INT_MAX),
-    "page": _PAGE, "halaman": _PAGE, "per_page": _PAGE,  # larger pages are capped by the views
+    "page": _PAGE, "halaman": _PAGE, "per_page": (1, 100),
 }
 _PAGE_PREFIX = "hal_"  # the inbox's per-section pages: hal_appraiser, hal_team…
 

@@ -151,7 +151,8 @@ def test_list_filters(api: Api, mataram: World) -> None:
     first = api.get("penilai", "/evaluations?per_page=2").get_json()
     second = api.get("penilai", "/evaluations?per_page=2&page=2").get_json()
     assert (first["pages"], len(first["items"]), len(second["items"])) == (2, 2, 1)
-    assert api.get("penilai", "/evaluations?per_page=1000").get_json()["per_page"] == 100
+    assert api.get("penilai", "/evaluations?per_page=100").get_json()["per_page"] == 100
+    assert api.get("penilai", "/evaluations?per_page=101").status_code == 400
 
 
 def test_auditor_lists_the_whole_agency_only(api: Api, session: Session, wf: Workflow,
