@@ -187,7 +187,7 @@ def workflow_tick() -> None:
 
 @click.command("demo")
 @with_appcontext
-@click.option("--password", default="demo12345", show_default=True,
+@click.option("--password", default="demo-kinerja-2026", show_default=True,
               help="Password given to every demo user.")
 def demo(password: str) -> None:
     """Seed two agencies, ~50 employees and evaluations in every state (idempotent)."""

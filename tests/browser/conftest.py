@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCREENS = ROOT / "test-artifacts" / "screens"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 BIN = Path(sys.executable).parent
-PASSWORD = "demo12345"
+PASSWORD = "demo-kinerja-2026"
 
 
 def _free_port() -> int:

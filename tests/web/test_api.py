@@ -108,10 +108,10 @@ def test_session_cookie_does_not_authenticate(client: FlaskClient, session: Sess
                                               mataram: World) -> None:
     """A browser logged in with a cookie still gets 401 from the API: only tokens count."""
     employee = mataram.people["pegawai"]
-    set_password(employee, "rahasia-123", hash_method=CHEAP_HASH)
+    set_password(employee, "rahasia-kinerja-123", hash_method=CHEAP_HASH)
     session.commit()
     assert client.post("/masuk", data={"nip": employee.nip,
-                                       "password": "rahasia-123"}).status_code == 302
+                                       "password": "rahasia-kinerja-123"}).status_code == 302
     assert client.get("/api/v1/evaluations").status_code == 401
 
 
