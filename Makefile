@@ -54,6 +54,8 @@ instance/secret_key:
 	@$(PYTHON) -c "import secrets; print(secrets.token_urlsafe(48))" > $@
 	@chmod 600 $@
 
+# The address printed on documents and slips (production refuses to start without it).
+run: export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 run: install system-deps instance/secret_key
 	$(FLASK) init-db
 	$(FLASK) demo

@@ -41,6 +41,7 @@ from . import dashboard
 from . import documents
 from . import evaluations
 from . import health
+from .config import check_production
 from .config import defaults
 from .documents import public_base_url
 from .errors import register_error_handlers
@@ -78,6 +79,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if test_config is not None:
         app.config.update(test_config)
     app.config["SECRET_KEY"] = _secret(app)
+    check_production(app.config, debug=app.debug)
     audit_key = app.config.get("AUDIT_KEY") or hashlib.sha256(
         b"audit-chain:" + app.config["SECRET_KEY"].encode()
     ).hexdigest()

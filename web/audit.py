@@ -7,7 +7,6 @@ form needs no CSRF token.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -40,6 +39,7 @@ from workflow.models import HistoryEvent
 from workflow.models import utcnow
 from workflow.publishing import current_version
 from workflow.service import definition_of
+from workflow.spreadsheets import csv_writer
 from workflow.trail import CSV_COLUMNS
 from workflow.trail import HistoryFilter
 from workflow.trail import export_rows
@@ -55,10 +55,6 @@ from .inputs import INT_MAX
 from .inputs import int_arg
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
-
-# Cells starting with these are formulas in Excel/LibreOffice: neutralise them (CSV injection).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
 
 def role_namer(session: Session, actor: Actor) -> Callable[[HistoryEvent], str]:
     """Return how the pages name an event's role: by the flow version it was recorded under,
@@ -142,10 +138,6 @@ def verification() -> str:
     return render_template("audit/verify.html", result=result, checked_at=utcnow())
 
 
-def _cell(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_START) else value
-
-
 @bp.get("/ekspor.csv")
 @auditor_required
 def export() -> Response:
@@ -157,10 +149,10 @@ def export() -> Response:
 
     def generate() -> Iterator[str]:
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = csv_writer(buffer)  # formula-leading cells neutralised
         yield "\ufeff"
         for row in rows:
-            writer.writerow([_cell(v) for v in row])
+            writer.writerow(row)
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate(0)
