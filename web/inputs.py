@@ -62,9 +62,10 @@ INT_PARAMS: dict[str, tuple[int, int]] = {
 _PAGE_PREFIX = "hal_"  # the inbox's per-section pages: hal_appraiser, hal_team…
 
 
-def int_range(name: str) -> tuple[int, int] | None:
-    """Return the allowed range of an integer parameter, or None if ``name`` is not one."""
-    if name.startswith(_PAGE_PREFIX):
+def int_range(name: str, *, query: bool = True) -> tuple[int, int] | None:
+    """Return the allowed range of an integer parameter, or None if ``name`` is not one
+    (``query``: a query-string parameter; the inbox's ``hal_…`` pages are only those)."""
+    if query and name.startswith(_PAGE_PREFIX):
         return _PAGE
     return INT_PARAMS.get(name)
 
@@ -191,24 +192,27 @@ class InputRequest(Request):
 # --- the check ---------------------------------------------------------------------------------
 
 
-def _parameters() -> Iterable[tuple[str, str]]:
-    yield from request.args.items(multi=True)
+def _parameters() -> Iterable[tuple[str, str, bool]]:
+    """Yield ``(name, value, in the query string)`` for every text parameter."""
+    for name, value in request.args.items(multi=True):
+        yield name, value, True
     for name, value in (request.view_args or {}).items():
         if isinstance(value, str):
-            yield name, value
+            yield name, value, False
     if request.method not in ("GET", "HEAD", "OPTIONS") and request.mimetype in (
             "application/x-www-form-urlencoded", "multipart/form-data"):
-        yield from request.form.items(multi=True)
+        for name, value in request.form.items(multi=True):
+            yield name, value, False
 
 
 def check_request() -> None:
     """Refuse the request (400/413) if any input breaks the rules of this module."""
     errors: dict[str, list[str]] = {}
-    for name, value in _parameters():
+    for name, value, query in _parameters():
         problem = text_problem(name) or text_problem(value)
         if problem:
             errors.setdefault(name if not text_problem(name) else "_name", []).append(problem)
-        elif int_range(name) is not None:
+        elif int_range(name, query=query) is not None:
             try:
                 parse_int(name, value)
             except BadInput as exc:

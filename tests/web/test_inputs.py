@@ -255,3 +255,12 @@ def test_postgresql_restart_costs_no_500(app: Flask, client: FlaskClient, sessio
     assert killed
     for _ in range(3):
         assert api.get("pegawai", "/evaluations").status_code == 200
+
+
+def test_form_fields_cannot_take_an_integer_parameter_name() -> None:
+    """A form field named like a checked integer parameter would be refused on every post:
+    the form specs reserve those names."""
+    from forms.spec import RESERVED_NAMES
+    from web.inputs import INT_PARAMS
+
+    assert set(INT_PARAMS) <= RESERVED_NAMES
