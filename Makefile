@@ -12,7 +12,7 @@ APT_TEST := chromium libatomic1 poppler-utils
 
 MO       := web/translations/en/LC_MESSAGES/messages.mo
 
-.PHONY: run test test-pg install system-deps system-deps-test lint lint-imports bench lock clean translations
+.PHONY: run test test-pg test-api install system-deps system-deps-test lint lint-imports bench lock clean translations
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,8 @@ instance/secret_key:
 	@$(PYTHON) -c "import secrets; print(secrets.token_urlsafe(48))" > $@
 	@chmod 600 $@
 
+# The address printed on documents and slips (production refuses to start without it).
+run: export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 run: install system-deps instance/secret_key
 	$(FLASK) init-db
 	$(FLASK) demo
@@ -69,6 +71,11 @@ test: install system-deps-test
 test-pg: install system-deps-test
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+psycopg://root@127.0.0.1:5432/test} \
 		$(VENV)/bin/pytest -q -n $(TEST_WORKERS)
+
+# The JSON API against its served OpenAPI document (schemathesis: fixed seed, bounded examples,
+# tokens of several roles; tests/contract). `make test` leaves it out; CI runs it after.
+test-api: install
+	$(VENV)/bin/pytest -q -n0 -m contract tests/contract
 
 # Static checks, run by CI before the tests: ruff, mypy (pyproject.toml says what and how
 # strictly), then import-linter's layer contracts.

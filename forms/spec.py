@@ -25,8 +25,10 @@ SCALES: tuple[str, ...] = ("national",)
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 KEY_RE = re.compile(r"^[a-z][a-z0-9-]*$")
 NAME_MAX = 63
-# Form API names a field must not shadow (WTForms, Flask-WTF and this package's own hooks), and
-# the two names the web pages post beside a step's fields (``version``, ``comment``).
+# Form API names a field must not shadow (WTForms, Flask-WTF and this package's own hooks), the
+# two names the web pages post beside a step's fields (``version``, ``comment``), and the
+# integer parameters every request is checked for (web/inputs.py ``INT_PARAMS``): a text field of
+# such a name would be refused as a malformed number.
 RESERVED_NAMES: frozenset[str] = frozenset(
     {name for name in dir(wtforms.Form) if not name.startswith("_")}
     | {
@@ -34,6 +36,8 @@ RESERVED_NAMES: frozenset[str] = frozenset(
         "csrf_token", "submit", "form", "form_errors", "validate_on_submit", "is_submitted",
         "hidden_tag", "recaptcha", "extra_validators", "prefix", "fields", "obj", "formdata",
         "version", "comment",
+        "id", "rowid", "employee", "period", "period_id", "periode", "evaluasi", "days", "page",
+        "halaman", "per_page",
     }
 )
 RESERVED_PREFIXES: tuple[str, ...] = ("validate_", "filter_")

@@ -108,8 +108,12 @@ def export_zip(
     seen: set[str] = set()
     queue = iter(job_list)
     limit = max(1, workers) * _IN_FLIGHT_PER_WORKER
+    # Owner-only from the first byte: the documents carry personal data.
+    fd = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an older file of the same name keeps its mode otherwise
     with (
-        zipfile.ZipFile(out_path, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+        os.fdopen(fd, "wb") as handle,
+        zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive,
         cf.ProcessPoolExecutor(
             max_workers=max(1, workers), mp_context=context, initializer=warm_worker
         ) as pool,

@@ -97,7 +97,7 @@ def run_export(engine: Engine, audit_key: bytes, job_id: int, out_dir: Path, ver
             job.total = len(jobs)
             session.commit()  # the codes are valid from now on, whatever happens to the ZIP
 
-            out_dir.mkdir(parents=True, exist_ok=True)
+            out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # exports: owner only
             path = out_dir / f"ekspor-{job.agency_id}-{job.id}.zip"
 
             def report(done: int, total: int, error: str | None) -> None:

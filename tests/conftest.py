@@ -131,6 +131,7 @@ def _app(database_url: str) -> Iterator[Flask]:
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "localhost",
         "PASSWORD_HASH_METHOD": CHEAP_HASH,
+        "PUBLIC_BASE_URL": "http://localhost",  # printed on documents and slips
     })
     with app.app_context():
         if database_url.startswith("sqlite"):

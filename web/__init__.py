@@ -42,6 +42,7 @@ from . import dashboard
 from . import documents
 from . import evaluations
 from . import health
+from .config import check_production
 from .config import defaults
 from .documents import public_base_url
 from .errors import register_error_handlers
@@ -53,6 +54,7 @@ from .extensions import limiter
 from .extensions import login_manager
 from .headers import csp_nonce
 from .headers import init_security_headers
+from .inputs import init_inputs
 from .session_cookie import ClockedSessionInterface
 from .times import reader_zone
 
@@ -79,6 +81,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if test_config is not None:
         app.config.update(test_config)
     app.config["SECRET_KEY"] = _secret(app)
+    check_production(app.config, debug=app.debug)
     audit_key = app.config.get("AUDIT_KEY") or hashlib.sha256(
         b"audit-chain:" + app.config["SECRET_KEY"].encode()
     ).hexdigest()
@@ -86,6 +89,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO if not app.testing else logging.WARNING)
     logging.getLogger("transitions").setLevel(logging.WARNING)  # logs every state enter/exit
 
+    init_inputs(app)  # before any route: <int:…> ids use its range-checked converter
     db.init_app(app)
     # No async engines are configured, but Flask-SQLAlchemy-Lite registers an async teardown
     # anyway; Flask would run it through asgiref on every request (a thread hop, and an error

@@ -61,11 +61,17 @@ from workflow.trail import verify_evaluation
 from .documents import pdf_response
 from .documents import public_base_url
 from .extensions import db
+from .inputs import INT_MAX
+from .inputs import int_arg
 from .openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 PUBLIC_ENDPOINTS = frozenset({"api.openapi"})
+# The query parameters each endpoint takes (as web/openapi.py documents); others are a 400, so
+# a misspelt filter (``perpage``) is not silently ignored.
+QUERY_PARAMS = {"api.evaluations": frozenset({"state", "period_id", "role", "q", "page",
+                                              "per_page"})}
 TRANSITION_KEYS = frozenset({"data", "comment", "version"})
 
 
@@ -83,6 +89,15 @@ def _unauthorized(message: str) -> tuple[Response, int]:
     response = jsonify({"error": "Unauthorized", "message": message})
     response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
     return response, 401
+
+
+@bp.before_request
+def known_parameters() -> None:
+    """Refuse query parameters the endpoint does not document."""
+    unknown = set(request.args) - QUERY_PARAMS.get(request.endpoint or "", frozenset())
+    if unknown:
+        raise InvalidData({name: [_("Parameter tidak dikenal.")] for name in sorted(unknown)},
+                          _("Parameter tidak valid."), "Invalid parameters.")
 
 
 @bp.before_request
@@ -116,17 +131,6 @@ def authenticate() -> tuple[Response, int] | None:
 # --- parsing ---------------------------------------------------------------------------------
 
 
-def _int_arg(name: str, errors: dict[str, list[str]], default: int | None = None) -> int | None:
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        errors[name] = [_("Harus berupa bilangan bulat.")]
-        return default
-
-
 def _transition_body() -> tuple[dict[str, Any], str | None, int]:
     """Parse ``{data, comment, version}``; raise InvalidData on anything malformed."""
     body = request.get_json(silent=True) if request.is_json else None
@@ -146,10 +150,14 @@ def _transition_body() -> tuple[dict[str, Any], str | None, int]:
     if comment is not None and not isinstance(comment, str):
         errors["comment"] = [_("Harus berupa teks.")]
     version = body.get("version")
+    if isinstance(version, float) and version.is_integer():  # 3.0 is an integer in JSON
+        version = int(version)
     if version is None:
         errors["version"] = [_("Wajib diisi: versi (lock_version) evaluasi yang Anda lihat.")]
     elif isinstance(version, bool) or not isinstance(version, int):
         errors["version"] = [_("Harus berupa bilangan bulat.")]
+    elif not 0 <= version <= INT_MAX:
+        errors["version"] = [_("Di luar jangkauan.")]
     if errors:
         raise InvalidData(errors, _("Permintaan tidak valid; periksa isian yang ditandai."),
                           "Invalid request; check the marked fields.")
@@ -322,16 +330,9 @@ def openapi() -> Response:
 @bp.get("/evaluations")
 def evaluations() -> Response:
     """List the evaluations the caller may read, with filters and pagination."""
-    errors: dict[str, list[str]] = {}
-    period_id = _int_arg("period_id", errors)
-    page = _int_arg("page", errors, 1) or 1
-    per_page = _int_arg("per_page", errors, 25) or 25
-    if page < 1:
-        errors["page"] = [_("Minimal 1.")]
-    if per_page < 1:
-        errors["per_page"] = [_("Minimal 1.")]
-    if errors:
-        raise InvalidData(errors, _("Parameter tidak valid."), "Invalid parameters.")
+    period_id = int_arg("period_id")
+    page = int_arg("page", 1) or 1
+    per_page = int_arg("per_page", 25) or 25
     filters = EvaluationFilter(state=request.args.get("state", "").strip(), period_id=period_id,
                                role=request.args.get("role", "").strip(),
                                q=request.args.get("q", "").strip())

@@ -7,7 +7,6 @@ form needs no CSRF token.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -30,6 +29,7 @@ from wtforms import IntegerField
 from wtforms import SelectField
 from wtforms import StringField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 from wtforms.validators import Regexp
 
@@ -40,6 +40,7 @@ from workflow.models import HistoryEvent
 from workflow.models import utcnow
 from workflow.publishing import current_version
 from workflow.service import definition_of
+from workflow.spreadsheets import csv_writer
 from workflow.trail import CSV_COLUMNS
 from workflow.trail import HistoryFilter
 from workflow.trail import export_rows
@@ -51,12 +52,10 @@ from workflow.trail import verify_agency
 from .auth import auditor_required
 from .auth import current_actor
 from .extensions import db
+from .inputs import INT_MAX
+from .inputs import int_arg
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
-
-# Cells starting with these are formulas in Excel/LibreOffice: neutralise them (CSV injection).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
 
 def role_namer(session: Session, actor: Actor) -> Callable[[HistoryEvent], str]:
     """Return how the pages name an event's role: by the flow version it was recorded under,
@@ -83,7 +82,7 @@ class SearchForm(Form):
     kind = SelectField(_l("Jenis peristiwa"), choices=[], validate_choice=False)
     dari = DateField(_l("Dari tanggal"), validators=[Optional()], format="%Y-%m-%d")
     sampai = DateField(_l("Sampai tanggal"), validators=[Optional()], format="%Y-%m-%d")
-    evaluasi = IntegerField(_l("ID evaluasi"), validators=[Optional()])
+    evaluasi = IntegerField(_l("ID evaluasi"), validators=[Optional(), NumberRange(1, INT_MAX)])
 
 
 def _search_form() -> tuple[SearchForm, HistoryFilter | None]:
@@ -111,7 +110,7 @@ def _search_form() -> tuple[SearchForm, HistoryFilter | None]:
 def search() -> str | tuple[str, int]:
     """Search the agency's history with filters, newest first, paginated."""
     form, filters = _search_form()
-    page = request.args.get("halaman", 1, type=int) or 1
+    page = int_arg("halaman", 1) or 1
     result = None
     if filters is not None:
         result = search_history(db.session, current_actor(), filters, page, 25)
@@ -142,10 +141,6 @@ def verification() -> str:
     return render_template("audit/verify.html", result=result, checked_at=utcnow())
 
 
-def _cell(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_START) else value
-
-
 @bp.get("/ekspor.csv")
 @auditor_required
 def export() -> Response:
@@ -158,10 +153,10 @@ def export() -> Response:
 
     def generate() -> Iterator[str]:
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = csv_writer(buffer)  # formula-leading cells neutralised
         yield "\ufeff"
         for row in rows:
-            writer.writerow([_cell(v) for v in row])
+            writer.writerow(row)
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate(0)

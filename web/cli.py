@@ -5,7 +5,6 @@ Schema changes, definition publishing, imports and the demo live here, never in 
 
 from __future__ import annotations
 
-import csv
 import os
 import sys
 from pathlib import Path
@@ -54,8 +53,10 @@ from workflow.registry import load_definitions
 from workflow.registry import validate_paths
 from workflow.service import Workflow
 from workflow.service import run_due_transitions
+from workflow.spreadsheets import csv_writer
 from workflow.texts import in_language
 
+from .documents import public_base_url
 from .extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -234,7 +235,7 @@ def workflow_tick() -> None:
 
 @click.command("demo")
 @with_appcontext
-@click.option("--password", default="demo12345", show_default=True,
+@click.option("--password", default="demo-kinerja-2026", show_default=True,
               help="Password given to every demo user.")
 def demo(password: str) -> None:
     """Seed two agencies, ~50 employees and evaluations in every state (idempotent)."""
@@ -414,7 +415,7 @@ def users_activation_codes(slug: str, out: Path, unit: str, without_password: bo
     # Write the file before committing: if it cannot be written, no code is issued.
     with os.fdopen(os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w",
                    newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
+        writer = csv_writer(handle)  # imported names are data, never spreadsheet formulas
         writer.writerow(["nip", "nama", "unit_kerja", "kode", "berlaku_sampai"])
         zone = agency_zone(db.session, agency.id)  # printed on slips: the agency's own time
         for item in issued:
@@ -449,7 +450,7 @@ def export_run(slug: str, period_id: int | None, unit: str, workers: int | None)
     with click.progressbar(length=job.total, label="Merender PDF") as bar:
         done = run_export(db.engine, _wf().audit_key, job.id,
                           Path(current_app.instance_path) / "exports",
-                          current_app.config.get("PUBLIC_BASE_URL") or "http://localhost:5000",
+                          public_base_url(),
                           workers=workers, progress=lambda n, total, err: bar.update(1))
     for name, message in done.errors:
         click.echo(f"GAGAL {name}: {message}", err=True)

@@ -6,9 +6,11 @@ Read by ``create_app``; nothing here touches the disk or the network at import.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from workflow.accounts import PASSWORD_HASH_METHOD
 
@@ -22,6 +24,30 @@ def sqlalchemy_url(url: str) -> str:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     return url
+
+
+# Printed on documents made where no public address is configured: development and tests only
+# (``check_production`` refuses to start a production app without PUBLIC_BASE_URL).
+DEVELOPMENT_BASE_URL = "http://localhost:5000"
+
+
+def check_production(config: Mapping[str, Any], *, debug: bool) -> None:
+    """Refuse to start in production (neither DEBUG nor TESTING) without the settings nothing
+    may guess: the public address printed on documents and activation slips is never taken
+    from a request's Host header, which the client chooses.
+
+    :raises RuntimeError: PUBLIC_BASE_URL is missing or not an absolute http(s) address.
+    """
+    url = str(config.get("PUBLIC_BASE_URL") or "")
+    if debug or config.get("TESTING"):
+        return
+    parsed = urlsplit(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise RuntimeError(
+            "PUBLIC_BASE_URL belum diatur (mis. https://kinerja.example.go.id): alamat itu "
+            "dicetak pada dokumen dan slip aktivasi. / PUBLIC_BASE_URL is not set (e.g. "
+            "https://kinerja.example.go.id): documents and activation slips print it; it is "
+            "never taken from the request's Host header.")
 
 
 def defaults(instance_path: str) -> dict[str, Any]:

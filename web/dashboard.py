@@ -25,6 +25,7 @@ from workflow.stats import dashboard
 from .auth import auditor_required
 from .auth import current_actor
 from .extensions import db
+from .inputs import int_arg
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dasbor")
 
@@ -53,7 +54,7 @@ def index() -> str:
     """Show evaluations per state and unit, overdue ones, and the predikat distribution."""
     raw = request.args.get("capaian", "")
     asked = CapaianOrganisasi(raw) if raw in CapaianOrganisasi.__members__ else None
-    period_id = request.args.get("periode", type=int)
+    period_id = int_arg("periode")
     now = current_app.extensions["workflow"].clock()
     figures = dashboard(db.session, current_actor(), now, period_id, asked,
                         lang=current_language())

@@ -17,15 +17,16 @@ from reports.issuing import verify_code
 from workflow.models import utcnow
 
 from .auth import current_actor
+from .config import DEVELOPMENT_BASE_URL
 from .extensions import db
 
 bp = Blueprint("documents", __name__)
 
 
 def public_base_url() -> str:
-    """Return the public base URL printed on documents and activation slips (config, else this
-    request's host)."""
-    return str(current_app.config.get("PUBLIC_BASE_URL") or request.url_root)
+    """Return the public base URL printed on documents and activation slips: the configured
+    one (required in production), never the request's Host header, which the client picks."""
+    return str(current_app.config.get("PUBLIC_BASE_URL") or DEVELOPMENT_BASE_URL)
 
 
 def pdf_response(pdf: bytes, filename: str) -> Response:

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from flask import Flask
 from flask import Response
+from flask import current_app
 from flask import g
 from flask import jsonify
 from flask import render_template
 from flask import request
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import InterfaceError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from l10n import current_language
@@ -23,6 +29,10 @@ from workflow.errors import WorkflowError
 from .extensions import db
 
 log = logging.getLogger("penilaian.security")
+outage_log = logging.getLogger("penilaian.database")
+
+# Seconds a client should wait before retrying while the database is unreachable.
+RETRY_AFTER_SECONDS = 30
 
 
 def wants_json() -> bool:
@@ -65,9 +75,46 @@ def register_error_handlers(app: Flask) -> None:
         return render_template("error.html", status=400, message=message), 400
 
     @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException) -> tuple[Response | str, int] | HTTPException:
+    def _http(exc: HTTPException) -> Response | HTTPException:
         if exc.code is None or exc.code < 400:
             return exc
         if wants_json():
-            return jsonify({"error": exc.name, "message": exc.description}), exc.code
-        return render_template("error.html", status=exc.code, message=exc.description), exc.code
+            response = jsonify({"error": exc.name, "message": exc.description})
+        else:
+            response = app.make_response(render_template(
+                "error.html", status=exc.code, message=exc.description))
+        response.status_code = exc.code
+        # The exception's own headers: Allow on 405, WWW-Authenticate on 401, Retry-After…
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_down(exc: DBAPIError) -> Response:
+        return database_unavailable(exc)
+
+    @app.errorhandler(DBAPIError)
+    def _database_error(exc: DBAPIError) -> Response:
+        if exc.connection_invalidated:  # the connection died under the statement
+            return database_unavailable(exc)
+        raise exc
+
+
+def database_unavailable(exc: DBAPIError) -> Response:
+    """Answer 503 with ``Retry-After`` while the database cannot be reached (never a 500)."""
+    outage_log.error("database unavailable for %s %s: %s", request.method, request.path,
+                     type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__)
+    with contextlib.suppress(DBAPIError):  # the connection is gone: nothing to roll back
+        db.session.rollback()
+    message = _("Basis data sedang tidak dapat dihubungi; coba lagi sebentar lagi.")
+    if wants_json():
+        response = jsonify({"error": "ServiceUnavailable", "message": message})
+    else:  # a page that reads nothing from the database (base.html would: the menu's user)
+        response = current_app.make_response(render_template("unavailable.html",
+                                                             message=message))
+    response.status_code = 503
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response.headers["Cache-Control"] = "no-store"
+    return response

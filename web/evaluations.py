@@ -48,6 +48,8 @@ from .evaluation_page import spec_for
 from .evaluation_page import unsaved_input
 from .evaluation_page import workflow_deps
 from .extensions import db
+from .inputs import int_arg
+from .inputs import int_form
 
 bp = Blueprint("evaluations", __name__, url_prefix="/evaluasi")
 
@@ -74,8 +76,7 @@ _ROW_KEY = re.compile(r"^([a-z][a-z0-9_]*)-(\d+)-([a-z][a-z0-9_]*)$")
 
 
 def _page_arg(name: str) -> int:
-    value = request.args.get(name, "1")
-    return int(value) if value.isdigit() and 0 < int(value) < 1_000_000 else 1
+    return int_arg(name, 1) or 1
 
 
 # --- inbox ------------------------------------------------------------------------------------
@@ -106,8 +107,7 @@ def show(evaluation_id: int) -> tuple[str, int]:
 
 
 def _expected_version() -> int | None:
-    raw = (request.form.get("version") or "").strip()
-    return int(raw) if raw.isdigit() else None
+    return int_form("version")
 
 
 def posted_values(spec: FormSpec, formdata: MultiDict[str, str]) -> dict[str, Any]:

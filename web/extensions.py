@@ -14,7 +14,9 @@ from sqlalchemy.engine import Engine
 
 from workflow.database import sqlite_pragmas
 
-db = SQLAlchemy()
+# pool_pre_ping: a connection the database dropped (restart, failover) is replaced before use
+# instead of failing the request that drew it from the pool.
+db = SQLAlchemy(engine_options={"pool_pre_ping": True})
 csrf = CSRFProtect()
 babel = Babel()
 login_manager = LoginManager()

@@ -9,6 +9,10 @@
   verification link or an activation page never leaks its path to another site).
 - Over HTTPS: Strict-Transport-Security. Redirecting http → https is left to the TLS proxy
   unless ``FORCE_HTTPS=1``.
+- ``Cache-Control: no-store`` on every response the app builds (pages, API answers, PDFs,
+  the audit CSV, exports): they carry personal data, and neither a shared proxy nor the
+  browser of a shared office computer may keep them. Only the static files (CSS, scripts,
+  fonts) are cacheable; a view that sets its own ``Cache-Control`` keeps it.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import base64
 import hashlib
 
 from flask import Flask
+from flask import Response
 from flask import request
 from flask_talisman import Talisman
 
@@ -44,8 +49,21 @@ def csp_nonce() -> str:
     return str(getattr(request, "csp_nonce", ""))
 
 
+def _static(endpoint: str | None) -> bool:
+    """Return whether a request was for a static file (the app's, Bootstrap's, the admin's)."""
+    return bool(endpoint) and (endpoint == "static" or str(endpoint).endswith(".static"))
+
+
+def no_store(response: Response) -> Response:
+    """Forbid caching of everything but static files (see the module docstring)."""
+    if not _static(request.endpoint) and "Cache-Control" not in response.headers:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def init_security_headers(app: Flask) -> None:
     """Send the headers above on every response of ``app``."""
+    app.after_request(no_store)
     talisman.init_app(
         app,
         force_https=app.config["FORCE_HTTPS"],

@@ -8,6 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from .inputs import INT_MAX
+from .inputs import PAGE_MAX
+
+# What web/inputs.py lets through: ids in PostgreSQL's INTEGER, text without NUL.
+DB_ID = {"type": "integer", "minimum": 1, "maximum": INT_MAX}
+TEXT = {"type": "string", "pattern": "^[^\\x00]*$"}
 
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -23,7 +29,7 @@ def _json(description: str, schema: str) -> dict[str, Any]:
 
 
 ID_PARAM = {"name": "evaluation_id", "in": "path", "required": True,
-            "schema": {"type": "integer"}, "description": "Id evaluasi / evaluation id"}
+            "schema": DB_ID, "description": "Id evaluasi / evaluation id"}
 UNAUTHORIZED = _error("Token tidak ada atau tidak sah / missing or invalid token "
                       "(header WWW-Authenticate: Bearer)")
 NOT_FOUND = _error("Tidak ditemukan, termasuk evaluasi instansi lain / not found, including "
@@ -36,6 +42,11 @@ ROLE_LABEL = {"type": "string", "description": "the role's official name in the 
                "language, from the flow definition's role_labels"}
 
 SCHEMAS: dict[str, Any] = {
+    "Value": {"description": "any JSON value whose texts hold no NUL (web/inputs.py)",
+              "anyOf": [{"type": ["null", "boolean", "number"]}, TEXT,
+                        {"type": "array", "items": _ref("Value")},
+                        {"type": "object", "propertyNames": TEXT,
+                         "additionalProperties": _ref("Value")}]},
     "Error": {
         "type": "object",
         "required": ["error", "message"],
@@ -165,9 +176,11 @@ SCHEMAS: dict[str, Any] = {
         "required": ["version"],
         "additionalProperties": False,
         "properties": {
-            "data": {"type": "object", "description": "Isian formulir langkah ini"},
-            "comment": {"type": ["string", "null"]},
-            "version": {"type": "integer", "description": "The `version` you last read"},
+            "data": {"type": "object", "description": "Isian formulir langkah ini",
+                     "propertyNames": TEXT, "additionalProperties": _ref("Value")},
+            "comment": {"type": ["string", "null"], "pattern": TEXT["pattern"]},
+            "version": {"type": "integer", "minimum": 0, "maximum": INT_MAX,
+                        "description": "The `version` you last read"},
         },
     },
     "TransitionResult": {
@@ -243,13 +256,14 @@ PATHS: dict[str, Any] = {
                        "every evaluation of a flow using that role; auditors and agency admins: "
                        "the whole agency. Newest change first.",
         "parameters": [
-            _query("state", {"type": "string"}, "Status, e.g. draft, submitted, reviewed"),
-            _query("period_id", {"type": "integer"}, "Id periode"),
-            _query("role", {"type": "string"}, "Only where I play this role, e.g. appraiser"),
-            _query("q", {"type": "string"}, "Search employee name, NIP or unit kerja"),
-            _query("page", {"type": "integer", "minimum": 1, "default": 1}, "Page (1-based)"),
+            _query("state", TEXT, "Status, e.g. draft, submitted, reviewed"),
+            _query("period_id", DB_ID, "Id periode"),
+            _query("role", TEXT, "Only where I play this role, e.g. appraiser"),
+            _query("q", TEXT, "Search employee name, NIP or unit kerja"),
+            _query("page", {"type": "integer", "minimum": 1, "maximum": PAGE_MAX, "default": 1},
+                   "Page (1-based)"),
             _query("per_page", {"type": "integer", "minimum": 1, "maximum": 100, "default": 25},
-                   "Page size; larger values are capped at 100"),
+                   "Page size, 1–100"),
         ],
         "responses": {"200": _json("Satu halaman / one page", "EvaluationList"),
                       "400": _error("Parameter tidak valid / invalid parameter"),
@@ -266,7 +280,7 @@ PATHS: dict[str, Any] = {
     "/evaluations/{evaluation_id}/transitions/{name}": {"post": {
         "summary": "Jalankan langkah / fire a transition",
         "parameters": [ID_PARAM, {"name": "name", "in": "path", "required": True,
-                                  "schema": {"type": "string"},
+                                  "schema": TEXT,
                                   "description": "Nama transisi, e.g. submit, review, appeal"}],
         "requestBody": {"required": True, "content": {"application/json": {
             "schema": _ref("TransitionRequest")}}},

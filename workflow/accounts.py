@@ -23,10 +23,12 @@ import hashlib
 import hmac
 import re
 import secrets
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import func
 from sqlalchemy import select
@@ -49,23 +51,66 @@ from .models import ApiToken
 from .models import Employee
 from .models import LoginThrottle
 
-MIN_PASSWORD_LENGTH = 8
+# Password rules after NIST SP 800-63B §3.1.1.2: long enough, not a known common password, no
+# composition rules (a passphrase of a few words is the easiest good password), no expiry.
+MIN_PASSWORD_LENGTH = 12
 # Werkzeug's scrypt with its defaults (N=2^15, r=8, p=1: ~32 MiB and tens of milliseconds per
 # hash). A stored hash names its own parameters, so checking never depends on this setting.
 PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - the name of a hashing method, not a password
 MAX_PASSWORD_LENGTH = 200
+# The 10,000 most common passwords (one a line, ``#`` comments): the file says where from.
+COMMON_PASSWORDS = Path(__file__).with_name("common-passwords.txt")
+# Digits, punctuation and spaces around a word: "Password2024!" is the word "password".
+_AFFIXES = re.compile(r"^[\W\d_]*(.*?)[\W\d_]*$", re.DOTALL)
+MIN_DISTINCT_CHARACTERS = 5
+
+
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """Return the shipped list of common passwords, case-folded."""
+    lines = COMMON_PASSWORDS.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().casefold() for line in lines
+                     if line.strip() and not line.startswith("#"))
+
+
+def is_guessable(password: str) -> bool:
+    """Return whether a password is a common one, dressed up or not: a listed password (any
+    case, with digits or symbols around it, or repeated), only digits and symbols, or a few
+    characters over and over."""
+    folded = unicodedata.normalize("NFKC", password).casefold()
+    if len(set(folded)) < MIN_DISTINCT_CHARACTERS:
+        return True
+    match = _AFFIXES.match(folded)
+    core = match.group(1) if match else folded
+    if not core:
+        return True
+    common = common_passwords()
+    if folded in common or core in common:
+        return True
+    for times in (2, 3, 4):
+        part, rest = divmod(len(core), times)
+        if not rest and core == core[:part] * times and core[:part] in common:
+            return True
+    return False
 
 
 def password_problem(employee: Employee, password: str) -> tuple[str, str] | None:
     """Return why a new password is not acceptable (Indonesian, English), or None."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return (f"Kata sandi minimal {MIN_PASSWORD_LENGTH} karakter.",
-                f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
+        return (f"Kata sandi minimal {MIN_PASSWORD_LENGTH} karakter; frasa beberapa kata "
+                "paling mudah diingat.",
+                f"A password needs at least {MIN_PASSWORD_LENGTH} characters; a phrase of a few "
+                "words is easiest to remember.")
     if len(password) > MAX_PASSWORD_LENGTH:
         return (f"Kata sandi paling panjang {MAX_PASSWORD_LENGTH} karakter.",
                 f"A password has at most {MAX_PASSWORD_LENGTH} characters.")
     if employee.nip and employee.nip in password:
         return ("Kata sandi tidak boleh memuat NIP.", "A password must not contain the NIP.")
+    if is_guessable(password):
+        return ("Kata sandi ini terlalu umum atau mudah ditebak; pilih frasa beberapa kata yang "
+                "hanya Anda ketahui.",
+                "This password is too common or easy to guess; choose a phrase of a few words "
+                "only you know.")
     return None
 
 

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCREENS = ROOT / "test-artifacts" / "screens"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 BIN = Path(sys.executable).parent
-PASSWORD = "demo12345"
+PASSWORD = "demo-kinerja-2026"
 
 
 def _free_port() -> int:
@@ -56,15 +56,16 @@ class LiveServer:
 def _live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     folder = tmp_path_factory.mktemp("live")
     # Cheap password hashing, as in the other tiers: the demo seeds ~56 accounts.
+    port = _free_port()  # known before the app starts: production requires PUBLIC_BASE_URL
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'live.sqlite'}",
            "SECRET_KEY": "browser-test-secret", "AUDIT_KEY": "browser-test-audit",
-           "PUBLIC_BASE_URL": "", "FLASK_PASSWORD_HASH_METHOD": CHEAP_HASH}
+           "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+           "FLASK_PASSWORD_HASH_METHOD": CHEAP_HASH}
     env.pop("TEST_DATABASE_URL", None)
     server = LiveServer("", env, create_engine(env["DATABASE_URL"]))
     for command in (("init-db",), ("demo", "--password", PASSWORD)):
         result = server.flask(*command)
         assert result.returncode == 0, result.stderr
-    port = _free_port()
     proc = subprocess.Popen(
         [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
          "wsgi:app"], cwd=ROOT, env=env)
@@ -82,8 +83,7 @@ def _live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
     else:
         proc.kill()
         pytest.fail("gunicorn did not start: /healthz never answered 200")
-    server.url = f"http://127.0.0.1:{port}"
-    server.env["PUBLIC_BASE_URL"] = server.url
+    server.url = env["PUBLIC_BASE_URL"]
     yield server
     proc.terminate()
     try:

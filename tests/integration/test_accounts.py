@@ -126,7 +126,8 @@ def test_an_unacceptable_password_keeps_the_code(session: Session, wf: Workflow,
                                                  world: World) -> None:
     employee = world.people["pegawai"]
     (code,) = issue(session, wf, world, "pegawai")
-    for weak, field_en in (("pendek", "at least 8"), (f"x{employee.nip}x", "NIP")):
+    for weak, field_en in (("pendek", "at least 12"), ("Password2024!", "too common"),
+                           (f"x{employee.nip}x", "NIP")):
         with pytest.raises(InvalidData) as invalid:
             activate_account(session, wf.audit_key, employee.nip, code, weak, now=NOW)
         session.rollback()

@@ -20,7 +20,7 @@ from workflow.models import Employee
 from workflow.models import HistoryEvent
 from workflow.service import Workflow
 
-PASSWORD = "rahasia-123"
+PASSWORD = "rahasia-kinerja-123"
 
 
 @pytest.fixture(name="two")

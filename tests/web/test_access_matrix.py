@@ -28,7 +28,7 @@ from workflow.models import Evaluation
 from workflow.models import HistoryEvent
 from workflow.service import Workflow
 
-PASSWORD = "rahasia-123"
+PASSWORD = "rahasia-kinerja-123"
 # Who is who in build_world, by their role on A's ``pegawai`` evaluation.
 ACTORS = {
     "employee": "pegawai",        # the evaluated employee

@@ -108,10 +108,10 @@ def test_session_cookie_does_not_authenticate(client: FlaskClient, session: Sess
                                               mataram: World) -> None:
     """A browser logged in with a cookie still gets 401 from the API: only tokens count."""
     employee = mataram.people["pegawai"]
-    set_password(employee, "rahasia-123", hash_method=CHEAP_HASH)
+    set_password(employee, "rahasia-kinerja-123", hash_method=CHEAP_HASH)
     session.commit()
     assert client.post("/masuk", data={"nip": employee.nip,
-                                       "password": "rahasia-123"}).status_code == 302
+                                       "password": "rahasia-kinerja-123"}).status_code == 302
     assert client.get("/api/v1/evaluations").status_code == 401
 
 
@@ -153,7 +153,8 @@ def test_list_filters(api: Api, mataram: World) -> None:
     first = api.get("penilai", "/evaluations?per_page=2").get_json()
     second = api.get("penilai", "/evaluations?per_page=2&page=2").get_json()
     assert (first["pages"], len(first["items"]), len(second["items"])) == (2, 2, 1)
-    assert api.get("penilai", "/evaluations?per_page=1000").get_json()["per_page"] == 100
+    assert api.get("penilai", "/evaluations?per_page=100").get_json()["per_page"] == 100
+    assert api.get("penilai", "/evaluations?per_page=101").status_code == 400
 
 
 def test_auditor_lists_the_whole_agency_only(api: Api, session: Session, wf: Workflow,

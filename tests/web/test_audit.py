@@ -22,7 +22,7 @@ from workflow.service import apply_transition
 from workflow.service import save_draft
 from workflow.trail import CSV_COLUMNS
 
-PASSWORD = "rahasia-123"
+PASSWORD = "rahasia-kinerja-123"
 RATING = {"rating_hasil_kerja": "sesuai", "rating_perilaku_kerja": "di_atas",
           "umpan_balik": "Kinerja baik."}
 

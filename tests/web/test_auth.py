@@ -17,7 +17,7 @@ from workflow.models import HistoryEvent
 from workflow.models import utcnow
 from workflow.service import Workflow
 
-PASSWORD = "rahasia-123"
+PASSWORD = "rahasia-kinerja-123"
 
 
 def login(client: FlaskClient, nip: str, password: str = PASSWORD) -> int:

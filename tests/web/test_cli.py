@@ -79,7 +79,7 @@ def test_org_import_bad_file_imports_nothing(app: Flask, session: Session,
 
 def test_demo_then_audit_verify(app: Flask, session: Session) -> None:
     """The demo seeds every state; the audit chains verify; tampering makes verify exit 1."""
-    code, out = run(app, "demo", "--password", "demo12345")
+    code, out = run(app, "demo", "--password", "demo-kinerja-2026")
     assert code == 0, out
     states = set(session.scalars(select(Evaluation.status)))
     assert {"draft", "submitted", "team_review", "reviewed", "appealed",
@@ -219,3 +219,16 @@ def test_definitions_validate_refuses_self_rating(app: Flask, tmp_path: Path) ->
     assert (f"{bad}:5: pegawai yang dinilai (peran 'employee') tidak boleh menjalankan "
             "langkah penilaian 'review'") in out
     assert "the employee evaluated (role 'employee') may not take the rating step" in out
+def test_users_set_password_applies_the_policy(app: Flask, session: Session) -> None:
+    """An administrator setting a password from the CLI gets the same rules."""
+    run(app, "demo")
+    someone = session.scalars(select(Employee)).first()
+    assert someone is not None
+    before = someone.password_hash
+    code, out = run(app, "users", "set-password", someone.nip, "--password", "iloveyou2024")
+    assert code == 1 and "terlalu umum" in out
+    session.expire_all()
+    assert someone.password_hash == before
+    code, out = run(app, "users", "set-password", someone.nip, "--password",
+                    "kuda makan rumput")
+    assert code == 0, out

@@ -22,7 +22,7 @@ from workflow.periods import set_capaian
 from workflow.service import Workflow
 from workflow.service import apply_transition
 
-PASSWORD = "rahasia-123"
+PASSWORD = "rahasia-kinerja-123"
 GOOD = {"rating_hasil_kerja": "sesuai", "rating_perilaku_kerja": "sesuai",
         "umpan_balik": "Baik."}
 

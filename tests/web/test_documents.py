@@ -27,7 +27,7 @@ from workflow.periods import set_capaian
 from workflow.service import Workflow
 from workflow.service import apply_transition
 
-PASSWORD = "rahasia-123"
+PASSWORD = "rahasia-kinerja-123"
 CODE = re.compile(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}")
 
 

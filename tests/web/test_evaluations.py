@@ -25,7 +25,7 @@ from workflow.periods import set_capaian
 from workflow.service import Workflow
 from workflow.service import apply_transition
 
-PASSWORD = "rahasia-123"
+PASSWORD = "rahasia-kinerja-123"
 RATING_LOW = {"rating_hasil_kerja": "di_bawah", "rating_perilaku_kerja": "sesuai",
               "umpan_balik": "Target layanan tidak tercapai.",
               "justifikasi": "Tiga laporan terlambat dan bukti dukung tidak lengkap.",
@@ -97,7 +97,7 @@ def test_inbox_lists_work_per_role(client: FlaskClient, session: Session, wf: Wo
     assert "Pegawai Satu" in body and "Diajukan" in body
     body = html(client.get("/evaluasi/?q=pegawai+dua"))
     assert "Pegawai Dua" in body and "Pegawai Satu" not in body
-    assert client.get("/evaluasi/?hal_visible=abc").status_code == 200
+    assert client.get("/evaluasi/?hal_visible=abc").status_code == 400  # not a page number
 
 
 @pytest.mark.parametrize("who", ["pegawai", "penilai", "atasan", "tim", "auditor", "kepala"])

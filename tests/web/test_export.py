@@ -24,7 +24,7 @@ from workflow.models import ExportJob
 from workflow.service import Workflow
 from workflow.service import apply_transition
 
-PASSWORD = "rahasia-123"
+PASSWORD = "rahasia-kinerja-123"
 
 
 def finalize(session: Session, wf: Workflow, w: World, who: str) -> None:

@@ -54,7 +54,7 @@ def _returned(session: Session, wf: Workflow, mataram: World, tmp_path: Path) ->
     apply_transition(session, at(wf, 3, 3), mataram.actor("penilai"), ev.id,
                      "return_for_revision", comment="Lengkapi bukti dukung.")
     for person in mataram.people.values():
-        set_password(person, "rahasia-123", hash_method=CHEAP_HASH)
+        set_password(person, "rahasia-kinerja-123", hash_method=CHEAP_HASH)
     session.commit()
     return ev
 

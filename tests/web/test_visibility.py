@@ -23,7 +23,7 @@ from workflow.service import Workflow
 from workflow.service import apply_transition
 from workflow.service import save_draft
 
-PASSWORD = "rahasia-123"
+PASSWORD = "rahasia-kinerja-123"
 TEAM = {"pendapat_tim": "Sesuai bukti dukung.", "rekomendasi": "setuju"}
 
 

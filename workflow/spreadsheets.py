@@ -1,0 +1,46 @@
+"""CSV files the product writes, safe to open in a spreadsheet (CSV/formula injection).
+
+A cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is a formula to
+Excel and LibreOffice: an imported name such as ``=HYPERLINK("http://…","klik")`` would become
+a live link, or worse, in the file an admin opens. Every CSV writer of the product (the audit
+export, the activation-code file) goes through ``csv_writer``, which prefixes such cells with
+an apostrophe — the spreadsheet then shows the text as typed. Reading a file back (the org
+import) is not affected: it reads what people wrote.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from typing import IO
+from typing import Any
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """Return ``value`` as a spreadsheet will show it as text (strings only are changed)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+class SafeWriter:
+    """``csv.writer`` whose every cell passes through ``safe_cell``."""
+
+    def __init__(self, handle: IO[str]) -> None:
+        self._writer = csv.writer(handle)
+
+    def writerow(self, row: Iterable[Any]) -> None:
+        """Write one row."""
+        self._writer.writerow([safe_cell(value) for value in row])
+
+    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
+        """Write many rows."""
+        for row in rows:
+            self.writerow(row)
+
+
+def csv_writer(handle: IO[str]) -> SafeWriter:
+    """Return the writer every CSV of the product is written with."""
+    return SafeWriter(handle)
