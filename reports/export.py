@@ -19,7 +19,9 @@ from sqlalchemy.orm import Session
 
 from workflow.actors import Actor
 from workflow.errors import NotFound
+from workflow.errors import RecordMismatch
 from workflow.errors import WorkflowError
+from workflow.integrity import ensure_row_matches
 from workflow.models import Employee
 from workflow.models import Evaluation
 from workflow.models import ExportJob
@@ -86,7 +88,15 @@ def run_export(engine: Engine, audit_key: bytes, job_id: int, out_dir: Path, ver
             actor = Actor.of(requester) if requester else Actor.system(job.agency_id)
             now = utcnow()
             jobs = []
+            refused: list[list[str]] = []
             for evaluation in _evaluations(session, job):
+                try:
+                    ensure_row_matches(session, audit_key, evaluation, surface="export",
+                                       now=now, actor_id=actor.employee_id,
+                                       actor_nip=actor.nip)
+                except RecordMismatch as exc:  # recorded; the others are still exported
+                    refused.append([f"evaluasi {evaluation.id}", exc.message])
+                    continue
                 prepared = prepare_document(session, audit_key, evaluation, KIND, verify_base,
                                             now)
                 record_issue(session, audit_key, actor, evaluation, prepared, now)
@@ -109,7 +119,7 @@ def run_export(engine: Engine, audit_key: bytes, job_id: int, out_dir: Path, ver
             result = export_zip(jobs, path, workers=workers, progress=report)
             session.refresh(job)
             job.done = job.total
-            job.errors = [[name, message] for name, message in result.errors]
+            job.errors = [*refused, *([name, message] for name, message in result.errors)]
             job.path = str(path)
             job.status = "failed" if result.ok_count == 0 else "done"
         except Exception as exc:  # the job must never stay "running" after a crash
