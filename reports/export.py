@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.actors import Actor
+from workflow.checkpoints import checkpoint_after
 from workflow.errors import NotFound
 from workflow.errors import RecordMismatch
 from workflow.errors import WorkflowError
@@ -71,8 +72,12 @@ def start_export(session: Session, actor: Actor, period_id: int | None, unit_ker
 
 
 def run_export(engine: Engine, audit_key: bytes, job_id: int, out_dir: Path, verify_base: str,
-               *, workers: int | None = None, progress: Progress | None = None) -> ExportJob:
-    """Run one job to the end with its own sessions; progress is committed as it goes."""
+               *, workers: int | None = None, progress: Progress | None = None,
+               checkpoint_dir: Path | None = None) -> ExportJob:
+    """Run one job to the end with its own sessions; progress is committed as it goes.
+
+    The issued documents are in the agency chains: a checkpoint follows (``checkpoint_dir``).
+    """
     from .bulk import export_zip  # here: WeasyPrint loads only when exporting
 
     workers = workers or os.cpu_count() or 1
@@ -130,4 +135,5 @@ def run_export(engine: Engine, audit_key: bytes, job_id: int, out_dir: Path, ver
             raise
         job.finished_at = utcnow()
         session.commit()
+        checkpoint_after(session, audit_key, checkpoint_dir, utcnow(), "export")
         return job

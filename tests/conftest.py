@@ -118,7 +118,7 @@ def _create_database_if_missing(url: str) -> None:
 
 
 @pytest.fixture(name="app")
-def _app(database_url: str) -> Iterator[Flask]:
+def _app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     service.clear_caches()
     form_store.clear_caches()
     app = create_app({
@@ -129,6 +129,7 @@ def _app(database_url: str) -> Iterator[Flask]:
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "localhost",
         "PASSWORD_HASH_METHOD": CHEAP_HASH,
+        "AUDIT_CHECKPOINT_DIR": str(tmp_path / "checkpoints"),
     })
     with app.app_context():
         if database_url.startswith("sqlite"):

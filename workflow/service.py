@@ -14,6 +14,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from typing import Protocol
 
@@ -96,12 +97,14 @@ class PlainForms:
 
 @dataclass(slots=True)
 class Workflow:
-    """What the use cases need from the outside: the audit key, forms, a clock, calendars."""
+    """What the use cases need from the outside: the audit key, forms, a clock, calendars, and
+    the directory of the checkpoint log (``None``: no checkpoints after bulk jobs)."""
 
     audit_key: bytes
     forms: FormPort = field(default_factory=PlainForms)
     clock: Callable[[], datetime] = utcnow
     calendars: CalendarPort = field(default_factory=StoredCalendars)
+    checkpoint_dir: Path | None = None
 
 
 _DEFINITIONS: dict[int, WorkflowDefinition] = {}

@@ -58,7 +58,8 @@ def _live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
     # Cheap password hashing, as in the other tiers: the demo seeds ~56 accounts.
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'live.sqlite'}",
            "SECRET_KEY": "browser-test-secret", "AUDIT_KEY": "browser-test-audit",
-           "PUBLIC_BASE_URL": "", "FLASK_PASSWORD_HASH_METHOD": CHEAP_HASH}
+           "PUBLIC_BASE_URL": "", "FLASK_PASSWORD_HASH_METHOD": CHEAP_HASH,
+           "AUDIT_CHECKPOINT_DIR": str(folder / "checkpoints")}
     env.pop("TEST_DATABASE_URL", None)
     server = LiveServer("", env, create_engine(env["DATABASE_URL"]))
     for command in (("init-db",), ("demo", "--password", PASSWORD)):
