@@ -99,12 +99,14 @@ def upgrade_schema() -> None:
 @with_appcontext
 @click.option("--runtime-role", default=None,
               help="PostgreSQL: then grant this role what the app needs (see db-roles).")
-def init_db(runtime_role: str | None) -> None:
-    """Create or upgrade the database schema (Alembic migrations)."""
+@click.option("--runtime-password", default=None, envvar="RUNTIME_ROLE_PASSWORD",
+              help="Password if the runtime role is created now (or RUNTIME_ROLE_PASSWORD).")
+def init_db(runtime_role: str | None, runtime_password: str | None) -> None:
+    """Create or upgrade the database schema (Alembic migrations), as the owner."""
     upgrade_schema()
     click.echo("Skema basis data mutakhir. / Database schema is up to date.")
     if runtime_role:
-        _grant(runtime_role, None)
+        _grant(runtime_role, runtime_password)
 
 
 db_roles_cli = AppGroup("db-roles", help="PostgreSQL roles: the app's runtime role.")
@@ -238,7 +240,8 @@ def _verify_checkpoints(agency_id: int | None) -> bool:
     for problem in report.problems:
         click.echo(f"RUSAK checkpoint: {problem}", err=True)
     if report.ok and report.checkpoints:
-        click.echo(f"OK: {report.checkpoints} checkpoint cocok, terakhir {report.last_at} "
+        last = report.last_at.isoformat() if report.last_at else "-"
+        click.echo(f"OK: {report.checkpoints} checkpoint cocok, terakhir {last} "
                    "/ checkpoints agree.")
     elif report.ok:
         click.echo("Belum ada checkpoint; jalankan 'audit checkpoint' / no checkpoint yet.")

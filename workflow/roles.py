@@ -87,6 +87,13 @@ def grant_runtime_role(connection: Connection, role: str, password: str | None =
     if owner == role:
         raise WorkflowError(f"Peran {role} memiliki tabel riwayat; peran aplikasi harus lain.",
                             f"Role {role} owns the history table; the app's role must differ.")
+    me, superuser = connection.execute(text(
+        "SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user")).one()
+    if owner is None or (me != owner and not superuser):
+        # PostgreSQL only warns when someone else grants nothing: say it plainly.
+        raise WorkflowError(
+            "Jalankan sebagai pemilik tabel (MIGRATION_DATABASE_URL), setelah init-db.",
+            "Run as the tables' owner (MIGRATION_DATABASE_URL), after init-db.")
     for statement in runtime_grants(connection, role):
         connection.execute(text(statement))
     return created

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine
 from sqlalchemy import make_url
 from sqlalchemy import select
@@ -23,13 +24,18 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from tests.conftest import CHEAP_HASH
 from tests.conftest import PG_URL
 from tests.conftest import SELF
 from tests.conftest import World
 from tests.conftest import tampering
 from tests.integration.test_service import RATING_LOW
 from tests.integration.test_service import at
+from tests.web.conftest import PASSWORD
 from tests.web.test_cli import run
+from web import create_app
+from web.extensions import db
+from workflow.accounts import set_password
 from workflow.checkpoints import CheckpointError
 from workflow.checkpoints import log_path
 from workflow.checkpoints import verify_checkpoints
@@ -99,6 +105,24 @@ def test_truncated_history_is_reported(app: Flask, session: Session, wf: Workflo
     ev = mataram.evaluations["pegawai"]
     assert f"rantai evaluation:{ev.id}: checkpoint mencatat 2 peristiwa, basis data kini 0" in out
     assert f"rantai agency:{mataram.agency.id}" in out
+
+
+def test_auditor_page_shows_the_checkpoints(client: FlaskClient, session: Session, wf: Workflow,
+                                            mataram: World) -> None:
+    """The auditor's verification page says whether the history agrees with the log."""
+    auditor = mataram.people["auditor"]
+    set_password(auditor, PASSWORD, hash_method=CHEAP_HASH)
+    session.commit()
+    client.post("/masuk", data={"nip": auditor.nip, "password": PASSWORD})
+    assert "Belum ada checkpoint" in client.get("/audit/verifikasi").get_data(as_text=True)
+    assert wf.checkpoint_dir is not None
+    write_checkpoint(session, wf.audit_key, wf.checkpoint_dir, utcnow())
+    session.commit()
+    assert "Sesuai dengan 1 checkpoint" in client.get("/audit/verifikasi").get_data(as_text=True)
+    with tampering(session):
+        session.execute(text("UPDATE agency SET history_seq = history_seq - 1"))
+    page = client.get("/audit/verifikasi").get_data(as_text=True)
+    assert "tidak sesuai dengan checkpoint" in page and f"agency:{mataram.agency.id}" in page
 
 
 def test_deleted_tail_with_rolled_back_row_is_reported(app: Flask, session: Session,
@@ -248,6 +272,23 @@ def test_runtime_role_cannot_rewind_the_history(runtime_url: str, mataram: World
             "permission denied", "must be owner", "append-only"))
     finally:
         engine.dispose()
+
+
+@pg_only
+def test_roles_are_granted_by_the_owner_only(runtime_url: str, database_url: str) -> None:
+    """`db-roles` (and `init-db`) connect as MIGRATION_DATABASE_URL; the runtime role itself
+    cannot grant anything, and says so."""
+    role = make_url(runtime_url).username
+    assert role is not None
+    config = {"TESTING": True, "SECRET_KEY": "k", "AUDIT_KEY": "test-audit-key",
+              "SQLALCHEMY_ENGINES": {"default": runtime_url}}
+    for migration_url, status, said in (("", 1, "pemilik tabel"),
+                                        (database_url, 0, "diberi hak aplikasi")):
+        other = create_app({**config, "MIGRATION_DATABASE_URL": migration_url})
+        code, out = run(other, "db-roles", "runtime", role)
+        with other.app_context():
+            db.engine.dispose()
+        assert code == status and said in out, out
 
 
 @pg_only
