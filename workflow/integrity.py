@@ -65,15 +65,20 @@ def refuse(session: Session, key: bytes, evaluation: EvaluationLike, fields: tup
            actor_nip: str = "") -> RecordMismatch:
     """Record in the agency's chain that a changed row was refused; return the error to raise.
 
-    ``surface`` names what refused it (``document``, ``verify``, ``transition``…).
+    ``surface`` names what refused it (``document``, ``verify``, ``transition``…). The same
+    refusal right after itself (a public ``/verify`` page reloaded) is recorded once.
     """
     agency = session.get(Agency, evaluation.agency_id)
     assert agency is not None
-    append_event(session, key, agency, kind="integrity", at=now, actor_id=actor_id,
-                 actor_nip=actor_nip, trigger="record_mismatch",
-                 payload={"evaluation_id": evaluation.id, "fields": list(fields),
-                          "surface": surface, "head": evaluation.history_head})
-    session.flush()
+    payload = {"evaluation_id": evaluation.id, "fields": list(fields), "surface": surface,
+               "head": evaluation.history_head}
+    newest = session.scalar(select(HistoryEvent).where(
+        HistoryEvent.chain == chain_of(agency), HistoryEvent.seq == agency.history_seq))
+    if not (newest is not None and newest.kind == "integrity" and newest.payload == payload
+            and newest.actor_nip == actor_nip):
+        append_event(session, key, agency, kind="integrity", at=now, actor_id=actor_id,
+                     actor_nip=actor_nip, trigger="record_mismatch", payload=payload)
+        session.flush()
     return RecordMismatch(evaluation.id, fields)
 
 
