@@ -44,6 +44,7 @@ from workflow.history import verify_all
 from workflow.models import AuditCheckpoint
 from workflow.models import Evaluation
 from workflow.models import HistoryEvent
+from workflow.models import Period
 from workflow.models import utcnow
 from workflow.periods import set_capaian
 from workflow.service import Workflow
@@ -222,6 +223,24 @@ def test_bulk_jobs_write_a_checkpoint(app: Flask, session: Session, wf: Workflow
     assert run(app, "workflow", "tick")[0] == 0
     record = json.loads(log_path(wf.checkpoint_dir).read_text().splitlines()[-1])
     assert record["reason"] == "tick"
+
+
+def test_opening_a_period_writes_a_checkpoint(client: FlaskClient, session: Session,
+                                              wf: Workflow, mataram: World) -> None:
+    """The admin's period opening (a bulk job) is anchored right after its commit."""
+    admin = mataram.people["kepala"]
+    set_password(admin, PASSWORD, hash_method=CHEAP_HASH)
+    session.commit()
+    client.post("/masuk", data={"nip": admin.nip, "password": PASSWORD})
+    client.post("/admin/period/new/", data={"kind": "monthly", "year": "2026", "number": "7"})
+    period = session.scalar(select(Period).where(Period.number == 7))
+    assert period is not None
+    client.post(f"/admin/buka-periode/{period.id}", data={"unit": ""})
+    assert session.scalar(select(Evaluation.id).where(Evaluation.period_id == period.id))
+    assert wf.checkpoint_dir is not None
+    record = json.loads(log_path(wf.checkpoint_dir).read_text().splitlines()[-1])
+    assert record["reason"] == "period_open"
+    assert verify_checkpoints(session, wf.audit_key, wf.checkpoint_dir).ok
 
 
 # --- PostgreSQL: TRUNCATE trigger and the runtime role -----------------------------------
