@@ -48,6 +48,7 @@ from workflow.projection import PROJECTED_FIELDS
 from workflow.service import Workflow
 from workflow.service import apply_transition
 from workflow.service import run_due_transitions
+from workflow.service import save_draft
 
 LATER = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
@@ -200,15 +201,38 @@ def test_transition_on_a_changed_row_is_refused(session: Session, wf: Workflow,
     assert caught.value.fields == ("predikat",)
 
 
+def test_draft_on_a_changed_row_is_refused(session: Session, wf: Workflow,
+                                           mataram: World) -> None:
+    """Saving a draft does not launder a changed deadline either."""
+    ev = mataram.evaluations["pegawai"]
+    session.execute(text("UPDATE evaluation SET deadlines = :v WHERE id = :id"),
+                    {"v": json.dumps({"x": "2030-01-01T00:00:00+00:00"}), "id": ev.id})
+    session.commit()
+    session.expire_all()
+    with pytest.raises(RecordMismatch) as caught:
+        save_draft(session, at(wf, 1), mataram.actor("pegawai"), ev.id, "self-assessment",
+                   {"kendala": "Belum selesai."})
+    assert caught.value.fields == ("deadlines",)
+
+
 def test_untouched_rows_verify(app: Flask, session: Session, wf: Workflow,
                                mataram: World) -> None:
-    """Every step of a real walk leaves a row that matches its newest event."""
+    """Every step of a real walk (a draft, transitions) leaves a row matching its newest event."""
+    draft = mataram.evaluations["pegawai2"]
+    save_draft(session, at(wf, 1), mataram.actor("pegawai2"), draft.id, "self-assessment",
+               {"kendala": "Belum selesai."})
+    session.commit()
+    assert row_mismatch(session, wf.audit_key, draft) == ()
+    session.execute(text("UPDATE evaluation SET data = :v WHERE id = :id"),
+                    {"v": "{}", "id": draft.id})
+    session.commit()
+    assert row_mismatch(session, wf.audit_key, draft) == ("data",)
     ev = _rated(session, wf, mataram)
     assert row_mismatch(session, wf.audit_key, ev) == ()
     apply_transition(session, at(wf, 5), mataram.actor("pegawai"), ev.id, "accept")
     session.commit()
     assert row_mismatch(session, wf.audit_key, ev) == ()
-    assert all(r.ok for r in verify_all(session, wf.audit_key))
+    assert [r.fields for r in verify_all(session, wf.audit_key) if not r.ok] == [("data",)]
 
 
 def test_rolled_back_row_with_its_head_is_named(session: Session, wf: Workflow,
