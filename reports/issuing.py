@@ -26,9 +26,9 @@ from workflow.errors import TransitionNotAllowed
 from workflow.history import append_event
 from workflow.history import digest
 from workflow.integrity import ensure_row_matches
+from workflow.integrity import evaluation_mismatch
 from workflow.integrity import genuine
 from workflow.integrity import refuse
-from workflow.integrity import row_mismatch
 from workflow.localtime import DEFAULT_ZONE
 from workflow.models import Agency
 from workflow.models import Document
@@ -249,7 +249,7 @@ def verify_code(session: Session, key: bytes, code: str, now: datetime) -> Verif
     evaluation = session.get(Evaluation, document.evaluation_id)
     fields = document_mismatch(session, key, document)
     if evaluation is not None:
-        fields += row_mismatch(session, key, evaluation)
+        fields += evaluation_mismatch(session, key, evaluation)
     if fields:
         if evaluation is not None:
             refuse(session, key, evaluation, fields, surface="verify", now=now)

@@ -1,10 +1,11 @@
 """Check an evaluation row against its history before anyone relies on it.
 
-Issuing a document, answering ``/verify`` and firing a transition first compare the row with
-the projection its newest event recorded (``projection``): one indexed read and one digest
-comparison, not a replay. On a mismatch the refusal is appended to the agency's chain (kind
-``integrity``), so auditors see every time a changed row was caught, and ``RecordMismatch``
-is raised with the fields named.
+Firing a transition compares the row with the projection its newest event recorded
+(``projection``): one indexed read and one digest comparison, not a replay. Issuing a document
+and answering ``/verify`` also recompute the evaluation's own chain (a handful of events, read
+for the document anyway), so an edited older event is refused too. On a mismatch the refusal
+is appended to the agency's chain (kind ``integrity``), so auditors see every time a changed
+record was caught, and ``RecordMismatch`` is raised with the fields named.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from .history import append_event
 from .history import chain_of
 from .history import event_hash
 from .history import hashed_fields
+from .history import verify_chain
 from .models import Agency
+from .models import Evaluation
 from .models import HistoryEvent
 from .projection import differing
 from .projection import row_projections
@@ -60,6 +63,19 @@ def row_mismatch(session: Session, key: bytes, evaluation: EvaluationLike) -> tu
     return tuple(differing(event.projection, current))
 
 
+def evaluation_mismatch(session: Session, key: bytes,
+                        evaluation: Evaluation) -> tuple[str, ...]:
+    """Return what differs, checking the evaluation's whole chain and then its row.
+
+    A broken chain is named by its first broken event (``history_event #3``), a changed row by
+    its columns.
+    """
+    report = verify_chain(session, key, evaluation)
+    if report.ok:
+        return ()
+    return report.fields or (f"history_event #{report.broken_seq}",)
+
+
 def refuse(session: Session, key: bytes, evaluation: EvaluationLike, fields: tuple[str, ...],
            *, surface: str, now: datetime, actor_id: int | None = None,
            actor_nip: str = "") -> RecordMismatch:
@@ -82,11 +98,12 @@ def refuse(session: Session, key: bytes, evaluation: EvaluationLike, fields: tup
     return RecordMismatch(evaluation.id, fields)
 
 
-def ensure_row_matches(session: Session, key: bytes, evaluation: EvaluationLike, *,
+def ensure_row_matches(session: Session, key: bytes, evaluation: Evaluation, *,
                        surface: str, now: datetime, actor_id: int | None = None,
                        actor_nip: str = "") -> None:
-    """Raise ``RecordMismatch`` (after recording it) unless the row matches its history."""
-    fields = row_mismatch(session, key, evaluation)
+    """Raise ``RecordMismatch`` (after recording it) unless the evaluation's chain is intact
+    and its row matches it (``evaluation_mismatch``)."""
+    fields = evaluation_mismatch(session, key, evaluation)
     if fields:
         raise refuse(session, key, evaluation, fields, surface=surface, now=now,
                      actor_id=actor_id, actor_nip=actor_nip)

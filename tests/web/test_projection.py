@@ -253,8 +253,8 @@ def test_rolled_back_row_with_its_head_is_named(session: Session, wf: Workflow,
 EVENT_EDITS: dict[str, str] = {
     "agency_id": ":other_agency", "evaluation_id": ":other_evaluation", "chain": "'evaluation:0'",
     "seq": "seq + 100", "at": ":later", "kind": "'data'", "actor_id": ":other_person",
-    "actor_nip": "'199001012015011001'", "actor_role": "'employee'", "trigger": "'accept'",
-    "source": "'draft'", "dest": "'final'", "definition_version_id": "NULL",
+    "actor_nip": "'199001012015011001'", "actor_role": "'tim_penilai'", "trigger": "'accept'",
+    "source": "'final'", "dest": "'final'", "definition_version_id": "NULL",
     "comment": "'diubah'", "data_digest": "'0'", "payload": ":payload",
     "prev_hash": "'0'", "hash": "'0'", "hash_version": "1",
     "projection": ":projection",
@@ -270,9 +270,14 @@ def test_every_shown_history_column_has_an_edit() -> None:
 
 @pytest.mark.parametrize("column", sorted(EVENT_EDITS))
 def test_direct_edit_of_a_history_column_is_detected(
-        app: Flask, session: Session, wf: Workflow, mataram: World, column: str) -> None:
-    """Changing any shown column of the newest event makes `audit verify` exit 1."""
+        app: Flask, client: FlaskClient, session: Session, wf: Workflow, mataram: World,
+        column: str) -> None:
+    """Changing any shown column of an (older) event makes `audit verify` exit 1, and issuing
+    and `/verify` refuse."""
     ev = _rated(session, wf, mataram)
+    code = _issued_code(session, wf, mataram, ev)
+    token = issue_token(session, mataram.people["auditor"])
+    session.commit()
     params = {"other_agency": _other_agency(session),
               "other_evaluation": mataram.evaluations["pegawai2"].id, "later": LATER,
               "other_person": mataram.people["kepala"].id,
@@ -280,10 +285,14 @@ def test_direct_edit_of_a_history_column_is_detected(
               "projection": json.dumps({"predikat": "0"}), "id": ev.id}
     with tampering(session):
         session.execute(text(f"UPDATE history_event SET {column} = {EVENT_EDITS[column]} "  # noqa: S608 - a fixed table of edits
-                             "WHERE evaluation_id = :id AND seq = 3"), params)
+                             "WHERE evaluation_id = :id AND seq = 2"), params)
     status, out = run(app, "audit", "verify")
     assert status == 1 and "RUSAK" in out, out
     assert not all(r.ok for r in verify_all(session, wf.audit_key))
+    response = client.get(f"/api/v1/evaluations/{ev.id}/documents/evaluation.pdf",
+                          headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 409 and "history_event #" in response.get_json()["message"]
+    assert client.get(f"/verify/{code}").status_code == 409
 
 
 def test_changed_document_row_is_refused_by_verify(client: FlaskClient, session: Session,
