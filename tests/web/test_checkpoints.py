@@ -294,20 +294,31 @@ def test_runtime_role_cannot_rewind_the_history(runtime_url: str, mataram: World
 
 
 @pg_only
-def test_roles_are_granted_by_the_owner_only(runtime_url: str, database_url: str) -> None:
+def test_roles_are_granted_by_the_owner_only(runtime_url: str, database_url: str,
+                                            tmp_path: Path) -> None:
     """`db-roles` (and `init-db`) connect as MIGRATION_DATABASE_URL; the runtime role itself
-    cannot grant anything, and says so."""
+    cannot grant anything, and says so. The app's audit commands run as the runtime role.
+
+    (No fixture here may push the test app's context: the CLI would run in it instead.)"""
     role = make_url(runtime_url).username
     assert role is not None
     config = {"TESTING": True, "SECRET_KEY": "k", "AUDIT_KEY": "test-audit-key",
-              "SQLALCHEMY_ENGINES": {"default": runtime_url}}
-    for migration_url, status, said in (("", 1, "pemilik tabel"),
-                                        (database_url, 0, "diberi hak aplikasi")):
+              "SQLALCHEMY_ENGINES": {"default": runtime_url},
+              "AUDIT_CHECKPOINT_DIR": str(tmp_path / "runtime-checkpoints")}
+    for migration_url, commands in (
+            ("", [(("db-roles", "runtime", role), 1, "pemilik tabel")]),
+            (database_url, [(("db-roles", "runtime", role), 0, "diberi hak aplikasi"),
+                            (("audit", "checkpoint"), 0, "Checkpoint #1"),
+                            (("workflow", "tick"), 0, "transisi otomatis"),
+                            (("audit", "verify"), 0, "2 checkpoint cocok")])):
         other = create_app({**config, "MIGRATION_DATABASE_URL": migration_url})
-        code, out = run(other, "db-roles", "runtime", role)
-        with other.app_context():
-            db.engine.dispose()
-        assert code == status and said in out, out
+        try:
+            for args, status, said in commands:
+                code, out = run(other, *args)
+                assert code == status and said in out, (args, out)
+        finally:
+            with other.app_context():
+                db.engine.dispose()
 
 
 @pg_only
