@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy import tuple_
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -248,16 +249,13 @@ def _behind(session: Session, state: Heads, heads: Heads) -> list[str]:
     """Compare the database with the log's newest state: name every chain that went back."""
     problems = []
     recorded: dict[tuple[str, int], str] = {}
-    wanted = {(chain, seq) for chain, (seq, _, _) in state.items()}
-    if wanted:
-        chains = sorted({chain for chain, _ in wanted})
-        for start in range(0, len(chains), 500):
-            chunk = chains[start:start + 500]
-            for chain, seq, head in session.execute(
-                    select(HistoryEvent.chain, HistoryEvent.seq, HistoryEvent.hash)
-                    .where(HistoryEvent.chain.in_(chunk))):
-                if (chain, seq) in wanted:
-                    recorded[(chain, seq)] = head
+    wanted = sorted((chain, seq) for chain, (seq, _, _) in state.items())
+    for start in range(0, len(wanted), 500):  # the one event per chain, by its unique key
+        chunk = wanted[start:start + 500]
+        for chain, seq, head in session.execute(
+                select(HistoryEvent.chain, HistoryEvent.seq, HistoryEvent.hash)
+                .where(tuple_(HistoryEvent.chain, HistoryEvent.seq).in_(chunk))):
+            recorded[(chain, seq)] = head
     for chain, (seq, head, _) in sorted(state.items()):
         now_seq = heads[chain][0] if chain in heads else 0
         if now_seq < seq:
