@@ -3,8 +3,9 @@
 Firing a transition reads one row and writes one row plus one event. Hydrating ORM objects
 (the evaluation, its participants with their identity JSON) for that read cost more than the
 database work itself, so the write path reads a plain, immutable snapshot instead: the
-evaluation's own columns and its participants as ``role → employee id``, aggregated by the
-database into the same row. Pages and reports keep using the ORM models.
+evaluation's own columns, its participants as ``role → employee id``, aggregated by the
+database into the same row, and the projection its newest event recorded (``projection``:
+the write checks the row against it). Pages and reports keep using the ORM models.
 """
 
 from __future__ import annotations
