@@ -78,13 +78,14 @@ class ExportView(SecureBaseView):
 
     def _launch(self, job_id: int) -> None:
         app = current_app._get_current_object()  # type: ignore[attr-defined]  # really a LocalProxy
-        args = (self.db.engine, app.extensions["workflow"].audit_key, job_id, export_dir(),
-                self.public_base_url())
+        wf = app.extensions["workflow"]
+        args = (self.db.engine, wf.audit_key, job_id, export_dir(), self.public_base_url())
+        options = {"checkpoint_dir": wf.checkpoint_dir}
         if not app.config.get("EXPORT_IN_BACKGROUND", True):
-            run_export(*args)
+            run_export(*args, **options)
             return
         # The job's state lives in the database; the thread only does the work.
-        threading.Thread(target=run_export, args=args, name=f"export-{job_id}",
+        threading.Thread(target=run_export, args=args, kwargs=options, name=f"export-{job_id}",
                          daemon=True).start()
 
     @expose("/<int:job_id>")

@@ -12,6 +12,7 @@ from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
 from l10n import current_language
+from workflow.checkpoints import checkpoint_after
 from workflow.errors import WorkflowError
 from workflow.org import units_of
 from workflow.periods import open_period
@@ -39,6 +40,7 @@ class PeriodOpenView(PeriodPage):
             return redirect(url_for("period.index_view"))
         if request.method == "POST":
             session.commit()
+            checkpoint_after(session, wf.audit_key, wf.checkpoint_dir, wf.clock(), "period_open")
             count = len(report.evaluations)
             if unit:
                 message = ngettext("%(num)d evaluasi dibuat untuk %(period)s — %(unit)s.",

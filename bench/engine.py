@@ -73,6 +73,7 @@ from forms.store import publish_national_forms
 from workflow import history  # noqa: F401 - registers the PostgreSQL append-only trigger
 from workflow import service
 from workflow.actors import Actor
+from workflow.history import HASH_VERSION
 from workflow.history import event_hash
 from workflow.history import verify_chain
 from workflow.models import Agency
@@ -82,6 +83,9 @@ from workflow.models import Evaluation
 from workflow.models import HistoryEvent
 from workflow.models import Participant
 from workflow.models import Period
+from workflow.projection import PROJECTED_FIELDS
+from workflow.projection import participants_value
+from workflow.projection import project
 from workflow.publishing import current_version
 from workflow.publishing import publish_definitions
 from workflow.registry import load_definitions
@@ -218,6 +222,12 @@ def add_evaluations(engine: Engine, store: Store, periods: int) -> float:
                 employee = store.actors[employee_id]
                 people = {"employee": employee, "appraiser": appraiser,
                           "appeal_reviewer": reviewer}
+                row = {
+                    "id": eid, "agency_id": store.agency_id, "employee_id": employee_id,
+                    "period_id": period_id, "definition_version_id": store.version_id,
+                    "status": "draft", "lock_version": 1, "deadlines": {}, "data": {},
+                    "form_versions": store.pins, "created_at": OPENED_AT,
+                    "updated_at": OPENED_AT}
                 fields: dict[str, Any] = {
                     "agency_id": store.agency_id, "evaluation_id": eid,
                     "chain": f"evaluation:{eid}", "seq": 1, "at": OPENED_AT,
@@ -228,17 +238,13 @@ def add_evaluations(engine: Engine, store: Store, periods: int) -> float:
                     "payload": {"period": f"Tahunan {year}",
                                 "participants": {r: p.nip for r, p in people.items()},
                                 "form_versions": store.pins},
-                    "prev_hash": "",
+                    "prev_hash": "", "actor_id": 1, "hash_version": HASH_VERSION,
+                    "projection": project({**row, "participants": participants_value(
+                        (role, p.employee_id, identity(p)) for role, p in people.items())}),
                 }
                 fields["hash"] = event_hash(AUDIT_KEY, fields)
-                events.append({**fields, "actor_id": 1})
-                evaluations.append({
-                    "id": eid, "agency_id": store.agency_id, "employee_id": employee_id,
-                    "period_id": period_id, "definition_version_id": store.version_id,
-                    "status": "draft", "lock_version": 1, "deadlines": {}, "data": {},
-                    "form_versions": store.pins, "history_seq": 1,
-                    "history_head": fields["hash"], "created_at": OPENED_AT,
-                    "updated_at": OPENED_AT})
+                events.append(fields)
+                evaluations.append({**row, "history_seq": 1, "history_head": fields["hash"]})
                 participants.extend({"evaluation_id": eid, "role": role,
                                      "employee_id": person.employee_id,
                                      "identity": identity(person)}
@@ -289,9 +295,10 @@ RAW_UPDATE = text(
 RAW_INSERT = text(
     "INSERT INTO history_event (agency_id, evaluation_id, chain, seq, at, kind, actor_id, "
     "actor_nip, actor_role, \"trigger\", source, dest, definition_version_id, comment, "
-    "data_digest, payload, prev_hash, hash) VALUES (:agency_id, :evaluation_id, :chain, :seq, "
-    ":at, 'transition', :actor_id, :actor_nip, 'employee', 'submit', 'draft', 'submitted', "
-    ":definition_version_id, '', :data_digest, :payload, :prev_hash, :hash)")
+    "data_digest, payload, prev_hash, hash, hash_version, projection) VALUES (:agency_id, "
+    ":evaluation_id, :chain, :seq, :at, 'transition', :actor_id, :actor_nip, 'employee', "
+    "'submit', 'draft', 'submitted', :definition_version_id, '', :data_digest, :payload, "
+    ":prev_hash, :hash, 2, :projection)")
 
 
 RAW_READ = text(
@@ -320,6 +327,7 @@ def run_raw(engine: Engine, store: Store, ids: list[int], *, reads: bool = False
     payload = json.dumps({"changes": {f"self-assessment.{k}": [None, v] for k, v in SELF.items()},
                           "form": "self-assessment", "form_version_id": None})
     digest, head = "d" * 64, "h" * 64
+    projection = json.dumps(dict.fromkeys(PROJECTED_FIELDS, digest))  # the engine's size
 
     def transaction(conn: Connection, eid: int) -> None:
         actor = actors[owner[eid]]
@@ -337,7 +345,8 @@ def run_raw(engine: Engine, store: Store, ids: list[int], *, reads: bool = False
             "chain": f"evaluation:{eid}", "seq": 2, "at": now,
             "actor_id": actor.employee_id, "actor_nip": actor.nip,
             "definition_version_id": store.version_id, "data_digest": digest,
-            "payload": payload, "prev_hash": "p" * 64, "hash": head})
+            "payload": payload, "prev_hash": "p" * 64, "hash": head,
+            "projection": projection})
 
     if session:
         started = time.perf_counter()

@@ -19,8 +19,11 @@ from sqlalchemy.orm import Session
 
 from forms.visibility import Visibility
 from workflow.actors import Actor
+from workflow.checkpoints import checkpoint_after
 from workflow.errors import NotFound
+from workflow.errors import RecordMismatch
 from workflow.errors import WorkflowError
+from workflow.integrity import ensure_row_matches
 from workflow.models import Employee
 from workflow.models import Evaluation
 from workflow.models import ExportJob
@@ -70,8 +73,12 @@ def start_export(session: Session, actor: Actor, period_id: int | None, unit_ker
 
 
 def run_export(engine: Engine, audit_key: bytes, job_id: int, out_dir: Path, verify_base: str,
-               *, workers: int | None = None, progress: Progress | None = None) -> ExportJob:
-    """Run one job to the end with its own sessions; progress is committed as it goes."""
+               *, workers: int | None = None, progress: Progress | None = None,
+               checkpoint_dir: Path | None = None) -> ExportJob:
+    """Run one job to the end with its own sessions; progress is committed as it goes.
+
+    The issued documents are in the agency chains: a checkpoint follows (``checkpoint_dir``).
+    """
     from .bulk import export_zip  # here: WeasyPrint loads only when exporting
 
     workers = workers or os.cpu_count() or 1
@@ -87,8 +94,16 @@ def run_export(engine: Engine, audit_key: bytes, job_id: int, out_dir: Path, ver
             actor = Actor.of(requester) if requester else Actor.system(job.agency_id)
             now = utcnow()
             jobs = []
+            refused: list[list[str]] = []
             for evaluation in _evaluations(session, job):
                 view = Visibility.for_actor(session, actor, evaluation)
+                try:
+                    ensure_row_matches(session, audit_key, evaluation, surface="export",
+                                       now=now, actor_id=actor.employee_id,
+                                       actor_nip=actor.nip)
+                except RecordMismatch as exc:  # recorded; the others are still exported
+                    refused.append([f"evaluasi {evaluation.id}", exc.message])
+                    continue
                 prepared = prepare_document(session, audit_key, evaluation, KIND, verify_base,
                                             now, view)
                 record_issue(session, audit_key, actor, evaluation, prepared, now)
@@ -111,7 +126,7 @@ def run_export(engine: Engine, audit_key: bytes, job_id: int, out_dir: Path, ver
             result = export_zip(jobs, path, workers=workers, progress=report)
             session.refresh(job)
             job.done = job.total
-            job.errors = [[name, message] for name, message in result.errors]
+            job.errors = [*refused, *([name, message] for name, message in result.errors)]
             job.path = str(path)
             job.status = "failed" if result.ok_count == 0 else "done"
         except Exception as exc:  # the job must never stay "running" after a crash
@@ -122,4 +137,5 @@ def run_export(engine: Engine, audit_key: bytes, job_id: int, out_dir: Path, ver
             raise
         job.finished_at = utcnow()
         session.commit()
+        checkpoint_after(session, audit_key, checkpoint_dir, utcnow(), "export")
         return job

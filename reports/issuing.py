@@ -24,10 +24,16 @@ from workflow.errors import NotFound
 from workflow.errors import NotPermitted
 from workflow.errors import TransitionNotAllowed
 from workflow.history import append_event
+from workflow.history import digest
+from workflow.integrity import ensure_row_matches
+from workflow.integrity import evaluation_mismatch
+from workflow.integrity import genuine
+from workflow.integrity import refuse
 from workflow.localtime import DEFAULT_ZONE
 from workflow.models import Agency
 from workflow.models import Document
 from workflow.models import Evaluation
+from workflow.models import HistoryEvent
 from workflow.service import definition_of
 from workflow.service import get_evaluation
 
@@ -116,6 +122,38 @@ def _standing_summary(kind: str, snapshot: DocumentSnapshot) -> dict[str, object
     return {"final": snapshot.final, "appeal_until": until}
 
 
+def _document_seal(document: Document) -> dict[str, object]:
+    """What the issuing event holds of the stored document besides its code: the printed
+    content's digest, the summary ``/verify`` repeats, who and when (the event's own ``at``)."""
+    return {"digest": document.digest, "summary": digest(document.summary or {}),
+            "issued_by_nip": document.issued_by_nip}
+
+
+def _issuing_event(session: Session, document: Document) -> HistoryEvent | None:
+    """Return the agency-chain event that recorded the document's issue."""
+    candidates = session.scalars(select(HistoryEvent).where(
+        HistoryEvent.agency_id == document.agency_id, HistoryEvent.evaluation_id.is_(None),
+        HistoryEvent.kind == "document", HistoryEvent.at == document.issued_at))
+    return next((e for e in candidates if (e.payload or {}).get("code") == document.code), None)
+
+
+def document_mismatch(session: Session, key: bytes, document: Document) -> tuple[str, ...]:
+    """Return the columns of a stored document that differ from its issuing event.
+
+    Documents issued before the event held the digest and summary are checked on what it did
+    hold (code, kind, evaluation, chain head).
+    """
+    event = _issuing_event(session, document)
+    if event is None or not genuine(key, event):
+        return ("document",)
+    payload = event.payload or {}
+    seal = _document_seal(document)
+    expected = {"kind": document.kind, "evaluation_id": document.evaluation_id,
+                "event_hash": document.event_hash, **seal}
+    return tuple(f"document.{name}" for name, value in expected.items()
+                 if name in payload and payload[name] != value)
+
+
 def record_issue(
     session: Session, audit_key: bytes, actor: Actor, evaluation: Evaluation,
     prepared: PreparedDocument, now: datetime,
@@ -140,7 +178,8 @@ def record_issue(
                  actor_id=actor.employee_id, actor_nip=actor.nip,
                  actor_role="admin" if actor.is_admin else "", trigger="document_issued",
                  payload={"evaluation_id": evaluation.id, "kind": prepared.kind,
-                          "code": prepared.code, "event_hash": evaluation.history_head})
+                          "code": prepared.code, "event_hash": evaluation.history_head,
+                          **_document_seal(document)})
     session.flush()
     return document
 
@@ -154,11 +193,14 @@ def issue_document(
     :raises NotFound: unknown evaluation/kind, or the actor has no business with it.
     :raises NotPermitted: the audit trail for someone who is neither employee nor auditor.
     :raises TransitionNotAllowed: the document does not exist yet at this stage.
+    :raises RecordMismatch: the evaluation row differs from its history (refusal recorded).
     """
     from .render import render_pdf  # here: WeasyPrint loads only when printing
 
     evaluation = get_evaluation(session, actor, evaluation_id)
     view = _check(session, actor, evaluation, kind)
+    ensure_row_matches(session, audit_key, evaluation, surface="document", now=now,
+                       actor_id=actor.employee_id, actor_nip=actor.nip)
     prepared = prepare_document(session, audit_key, evaluation, kind, verify_base, now, view)
     pdf = render_pdf(kind, prepared.snapshot, verification_code=prepared.code,
                      verify_url=prepared.verify_url)
@@ -182,14 +224,32 @@ class Verification:
     final: bool = True
     appeal_until: datetime | None = None
     zone: str = DEFAULT_ZONE  # the issuing agency's: ``issued_at`` is shown in it
+    # The document or its evaluation was changed behind the app's back: these columns differ
+    # from the history, and nothing else is told.
+    refused: tuple[str, ...] = ()
 
 
-def verify_code(session: Session, code: str) -> Verification | None:
-    """Look a verification code up (typing mistakes such as O/0 are forgiven)."""
+def verify_code(session: Session, key: bytes, code: str, now: datetime) -> Verification | None:
+    """Look a verification code up (typing mistakes such as O/0 are forgiven).
+
+    The stored document is first checked against its issuing event, and the evaluation row
+    against its history: if either was changed, nothing it says is repeated (``refused``) and
+    the refusal is appended to the agency's chain; the caller commits.
+    """
     document = session.scalar(select(Document).where(Document.code == normalize_code(code)))
     if document is None:
         return None
     evaluation = session.get(Evaluation, document.evaluation_id)
+    fields = document_mismatch(session, key, document)
+    if evaluation is not None:
+        fields += evaluation_mismatch(session, key, evaluation)
+    if fields:
+        if evaluation is not None:
+            refuse(session, key, evaluation, fields, surface="verify", now=now)
+        return Verification(
+            kind_label=DOCUMENT_TITLES.get(document.kind, (document.kind, ""))[0], name="",
+            period="", predikat="", agency="", issued_at=document.issued_at, superseded=True,
+            reason="", zone=agency_zone(session, document.agency_id), refused=fields)
     newer = session.scalar(select(Document.id).where(
         Document.evaluation_id == document.evaluation_id, Document.kind == document.kind,
         Document.id > document.id, Document.digest != document.digest).limit(1))

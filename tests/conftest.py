@@ -1,9 +1,10 @@
 """Shared fixtures: an app on an isolated database per test, and a small real org chart.
 
 SQLite (default): a new in-memory database per test. PostgreSQL (``TEST_DATABASE_URL``): one
-schema created once per run, every table truncated before each test (TRUNCATE does not fire
-the append-only trigger of the history table, DELETE would). Under pytest-xdist each worker
-has its own database, ``<name>_<worker>`` (e.g. ``test_gw0``), created when missing.
+schema created once per run, every table truncated before each test (in replica mode, which
+skips the history table's triggers: it refuses TRUNCATE, UPDATE and DELETE). Under
+pytest-xdist each worker has its own database, ``<name>_<worker>`` (e.g. ``test_gw0``),
+created when missing.
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ def _create_database_if_missing(url: str) -> None:
 
 
 @pytest.fixture(name="app")
-def _app(database_url: str) -> Iterator[Flask]:
+def _app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     service.clear_caches()
     form_store.clear_caches()
     app = create_app({
@@ -132,6 +133,7 @@ def _app(database_url: str) -> Iterator[Flask]:
         "SERVER_NAME": "localhost",
         "PASSWORD_HASH_METHOD": CHEAP_HASH,
         "PUBLIC_BASE_URL": "http://localhost",  # printed on documents and slips
+        "AUDIT_CHECKPOINT_DIR": str(tmp_path / "checkpoints"),
     })
     with app.app_context():
         if database_url.startswith("sqlite"):
@@ -139,6 +141,8 @@ def _app(database_url: str) -> Iterator[Flask]:
         else:
             tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
             with db.engine.begin() as conn:
+                # The history refuses TRUNCATE; the superuser's replica mode skips its trigger.
+                conn.execute(text("SET LOCAL session_replication_role = replica"))
                 conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     yield app
     with app.app_context():

@@ -111,7 +111,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     load_form_specs(app.config["WORKFLOW_FORMS_DIR"])
     for folder in agency_form_dirs(app.config["WORKFLOW_FORMS_DIR"]).values():
         load_form_specs(folder)
-    app.extensions["workflow"] = Workflow(audit_key=audit_key.encode(), forms=StoredForms())
+    checkpoints = app.config.get("AUDIT_CHECKPOINT_DIR")
+    app.extensions["workflow"] = Workflow(audit_key=audit_key.encode(), forms=StoredForms(),
+                                          checkpoint_dir=Path(checkpoints) if checkpoints else None)
     app.session_interface = ClockedSessionInterface()  # idle expiry by the workflow's clock
 
     cli.register(app)

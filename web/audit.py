@@ -136,8 +136,8 @@ def evaluation(evaluation_id: int) -> str:
 @auditor_required
 def verification() -> str:
     """Verify every history chain of the agency and show the first broken link of each."""
-    result = verify_agency(db.session, current_app.extensions["workflow"].audit_key,
-                           current_actor())
+    wf = current_app.extensions["workflow"]
+    result = verify_agency(db.session, wf.audit_key, current_actor(), wf.checkpoint_dir)
     return render_template("audit/verify.html", result=result, checked_at=utcnow())
 
 

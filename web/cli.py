@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
@@ -17,6 +19,8 @@ from flask import Flask
 from flask import current_app
 from flask.cli import AppGroup
 from flask.cli import with_appcontext
+from sqlalchemy import Connection
+from sqlalchemy import create_engine
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -36,6 +40,10 @@ from workflow.accounts import set_password
 from workflow.accounts import tokens_of
 from workflow.actors import Actor
 from workflow.calendars import agency_zone
+from workflow.checkpoints import checkpoint_after
+from workflow.checkpoints import log_path
+from workflow.checkpoints import verify_checkpoints
+from workflow.checkpoints import write_checkpoint
 from workflow.errors import DefinitionError
 from workflow.errors import InvalidData
 from workflow.errors import OrgImportError
@@ -51,11 +59,13 @@ from workflow.org import import_org_csv
 from workflow.publishing import publish_definitions
 from workflow.registry import load_definitions
 from workflow.registry import validate_paths
+from workflow.roles import grant_runtime_role
 from workflow.service import Workflow
 from workflow.service import run_due_transitions
 from workflow.spreadsheets import csv_writer
 from workflow.texts import in_language
 
+from .config import sqlalchemy_url
 from .documents import public_base_url
 from .extensions import db
 
@@ -113,21 +123,68 @@ def _fail(exc: WorkflowError | FormSpecError) -> NoReturn:
     sys.exit(1)
 
 
+@contextmanager
+def owner_connection() -> Iterator[Connection]:
+    """A transaction as the tables' owner: ``MIGRATION_DATABASE_URL`` when set (the app's own
+    ``DATABASE_URL`` then names the runtime role), else the app's database."""
+    url = current_app.config.get("MIGRATION_DATABASE_URL")
+    engine = create_engine(sqlalchemy_url(url)) if url else db.engine
+    try:
+        with engine.begin() as connection:
+            yield connection
+    finally:
+        if url:
+            engine.dispose()
+
+
 def upgrade_schema() -> None:
-    """Bring the database schema to the newest Alembic revision."""
+    """Bring the database schema to the newest Alembic revision (as the owner)."""
     config = Config(str(ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(ROOT / "migrations"))
-    with db.engine.begin() as connection:
+    with owner_connection() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
 
 @click.command("init-db")
 @with_appcontext
-def init_db() -> None:
-    """Create or upgrade the database schema (Alembic migrations)."""
+@click.option("--runtime-role", default=None,
+              help="PostgreSQL: then grant this role what the app needs (see db-roles).")
+@click.option("--runtime-password", default=None, envvar="RUNTIME_ROLE_PASSWORD",
+              help="Password if the runtime role is created now (or RUNTIME_ROLE_PASSWORD).")
+def init_db(runtime_role: str | None, runtime_password: str | None) -> None:
+    """Create or upgrade the database schema (Alembic migrations), as the owner."""
     upgrade_schema()
     click.echo("Skema basis data mutakhir. / Database schema is up to date.")
+    if runtime_role:
+        _grant(runtime_role, runtime_password)
+
+
+db_roles_cli = AppGroup("db-roles", help="PostgreSQL roles: the app's runtime role.")
+
+
+@db_roles_cli.command("runtime")
+@click.argument("role")
+@click.option("--password", default=None, envvar="RUNTIME_ROLE_PASSWORD",
+              help="Password of a new role (or RUNTIME_ROLE_PASSWORD).")
+def db_roles_runtime(role: str, password: str | None) -> None:
+    """Create ROLE if missing and grant it only what the app needs (history append-only).
+
+    Run as the owner (MIGRATION_DATABASE_URL) after every migration; then run the app with a
+    DATABASE_URL of ROLE.
+    """
+    _grant(role, password)
+
+
+def _grant(role: str, password: str | None) -> None:
+    try:
+        with owner_connection() as connection:
+            created = grant_runtime_role(connection, role, password)
+    except WorkflowError as exc:
+        _fail(exc)
+        return
+    click.echo(f"Peran {role} {'dibuat dan ' if created else ''}diberi hak aplikasi "
+               "(riwayat: hanya SELECT dan INSERT) / runtime grants applied.")
 
 
 definitions_cli = AppGroup("definitions", help="Validate and publish flow definitions.")
@@ -213,10 +270,48 @@ def audit_verify(slug: str | None) -> None:
     events = sum(r.events for r in reports)
     for r in broken:
         click.echo(f"RUSAK {r.chain} di peristiwa #{r.broken_seq}: {r.reason}", err=True)
+    anchored = _verify_checkpoints(agency_id)
     if broken:
         click.echo(f"{len(broken)} dari {len(reports)} rantai rusak / chains broken.", err=True)
+    if broken or not anchored:
         sys.exit(1)
     click.echo(f"OK: {len(reports)} rantai, {events} peristiwa utuh / chains intact.")
+
+
+def _verify_checkpoints(agency_id: int | None) -> bool:
+    """Check the chains against the checkpoint log; print what differs. True when it agrees."""
+    directory = _wf().checkpoint_dir
+    if directory is None:
+        click.echo("Checkpoint tidak diatur (AUDIT_CHECKPOINT_DIR) / checkpoints not configured.")
+        return True
+    report = verify_checkpoints(db.session, _wf().audit_key, directory, agency_id)
+    for problem in report.problems:
+        click.echo(f"RUSAK checkpoint: {problem}", err=True)
+    if report.ok and report.checkpoints:
+        last = report.last_at.isoformat() if report.last_at else "-"
+        click.echo(f"OK: {report.checkpoints} checkpoint cocok, terakhir {last} "
+                   "/ checkpoints agree.")
+    elif report.ok:
+        click.echo("Belum ada checkpoint; jalankan 'audit checkpoint' / no checkpoint yet.")
+    return report.ok
+
+
+@audit_cli.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Append a signed checkpoint of every chain head to the log outside the database."""
+    directory = _wf().checkpoint_dir
+    if directory is None:
+        click.echo("AUDIT_CHECKPOINT_DIR tidak diatur / not configured.", err=True)
+        sys.exit(2)
+    try:
+        checkpoint = write_checkpoint(db.session, _wf().audit_key, directory, utcnow())
+    except WorkflowError as exc:
+        db.session.rollback()
+        _fail(exc)
+        return
+    db.session.commit()
+    click.echo(f"Checkpoint #{checkpoint.number}: {checkpoint.chains} rantai, "
+               f"{checkpoint.moved} berubah / chains, moved → {log_path(directory)}")
 
 
 workflow_cli = AppGroup("workflow", help="Scheduled work.")
@@ -230,6 +325,7 @@ def workflow_tick() -> None:
         fired = run_due_transitions(db.session, _wf(), agency.id)
         total += len(fired)
     db.session.commit()
+    checkpoint_after(db.session, _wf().audit_key, _wf().checkpoint_dir, utcnow(), "tick")
     click.echo(f"{total} transisi otomatis dijalankan.")
 
 
@@ -251,6 +347,7 @@ def demo(password: str) -> None:
         db.session.rollback()
         _fail(exc)
     db.session.commit()
+    checkpoint_after(db.session, _wf().audit_key, _wf().checkpoint_dir, utcnow(), "demo")
     click.echo("Data demo siap. Pengguna demo (NIP / peran), kata sandi: " + password)
     for line in users:
         click.echo("  " + line)
@@ -451,7 +548,8 @@ def export_run(slug: str, period_id: int | None, unit: str, workers: int | None)
         done = run_export(db.engine, _wf().audit_key, job.id,
                           Path(current_app.instance_path) / "exports",
                           public_base_url(),
-                          workers=workers, progress=lambda n, total, err: bar.update(1))
+                          workers=workers, progress=lambda n, total, err: bar.update(1),
+                          checkpoint_dir=_wf().checkpoint_dir)
     for name, message in done.errors:
         click.echo(f"GAGAL {name}: {message}", err=True)
     click.echo(f"{done.total - len(done.errors)} dokumen → {done.path}")
@@ -461,6 +559,6 @@ def export_run(slug: str, period_id: int | None, unit: str, workers: int | None)
 
 def register(app: Flask) -> None:
     """Attach every command group to the app."""
-    for cmd in (init_db, definitions_cli, org_cli, audit_cli, workflow_cli, users_cli,
+    for cmd in (init_db, db_roles_cli, definitions_cli, org_cli, audit_cli, workflow_cli, users_cli,
                 export_cli, demo):
         app.cli.add_command(cmd)

@@ -57,12 +57,19 @@ def defaults(instance_path: str) -> dict[str, Any]:
     )
     return {
         "SQLALCHEMY_ENGINES": {"default": sqlalchemy_url(database_url)},
+        # The tables' owner, for `init-db` and `db-roles` (PostgreSQL with a separate runtime
+        # role in DATABASE_URL); empty: DATABASE_URL migrates too.
+        "MIGRATION_DATABASE_URL": os.environ.get("MIGRATION_DATABASE_URL", ""),
         "SQLALCHEMY_SESSION_OPTIONS": {"expire_on_commit": False},
         "WORKFLOW_DEFINITIONS_DIR": str(ROOT / "definitions"),
         "WORKFLOW_FORMS_DIR": str(ROOT / "definitions" / "forms"),
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
         # Key of the history hash chain. Rotating it makes old chains unverifiable: keep it.
         "AUDIT_KEY": os.environ.get("AUDIT_KEY"),
+        # Where the signed checkpoints of the chain heads are appended (outside the database;
+        # ship it where the database administrator cannot rewrite it: docs/audit.md).
+        "AUDIT_CHECKPOINT_DIR": os.environ.get(
+            "AUDIT_CHECKPOINT_DIR", str(Path(instance_path) / "checkpoints")),
         "BABEL_DEFAULT_LOCALE": "id",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

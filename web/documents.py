@@ -59,7 +59,13 @@ def verify_form() -> ResponseReturnValue:
 
 @bp.get("/verify/<code>")
 def verify(code: str) -> tuple[str, int]:
-    """Show what the document with this code should say, and whether it was superseded."""
-    result = verify_code(db.session, code)
+    """Show what the document with this code should say, and whether it was superseded.
+
+    A document or evaluation changed behind the app's back is refused (409) and the refusal
+    recorded for the auditors.
+    """
+    result = verify_code(db.session, current_app.extensions["workflow"].audit_key, code,
+                         utcnow())
+    db.session.commit()
     page = render_template("documents/verify.html", result=result, code=code)
-    return page, (200 if result else 404)
+    return page, (404 if result is None else 409 if result.refused else 200)

@@ -41,8 +41,15 @@ def wants_json() -> bool:
 
 
 def workflow_error_response(exc: WorkflowError) -> tuple[Response | str, int]:
-    """Render a domain error for an API client or a browser."""
-    db.session.rollback()
+    """Render a domain error for an API client or a browser.
+
+    Nothing of the request is kept, except the record an error says must be kept (a refusal
+    of a changed evaluation row is written to the agency's chain for the auditors).
+    """
+    if getattr(exc, "keeps_record", False):
+        db.session.commit()
+    else:
+        db.session.rollback()
     if isinstance(exc, NotFound | NotPermitted):
         actor = g.get("actor_nip", "-")
         log.warning("refused %s %s for %s: %s", request.method, request.path, actor,

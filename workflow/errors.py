@@ -136,3 +136,26 @@ class OrgImportError(WorkflowError):
             f"Impor struktur organisasi dibatalkan ({len(problems)} kesalahan):\n{lines}",
             f"Org-chart import aborted ({len(problems)} errors):\n{lines_en}",
         )
+
+
+class RecordMismatch(WorkflowError):
+    """The evaluation's row differs from what its history says (changed behind the app's back).
+
+    Nothing is done with such a row (no document, no verification, no transition). The refusal
+    itself is recorded in the agency's chain for the auditors, so ``keeps_record`` tells the
+    entrypoint to commit that record instead of rolling back.
+    """
+
+    status = 409
+    keeps_record = True
+
+    def __init__(self, evaluation_id: int, fields: tuple[str, ...]) -> None:
+        self.evaluation_id = evaluation_id
+        self.fields = fields
+        names = ", ".join(fields)
+        super().__init__(
+            f"Data evaluasi ini tidak sesuai dengan riwayatnya (kolom: {names}), sehingga tidak "
+            "dapat dipakai. Kejadian ini telah dicatat untuk auditor; hubungi inspektorat.",
+            f"This evaluation's record differs from its history (column: {names}), so it cannot "
+            "be used. This has been recorded for the auditors; contact the inspectorate.",
+        )

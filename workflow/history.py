@@ -28,15 +28,24 @@ from .definition import canonical_json
 from .models import Agency
 from .models import Evaluation
 from .models import HistoryEvent
+from .projection import differing
+from .projection import row_projections
 from .snapshot import EvaluationLike
 
-HASHED_FIELDS = (
+# The fields each hash version covers. Version 1 (events written before the projection was
+# recorded) left out ``actor_id`` (whose name the audit trail shows) and had no projection;
+# version 2 covers every column any surface shows. The version is itself hashed, so an event
+# cannot be passed off as version 1 (its hash would not match the shorter material).
+HASHED_FIELDS_V1 = (
     "agency_id", "evaluation_id", "chain", "seq", "at", "kind", "actor_nip", "actor_role",
     "trigger", "source", "dest", "definition_version_id", "comment", "data_digest", "payload",
     "prev_hash",
 )
+HASHED_FIELDS = (*HASHED_FIELDS_V1, "hash_version", "actor_id", "projection")
+HASH_VERSION = 2
+_FIELDS_OF_VERSION = {1: HASHED_FIELDS_V1, 2: HASHED_FIELDS}
 
-# PostgreSQL refuses UPDATE and DELETE on the history table outright.
+# PostgreSQL refuses UPDATE and DELETE on the history table outright …
 HISTORY_GUARD_SQL = """
 CREATE OR REPLACE FUNCTION history_event_append_only() RETURNS trigger AS $$
 BEGIN
@@ -47,11 +56,22 @@ CREATE TRIGGER history_event_append_only
     BEFORE UPDATE OR DELETE ON history_event
     FOR EACH ROW EXECUTE FUNCTION history_event_append_only();
 """
+# … and TRUNCATE (a statement trigger: row triggers do not see it).
+HISTORY_TRUNCATE_GUARD_SQL = """
+CREATE TRIGGER history_event_no_truncate
+    BEFORE TRUNCATE ON history_event
+    FOR EACH STATEMENT EXECUTE FUNCTION history_event_append_only();
+"""
 event.listen(
     HistoryEvent.__table__,
     "after_create",
     # DDL() formats its text with %: escape the plpgsql placeholder.
     DDL(HISTORY_GUARD_SQL.replace("%", "%%")).execute_if(dialect="postgresql"),
+)
+event.listen(
+    HistoryEvent.__table__,
+    "after_create",
+    DDL(HISTORY_TRUNCATE_GUARD_SQL).execute_if(dialect="postgresql"),
 )
 
 
@@ -64,9 +84,17 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def hashed_fields(version: int | None) -> tuple[str, ...]:
+    """Return the fields the hash of an event of ``version`` covers (unknown: the newest)."""
+    return _FIELDS_OF_VERSION.get(version or 1, HASHED_FIELDS)
+
+
 def event_hash(key: bytes, fields: Mapping[str, Any]) -> str:
     """Return the keyed hash of an event's fields (``at`` normalised to UTC, microseconds)."""
-    material = {name: fields.get(name) for name in HASHED_FIELDS}
+    version = fields.get("hash_version") or 1
+    if version not in _FIELDS_OF_VERSION:
+        return ""  # an unknown version never verifies
+    material = {name: fields.get(name) for name in _FIELDS_OF_VERSION[version]}
     material["at"] = _stamp(fields["at"])
     return hmac.new(key, canonical_json(material).encode(), hashlib.sha256).hexdigest()
 
@@ -92,11 +120,14 @@ def event_fields(
     comment: str = "",
     data: Any = None,
     payload: Mapping[str, Any] | None = None,
+    actor_id: int | None = None,
+    projection: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Return the column values of the next event of the owner's chain, hash included.
 
     Pure: reads the owner's chain head, changes nothing. The caller stores the row and moves
-    the head (``seq``/``hash``) in the same transaction.
+    the head (``seq``/``hash``) in the same transaction. ``projection`` is the evaluation's
+    projected fields after the event (``projection.project``); agency chains have none.
     """
     fields: dict[str, Any] = {
         "agency_id": owner.id if isinstance(owner, Agency) else owner.agency_id,
@@ -115,6 +146,9 @@ def event_fields(
         "data_digest": digest(data) if data is not None else "",
         "payload": dict(payload or {}),
         "prev_hash": owner.history_head or "",
+        "actor_id": actor_id,
+        "hash_version": HASH_VERSION,
+        "projection": dict(projection or {}),
     }
     fields["hash"] = event_hash(key, fields)
     return fields
@@ -124,8 +158,6 @@ def append_event(
     session: Session,
     key: bytes,
     owner: Evaluation | Agency,
-    *,
-    actor_id: int | None = None,
     **event: Any,
 ) -> HistoryEvent:
     """Append one event to the owner's chain (ORM) and move the chain head; the caller commits.
@@ -138,7 +170,7 @@ def append_event(
     if isinstance(owner, Agency):
         session.refresh(owner, with_for_update=True)
     fields = event_fields(key, owner, **event)
-    row = HistoryEvent(actor_id=actor_id, **fields)
+    row = HistoryEvent(**fields)
     if isinstance(owner, Evaluation):
         row.evaluation = owner
     session.add(row)
@@ -170,17 +202,37 @@ class RecordedEvent:
     payload: dict[str, Any]
     prev_hash: str
     hash: str
+    hash_version: int
+    projection: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)
 class ChainReport:
-    """The result of verifying one chain."""
+    """The result of verifying one chain (and, for an evaluation, its row against it)."""
 
     chain: str
     events: int
     ok: bool
     broken_seq: int | None = None
     reason: str = ""
+    # The evaluation's columns that differ from what its newest event recorded.
+    fields: tuple[str, ...] = ()
+
+
+def mismatch_reason(fields: Iterable[str]) -> str:
+    """Describe projected columns that differ from the history (Indonesian / English)."""
+    names = ", ".join(fields)
+    return f"kolom {names} tidak sesuai riwayat / column {names} differs from its history"
+
+
+def _row_report(chain: str, count: int, head_seq: int, recorded: Mapping[str, str] | None,
+                current: Mapping[str, str] | None) -> ChainReport:
+    """Compare an evaluation row (``current``) with its newest event's projection."""
+    if recorded and current is not None:
+        fields = tuple(differing(recorded, current))
+        if fields:
+            return ChainReport(chain, count, False, head_seq, mismatch_reason(fields), fields)
+    return ChainReport(chain, count, True)
 
 
 def verify_events(
@@ -199,8 +251,8 @@ def verify_events(
             return ChainReport(chain, count, False, ev.seq,
                                "tautan ke peristiwa sebelumnya tidak cocok "
                                "(disisipkan, dihapus atau diurutkan ulang)")
-        fields = {name: getattr(ev, name) for name in HASHED_FIELDS}
-        if not hmac.compare_digest(event_hash(key, fields), ev.hash):
+        fields = {name: getattr(ev, name) for name in hashed_fields(ev.hash_version)}
+        if not hmac.compare_digest(event_hash(key, fields), ev.hash or ""):
             return ChainReport(chain, count, False, ev.seq, "isi peristiwa telah diubah")
         prev = ev.hash
     if count != head_seq or prev != (head_hash or ""):
@@ -211,13 +263,18 @@ def verify_events(
 
 
 def verify_chain(session: Session, key: bytes, owner: Evaluation | Agency) -> ChainReport:
-    """Verify the chain of one evaluation or agency."""
+    """Verify the chain of one evaluation or agency (and an evaluation's row against it)."""
     chain = chain_of(owner)
-    events = session.scalars(
+    events = list(session.scalars(
         select(HistoryEvent).where(HistoryEvent.chain == chain).order_by(HistoryEvent.seq,
                                                                           HistoryEvent.id)
-    )
-    return verify_events(key, chain, events, owner.history_seq or 0, owner.history_head or "")
+    ))
+    report = verify_events(key, chain, events, owner.history_seq or 0, owner.history_head or "")
+    if not report.ok or isinstance(owner, Agency) or not events:
+        return report
+    current = dict(row_projections(session, [owner.id]))
+    return _row_report(chain, report.events, report.events, events[-1].projection,
+                       current.get(owner.id))
 
 
 def verify_all(
@@ -225,7 +282,8 @@ def verify_all(
 ) -> list[ChainReport]:
     """Verify every chain (of one agency, or all), streaming events in chain order.
 
-    Also catches events whose chain has no owner row any more (an owner deleted to hide them).
+    Also catches events whose chain has no owner row any more (an owner deleted to hide them),
+    and evaluation rows whose columns differ from what their newest event recorded.
     """
     heads: dict[str, tuple[int, str]] = {}
     agencies = select(Agency)
@@ -239,6 +297,9 @@ def verify_all(
         heads[f"agency:{agency.id}"] = (agency.history_seq or 0, agency.history_head or "")
     for eid, seq, head in session.execute(evaluations):
         heads[f"evaluation:{eid}"] = (seq or 0, head or "")
+    # The rows' projections, one combined digest each (the fields are named on a mismatch).
+    rows = {f"evaluation:{eid}": digest(projection)
+            for eid, projection in row_projections(session, agency_id=agency_id)}
 
     reports: list[ChainReport] = []
     seen: set[str] = set()
@@ -253,7 +314,13 @@ def verify_all(
             reports.append(ChainReport(current, len(batch), False, None,
                                        "rantai tanpa pemilik (baris pemilik dihapus)"))
             return
-        reports.append(verify_events(key, current, batch, *heads[current]))
+        report = verify_events(key, current, batch, *heads[current])
+        recorded = batch[-1].projection if batch else None
+        if report.ok and recorded and current in rows and digest(recorded) != rows[current]:
+            eid = int(current.split(":", 1)[1])
+            report = _row_report(current, report.events, report.events, recorded,
+                                 dict(row_projections(session, [eid])).get(eid))
+        reports.append(report)
 
     for ev in session.scalars(events.execution_options(yield_per=1000)):
         if ev.chain != current:

@@ -23,6 +23,7 @@ from sqlalchemy import Table
 from sqlalchemy import Text
 from sqlalchemy import TypeDecorator
 from sqlalchemy import UniqueConstraint
+from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
@@ -337,6 +338,13 @@ class HistoryEvent(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64), default="")
     hash: Mapped[str] = mapped_column(String(64))
+    # Which fields the hash covers (``history.HASHED_FIELDS``): 1 = before the projection was
+    # recorded (``actor_id`` and ``projection`` outside it), 2 = everything shown anywhere.
+    hash_version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    # Per projected field of the evaluation, the digest of its value after this event
+    # (``projection.PROJECTED_FIELDS``); empty on agency chains and version-1 events.
+    projection: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict,
+                                                       server_default=text("'{}'"))
 
     # Lets the unit of work update the evaluation (version check) before inserting its event.
     evaluation: Mapped[Evaluation | None] = relationship()
@@ -389,6 +397,22 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     first_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditCheckpoint(Base):
+    """A signed checkpoint of every chain head, written outside the database (``checkpoints``).
+
+    The row records the digest of the line appended to the checkpoint log, so the log and the
+    database vouch for each other: a line missing from either side is reported.
+    """
+
+    __tablename__ = "audit_checkpoint"
+
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    digest: Mapped[str] = mapped_column(String(64))
+    chains: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str] = mapped_column(String(32), default="")
 
 
 class Document(Base):

@@ -32,6 +32,8 @@ from .models import Evaluation
 from .models import HistoryEvent
 from .models import Participant
 from .models import Period
+from .projection import of_evaluation
+from .projection import project
 from .publishing import current_version
 from .rating import CapaianOrganisasi
 from .service import Workflow
@@ -169,15 +171,16 @@ def open_period(
     events, heads = [], []
     for evaluation in report.evaluations:
         fields = event_fields(
-            wf.audit_key, evaluation, kind="transition", at=now, actor_nip=actor.nip,
-            actor_role="admin", trigger="open", source="", dest=definition.initial,
+            wf.audit_key, evaluation, kind="transition", at=now, actor_id=actor.employee_id,
+            actor_nip=actor.nip, actor_role="admin", trigger="open", source="",
+            dest=definition.initial, projection=project(of_evaluation(evaluation)),
             definition_version_id=version.id,
             payload={"period": period.label,
                      "participants": {p.role: p.identity.get("nip")
                                       for p in evaluation.participants},
                      "form_versions": pins},
         )
-        events.append({**fields, "actor_id": actor.employee_id})
+        events.append(fields)
         heads.append({"row": evaluation.id, "seq": fields["seq"], "head": fields["hash"]})
     if events:
         session.execute(insert(HistoryEvent.__table__), events)

@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from typing import Protocol
 
@@ -37,14 +39,22 @@ from .errors import ConcurrentUpdate
 from .errors import InvalidData
 from .errors import NotFound
 from .errors import NotPermitted
+from .errors import RecordMismatch
 from .guards import GUARDS
 from .history import RecordedEvent
 from .history import append_event
 from .history import event_fields
+from .integrity import newest_event
+from .integrity import refuse
 from .models import DefinitionVersion
 from .models import Evaluation
 from .models import HistoryEvent
 from .models import utcnow
+from .projection import FIXED_FIELDS
+from .projection import MUTABLE_FIELDS
+from .projection import differing
+from .projection import of_evaluation
+from .projection import project
 from .recording import record_transition
 from .snapshot import EvaluationLike
 from .snapshot import EvaluationSnapshot
@@ -87,12 +97,14 @@ class PlainForms:
 
 @dataclass(slots=True)
 class Workflow:
-    """What the use cases need from the outside: the audit key, forms, a clock, calendars."""
+    """What the use cases need from the outside: the audit key, forms, a clock, calendars, and
+    the directory of the checkpoint log (``None``: no checkpoints after bulk jobs)."""
 
     audit_key: bytes
     forms: FormPort = field(default_factory=PlainForms)
     clock: Callable[[], datetime] = utcnow
     calendars: CalendarPort = field(default_factory=StoredCalendars)
+    checkpoint_dir: Path | None = None
 
 
 _DEFINITIONS: dict[int, WorkflowDefinition] = {}
@@ -242,18 +254,9 @@ def apply_transition(
             rule.form: {"values": clean, "form_version_id": form_version_id,
                         "saved_at": now.isoformat(), "saved_by": actor.nip},
         }
-    fields = event_fields(
-        wf.audit_key, evaluation, kind="transition", at=now, actor_nip=actor.nip,
-        actor_role=acting_role, trigger=rule.name, source=evaluation.status, dest=rule.dest,
-        definition_version_id=evaluation.definition_version_id, comment=comment or "",
-        data=clean if rule.form else None,
-        payload={"changes": changes, "form": rule.form, "form_version_id": form_version_id},
-    )
-    values = {
+    values: dict[str, Any] = {
         "status": rule.dest,  # the single write path of the state
         "lock_version": evaluation.lock_version + 1,
-        "history_seq": fields["seq"],
-        "history_head": fields["hash"],
         "updated_at": now,
     }
     # Only what changed is sent: most steps leave deadlines, ratings and data as they were.
@@ -262,11 +265,58 @@ def apply_transition(
              "rating_perilaku_kerja": outcome.rating_perilaku_kerja,
              "predikat": outcome.predikat}
     values.update((k, v) for k, v in after.items() if v != getattr(evaluation, k))
+    fields = event_fields(
+        wf.audit_key, evaluation, kind="transition", at=now, actor_id=actor.employee_id,
+        actor_nip=actor.nip, actor_role=acting_role, trigger=rule.name,
+        source=evaluation.status, dest=rule.dest,
+        definition_version_id=evaluation.definition_version_id, comment=comment or "",
+        data=clean if rule.form else None,
+        payload={"changes": changes, "form": rule.form, "form_version_id": form_version_id},
+        projection=_projection_after(session, wf, actor, evaluation, {**after, **values},
+                                     surface="transition"),
+    )
+    values["history_seq"] = fields["seq"]
+    values["history_head"] = fields["hash"]
     recorded = record_transition(session, evaluation.id, evaluation.lock_version, values,
-                                 {**fields, "actor_id": actor.employee_id})
+                                 fields)
     if recorded is None:  # the row moved since it was read: someone else won
         raise _conflict()
     return recorded
+
+
+def _projection_after(
+    session: Session, wf: Workflow, actor: Actor, evaluation: EvaluationLike,
+    after: Mapping[str, Any], *, surface: str,
+) -> dict[str, str]:
+    """Return the projection the event records: the new values of the mutable fields, the
+    fixed ones carried over from the previous event.
+
+    The row must still hold what the previous event recorded, else the write is refused (and
+    the refusal recorded): a changed row is never laundered into a fresh digest. A row whose
+    newest event predates the projection is sealed now, from its current values.
+    """
+    recorded = (evaluation.recorded if isinstance(evaluation, EvaluationSnapshot)
+                else _recorded(session, evaluation))
+    if recorded:
+        bad = tuple(differing(recorded, project(_current(evaluation), MUTABLE_FIELDS)))
+        if bad:
+            raise refuse(session, wf.audit_key, evaluation, bad, surface=surface,
+                         now=wf.clock(), actor_id=actor.employee_id, actor_nip=actor.nip)
+        fixed = {name: recorded[name] for name in FIXED_FIELDS if name in recorded}
+    else:
+        row = session.get(Evaluation, evaluation.id)
+        assert row is not None
+        fixed = project(of_evaluation(row), FIXED_FIELDS)
+    return {**project(after, MUTABLE_FIELDS), **fixed}
+
+
+def _current(evaluation: EvaluationLike) -> dict[str, Any]:
+    return {name: getattr(evaluation, name) for name in MUTABLE_FIELDS}
+
+
+def _recorded(session: Session, evaluation: EvaluationLike) -> dict[str, str]:
+    event = newest_event(session, evaluation)
+    return dict(event.projection or {}) if event is not None else {}
 
 
 @dataclass(slots=True)
@@ -326,11 +376,17 @@ def save_draft(
         raise InvalidData(errors)
     now = wf.clock()
     diff = _diff(evaluation.values(form_key), clean)
-    evaluation.data = {
+    new_data = {
         **(evaluation.data or {}),
         form_key: {"values": clean, "form_version_id": form_version_id,
                    "saved_at": now.isoformat(), "saved_by": actor.nip, "draft": True},
     }
+    # The flush below bumps the optimistic lock by one, with the data and the time.
+    projection = _projection_after(
+        session, wf, actor, evaluation,
+        {**_current(evaluation), "data": new_data, "updated_at": now,
+         "lock_version": evaluation.lock_version + 1}, surface="draft")
+    evaluation.data = new_data
     evaluation.updated_at = now
     event = append_event(
         session, wf.audit_key, evaluation, kind="data", at=now, actor_id=actor.employee_id,
@@ -338,6 +394,7 @@ def save_draft(
         definition_version_id=evaluation.definition_version_id, data=clean,
         payload={"changes": {f"{form_key}.{k}": v for k, v in diff.items()}, "form": form_key,
                  "form_version_id": form_version_id},
+        projection=projection,
     )
     _flush(session)
     return event
@@ -392,7 +449,9 @@ def run_due_transitions(
     for evaluation_id in ids:
         available = available_transitions(session, wf, actor, evaluation_id)
         for rule in available.transitions:
-            fired.append(apply_transition(session, wf, actor, evaluation_id, rule.name,
-                                          comment="Dijalankan otomatis oleh sistem."))
+            # A changed row is left alone; the refusal is in the agency's chain.
+            with suppress(RecordMismatch):
+                fired.append(apply_transition(session, wf, actor, evaluation_id, rule.name,
+                                              comment="Dijalankan otomatis oleh sistem."))
             break
     return fired

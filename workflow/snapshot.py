@@ -3,14 +3,16 @@
 Firing a transition reads one row and writes one row plus one event. Hydrating ORM objects
 (the evaluation, its participants with their identity JSON) for that read cost more than the
 database work itself, so the write path reads a plain, immutable snapshot instead: the
-evaluation's own columns and its participants as ``role → employee id``, aggregated by the
-database into the same row. Pages and reports keep using the ORM models.
+evaluation's own columns, its participants as ``role → employee id``, aggregated by the
+database into the same row, and the projection its newest event recorded (``projection``:
+the write checks the row against it). Pages and reports keep using the ORM models.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import String
@@ -25,6 +27,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from .models import Evaluation
+from .models import HistoryEvent
 from .models import Participant
 
 
@@ -47,13 +50,17 @@ class EvaluationSnapshot:
     predikat: str | None
     history_seq: int
     history_head: str
+    updated_at: datetime
     participants: Mapping[str, int]
+    # What the newest event recorded of the row (``projection``): the write checks against it.
+    recorded: Mapping[str, str]
 
     @classmethod
-    def of(cls, evaluation: Evaluation) -> EvaluationSnapshot:
+    def of(cls, evaluation: Evaluation, recorded: Mapping[str, str]) -> EvaluationSnapshot:
         """Take the snapshot of an evaluation the session already holds (its view of the row)."""
         values = {name: getattr(evaluation, name) for name in _COLUMNS}
-        return cls(**_defaults(values), participants=evaluation.participant_ids())
+        return cls(**_defaults(values), participants=evaluation.participant_ids(),
+                   recorded=recorded)
 
     def participant_ids(self) -> dict[str, int]:
         """Return role → employee id of the reporting line snapshotted at opening."""
@@ -70,7 +77,9 @@ EvaluationLike = Evaluation | EvaluationSnapshot
 
 _EVALUATION = Evaluation.__table__
 _PARTICIPANT = Participant.__table__
-_COLUMNS = tuple(name for name in EvaluationSnapshot.__slots__ if name != "participants")
+_EVENT = HistoryEvent.__table__
+_COLUMNS = tuple(name for name in EvaluationSnapshot.__slots__
+                 if name not in ("participants", "recorded"))
 
 
 class _joined(FunctionElement[str]):
@@ -101,10 +110,19 @@ _PARTICIPANTS = (
     .where(_PARTICIPANT.c.evaluation_id == _EVALUATION.c.id)
     .scalar_subquery()
 )
+# The projection recorded by the event the chain head names (indexed by evaluation id).
+_RECORDED = (
+    select(_EVENT.c.projection)
+    .where(_EVENT.c.evaluation_id == _EVALUATION.c.id,
+           _EVENT.c.seq == _EVALUATION.c.history_seq)
+    .scalar_subquery()
+)
 # Built once, so its compiled form is cached once.
-_LOAD = select(*(_EVALUATION.c[name] for name in _COLUMNS), _PARTICIPANTS).where(
+_LOAD = select(*(_EVALUATION.c[name] for name in _COLUMNS), _PARTICIPANTS, _RECORDED).where(
     _EVALUATION.c.id == bindparam("evaluation_id")
 )
+_LOAD_RECORDED = select(_EVENT.c.projection).where(
+    _EVENT.c.evaluation_id == bindparam("evaluation_id"), _EVENT.c.seq == bindparam("seq"))
 
 
 def _parse_participants(joined: str | None) -> dict[str, int]:
@@ -133,10 +151,13 @@ def load_snapshot(session: Session, evaluation_id: int) -> EvaluationSnapshot | 
         session.flush()
     held = session.identity_map.get(identity_key(Evaluation, evaluation_id))
     if held is not None:
-        return EvaluationSnapshot.of(held)
+        recorded = session.connection().execute(_LOAD_RECORDED, {
+            "evaluation_id": evaluation_id, "seq": held.history_seq or 0}).scalar()
+        return EvaluationSnapshot.of(held, recorded or {})
     row = session.connection().execute(_LOAD, {"evaluation_id": evaluation_id}).first()
     if row is None:
         return None
-    *columns, participants = row
+    *columns, participants, recorded = row
     values = _defaults(dict(zip(_COLUMNS, columns, strict=True)))
-    return EvaluationSnapshot(**values, participants=_parse_participants(participants))
+    return EvaluationSnapshot(**values, participants=_parse_participants(participants),
+                              recorded=recorded or {})

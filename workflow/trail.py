@@ -18,6 +18,7 @@ from datetime import date
 from datetime import datetime
 from datetime import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from typing import Generic
 from typing import TypeVar
@@ -32,6 +33,8 @@ from .actors import Actor
 from .actors import may_read
 from .actors import roles_of
 from .calendars import agency_zone
+from .checkpoints import CheckpointReport
+from .checkpoints import verify_checkpoints
 from .definition import WorkflowDefinition
 from .definition import canonical_json
 from .errors import NotFound
@@ -359,14 +362,16 @@ def search_choices(session: Session, actor: Actor) -> SearchChoices:
 
 @dataclass(frozen=True, slots=True)
 class AgencyVerification:
-    """The result of verifying every chain of an agency."""
+    """The result of verifying every chain of an agency (and them against the checkpoints)."""
 
     reports: list[ChainReport]
+    checkpoints: CheckpointReport | None = None
 
     @property
     def ok(self) -> bool:
-        """Return whether every chain is intact."""
-        return all(r.ok for r in self.reports)
+        """Return whether every chain is intact and agrees with the checkpoints."""
+        return all(r.ok for r in self.reports) and (
+            self.checkpoints is None or self.checkpoints.ok)
 
     @property
     def broken(self) -> list[ChainReport]:
@@ -379,14 +384,18 @@ class AgencyVerification:
         return sum(r.events for r in self.reports)
 
 
-def verify_agency(session: Session, key: bytes, actor: Actor) -> AgencyVerification:
-    """Verify every history chain of the actor's agency (evaluations and the agency chain).
+def verify_agency(session: Session, key: bytes, actor: Actor,
+                  checkpoint_dir: Path | None = None) -> AgencyVerification:
+    """Verify every history chain of the actor's agency (evaluations and the agency chain),
+    and, with ``checkpoint_dir``, the agency's chains against the checkpoint log.
 
     :raises NotPermitted: unless the actor is an auditor or an agency admin.
     """
     require_auditor(actor)
     reports = verify_all(session, key, actor.agency_id)
-    return AgencyVerification(sorted(reports, key=lambda r: (r.ok, r.chain)))
+    checkpoints = (verify_checkpoints(session, key, checkpoint_dir, actor.agency_id)
+                   if checkpoint_dir is not None else None)
+    return AgencyVerification(sorted(reports, key=lambda r: (r.ok, r.chain)), checkpoints)
 
 
 def verify_evaluation(session: Session, key: bytes, actor: Actor,

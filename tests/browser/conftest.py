@@ -60,7 +60,8 @@ def _live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'live.sqlite'}",
            "SECRET_KEY": "browser-test-secret", "AUDIT_KEY": "browser-test-audit",
            "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-           "FLASK_PASSWORD_HASH_METHOD": CHEAP_HASH}
+           "FLASK_PASSWORD_HASH_METHOD": CHEAP_HASH,
+           "AUDIT_CHECKPOINT_DIR": str(folder / "checkpoints")}
     env.pop("TEST_DATABASE_URL", None)
     server = LiveServer("", env, create_engine(env["DATABASE_URL"]))
     for command in (("init-db",), ("demo", "--password", PASSWORD)):

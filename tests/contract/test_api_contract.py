@@ -23,9 +23,9 @@ from hypothesis import HealthCheck
 from sqlalchemy.orm import Session
 
 from tests.conftest import World
+from tests.conftest import api_token
 from tests.conftest import build_world
 from web import create_app
-from workflow.accounts import issue_token
 from workflow.service import Workflow
 
 pytestmark = pytest.mark.contract
@@ -45,7 +45,7 @@ class Fixture:
         worlds: dict[str, World] = {"mataram": build_world(session, wf, "kota-mataram"),
                                     "kupang": build_world(session, wf, "kota-kupang", offset=50)}
         self.ids = sorted(e.id for w in worlds.values() for e in w.evaluations.values())
-        self.tokens = [issue_token(session, worlds[agency].people[who], "contract")
+        self.tokens = [api_token(session, worlds[agency].people[who], "contract")
                        for agency, who in CALLERS]
         session.commit()
 

@@ -17,11 +17,11 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from tests.conftest import ROOT
+from tests.conftest import api_token
 from tests.web.conftest import login
 from web import create_app
 from web.config import DEVELOPMENT_BASE_URL
 from web.documents import public_base_url
-from workflow.accounts import issue_token
 from workflow.spreadsheets import FORMULA_START
 from workflow.spreadsheets import csv_writer
 from workflow.spreadsheets import safe_cell
@@ -44,7 +44,7 @@ def test_pages_with_personal_data_are_not_stored(client: FlaskClient, two: Any,
         response = client.get(path)
         assert response.status_code in (200, 404), path
         assert "no-store" in response.headers.get("Cache-Control", ""), path
-    token = issue_token(session, a.people["pegawai"], "t")
+    token = api_token(session, a.people["pegawai"], "t")
     session.commit()
     response = client.get(f"/api/v1/evaluations/{ev.id}",
                           headers={"Authorization": f"Bearer {token}"})

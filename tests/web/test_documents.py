@@ -63,10 +63,11 @@ def to_png(pdf: bytes, name: str) -> Path:
     return png
 
 
-def rated(session: Session, wf: Workflow, w: World, kendala: str = "Jaringan terputus.") -> int:
+def rated(session: Session, wf: Workflow, w: World, kendala: str = "Jaringan terputus.",
+          self_assessment: dict[str, object] | None = None) -> int:
     ev = w.evaluations["pegawai"]
     apply_transition(session, at(wf, 2), w.actor("pegawai"), ev.id, "submit",
-                     data={**SELF, "kendala": kendala})
+                     data={**(self_assessment or SELF), "kendala": kendala})
     apply_transition(session, at(wf, 3), w.actor("penilai"), ev.id, "review", data=RATING_LOW)
     session.commit()
     return ev.id
@@ -170,12 +171,9 @@ def test_unknown_code_is_not_found(client: FlaskClient) -> None:
 def test_user_html_is_escaped_in_pdf(client: FlaskClient, session: Session, wf: Workflow,
                                      mataram: World) -> None:
     """Markup typed by an employee prints literally and fetches nothing."""
-    evaluation_id = rated(session, wf, mataram)
-    ev = mataram.evaluations["pegawai"]
     data = {**SELF, "hasil_kerja": [{**SELF["hasil_kerja"][0],
                                      "indikator": "<b>tebal</b><img src=http://x.invalid/a>"}]}
-    ev.data = {**ev.data, "self-assessment": {**ev.data["self-assessment"], "values": data}}
-    session.commit()
+    evaluation_id = rated(session, wf, mataram, self_assessment=data)
     login(client, mataram, "pegawai")
     text = text_of(client.get(f"/evaluasi/{evaluation_id}/dokumen/evaluation.pdf").data)
     assert "<b>tebal</b>" in text
