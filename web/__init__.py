@@ -42,6 +42,7 @@ from . import dashboard
 from . import documents
 from . import evaluations
 from . import health
+from .config import ConfigurationError
 from .config import check_production
 from .config import defaults
 from .documents import public_base_url
@@ -66,7 +67,7 @@ def _secret(app: Flask) -> str:
     key_file = Path(app.instance_path) / "secret_key"
     if key_file.exists():
         return key_file.read_text().strip()
-    raise RuntimeError(
+    raise ConfigurationError(
         "SECRET_KEY belum diatur. Set variabel lingkungan SECRET_KEY, atau jalankan 'make run' "
         "yang membuat instance/secret_key. / SECRET_KEY is not set: export SECRET_KEY or run "
         "'make run', which creates instance/secret_key."

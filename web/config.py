@@ -31,19 +31,24 @@ def sqlalchemy_url(url: str) -> str:
 DEVELOPMENT_BASE_URL = "http://localhost:5000"
 
 
+class ConfigurationError(RuntimeError):
+    """A setting the app cannot start without is missing or wrong; the message (Indonesian /
+    English) says which and how to set it. ``wsgi.py`` prints it without a traceback."""
+
+
 def check_production(config: Mapping[str, Any], *, debug: bool) -> None:
     """Refuse to start in production (neither DEBUG nor TESTING) without the settings nothing
     may guess: the public address printed on documents and activation slips is never taken
     from a request's Host header, which the client chooses.
 
-    :raises RuntimeError: PUBLIC_BASE_URL is missing or not an absolute http(s) address.
+    :raises ConfigurationError: PUBLIC_BASE_URL is missing or not an absolute http(s) address.
     """
     url = str(config.get("PUBLIC_BASE_URL") or "")
     if debug or config.get("TESTING"):
         return
     parsed = urlsplit(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise RuntimeError(
+        raise ConfigurationError(
             "PUBLIC_BASE_URL belum diatur (mis. https://kinerja.example.go.id): alamat itu "
             "dicetak pada dokumen dan slip aktivasi. / PUBLIC_BASE_URL is not set (e.g. "
             "https://kinerja.example.go.id): documents and activation slips print it; it is "

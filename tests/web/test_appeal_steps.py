@@ -32,7 +32,7 @@ from workflow.models import Period
 from workflow.service import Workflow
 from workflow.service import apply_transition
 
-PASSWORD = "rahasia-123"
+PASSWORD = "rahasia-kinerja-123"
 RATING_LOW = {"rating_hasil_kerja": "di_bawah", "rating_perilaku_kerja": "sesuai",
               "umpan_balik": "Target layanan tidak tercapai.",
               "justifikasi": "Tiga laporan terlambat dan bukti dukung tidak lengkap."}

@@ -172,6 +172,7 @@ def _flask(tmp_path: Path, *args: str, definitions: Path | None = None,
            forms: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run ``flask --app wsgi`` as an operator does, in a fresh process."""
     env = {**os.environ, "FLASK_SECRET_KEY": "x" * 32,
+           "PUBLIC_BASE_URL": "https://kinerja.example.go.id",
            "FLASK_SQLALCHEMY_ENGINES": '{"default": "sqlite:///' + str(tmp_path / "db") + '"}',
            "FLASK_WORKFLOW_DEFINITIONS_DIR": str(definitions or ROOT / "definitions"),
            "FLASK_WORKFLOW_FORMS_DIR": str(forms or ROOT / "definitions" / "forms")}
@@ -206,6 +207,20 @@ def test_cli_prints_definition_and_form_problems_without_a_traceback(tmp_path: P
     done = _flask(tmp_path, "definitions", "validate", forms=forms)
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
     assert "appeal.yaml:3: alias YAML (*t) tidak diizinkan" in done.stderr
+
+
+def test_cli_names_a_missing_setting_without_a_traceback(tmp_path: Path) -> None:
+    """In production a missing PUBLIC_BASE_URL stops every command with what to set."""
+    env = {**os.environ, "FLASK_SECRET_KEY": "x" * 32, "PUBLIC_BASE_URL": "",
+           "FLASK_SQLALCHEMY_ENGINES": '{"default": "sqlite:///' + str(tmp_path / "db") + '"}'}
+    env.pop("FLASK_DEBUG", None)
+    done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "workflow", "tick"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 1, done
+    assert "Traceback" not in done.stderr, done.stderr
+    assert "PUBLIC_BASE_URL belum diatur" in done.stderr
+    assert "PUBLIC_BASE_URL is not set" in done.stderr
 
 
 def test_definitions_validate_refuses_self_rating(app: Flask, tmp_path: Path) -> None:
