@@ -197,7 +197,7 @@ def test_with_redis_the_address_limit_outlives_the_process(
     sprayer = client_at(app, "203.0.113.66")
     statuses = [log_in(sprayer, person.nip, WRONG)[0] for person in a.people.values()]
     statuses += [log_in(sprayer, person.nip, WRONG)[0] for person in a.people.values()]
-    assert statuses[:10] == [401] * 10 and statuses[10:] == [429] * 4
+    assert statuses[:10] == [401] * 10 and statuses[10:] == [429] * (len(statuses) - 10)
     store = redis.Redis.from_url(REDIS_URL)
     try:
         assert store.keys(f"*{prefix}*")
