@@ -44,9 +44,25 @@ def load_form_specs(directory: str | os.PathLike[str]) -> dict[str, FormSpec]:
     root = Path(directory)
     if not root.is_dir():
         raise FormSpecError([f"{root}: direktori tidak ditemukan."])
+    paths = sorted(root.glob("*.yaml"))
+    try:
+        stamp = tuple((str(p), (st := p.stat()).st_mtime_ns, st.st_size) for p in paths)
+    except OSError:  # gone since the listing: read_form_file reports it
+        return _parse_form_files(root, paths)
+    if stamp not in _LOADED:
+        _LOADED[stamp] = _parse_form_files(root, paths)
+    return dict(_LOADED[stamp])
+
+
+#: Form specs already parsed in this process, by the files' paths, sizes and modification
+#: times: every app created in one process (the test suite creates hundreds) parses them once.
+_LOADED: dict[tuple[tuple[str, int, int], ...], dict[str, FormSpec]] = {}
+
+
+def _parse_form_files(root: Path, paths: list[Path]) -> dict[str, FormSpec]:
     specs: dict[str, FormSpec] = {}
-    problems: list[str] = []
-    for path in sorted(root.glob("*.yaml")):
+    problems: list[str | Text] = []
+    for path in paths:
         try:
             mapping = read_form_file(path)
         except FormSpecError as exc:

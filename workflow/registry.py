@@ -288,12 +288,27 @@ def definition_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.glob("*.yaml") if p.is_file())
 
 
+#: Definitions already loaded in this process, by the files' paths, sizes and modification
+#: times: every app created in one process (the test suite creates hundreds) parses them once.
+_LOADED: dict[tuple[tuple[str, int, int], ...], dict[str, WorkflowDefinition]] = {}
+
+
 def load_definitions(directory: str | Path) -> dict[str, WorkflowDefinition]:
     """Load and validate every ``*.yaml`` flow definition in ``directory``.
 
+    A directory whose files are unchanged since they were last loaded in this process is not
+    parsed again (definitions are immutable values).
+
     :raises DefinitionError: if any file is invalid; nothing is loaded then.
     """
-    return resolve_definitions(*read_definition_files(definition_files(Path(directory))))
+    files = definition_files(Path(directory))
+    try:
+        stamp = tuple((str(p), (st := p.stat()).st_mtime_ns, st.st_size) for p in files)
+    except OSError:  # gone since the listing: read_definition_files reports it
+        return resolve_definitions(*read_definition_files(files))
+    if stamp not in _LOADED:
+        _LOADED[stamp] = resolve_definitions(*read_definition_files(files))
+    return dict(_LOADED[stamp])
 
 
 def validate_paths(paths: list[Path], directory: Path) -> dict[str, WorkflowDefinition]:
