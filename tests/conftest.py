@@ -28,6 +28,7 @@ from sqlalchemy import create_engine
 from sqlalchemy import make_url
 from sqlalchemy import select
 from sqlalchemy import text
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from forms import store as form_store
@@ -120,6 +121,15 @@ def _create_database_if_missing(url: str) -> None:
     engine.dispose()
 
 
+def empty_tables(engine: Engine) -> None:
+    """Empty every table of a PostgreSQL test database (ids restart at 1)."""
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        # The history refuses TRUNCATE; the superuser's replica mode skips its trigger.
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
 @pytest.fixture(name="app")
 def _app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     service.clear_caches()
@@ -139,11 +149,7 @@ def _app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
         if database_url.startswith("sqlite"):
             Base.metadata.create_all(db.engine)
         else:
-            tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
-            with db.engine.begin() as conn:
-                # The history refuses TRUNCATE; the superuser's replica mode skips its trigger.
-                conn.execute(text("SET LOCAL session_replication_role = replica"))
-                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            empty_tables(db.engine)
     yield app
     with app.app_context():
         db.engine.dispose()

@@ -171,7 +171,8 @@ def test_changing_the_password_ends_other_sessions(app: Flask, session: Session,
     assert phone.get("/evaluasi/").status_code == 200  # this session goes on
     assert laptop.get("/evaluasi/").status_code == 302  # the other one has ended
     assert session.scalars(select(HistoryEvent.trigger).where(
-        HistoryEvent.actor_nip == pegawai.nip, HistoryEvent.kind == "auth")).all()[-1] == (
+        HistoryEvent.actor_nip == pegawai.nip, HistoryEvent.kind == "auth").order_by(
+            HistoryEvent.id)).all()[-1] == (
         "password_changed")
 
 

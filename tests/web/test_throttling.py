@@ -33,6 +33,7 @@ from tests.conftest import CHEAP_HASH
 from tests.conftest import PG_URL
 from tests.conftest import World
 from tests.conftest import build_world
+from tests.conftest import empty_tables
 from tests.web.conftest import PASSWORD
 from web import create_app
 from web.extensions import db
@@ -236,22 +237,22 @@ def _shared(tmp_path: Path, database_url: str) -> Iterator[tuple[Flask, dict[str
                       "AUDIT_KEY": "test-audit-key", "SQLALCHEMY_ENGINES": {"default": url},
                       "WTF_CSRF_ENABLED": False, "SERVER_NAME": "localhost",
                       "PASSWORD_HASH_METHOD": CHEAP_HASH})
-    with app.app_context():
-        if PG_URL:
-            tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
-            with db.engine.begin() as conn:
-                conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-        else:
-            Base.metadata.create_all(db.engine)
-        world = build_world(db.session, app.extensions["workflow"], "kota-mataram")
-        for person in world.people.values():
-            set_password(person, PASSWORD, hash_method=CHEAP_HASH)
-        db.session.commit()
-        people = {name: Person(p.id, p.nip) for name, p in world.people.items()}
-        db.session.close()
-    yield app, people
-    with app.app_context():
-        db.engine.dispose()
+    try:
+        with app.app_context():
+            if PG_URL:
+                empty_tables(db.engine)
+            else:
+                Base.metadata.create_all(db.engine)
+            world = build_world(db.session, app.extensions["workflow"], "kota-mataram")
+            for person in world.people.values():
+                set_password(person, PASSWORD, hash_method=CHEAP_HASH)
+            db.session.commit()
+            people = {name: Person(p.id, p.nip) for name, p in world.people.items()}
+            db.session.close()
+        yield app, people
+    finally:  # also when the setup fails: no connection is left for the collector to find
+        with app.app_context():
+            db.engine.dispose()
 
 
 @dataclass(frozen=True)
