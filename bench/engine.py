@@ -561,6 +561,7 @@ def main() -> None:
           f"{platform.python_version()}, SQLAlchemy {sqlalchemy.__version__}, psycopg "
           f"{psycopg.__version__}, transitions {transitions.__version__}, SQLite "
           f"{sqlite3.sqlite_version}")
+    print("load average at the start: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     started = time.perf_counter()
     if not args.postgres_only:
         with sqlite_engine() as (engine, where), sqlite_engine() as (small, _):
@@ -574,7 +575,8 @@ def main() -> None:
                 print(f"\ndatabase: {where}")
                 report(bench_database("PostgreSQL", engine, small, args), args.n, args.reps,
                        args.flat)
-    print(f"\ntotal {time.perf_counter() - started:.0f} s")
+    print("\nload average at the end: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+    print(f"total {time.perf_counter() - started:.0f} s")
 
 
 if __name__ == "__main__":
