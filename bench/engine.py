@@ -15,11 +15,12 @@ default ``postgresql+psycopg://root@127.0.0.1:5432/postgres``) it prints:
    version and the same columns the engine writes, ``WHERE lock_version = :seen`` with the
    row count checked) + one ``INSERT history_event`` row, with ``text()`` SQL; and a second
    floor that also does the two reads (evaluation row, participants) the engine needs;
-3. the ratio engine/raw (goal ≥ 0.5 on PostgreSQL, the production database; see
-   docs/benchmarks.md for why SQLite's figure is printed but not held to it);
-4. the engine's cost per transition with 1k and with 100k evaluations stored (must be flat),
-   and the raw transaction's, to tell the database's own growth from the engine's: two
-   databases of the same kind, one per size, measured slice by slice in turn;
+3. the ratio engine/raw of the path the app runs (``StoredForms``), the headline (goal ≥ 0.5
+   on PostgreSQL, the production database; see docs/benchmarks.md for why SQLite's figure is
+   printed but not held to it); the ``PlainForms`` ratio and the floors below explain it;
+4. the engine's cost per transition (``StoredForms``) with 1k and with 100k evaluations stored
+   (must be flat), and the raw transaction's, to tell the database's own growth from the
+   engine's: two databases of the same kind, one per size, measured slice by slice in turn;
 5. a Session floor: raw SQL with the reads, each transaction in a new ORM ``Session`` (as the
    engine and every web request run), with no engine logic.
 
@@ -399,7 +400,7 @@ def bench_database(label: str, engine: Engine, small_engine: Engine,
     raw = partial(run_raw, engine, store)
     raw_reads = partial(run_raw, engine, store, reads=True)
     raw_session = partial(run_raw, engine, store, reads=True, session=True)
-    small_plain = partial(run_engine, small_engine, small_store, plain)
+    small_stored = partial(run_engine, small_engine, small_store, stored)
     small_raw = partial(run_raw, small_engine, small_store)
     flat_n, chunks = args.flat, 5
     result: dict[str, Any] = {"label": label}
@@ -411,15 +412,15 @@ def bench_database(label: str, engine: Engine, small_engine: Engine,
                      f"database for the flatness check)"
     kinds = (("plain", eng_plain), ("stored", eng_stored), ("raw", raw),
              ("raw_reads", raw_reads), ("raw_session", raw_session))
-    small_plain(take(small_store, rng, 50))  # warm-up: caches, statement cache, pool
+    small_stored(take(small_store, rng, 50))  # warm-up: caches, statement cache, pool
     small_raw(take(small_store, rng, 50))
     for _, fn in kinds:
         fn(take(store, rng, 100))  # warm-up of each kind
 
     # -- flatness: 1k and 100k stored, engine and raw, one slice of each in turn ---------------
     flat = interleaved_us({
-        "small": (small_plain, take(small_store, rng, flat_n)),
-        "big": (eng_plain, take(store, rng, flat_n)),
+        "small": (small_stored, take(small_store, rng, flat_n)),
+        "big": (eng_stored, take(store, rng, flat_n)),
         "small_raw": (small_raw, take(small_store, rng, flat_n)),
         "big_raw": (raw, take(store, rng, flat_n)),
     }, chunks)
@@ -436,7 +437,7 @@ def bench_database(label: str, engine: Engine, small_engine: Engine,
     meter = SqlMeter()
     meter.attach(engine)
     probe = 200
-    seconds = eng_plain(take(store, rng, probe))
+    seconds = eng_stored(take(store, rng, probe))
     meter.detach(engine)
     result["meter"] = (meter.statements / probe, per_us(meter.seconds, probe),
                        per_us(seconds, probe))
@@ -451,7 +452,7 @@ def bench_database(label: str, engine: Engine, small_engine: Engine,
         ids = take(store, rng, args.profile)
         profiler = cProfile.Profile()
         profiler.enable()
-        eng_plain(ids)
+        eng_stored(ids)
         profiler.disable()
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out)
@@ -478,10 +479,10 @@ def report(result: dict[str, Any], n: int, reps: int, flat_n: int) -> None:
     print(f"  {n:,} committed transactions per measurement, median of {reps} interleaved reps, "
           f"{BIG:,} evaluations stored; runs: " + "; ".join(
               f"{k} " + "/".join(f"{r:,.0f}" for r in v) for k, v in rates.items()))
-    print(f"  {'engine, PlainForms (no form validation)':<52}{plain:>9,.0f} tx/s "
-          f"{1e6 / plain:>8,.0f} µs/tx")
     print(f"  {'engine, StoredForms (WTForms validation, as the app)':<52}{stored:>9,.0f} tx/s "
           f"{1e6 / stored:>8,.0f} µs/tx")
+    print(f"  {'engine, PlainForms (no form validation)':<52}{plain:>9,.0f} tx/s "
+          f"{1e6 / plain:>8,.0f} µs/tx")
     print(f"  {'raw SQL: 1 UPDATE + 1 INSERT per transaction':<52}{raw:>9,.0f} tx/s "
           f"{1e6 / raw:>8,.0f} µs/tx")
     print(f"  {'raw SQL + reads: 2 SELECT + 1 UPDATE + 1 INSERT':<52}{raw_reads:>9,.0f} tx/s "
@@ -493,25 +494,29 @@ def report(result: dict[str, Any], n: int, reps: int, flat_n: int) -> None:
              for a in ("plain", "stored", "raw_session")
              for b in ("raw", "raw_reads", "raw_session") if a != b}
     if result["label"] == "PostgreSQL":
-        goal = ("meets" if ratio["plain", "raw"] >= 0.5 else "BELOW") + " goal 0.5"
+        goal = ("meets" if ratio["stored", "raw"] >= 0.5 else "BELOW") + " goal 0.5"
     else:  # docs/benchmarks.md, "Decision on the goal"
         goal = "the goal of 0.5 is PostgreSQL's"
-    print(f"  ratio engine/raw (median of per-rep ratios): PlainForms "
-          f"{ratio['plain', 'raw']:.2f} ({goal}), StoredForms "
-          f"{ratio['stored', 'raw']:.2f}; vs raw + reads: PlainForms "
-          f"{ratio['plain', 'raw_reads']:.2f}, StoredForms {ratio['stored', 'raw_reads']:.2f}")
-    print(f"  the Session floor (reads + writes in a new Session, no engine logic) / raw: "
-          f"{ratio['raw_session', 'raw']:.2f}; engine / Session floor: PlainForms "
-          f"{ratio['plain', 'raw_session']:.2f}, StoredForms {ratio['stored', 'raw_session']:.2f}")
+    # The headline is the path the app runs (StoredForms: form validation); the other ratios
+    # explain where the time goes.
+    print(f"  RATIO engine/raw, the app's path (StoredForms, median of per-rep ratios): "
+          f"{ratio['stored', 'raw']:.2f} ({goal})")
+    print(f"    explanation: PlainForms (form validation left out) {ratio['plain', 'raw']:.2f}; "
+          f"vs raw + reads: StoredForms {ratio['stored', 'raw_reads']:.2f}, PlainForms "
+          f"{ratio['plain', 'raw_reads']:.2f}")
+    print(f"    the Session floor (reads + writes in a new Session, no engine logic) / raw: "
+          f"{ratio['raw_session', 'raw']:.2f}; engine / Session floor: StoredForms "
+          f"{ratio['stored', 'raw_session']:.2f}, PlainForms {ratio['plain', 'raw_session']:.2f}")
     (small, small_runs), (big, big_runs), (small_raw, small_raw_runs), (big_raw, big_raw_runs) = (
         result["flat"][k] for k in ("small", "big", "small_raw", "big_raw"))
 
     def runs(values: list[float]) -> str:
         return ", ".join(f"{x:.0f}" for x in values)
 
-    print(f"  flatness (PlainForms, {flat_n} transitions per store, median of 5 slices taken in "
-          f"turn with raw): {SMALL:,} stored {small:,.0f} µs, {BIG:,} stored {big:,.0f} µs, "
-          f"ratio {big / small:.2f}  [slices: {runs(small_runs)} | {runs(big_runs)}]")
+    print(f"  flatness (StoredForms, the app's path, {flat_n} transitions per store, median of 5 "
+          f"slices taken in turn with raw): {SMALL:,} stored {small:,.0f} µs, {BIG:,} stored "
+          f"{big:,.0f} µs, ratio {big / small:.2f}  [slices: {runs(small_runs)} | "
+          f"{runs(big_runs)}]")
     print(f"  the same for raw SQL (the database's own growth): {SMALL:,} stored {small_raw:,.0f} "
           f"µs, {BIG:,} stored {big_raw:,.0f} µs, ratio {big_raw / small_raw:.2f}  [slices: "
           f"{runs(small_raw_runs)} | {runs(big_raw_runs)}]; engine minus raw: "
@@ -556,6 +561,7 @@ def main() -> None:
           f"{platform.python_version()}, SQLAlchemy {sqlalchemy.__version__}, psycopg "
           f"{psycopg.__version__}, transitions {transitions.__version__}, SQLite "
           f"{sqlite3.sqlite_version}")
+    print("load average at the start: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     started = time.perf_counter()
     if not args.postgres_only:
         with sqlite_engine() as (engine, where), sqlite_engine() as (small, _):
@@ -569,7 +575,8 @@ def main() -> None:
                 print(f"\ndatabase: {where}")
                 report(bench_database("PostgreSQL", engine, small, args), args.n, args.reps,
                        args.flat)
-    print(f"\ntotal {time.perf_counter() - started:.0f} s")
+    print("\nload average at the end: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+    print(f"total {time.perf_counter() - started:.0f} s")
 
 
 if __name__ == "__main__":

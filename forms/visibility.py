@@ -39,6 +39,7 @@ from workflow.errors import NotFound
 from workflow.models import Evaluation
 from workflow.models import HistoryEvent
 from workflow.service import definition_of
+from workflow.snapshot import EvaluationLike
 from workflow.trail import Change
 from workflow.trail import recorded_changes
 
@@ -95,9 +96,10 @@ def change_digest(key: bytes, event: HistoryEvent, name: str, old: Any, new: Any
 class Visibility:
     """One reader's view of one evaluation; specs are loaded per form version and cached."""
 
-    def __init__(self, session: Session, evaluation: Evaluation, definition: WorkflowDefinition,
-                 viewer: Viewer) -> None:
-        """Read ``evaluation`` (under its pinned ``definition``) as ``viewer``."""
+    def __init__(self, session: Session, evaluation: EvaluationLike,
+                 definition: WorkflowDefinition, viewer: Viewer) -> None:
+        """Read ``evaluation`` (under its pinned ``definition``) as ``viewer``; the ORM row
+        or the snapshot a transition returns (``workflow.service.Fired``)."""
         self.session = session
         self.evaluation = evaluation
         self.definition = definition
@@ -106,7 +108,7 @@ class Visibility:
         self._rating: bool | None = None
 
     @classmethod
-    def for_actor(cls, session: Session, actor: Actor, evaluation: Evaluation,
+    def for_actor(cls, session: Session, actor: Actor, evaluation: EvaluationLike,
                   definition: WorkflowDefinition | None = None,
                   roles: frozenset[str] | None = None) -> Visibility:
         """Return the actor's view (``definition`` and ``roles`` when the caller has them)."""

@@ -48,9 +48,9 @@ from workflow.rating import CapaianOrganisasi
 from workflow.rating import Predikat
 from workflow.rating import rating_label
 from workflow.service import Workflow
-from workflow.service import apply_transition
 from workflow.service import available_transitions
 from workflow.service import definition_of
+from workflow.service import fire_transition
 from workflow.stats import EvaluationFilter
 from workflow.stats import list_evaluations
 from workflow.trail import Change
@@ -110,17 +110,16 @@ def authenticate() -> tuple[Response, int] | None:
     if scheme.lower() != "bearer" or not token.strip():
         return _unauthorized(_("Token API diperlukan: kirim header 'Authorization: Bearer "
                                "<token>'."))
-    row = token_for_request(db.session, token.strip(), _wf().clock())
-    if row is None:
-        db.session.rollback()
+    use = token_for_request(db.session, token.strip(), _wf().clock())
+    if use is None:
         return _unauthorized(_("Token API tidak sah, sudah kedaluwarsa, atau sudah dicabut."))
-    employee = row.employee
-    g.api_actor = Actor.of(employee)
-    g.actor_nip = employee.nip
-    db.session.commit()  # last_used_at (when due), kept even when the request then fails
+    g.api_actor = use.actor
+    g.actor_nip = use.actor.nip
+    if use.touched:
+        db.session.commit()  # last_used_at, kept even when the request then fails
     operation = ("transition:" + str((request.view_args or {}).get("name", ""))
                  if request.endpoint == "api.transition" else "read")
-    if not token_allows(row.scope, operation):
+    if not token_allows(use.scope, operation):
         response = jsonify({"error": "Forbidden", "message": _(
             "Cakupan token ini tidak mencakup operasi %(operation)s.", operation=operation)})
         response.headers["WWW-Authenticate"] = 'Bearer realm="api", error="insufficient_scope"'
@@ -269,6 +268,7 @@ def _predikat(value: str | None, lang: str) -> dict[str, str] | None:
 
 def _summary(view: Visibility, lang: str) -> dict[str, Any]:
     evaluation, definition = view.evaluation, view.definition
+    assert isinstance(evaluation, Evaluation)  # read for the list and the detail (ORM)
     employee = evaluation.employee
     return {
         "id": evaluation.id,
@@ -394,14 +394,13 @@ def transition(evaluation_id: int, name: str) -> Response:
     """Fire a transition with ``{data, comment, version}``; nothing changes on any error."""
     data, comment, version = _transition_body()
     actor = _actor()
-    reader_of(db.session, actor, evaluation_id)  # strangers get 404 before anything else
-    event = apply_transition(db.session, _wf(), actor, evaluation_id, name, data=data,
-                             comment=comment, expected_version=version)
+    # Strangers get 404 (fire_transition), before anything else is checked.
+    fired = fire_transition(db.session, _wf(), actor, evaluation_id, name, data=data,
+                            comment=comment, expected_version=version)
     db.session.commit()
-    ev = db.session.get(Evaluation, evaluation_id)
-    assert ev is not None
-    definition = definition_of(db.session, ev.definition_version_id)
-    view = Visibility.for_actor(db.session, actor, ev, definition)
+    # The answer is built from what the transition wrote: the row is not read again.
+    ev, definition, event = fired.evaluation, fired.definition, fired.event
+    view = Visibility.for_actor(db.session, actor, ev, definition, fired.roles)
     lang = current_language()
     return jsonify({
         "evaluation": {"id": ev.id, "state": ev.status,

@@ -30,13 +30,12 @@ from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy import bindparam
 from sqlalchemy import func
 from sqlalchemy import select
-from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 
@@ -49,6 +48,8 @@ from .history import append_event
 from .models import ActivationCode
 from .models import ApiToken
 from .models import Employee
+from .models import Group
+from .models import GroupMember
 from .models import LoginThrottle
 
 # Password rules after NIST SP 800-63B §3.1.1.2: long enough, not a known common password, no
@@ -633,27 +634,62 @@ def live_token_count(session: Session, employee: Employee, now: datetime) -> int
         ApiToken.expires_at > now)) or 0
 
 
-def token_for_request(session: Session, token: str, now: datetime) -> ApiToken | None:
-    """Return the live token (unrevoked, unexpired, of an active employee), or None.
+@dataclass(frozen=True, slots=True)
+class TokenUse:
+    """A live API token as one request uses it: who acts with it and what it may do.
+
+    ``touched``: its ``last_used_at`` was just written (the caller commits it, so the stamp
+    stays even when the request then fails); otherwise the lookup wrote nothing.
+    """
+
+    token_id: int
+    scope: str
+    actor: Actor
+    touched: bool
+
+
+_TOKEN = ApiToken.__table__
+_EMPLOYEE = Employee.__table__
+_MEMBER = GroupMember.__table__
+_GROUP = Group.__table__
+# The token, its employee and her groups in one statement (one row per group, or one row
+# with no group); built once, so its compiled form is cached.
+_TOKEN_LOOKUP = (
+    select(_TOKEN.c.id, _TOKEN.c.scope, _TOKEN.c.last_used_at, _EMPLOYEE.c.id,
+           _EMPLOYEE.c.nip, _EMPLOYEE.c.name, _EMPLOYEE.c.agency_id, _GROUP.c.slug)
+    .select_from(_TOKEN.join(_EMPLOYEE, _EMPLOYEE.c.id == _TOKEN.c.employee_id)
+                 .outerjoin(_MEMBER, _MEMBER.c.employee_id == _EMPLOYEE.c.id)
+                 .outerjoin(_GROUP, _GROUP.c.id == _MEMBER.c.group_id))
+    .where(_TOKEN.c.digest == bindparam("digest"), _TOKEN.c.revoked_at.is_(None),
+           _TOKEN.c.expires_at > bindparam("now"), _EMPLOYEE.c.active)
+)
+_TOKEN_TOUCH = (
+    _TOKEN.update()
+    .where(_TOKEN.c.id == bindparam("token_id"),
+           _TOKEN.c.last_used_at.is_(None) | (_TOKEN.c.last_used_at <= bindparam("stale")))
+    .values(last_used_at=bindparam("now"))
+)
+
+
+def token_for_request(session: Session, token: str, now: datetime) -> TokenUse | None:
+    """Return the live token (unrevoked, unexpired, of an active employee) with its actor,
+    or None; one statement reads the token, the employee and her groups.
 
     Its ``last_used_at`` is written only when older than ``TOKEN_USE_RESOLUTION`` (one
     conditional ``UPDATE``), so most requests read without writing.
     """
-    row = session.scalar(select(ApiToken).where(
-        ApiToken.digest == token_digest(token), ApiToken.revoked_at.is_(None),
-        ApiToken.expires_at > now))
-    if row is None or not row.employee.active:
+    connection = session.connection()
+    rows = connection.execute(_TOKEN_LOOKUP, {"digest": token_digest(token), "now": now}).all()
+    if not rows:
         return None
+    token_id, scope, last_used_at, employee_id, nip, name, agency_id, _slug = rows[0]
+    actor = Actor(employee_id, nip, name, agency_id,
+                  frozenset(row[-1] for row in rows if row[-1] is not None))
     stale = now - TOKEN_USE_RESOLUTION
-    if row.last_used_at is None or row.last_used_at <= stale:
-        session.execute(
-            update(ApiToken)
-            .where(ApiToken.id == row.id,
-                   (ApiToken.last_used_at.is_(None)) | (ApiToken.last_used_at <= stale))
-            .values(last_used_at=now)
-            .execution_options(synchronize_session=False))
-        set_committed_value(row, "last_used_at", now)  # written above; not again at flush
-    return row
+    touched = last_used_at is None or last_used_at <= stale
+    if touched:
+        connection.execute(_TOKEN_TOUCH, {"token_id": token_id, "stale": stale, "now": now})
+    return TokenUse(token_id, scope, actor, touched)
 
 
 # --- the admin's overview -----------------------------------------------------------------

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from .actors import Actor
+from .actors import may_read
 from .actors import roles_of
 from .calendars import CalendarPort
 from .calendars import StoredCalendars
@@ -53,6 +55,7 @@ from .models import utcnow
 from .projection import FIXED_FIELDS
 from .projection import MUTABLE_FIELDS
 from .projection import differing
+from .projection import field_digest
 from .projection import of_evaluation
 from .projection import project
 from .recording import record_transition
@@ -191,6 +194,18 @@ def _check_version(evaluation: EvaluationLike, expected_version: int | None) -> 
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Fired:
+    """A transition as written: its event, and the evaluation as it stands after it (the
+    snapshot read before, with the written columns), its definition and the actor's roles —
+    what an answer needs, without reading the row again."""
+
+    event: RecordedEvent
+    evaluation: EvaluationSnapshot
+    definition: WorkflowDefinition
+    roles: frozenset[str]
+
+
 def apply_transition(
     session: Session,
     wf: Workflow,
@@ -202,11 +217,28 @@ def apply_transition(
     comment: str | None = None,
     expected_version: int | None = None,
 ) -> RecordedEvent:
+    """Fire ``trigger`` on an evaluation and return its event (``fire_transition``)."""
+    return fire_transition(session, wf, actor, evaluation_id, trigger, data=data,
+                           comment=comment, expected_version=expected_version).event
+
+
+def fire_transition(
+    session: Session,
+    wf: Workflow,
+    actor: Actor,
+    evaluation_id: int,
+    trigger: str,
+    *,
+    data: Mapping[str, Any] | None = None,
+    comment: str | None = None,
+    expected_version: int | None = None,
+) -> Fired:
     """Fire ``trigger`` on an evaluation: check role, data and guards, apply effects, record.
 
     The only writer of ``Evaluation.status``. Nothing is changed when any check fails.
 
-    :raises NotFound: unknown evaluation or another agency's.
+    :raises NotFound: unknown evaluation, another agency's, or one the actor may not read
+        (``actors.may_read``: for them it does not exist, as on the page and the API).
     :raises ConcurrentUpdate: ``expected_version`` is stale or someone else won a race.
     :raises TransitionNotAllowed: unknown step or wrong state.
     :raises NotPermitted: the actor plays none of the step's roles.
@@ -217,7 +249,9 @@ def apply_transition(
     definition = definition_of(session, evaluation.definition_version_id)
     roles = roles_of(actor, evaluation, definition)
     if not roles:
-        # Someone of the agency with no part in this evaluation learns nothing about it.
+        if not may_read(actor, roles):
+            # Someone of the agency with no part in this evaluation learns nothing about it.
+            raise NotFound("Evaluasi tidak ditemukan.", "Evaluation not found.")
         raise NotPermitted("Anda tidak berwenang atas evaluasi ini.",
                            "You have no part in this evaluation.")
     _check_version(evaluation, expected_version)
@@ -281,7 +315,8 @@ def apply_transition(
                                  fields)
     if recorded is None:  # the row moved since it was read: someone else won
         raise _conflict()
-    return recorded
+    return Fired(recorded, replace(evaluation, **values, recorded=recorded.projection),
+                 definition, roles)
 
 
 def _projection_after(
@@ -293,12 +328,16 @@ def _projection_after(
 
     The row must still hold what the previous event recorded, else the write is refused (and
     the refusal recorded): a changed row is never laundered into a fresh digest. A row whose
-    newest event predates the projection is sealed now, from its current values.
+    newest event predates the projection is sealed now, from its current values. Each value
+    is digested once: a field the step leaves as it was keeps the digest just checked.
     """
     recorded = (evaluation.recorded if isinstance(evaluation, EvaluationSnapshot)
                 else _recorded(session, evaluation))
+    current = _current(evaluation)
+    checked: dict[str, str] = {}
     if recorded:
-        bad = tuple(differing(recorded, project(_current(evaluation), MUTABLE_FIELDS)))
+        checked = project(current, MUTABLE_FIELDS)
+        bad = tuple(differing(recorded, checked))
         if bad:
             raise refuse(session, wf.audit_key, evaluation, bad, surface=surface,
                          now=wf.clock(), actor_id=actor.employee_id, actor_nip=actor.nip)
@@ -307,7 +346,16 @@ def _projection_after(
         row = session.get(Evaluation, evaluation.id)
         assert row is not None
         fixed = project(of_evaluation(row), FIXED_FIELDS)
-    return {**project(after, MUTABLE_FIELDS), **fixed}
+    new = {name: checked[name] if name in checked and _unchanged(after.get(name), current[name])
+           else field_digest(after.get(name)) for name in MUTABLE_FIELDS}
+    return {**new, **fixed}
+
+
+def _unchanged(new: Any, old: Any) -> bool:
+    """Tell whether a field keeps its value, so its digest too (the same object, or an equal
+    scalar of the same type: ``1 == True`` but their JSON differs)."""
+    return new is old or (type(new) is type(old) and isinstance(new, str | int | datetime)
+                          and new == old)
 
 
 def _current(evaluation: EvaluationLike) -> dict[str, Any]:
