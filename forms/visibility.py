@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.actors import Actor
@@ -96,13 +97,15 @@ class Visibility:
     """One reader's view of one evaluation; specs are loaded per form version and cached."""
 
     def __init__(self, session: Session, evaluation: Evaluation, definition: WorkflowDefinition,
-                 viewer: Viewer) -> None:
-        """Read ``evaluation`` (under its pinned ``definition``) as ``viewer``."""
+                 viewer: Viewer,
+                 specs: dict[tuple[str, int | None], FormSpec | None] | None = None) -> None:
+        """Read ``evaluation`` (under its pinned ``definition``) as ``viewer``; ``specs`` is a
+        cache of form specs by (form, version) shared by the views of one page."""
         self.session = session
         self.evaluation = evaluation
         self.definition = definition
         self.viewer = viewer
-        self._specs: dict[tuple[str, int | None], FormSpec | None] = {}
+        self._specs = specs if specs is not None else {}
         self._rating: bool | None = None
 
     @classmethod
@@ -127,6 +130,8 @@ class Visibility:
         if version_id is None:
             entry = (self.evaluation.data or {}).get(form_key)
             version_id = entry.get("form_version_id") if isinstance(entry, Mapping) else None
+        if version_id is None:  # the version pinned when the period opened
+            version_id = (self.evaluation.form_versions or {}).get(form_key)
         cache_key = (form_key, version_id)
         if cache_key not in self._specs:
             try:
@@ -196,23 +201,61 @@ class Visibility:
                 for name, old, new in recorded_changes(event)]
 
 
+class VisibilityBatch:
+    """One reader's views of the evaluations of one page (of her agency): the pinned flows and
+    form specs are immutable, so each is looked up once for the page, not once per row."""
+
+    def __init__(self, session: Session, actor: Actor) -> None:
+        """Views for ``actor``."""
+        self.session = session
+        self.actor = actor
+        self._specs: dict[tuple[str, int | None], FormSpec | None] = {}
+
+    def of(self, evaluation: Evaluation, definition: WorkflowDefinition | None = None,
+           roles: frozenset[str] | None = None) -> Visibility:
+        """Return the actor's view of one evaluation (its participants loaded)."""
+        definition = definition or definition_of(self.session, evaluation.definition_version_id)
+        if roles is None:
+            roles = roles_of(self.actor, evaluation, definition)
+        return Visibility(self.session, evaluation, definition,
+                          viewer_of(self.actor, roles, evaluation.status), self._specs)
+
+
 class HistoryReader:
     """An actor's view of the changes of any event of her agency (one ``Visibility`` per
-    evaluation, cached); events outside any evaluation show their (already masked) changes."""
+    evaluation); events outside any evaluation show their (already masked) changes.
+
+    ``prefetch`` loads the views of a batch of evaluations in two statements (the rows, their
+    participants), so an export reads the evaluations of each batch of events at once; the
+    views of earlier batches are dropped, so memory stays flat however long the export."""
 
     def __init__(self, session: Session, actor: Actor, key: bytes) -> None:
         """Redact for ``actor``, digests keyed with the audit ``key``."""
         self.session = session
         self.actor = actor
         self.key = key
+        self._batch = VisibilityBatch(session, actor)
         self._views: dict[int, Visibility | None] = {}
+
+    def prefetch(self, evaluation_ids: Iterable[int | None]) -> None:
+        """Load the views of these evaluations at once (forgetting the ones loaded before)."""
+        wanted = {i for i in evaluation_ids if i is not None}
+        self._views = {}
+        if not wanted:
+            return
+        found = self.session.scalars(select(Evaluation).where(
+            Evaluation.id.in_(sorted(wanted)),
+            Evaluation.agency_id == self.actor.agency_id)).unique().all()
+        self._views = dict.fromkeys(wanted)
+        for evaluation in found:
+            self._views[evaluation.id] = self._batch.of(evaluation)
 
     def view(self, evaluation_id: int) -> Visibility | None:
         """Return the actor's view of one evaluation (None: not of her agency)."""
         if evaluation_id not in self._views:
             evaluation = self.session.get(Evaluation, evaluation_id)
             self._views[evaluation_id] = (
-                Visibility.for_actor(self.session, self.actor, evaluation)
+                self._batch.of(evaluation)
                 if evaluation is not None and evaluation.agency_id == self.actor.agency_id
                 else None)
         return self._views[evaluation_id]

@@ -43,7 +43,9 @@ from workflow.service import definition_of
 from workflow.spreadsheets import csv_writer
 from workflow.trail import CSV_COLUMNS
 from workflow.trail import HistoryFilter
+from workflow.trail import cursor_text
 from workflow.trail import export_rows
+from workflow.trail import parse_cursor
 from workflow.trail import search_choices
 from workflow.trail import search_history
 from workflow.trail import timeline
@@ -111,12 +113,17 @@ def search() -> str | tuple[str, int]:
     """Search the agency's history with filters, newest first, paginated."""
     form, filters = _search_form()
     page = int_arg("halaman", 1) or 1
+    raw_cursor = request.args.get("setelah", "")
+    after = parse_cursor(raw_cursor) if raw_cursor else None
+    if raw_cursor and after is None:
+        abort(400, _("Tautan halaman tidak valid; mulai lagi dari halaman pertama."))
     result = None
     if filters is not None:
-        result = search_history(db.session, current_actor(), filters, page, 25)
-    args = {k: v for k, v in request.args.items() if k != "halaman" and v}
+        result = search_history(db.session, current_actor(), filters, page, 25, after)
+    args = {k: v for k, v in request.args.items() if k not in ("halaman", "setelah") and v}
     body = render_template("audit/search.html", form=form, result=result, args=args,
-                           columns=CSV_COLUMNS, role_of=role_namer(db.session, current_actor()))
+                           columns=CSV_COLUMNS, role_of=role_namer(db.session, current_actor()),
+                           next_cursor=cursor_text(result.after) if result else "")
     return body if result is not None else (body, 400)
 
 

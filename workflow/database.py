@@ -1,9 +1,13 @@
-"""Database engine settings shared by the app, the CLI and the benchmarks (no Flask)."""
+"""Database engine settings shared by the app, the CLI and the benchmarks (no Flask), and the
+one way to read an agency's distinct values off an index."""
 
 from __future__ import annotations
 
 import sqlite3
 from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 
 def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -19,3 +23,31 @@ def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+def distinct_values(session: Session, table: str, agency_id: int,
+                    columns: tuple[str, ...]) -> list[tuple[Any, ...]]:
+    """Return the distinct values of ``columns`` among one agency's rows of ``table``, sorted.
+
+    On PostgreSQL this walks an index on ``(agency_id, *columns)`` one distinct value at a
+    time (a recursive "loose index scan": one probe per value), so it costs the number of
+    distinct values, not of rows: a plain ``DISTINCT`` reads every row of the agency. Other
+    databases run the plain ``DISTINCT``. ``table`` and ``columns`` are code, never input.
+    """
+    cols = ", ".join(columns)
+    if session.get_bind().dialect.name != "postgresql":
+        sql = (f"SELECT DISTINCT {cols} FROM {table} WHERE agency_id = :agency "  # noqa: S608 - names from code
+               f"ORDER BY {cols}")
+        return [tuple(r) for r in session.execute(text(sql), {"agency": agency_id})]
+    prev = ", ".join(f"found.{c}" for c in columns)
+    sql = f"""
+        WITH RECURSIVE found AS (
+            (SELECT {cols} FROM {table} WHERE agency_id = :agency ORDER BY {cols} LIMIT 1)
+            UNION ALL
+            SELECT later.* FROM found, LATERAL (
+                SELECT {cols} FROM {table}
+                WHERE agency_id = :agency AND ({cols}) > ({prev})
+                ORDER BY {cols} LIMIT 1) AS later
+        )
+        SELECT {cols} FROM found"""  # noqa: S608 - names from code
+    return [tuple(r) for r in session.execute(text(sql), {"agency": agency_id})]
