@@ -12,7 +12,7 @@ and Kupang's own copies) is seeded in two steps:
    state, each with the events the engine wrote (draft, returned, rated, team review, accepted,
    appealed, heard, decided, finalized by the system).
 2. **Clones, with COPY.** ``size / 10`` further employees (units of 50: a kepala bidang and 49
-   staff; every 20 units under a kepala dinas, who reports to the Sekda) get one evaluation per
+   staff; every 2 units under a kepala dinas, who reports to the Sekda) get one evaluation per
    annual period 2017–2026. Each is a copy of a template evaluation with its own employee,
    participants (the reporting line: the employee, the kepala bidang, the kepala dinas, with
    their identity), period, times (shifted into its year, jittered by up to ten days) and
@@ -95,7 +95,7 @@ PASSWORD = "bench-kinerja-2026"  # noqa: S105 - the scratch database's test user
 CHEAP_HASH = "scrypt:1024:8:1"
 YEARS = tuple(range(2017, 2027))  # ten annual periods; 2026 is the templates' own
 UNIT = 50  # a kepala bidang and 49 staff
-UNITS_PER_DINAS = 20
+UNITS_PER_DINAS = 2  # a kepala dinas over 100 people, at every size
 BATCH = 5_000
 BASE = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # the demo's clock
 NOW = BASE + timedelta(days=45)
@@ -239,13 +239,13 @@ def seed(app: Any, engine: Engine, size: int, rng: random.Random) -> Seeded:
         unit_no = len(evaluated) // UNIT
         if unit_no % UNITS_PER_DINAS == 0 and len(evaluated) % UNIT == 0:
             n += 1
-            dinas = Person(next_employee + n, nip(n), f"Kepala Dinas {unit_no // 20}",
-                           f"Dinas {unit_no // 20}", boss.id)
+            dinas = Person(next_employee + n, nip(n), f"Kepala Dinas {unit_no // UNITS_PER_DINAS}",
+                           f"Dinas {unit_no // UNITS_PER_DINAS}", boss.id)
             dinas.identity = identity(dinas, "Kepala Dinas")
             people.append(dinas)
         assert dinas is not None
         n += 1
-        unit = f"Dinas {unit_no // 20} Bidang {unit_no % 20}"
+        unit = f"Dinas {unit_no // UNITS_PER_DINAS} Bidang {unit_no % UNITS_PER_DINAS}"
         if len(evaluated) % UNIT == 0:
             head = Person(next_employee + n, nip(n), f"Kepala Bidang {unit_no}", unit, dinas.id)
             head.identity = identity(head, "Kepala Bidang")

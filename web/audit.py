@@ -29,6 +29,7 @@ from wtforms import IntegerField
 from wtforms import SelectField
 from wtforms import StringField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length
 from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 from wtforms.validators import Regexp
@@ -77,7 +78,10 @@ def role_namer(session: Session, actor: Actor) -> Callable[[HistoryEvent], str]:
 class SearchForm(Form):
     """Filters of the history search (GET; no CSRF needed for a read-only search)."""
 
-    unit_kerja = SelectField(_l("Unit kerja"), choices=[], validate_choice=False)
+    unit_choices: list[str]  # the unit kerja names the page suggests ([]: too many to list)
+
+    # Typed, with the agency's names suggested (a datalist) when it has few enough of them.
+    unit_kerja = StringField(_l("Unit kerja"), validators=[Optional(), Length(max=200)])
     actor_nip = StringField(_l("NIP pelaku"), validators=[
         Optional(), Regexp(r"^\d{18}$", message=_l("NIP terdiri dari 18 digit angka."))])
     trigger = SelectField(_l("Transisi"), choices=[], validate_choice=False)
@@ -87,14 +91,19 @@ class SearchForm(Form):
     evaluasi = IntegerField(_l("ID evaluasi"), validators=[Optional(), NumberRange(1, INT_MAX)])
 
 
-def _search_form() -> tuple[SearchForm, HistoryFilter | None]:
-    """Build the search form from the query string; return it and the filter (None: invalid)."""
-    choices = search_choices(db.session, current_actor())
+def _search_form(shown: bool = True) -> tuple[SearchForm, HistoryFilter | None]:
+    """Build the search form from the query string; return it and the filter (None: invalid).
+
+    The drop-downs' choices are read only for a form that is ``shown`` (not for the export).
+    """
     form = SearchForm(MultiDict(request.args))
-    everything = SelectChoice("", _("(semua)"))
-    form.unit_kerja.choices = [everything, *[SelectChoice(u, u) for u in choices.units]]
-    form.trigger.choices = [everything, *[SelectChoice(t, t) for t in choices.triggers]]
-    form.kind.choices = [everything, *[SelectChoice(k, k) for k in choices.kinds]]
+    form.unit_choices = []
+    if shown:
+        choices = search_choices(db.session, current_actor())
+        everything = SelectChoice("", _("(semua)"))
+        form.unit_choices = choices.units
+        form.trigger.choices = [everything, *[SelectChoice(t, t) for t in choices.triggers]]
+        form.kind.choices = [everything, *[SelectChoice(k, k) for k in choices.kinds]]
     if not form.validate():
         return form, None
     dari: date | None = form.dari.data
@@ -152,7 +161,7 @@ def verification() -> str:
 @auditor_required
 def export() -> Response:
     """Stream the search result as CSV (UTF-8 with BOM for Excel; columns in docs/api.md)."""
-    _form, filters = _search_form()
+    _form, filters = _search_form(shown=False)
     if filters is None:
         abort(400, _("Filter pencarian tidak valid; perbaiki lalu ekspor lagi."))
     rows = export_rows(db.session, current_actor(), filters, HistoryReader(

@@ -62,8 +62,8 @@ from workflow.registry import validate_paths
 from workflow.roles import grant_runtime_role
 from workflow.service import Workflow
 from workflow.service import run_due_transitions
-from workflow.tallies import rebuild_tallies
 from workflow.spreadsheets import csv_writer
+from workflow.tallies import rebuild_tallies
 from workflow.texts import in_language
 
 from .config import sqlalchemy_url

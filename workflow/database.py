@@ -25,9 +25,10 @@ def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
-def distinct_values(session: Session, table: str, agency_id: int,
-                    columns: tuple[str, ...]) -> list[tuple[Any, ...]]:
-    """Return the distinct values of ``columns`` among one agency's rows of ``table``, sorted.
+def distinct_values(session: Session, table: str, agency_id: int, columns: tuple[str, ...],
+                    limit: int | None = None) -> list[tuple[Any, ...]]:
+    """Return the distinct values of ``columns`` among one agency's rows of ``table``, sorted
+    (the first ``limit`` of them).
 
     On PostgreSQL this walks an index on ``(agency_id, *columns)`` one distinct value at a
     time (a recursive "loose index scan": one probe per value), so it costs the number of
@@ -35,19 +36,22 @@ def distinct_values(session: Session, table: str, agency_id: int,
     databases run the plain ``DISTINCT``. ``table`` and ``columns`` are code, never input.
     """
     cols = ", ".join(columns)
+    params = {"agency": agency_id, "limit": limit if limit is not None else 2**31 - 1}
     if session.get_bind().dialect.name != "postgresql":
         sql = (f"SELECT DISTINCT {cols} FROM {table} WHERE agency_id = :agency "  # noqa: S608 - names from code
-               f"ORDER BY {cols}")
-        return [tuple(r) for r in session.execute(text(sql), {"agency": agency_id})]
+               f"ORDER BY {cols} LIMIT :limit")
+        return [tuple(r) for r in session.execute(text(sql), params)]
     prev = ", ".join(f"found.{c}" for c in columns)
     sql = f"""
         WITH RECURSIVE found AS (
-            (SELECT {cols} FROM {table} WHERE agency_id = :agency ORDER BY {cols} LIMIT 1)
+            (SELECT 1 AS depth, {cols} FROM {table} WHERE agency_id = :agency
+             ORDER BY {cols} LIMIT 1)
             UNION ALL
-            SELECT later.* FROM found, LATERAL (
+            SELECT found.depth + 1, later.* FROM found, LATERAL (
                 SELECT {cols} FROM {table}
                 WHERE agency_id = :agency AND ({cols}) > ({prev})
                 ORDER BY {cols} LIMIT 1) AS later
+            WHERE found.depth < :limit
         )
         SELECT {cols} FROM found"""  # noqa: S608 - names from code
-    return [tuple(r) for r in session.execute(text(sql), {"agency": agency_id})]
+    return [tuple(r) for r in session.execute(text(sql), params)]

@@ -329,8 +329,11 @@ def import_org_csv(
     return result
 
 
-def units_of(session: Session, agency_id: int) -> list[str]:
-    """Return the agency's unit kerja names, sorted (for filters and pickers), read off the
-    ``(agency_id, unit_kerja)`` index one name at a time (``database.distinct_values``)."""
-    return [unit for (unit,) in distinct_values(session, "employee", agency_id, ("unit_kerja",))
-            if unit]
+def units_of(session: Session, agency_id: int, limit: int | None = None) -> list[str]:
+    """Return the agency's unit kerja names, sorted (the first ``limit``), for filters and
+    pickers: read off the ``(agency_id, unit_kerja)`` index one name at a time
+    (``database.distinct_values``), never by reading every employee."""
+    return [unit for (unit,) in distinct_values(session, "employee", agency_id,
+                                                ("unit_kerja",),
+                                                None if limit is None else limit + 1)
+            if unit][:limit]

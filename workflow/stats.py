@@ -221,9 +221,9 @@ def unit_page(session: Session, actor: Actor, period_id: int | None, after: str 
 
 
 def versions_in_use(session: Session, agency_id: int) -> list[int]:
-    """Return the flow versions the agency's evaluations are pinned to (from the tallies)."""
-    return sorted(session.scalars(select(_TALLY.c.definition_version_id).where(
-        _TALLY.c.agency_id == agency_id, _TALLY.c.n > 0).distinct()))
+    """Return the agency's flow versions, oldest first (its evaluations are pinned to these;
+    read from the published versions, a handful, never off the evaluations)."""
+    return _agency_versions(session, agency_id)
 
 
 def state_table(session: Session, actor: Actor, period_id: int | None = None,
@@ -353,7 +353,7 @@ def overdue(
     """Return the agency's overdue evaluations (see the module docstring), oldest first.
 
     The rule runs in SQL (``overdue_condition``): counted per unit kerja, and the first
-    ``limit`` evaluations (by number) listed; ``units`` keeps those units only.
+    ``limit`` evaluations (by unit kerja and number) listed; ``units`` keeps those units only.
 
     :raises NotPermitted: unless the actor is an auditor or an agency admin.
     """
@@ -374,7 +374,8 @@ def overdue(
         per_unit[unit or NO_UNIT] = per_unit.get(unit or NO_UNIT, 0) + n
     rows = session.execute(
         select(Evaluation, Employee.unit_kerja).join(Evaluation.employee)
-        .join(Evaluation.period).where(*where).order_by(Evaluation.id).limit(limit)).all()
+        .join(Evaluation.period).where(*where)
+        .order_by(Employee.unit_kerja, Evaluation.id).limit(limit)).all()
     items: list[OverdueItem] = []
     for evaluation, unit in rows:
         definition = definitions.get(evaluation.definition_version_id) or definition_of(

@@ -401,9 +401,15 @@ def export_rows(session: Session, actor: Actor, f: HistoryFilter,
     return generate()
 
 
+#: The search form suggests the unit kerja names when the agency has at most this many
+#: (a ministry has thousands: then the name is typed).
+UNIT_CHOICES = 200
+
+
 @dataclass(frozen=True, slots=True)
 class SearchChoices:
-    """Values offered in the search form's drop-downs (from the agency's own data)."""
+    """Values offered in the search form (from the agency's own data); ``units`` is empty
+    when the agency has more than ``UNIT_CHOICES`` of them."""
 
     units: list[str]
     triggers: list[str]
@@ -413,7 +419,9 @@ class SearchChoices:
 def search_choices(session: Session, actor: Actor) -> SearchChoices:
     """Return the unit kerja, trigger and kind values present in the agency's data."""
     require_auditor(actor)
-    units = units_of(session, actor.agency_id)
+    units = units_of(session, actor.agency_id, UNIT_CHOICES + 1)
+    if len(units) > UNIT_CHOICES:
+        units = []
     # One probe per distinct (kind, trigger) of the index, never a DISTINCT over the history.
     pairs = distinct_values(session, "history_event", actor.agency_id, ("kind", "trigger"))
     triggers = sorted({trigger for _kind, trigger in pairs if trigger})
