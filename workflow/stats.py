@@ -241,12 +241,13 @@ def state_table(session: Session, actor: Actor, period_id: int | None = None,
         select(_TALLY.c.unit_kerja, *grouped, func.sum(_TALLY.c.n))
         .where(*_tally_where(actor, period_id, units))
         .group_by(_TALLY.c.unit_kerja, *grouped)).all()
+    overall: list[tuple[str, int, int]]
     if units is None:
         overall = [(status, vid, n) for _unit, status, vid, n in counts]
     else:
-        overall = [tuple(r) for r in session.execute(
+        overall = [(status, vid, n) for status, vid, n in session.execute(
             select(*grouped, func.sum(_TALLY.c.n)).where(*_tally_where(actor, period_id))
-            .group_by(*grouped)).all()]
+            .group_by(*grouped))]
     definitions = _definitions(session, [row[1] for row in overall] + [r[2] for r in counts])
     states: list[str] = []
     labels: dict[str, str] = {}

@@ -45,15 +45,24 @@ KEY = ("agency_id", "period_id", "unit_kerja", "definition_version_id", "status"
 Key = tuple[int, int, str, int, str, str]
 
 
+def _insert(connection: Connection) -> postgresql.Insert | sqlite.Insert:
+    """Return an ``INSERT`` into the tallies that can add to an existing key (upsert)."""
+    if connection.dialect.name == "postgresql":
+        return postgresql.insert(_TALLY)
+    return sqlite.insert(_TALLY)
+
+
+def _add_on_conflict(statement: postgresql.Insert | sqlite.Insert) -> Any:
+    return statement.on_conflict_do_update(
+        index_elements=list(KEY), set_={"n": _TALLY.c.n + statement.excluded.n})
+
+
 def _upsert(connection: Connection, rows: list[dict[str, Any]]) -> None:
     """Add each row's ``n`` to its key (creating the key), in key order."""
     if not rows:
         return
     rows = sorted(rows, key=lambda r: tuple(r[k] for k in KEY))
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(_TALLY).values(rows)
-    connection.execute(statement.on_conflict_do_update(
-        index_elements=list(KEY), set_={"n": _TALLY.c.n + statement.excluded.n}))
+    connection.execute(_add_on_conflict(_insert(connection).values(rows)))
 
 
 def move(session: Session, agency_id: int, period_id: int, employee_id: int, version_id: int,
@@ -69,16 +78,14 @@ def move(session: Session, agency_id: int, period_id: int, employee_id: int, ver
     (state_a, pred_a), (state_b, pred_b) = before, after
     keys = sorted([((state_a, pred_a or ""), -1), ((state_b, pred_b or ""), 1)])
     connection = session.connection()
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(_TALLY).from_select(
+    statement = _insert(connection).from_select(
         [*KEY, "n"],
         select(literal(agency_id), literal(period_id), unit, literal(version_id),
                literal(keys[0][0][0]), literal(keys[0][0][1]), literal(keys[0][1]))
         .union_all(select(literal(agency_id), literal(period_id), unit, literal(version_id),
                           literal(keys[1][0][0]), literal(keys[1][0][1]),
                           literal(keys[1][1]))))
-    connection.execute(statement.on_conflict_do_update(
-        index_elements=list(KEY), set_={"n": _TALLY.c.n + statement.excluded.n}))
+    connection.execute(_add_on_conflict(statement))
 
 
 def add_opened(session: Session, evaluations: Iterable[Evaluation], units: dict[int, str]
