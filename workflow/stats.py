@@ -211,8 +211,9 @@ def unit_page(session: Session, actor: Actor, period_id: int | None, after: str 
     """Return one page of the unit kerja names that have evaluations (in name order, from
     after ``after``) and the name the next page starts after (None: last page)."""
     units = list(session.scalars(
-        select(_TALLY.c.unit_kerja).where(*_tally_where(actor, period_id),
-                                          _TALLY.c.unit_kerja > after)
+        select(_TALLY.c.unit_kerja).where(
+            *_tally_where(actor, period_id),
+            *([_TALLY.c.unit_kerja > after] if after else []))
         .group_by(_TALLY.c.unit_kerja).having(func.sum(_TALLY.c.n) > 0)
         .order_by(_TALLY.c.unit_kerja).limit(size + 1)))
     more = len(units) > size

@@ -30,6 +30,7 @@ from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import inspect
 from sqlalchemy import literal
+from sqlalchemy import literal_column
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
@@ -100,14 +101,14 @@ def add_opened(session: Session, evaluations: Iterable[Evaluation], units: dict[
 
 
 def _grouped(where: Any) -> Any:
+    # A literal, not a bound "": PostgreSQL must see the same expression in GROUP BY.
+    predikat = func.coalesce(Evaluation.predikat, literal_column("''"))
     return (select(Evaluation.agency_id, Evaluation.period_id, Employee.unit_kerja,
-                   Evaluation.definition_version_id, Evaluation.status,
-                   func.coalesce(Evaluation.predikat, ""), func.count())
+                   Evaluation.definition_version_id, Evaluation.status, predikat, func.count())
             .select_from(Evaluation).join(Employee, Employee.id == Evaluation.employee_id)
             .where(where)
             .group_by(Evaluation.agency_id, Evaluation.period_id, Employee.unit_kerja,
-                      Evaluation.definition_version_id, Evaluation.status,
-                      func.coalesce(Evaluation.predikat, "")))
+                      Evaluation.definition_version_id, Evaluation.status, predikat))
 
 
 def rebuild_tallies(session: Session, agency_id: int) -> int:

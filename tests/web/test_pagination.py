@@ -16,6 +16,8 @@ from tests.conftest import api_token
 from workflow.accounts import set_password
 from workflow.models import Evaluation
 from workflow.models import HistoryEvent
+from workflow.service import Workflow
+from workflow.service import save_draft
 from workflow.trail import capped_count
 
 PASSWORD = "rahasia-kinerja-123"
@@ -59,16 +61,20 @@ def test_counts_stop_at_the_cap(session: Session, mataram: World) -> None:
     assert capped_count(session, query, cap=100) == (len(mataram.evaluations), False)
 
 
-def test_audit_search_pages_by_cursor(client: FlaskClient, session: Session,
+def test_audit_search_pages_by_cursor(client: FlaskClient, session: Session, wf: Workflow,
                                       mataram: World) -> None:
     """The audit search's "next" links reach every event of the agency once, newest first;
     a forged cursor is a 400."""
     auditor = mataram.people["auditor"]
     set_password(auditor, PASSWORD, hash_method=CHEAP_HASH)
     session.commit()
-    for _ in range(20):  # each log-in is an event of the agency's chain: more than a page
-        assert client.post("/masuk", data={"nip": auditor.nip,
-                                           "password": PASSWORD}).status_code == 302
+    ev = mataram.evaluations["pegawai"]
+    for n in range(20):  # each saved draft is an event: more than a page of history
+        save_draft(session, wf, mataram.actor("pegawai"), ev.id, "self-assessment",
+                   {"kendala": f"Catatan {n}"})
+    session.commit()
+    assert client.post("/masuk", data={"nip": auditor.nip,
+                                       "password": PASSWORD}).status_code == 302
     stored = set(session.scalars(select(HistoryEvent.hash).where(
         HistoryEvent.agency_id == mataram.agency.id)))
     url: str | None = "/audit/"

@@ -131,7 +131,8 @@ def grow(session: Session, wf: Workflow, world: World, people: int) -> None:
         period = ensure_period(session, world.agency, "annual", year)
         opened += open_period(session, at, admin, period.id).evaluations
     session.commit()
-    for i, evaluation in enumerate(opened):
+    added = set(session.scalars(select(Employee.id).where(Employee.unit_kerja == "Bidang B")))
+    for i, evaluation in enumerate(e for e in opened if e.employee_id in added):
         if i % 2:
             continue
         owner = Actor.of(session.get_one(Employee, evaluation.employee_id))
