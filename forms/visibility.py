@@ -27,10 +27,14 @@ import hmac
 from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import load_only
+from sqlalchemy.orm import selectinload
 
 from workflow.actors import Actor
 from workflow.actors import roles_of
@@ -39,6 +43,7 @@ from workflow.definition import canonical_json
 from workflow.errors import NotFound
 from workflow.models import Evaluation
 from workflow.models import HistoryEvent
+from workflow.models import Participant
 from workflow.service import definition_of
 from workflow.trail import Change
 from workflow.trail import recorded_changes
@@ -93,19 +98,29 @@ def change_digest(key: bytes, event: HistoryEvent, name: str, old: Any, new: Any
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
+@dataclass(slots=True)
+class ViewCache:
+    """What the views of one page share: form specs by (form, version), and the fields a
+    viewer (roles and state) may see of a spec."""
+
+    specs: dict[tuple[str, int | None], FormSpec | None] = field(default_factory=dict)
+    names: dict[tuple[int, Viewer], tuple[FormSpec, frozenset[str]]] = field(
+        default_factory=dict)
+
+
 class Visibility:
     """One reader's view of one evaluation; specs are loaded per form version and cached."""
 
     def __init__(self, session: Session, evaluation: Evaluation, definition: WorkflowDefinition,
-                 viewer: Viewer,
-                 specs: dict[tuple[str, int | None], FormSpec | None] | None = None) -> None:
-        """Read ``evaluation`` (under its pinned ``definition``) as ``viewer``; ``specs`` is a
-        cache of form specs by (form, version) shared by the views of one page."""
+                 viewer: Viewer, cache: ViewCache | None = None) -> None:
+        """Read ``evaluation`` (under its pinned ``definition``) as ``viewer``; ``cache`` is
+        shared by the views of one page (specs and visible fields are the same for many)."""
         self.session = session
         self.evaluation = evaluation
         self.definition = definition
         self.viewer = viewer
-        self._specs = specs if specs is not None else {}
+        self._cache = cache if cache is not None else ViewCache()
+        self._specs = self._cache.specs
         self._rating: bool | None = None
 
     @classmethod
@@ -144,7 +159,13 @@ class Visibility:
     def names(self, form_key: str, version_id: int | None = None) -> frozenset[str]:
         """Return the fields of the form whose values the reader may see."""
         spec = self.spec(form_key, version_id)
-        return frozenset() if spec is None else visible_names(spec, self.viewer)
+        if spec is None:
+            return frozenset()
+        key = (id(spec), self.viewer)
+        found = self._cache.names.get(key)
+        if found is None or found[0] is not spec:
+            found = self._cache.names[key] = (spec, visible_names(spec, self.viewer))
+        return found[1]
 
     def values(self, form_key: str) -> dict[str, Any]:
         """Return the stored answers of one form that the reader may see."""
@@ -201,6 +222,18 @@ class Visibility:
                 for name, old, new in recorded_changes(event)]
 
 
+# What a view reads of an evaluation: its state, flow, pinned forms, answers (their form
+# versions) and who plays which role; not the employee, the period or the frozen identities.
+_FOR_VISIBILITY = (
+    load_only(Evaluation.id, Evaluation.agency_id, Evaluation.employee_id, Evaluation.status,
+              Evaluation.definition_version_id, Evaluation.form_versions, Evaluation.data,
+              Evaluation.rating_hasil_kerja, Evaluation.rating_perilaku_kerja,
+              Evaluation.predikat),
+    lazyload(Evaluation.employee), lazyload(Evaluation.period),
+    selectinload(Evaluation.participants).load_only(Participant.role, Participant.employee_id),
+)
+
+
 class VisibilityBatch:
     """One reader's views of the evaluations of one page (of her agency): the pinned flows and
     form specs are immutable, so each is looked up once for the page, not once per row."""
@@ -209,7 +242,7 @@ class VisibilityBatch:
         """Views for ``actor``."""
         self.session = session
         self.actor = actor
-        self._specs: dict[tuple[str, int | None], FormSpec | None] = {}
+        self._cache = ViewCache()
 
     def of(self, evaluation: Evaluation, definition: WorkflowDefinition | None = None,
            roles: frozenset[str] | None = None) -> Visibility:
@@ -218,7 +251,7 @@ class VisibilityBatch:
         if roles is None:
             roles = roles_of(self.actor, evaluation, definition)
         return Visibility(self.session, evaluation, definition,
-                          viewer_of(self.actor, roles, evaluation.status), self._specs)
+                          viewer_of(self.actor, roles, evaluation.status), self._cache)
 
 
 class HistoryReader:
@@ -243,9 +276,10 @@ class HistoryReader:
         self._views = {}
         if not wanted:
             return
-        found = self.session.scalars(select(Evaluation).where(
-            Evaluation.id.in_(sorted(wanted)),
-            Evaluation.agency_id == self.actor.agency_id)).unique().all()
+        found = self.session.scalars(
+            select(Evaluation).where(Evaluation.id.in_(sorted(wanted)),
+                                     Evaluation.agency_id == self.actor.agency_id)
+            .options(*_FOR_VISIBILITY)).unique().all()
         self._views = dict.fromkeys(wanted)
         for evaluation in found:
             self._views[evaluation.id] = self._batch.of(evaluation)

@@ -31,6 +31,7 @@ from sqlalchemy import select
 from sqlalchemy import tuple_
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm import defer
 
 from .actors import Actor
 from .actors import may_read
@@ -373,7 +374,8 @@ def export_rows(session: Session, actor: Actor, f: HistoryFilter,
     """
     require_auditor(actor)
     zone = agency_zone(session, actor.agency_id)
-    query = _search_query(actor, f, zone).order_by(HistoryEvent.at, HistoryEvent.id)
+    query = (_search_query(actor, f, zone).order_by(HistoryEvent.at, HistoryEvent.id)
+             .options(defer(HistoryEvent.projection)))  # the export does not print it
     versions = dict(session.execute(
         select(DefinitionVersion.id, DefinitionVersion.version).where(
             DefinitionVersion.agency_id == actor.agency_id)).all())
