@@ -49,6 +49,7 @@ from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote_plus
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -137,7 +138,7 @@ class Seeded:
 
 def nip(n: int) -> str:
     """Return a distinct 18-digit NIP for bulk employee ``n``."""
-    return f"19900101201501{n:04d}" if n < 10_000 else f"1990010120150{n:05d}"
+    return f"1990{n:014d}"
 
 
 def identity(person: Person, jabatan: str) -> dict[str, str]:
@@ -292,7 +293,7 @@ def seed(app: Any, engine: Engine, size: int, rng: random.Random) -> Seeded:
                 cast = {"employee": (person.id, person.nip, person.identity),
                         "appraiser": (appraiser.id, appraiser.nip, appraiser.identity),
                         "appeal_reviewer": (reviewer.id, reviewer.nip, reviewer.identity)}
-                shift = shift_years - timedelta(seconds=rng.randrange(10 * 86400))
+                shift = -shift_years - timedelta(seconds=rng.randrange(10 * 86400))
                 created = t.row["created_at"] + shift
                 fixed = {"employee_id": field_digest(person.id),
                          "period_id": period_digest,
@@ -485,7 +486,7 @@ def measure(app: Any, seeded: Seeded, reps: int, plans: bool = False
                                       name="bench", scope="read", days=30).token
         db.session.commit()
         nips = {who: person.nip for who, person in people.items()}
-        ctx = {"evaluation": seeded.sample[0], "unit": seeded.unit,
+        ctx = {"evaluation": seeded.sample[0], "unit": quote_plus(seeded.unit),
                "actor": people["appraiser"].nip,
                "name": people["employee"].name.split()[-1][:5]}
     # Outside any app context: each request gets its own (else they share the logged-in user).
@@ -510,7 +511,7 @@ def measure(app: Any, seeded: Seeded, reps: int, plans: bool = False
             else:
                 client, headers = clients[call.who], {}
             times = []
-            statements = status = 0
+            statements = status = size = 0
             for rep in range(reps + 2):
                 counter.n = 0
                 counter.slowest = (0.0, "", None)
@@ -519,6 +520,7 @@ def measure(app: Any, seeded: Seeded, reps: int, plans: bool = False
                 body = response.get_data()  # a streamed CSV is read to its end
                 elapsed = time.perf_counter() - started
                 status = response.status_code
+                size = len(body)
                 if rep >= 2:
                     times.append(elapsed)
                     statements = counter.n
@@ -527,7 +529,7 @@ def measure(app: Any, seeded: Seeded, reps: int, plans: bool = False
             results[call.name] = (statistics.median(times) * 1000, statements, status)
             took, statement, _params = slowest[call.name]
             print(f"  {call.name:<34} {results[call.name][0]:9.1f} ms  "
-                  f"{statements:4d} statements  HTTP {status}   slowest statement "
+                  f"{statements:4d} statements  HTTP {status} {size / 1024:7.1f} KiB  slowest "
                   f"{took * 1000:.1f} ms: {' '.join(statement.split())[:90]}", flush=True)
     finally:
         event.remove(engine, "before_cursor_execute", counter.before)
@@ -543,14 +545,13 @@ def measure(app: Any, seeded: Seeded, reps: int, plans: bool = False
 def make_app(url: str, tmp: Path) -> Any:
     service.clear_caches()
     form_store.clear_caches()
-    app = create_app({
+    return create_app({
         "SECRET_KEY": "bench-scale-secret", "AUDIT_KEY": AUDIT_KEY,
         "SQLALCHEMY_ENGINES": {"default": url}, "PUBLIC_BASE_URL": "http://localhost",
         "PASSWORD_HASH_METHOD": CHEAP_HASH, "SERVER_NAME": "localhost",
         "AUDIT_CHECKPOINT_DIR": str(tmp), "RATELIMIT_ENABLED": False,
         "SESSION_COOKIE_SECURE": False, "WTF_CSRF_ENABLED": False,
     })
-    return app
 
 
 def main() -> None:
