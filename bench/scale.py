@@ -132,7 +132,7 @@ class Seeded:
     evaluations: int
     users: dict[str, int]  # role in the benchmark → employee id
     unit: str
-    sample: list[int]  # evaluation ids of the newest period, for detail pages
+    sample: list[int]  # submitted evaluations of the appraiser's unit (newest period)
     seconds: float = 0.0
 
 
@@ -286,8 +286,13 @@ def seed(app: Any, engine: Engine, size: int, rng: random.Random) -> Seeded:
             shift_years = timedelta(days=365 * (2026 - year))
             choices = templates if year == YEARS[-1] else finished
             period_digest = fixed_cache.setdefault(period_id, field_digest(period_id))
-            for person in evaluated:
-                t = choices[rng.randrange(len(choices))]
+            for index, person in enumerate(evaluated):
+                if index < UNIT * UNITS_PER_DINAS:
+                    # The measured people (the first dinas) get the same evaluations at every
+                    # size: each template in turn, so every state is in their inboxes.
+                    t = choices[(index + year) % len(choices)]
+                else:
+                    t = choices[rng.randrange(len(choices))]
                 appraiser = by_id.get(person.superior or 0) or boss
                 reviewer = by_id.get(appraiser.superior or 0) or boss
                 cast = {"employee": (person.id, person.nip, person.identity),
@@ -339,8 +344,8 @@ def seed(app: Any, engine: Engine, size: int, rng: random.Random) -> Seeded:
                                 r["updated_at"] + shift))
                 pa_rows.extend((eid, role, who[0], json.dumps(who[2])) for role, who in
                                cast.items())
-                if year == YEARS[-1] and len(sample) < 50 and rng.random() < 0.3:
-                    sample.append(eid)
+                if year == YEARS[-1] and index < UNIT and t.row["status"] == "submitted":
+                    sample.append(eid)  # waiting for the measured appraiser's rating
                 eid += 1
                 if len(ev_rows) >= BATCH:
                     flush()
