@@ -352,7 +352,8 @@ def evaluations() -> Response:
     cursor = cursor_text(result.after)
     next_url = None
     if cursor:
-        args = {k: v for k, v in request.args.items() if k not in ("after", "page")}
+        args: dict[str, Any] = {k: v for k, v in request.args.items()
+                                if k not in ("after", "page")}
         next_url = url_for("api.evaluations", **args, after=cursor, page=result.page + 1)
     return jsonify({"items": items, "page": result.page, "per_page": result.per_page,
                     "total": result.total, "total_capped": result.capped,

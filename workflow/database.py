@@ -5,9 +5,15 @@ from __future__ import annotations
 
 import sqlite3
 from typing import Any
+from typing import TypeVar
 
+from sqlalchemy import ColumnElement
+from sqlalchemy import func
 from sqlalchemy import text
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.orm import Session
+
+T = TypeVar("T")
 
 
 def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -23,6 +29,20 @@ def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+def gathered_first(column: ColumnElement[T] | InstrumentedAttribute[T]) -> ColumnElement[T]:
+    """Return ``column`` as a sort key no index serves.
+
+    For a list scoped to a small set of rows (one person's evaluations, one unit kerja's
+    history) sorted by a column the agency-wide index starts with, PostgreSQL may walk that
+    index in order and test every row against the scope, hoping to meet a page of them soon:
+    tens of thousands of rows at 100k evaluations, growing with the agency
+    (``bench/scale.py --explain``). Sorting by this expression instead makes it gather the
+    scoped rows through their own index and sort those few. Same order, same result.
+    """
+    gathered: ColumnElement[T] = func.coalesce(column, column)
+    return gathered
 
 
 def distinct_values(session: Session, table: str, agency_id: int, columns: tuple[str, ...],

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from .actors import Actor
 from .actors import may_read
+from .database import gathered_first
 from .definition import SYSTEM_ROLE
 from .definition import TransitionRule
 from .definition import WorkflowDefinition
@@ -226,7 +227,7 @@ def _pick_deadline(deadlines: Mapping[str, str] | None, now: datetime,
 
 def _section(session: Session, key: str, actor: Actor, where: ColumnElement[bool],
              actionable: ColumnElement[bool], conds: _Conditions, query: str, page: int,
-             per_page: int, now: datetime) -> Section:
+             per_page: int, now: datetime, scoped: bool = False) -> Section:
     filters = [Evaluation.agency_id == actor.agency_id, where]
     if query:
         filters.append(_search(query))
@@ -235,12 +236,15 @@ def _section(session: Session, key: str, actor: Actor, where: ColumnElement[bool
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
     order: tuple[UnaryExpression[Any], ...]
+    # A section scoped to the actor's participant rows sorts them (few) instead of walking
+    # the agency's index of changes (``database.gathered_first``).
+    changed = gathered_first(Evaluation.updated_at) if scoped else Evaluation.updated_at
     if key == "mine":
         order = (Period.starts_on.desc(), Evaluation.id.desc())
     elif key == "visible":
-        order = (Evaluation.updated_at.desc(), Evaluation.id.desc())
+        order = (changed.desc(), Evaluation.id.desc())
     else:  # waiting longest first
-        order = (Evaluation.updated_at.asc(), Evaluation.id.asc())
+        order = (changed.asc(), Evaluation.id.asc())
     result = session.execute(
         select(Evaluation.id, Employee.name, Employee.nip, Employee.unit_kerja, Employee.jabatan,
                Period.label, Evaluation.status, Evaluation.definition_version_id,
@@ -360,9 +364,13 @@ def inbox(
         "visible": (visible_condition(actor, conds.group_versions),
                     _any([c for cs in conds.tasks.values() for c in cs])),
     }
+    scoped = {"to_rate": bool(conds.person_roles.get("to_rate")),
+              "appeals": bool(conds.person_roles.get("appeals")),
+              "team": bool(conds.person_roles.get("team")),
+              "visible": not (actor.is_auditor or actor.is_admin or conds.group_versions)}
     sections = {
         key: _section(session, key, actor, where, actionable, conds, query,
-                      int(pages.get(key, 1) or 1), per_page, now)
+                      int(pages.get(key, 1) or 1), per_page, now, scoped.get(key, False))
         for key, (where, actionable) in wheres.items()
     }
     return Inbox(sections, query)

@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session
 
 from .actors import Actor
 from .calendars import agency_zone
+from .database import gathered_first
 from .definition import WorkflowDefinition
 from .distribution import NO_UNIT
 from .distribution import predikat_counts
@@ -159,7 +160,12 @@ def list_evaluations(
     page, per_page = clamp_page(page, per_page)
     query = _scope(session, actor, f)
     total, capped = capped_count(session, query.with_only_columns(Evaluation.id))
-    ordered = query.order_by(Evaluation.updated_at.desc(), Evaluation.id.desc())
+    # The actor's own rows (no staff or group role) are gathered and sorted, not met on a
+    # walk through the agency's index of changes (``database.gathered_first``).
+    scoped = not _group_versions(session, actor, f.role) and (
+        bool(f.role) or not (actor.is_auditor or actor.is_admin))
+    changed = gathered_first(Evaluation.updated_at) if scoped else Evaluation.updated_at
+    ordered = query.order_by(changed.desc(), Evaluation.id.desc())
     if after is not None:
         ordered = ordered.where(tuple_(Evaluation.updated_at, Evaluation.id)
                                 < tuple_(literal(after[0], UTCDateTime()), literal(after[1])))
@@ -445,10 +451,10 @@ def distribution(
                                units=None if units is None else
                                [u if u != NO_UNIT else "" for u in units])
     rounding, mode = _rating_rules(session, actor)
-    units = [UnitDistribution(unit, {p: counts[p] for p in PREDIKAT_ORDER},
-                              check_distribution(org, counts, rounding))
-             for unit, counts in sorted(per_unit.items())]
-    return Distribution(org, rounding, mode, units)
+    checked = [UnitDistribution(unit, {p: counts[p] for p in PREDIKAT_ORDER},
+                                check_distribution(org, counts, rounding))
+               for unit, counts in sorted(per_unit.items())]
+    return Distribution(org, rounding, mode, checked)
 
 
 def _rating_rules(session: Session, actor: Actor) -> tuple[Rounding, str]:

@@ -114,7 +114,7 @@ def _grouped(where: Any) -> Any:
 def rebuild_tallies(session: Session, agency_id: int) -> int:
     """Recount the agency's tallies from its evaluations; return how many rows were written."""
     session.execute(delete(_TALLY).where(_TALLY.c.agency_id == agency_id))
-    result = session.execute(insert(_TALLY).from_select(
+    result = session.connection().execute(insert(_TALLY).from_select(
         [*KEY, "n"], _grouped(Evaluation.agency_id == agency_id)))
     return int(result.rowcount or 0)
 

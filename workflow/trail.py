@@ -40,6 +40,7 @@ from .calendars import agency_zone
 from .checkpoints import CheckpointReport
 from .checkpoints import verify_checkpoints
 from .database import distinct_values
+from .database import gathered_first
 from .definition import WorkflowDefinition
 from .definition import canonical_json
 from .errors import NotFound
@@ -348,7 +349,11 @@ def search_history(
     page, per_page = clamp_page(page, per_page)
     query = _search_query(actor, f, agency_zone(session, actor.agency_id))
     total, capped = capped_count(session, query.with_only_columns(HistoryEvent.id))
-    ordered = query.order_by(HistoryEvent.at.desc(), HistoryEvent.id.desc())
+    # One unit kerja's or one evaluation's events are gathered and sorted, not met on a walk
+    # through the agency's index of moments (``database.gathered_first``).
+    scoped = bool(f.unit_kerja) or f.evaluation_id is not None
+    at = gathered_first(HistoryEvent.at) if scoped else HistoryEvent.at
+    ordered = query.order_by(at.desc(), HistoryEvent.id.desc())
     if after is not None:
         ordered = ordered.where(tuple_(HistoryEvent.at, HistoryEvent.id)
                                 < tuple_(literal(after[0], UTCDateTime()), literal(after[1])))
@@ -374,7 +379,9 @@ def export_rows(session: Session, actor: Actor, f: HistoryFilter,
     """
     require_auditor(actor)
     zone = agency_zone(session, actor.agency_id)
-    query = (_search_query(actor, f, zone).order_by(HistoryEvent.at, HistoryEvent.id)
+    scoped = bool(f.unit_kerja) or f.evaluation_id is not None
+    at = gathered_first(HistoryEvent.at) if scoped else HistoryEvent.at
+    query = (_search_query(actor, f, zone).order_by(at, HistoryEvent.id)
              .options(defer(HistoryEvent.projection)))  # the export does not print it
     versions = dict(session.execute(
         select(DefinitionVersion.id, DefinitionVersion.version).where(
