@@ -53,6 +53,7 @@ from workflow.periods import period_bounds
 from workflow.publishing import current_version
 from workflow.publishing import publish_edited_definition
 from workflow.service import definition_of
+from workflow.trail import COUNT_CAP
 from workflow.workcalendar import national_holidays
 
 from .account_access_view import AccountAccessView
@@ -264,6 +265,19 @@ class ReadOnlyView(AgencyModelView):
     can_view_details = True
 
 
+class LargeListView(ReadOnlyView):
+    """A read-only list that grows with the agency (evaluations, history): no total count
+    (Flask-Admin's simple pager, previous and next), and page numbers reach the first
+    ``COUNT_CAP`` rows, so no page costs more in a larger agency (beyond: filter or search)."""
+
+    simple_list_pager = True
+
+    def get_list(self, page: int | None, *args: Any, **kwargs: Any) -> Any:
+        """Return a page of the list, its number clamped so its OFFSET stays bounded."""
+        size = kwargs.get("page_size") or self.page_size or 1
+        return super().get_list(min(page or 0, COUNT_CAP // size), *args, **kwargs)
+
+
 def _rating_column(view: Any, context: Any, model: Evaluation, name: str) -> Any:
     """Show a rating column only to an admin who may see the rating (``forms.visibility``)."""
     actor = admin_actor()
@@ -287,7 +301,7 @@ def _visible_payload(view: Any, context: Any, model: HistoryEvent, name: str) ->
         json.dumps(payload, ensure_ascii=False, indent=1, sort_keys=True, default=str))
 
 
-class EvaluationView(ReadOnlyView):
+class EvaluationView(LargeListView):
     """Evaluations (read-only: only the workflow engine changes their state).
 
     The form data is read on the evaluation page (each field as ``forms.visibility`` says), never
@@ -362,7 +376,7 @@ class DefinitionView(ReadOnlyView):
                                           mimetype="image/svg+xml")
 
 
-class HistoryView(ReadOnlyView):
+class HistoryView(LargeListView):
     """The agency's history (read-only), newest first."""
 
     column_list = ("at", "chain", "seq", "kind", "actor_nip", "actor_role", "trigger", "source",

@@ -27,9 +27,14 @@ import hmac
 from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import load_only
+from sqlalchemy.orm import selectinload
 
 from workflow.actors import Actor
 from workflow.actors import roles_of
@@ -38,6 +43,7 @@ from workflow.definition import canonical_json
 from workflow.errors import NotFound
 from workflow.models import Evaluation
 from workflow.models import HistoryEvent
+from workflow.models import Participant
 from workflow.service import definition_of
 from workflow.snapshot import EvaluationLike
 from workflow.trail import Change
@@ -93,18 +99,31 @@ def change_digest(key: bytes, event: HistoryEvent, name: str, old: Any, new: Any
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
+@dataclass(slots=True)
+class ViewCache:
+    """What the views of one page share: form specs by (form, version), and the fields a
+    viewer (roles and state) may see of a spec."""
+
+    specs: dict[tuple[str, int | None], FormSpec | None] = field(default_factory=dict)
+    names: dict[tuple[int, Viewer], tuple[FormSpec, frozenset[str]]] = field(
+        default_factory=dict)
+
+
 class Visibility:
     """One reader's view of one evaluation; specs are loaded per form version and cached."""
 
     def __init__(self, session: Session, evaluation: EvaluationLike,
-                 definition: WorkflowDefinition, viewer: Viewer) -> None:
-        """Read ``evaluation`` (under its pinned ``definition``) as ``viewer``; the ORM row
-        or the snapshot a transition returns (``workflow.service.Fired``)."""
+                 definition: WorkflowDefinition, viewer: Viewer,
+                 cache: ViewCache | None = None) -> None:
+        """Read ``evaluation`` (under its pinned ``definition``) as ``viewer``: the ORM row or
+        the snapshot a transition returns (``workflow.service.Fired``); ``cache`` is shared by
+        the views of one page (specs and visible fields are the same for many)."""
         self.session = session
         self.evaluation = evaluation
         self.definition = definition
         self.viewer = viewer
-        self._specs: dict[tuple[str, int | None], FormSpec | None] = {}
+        self._cache = cache if cache is not None else ViewCache()
+        self._specs = self._cache.specs
         self._rating: bool | None = None
 
     @classmethod
@@ -129,6 +148,8 @@ class Visibility:
         if version_id is None:
             entry = (self.evaluation.data or {}).get(form_key)
             version_id = entry.get("form_version_id") if isinstance(entry, Mapping) else None
+        if version_id is None:  # the version pinned when the period opened
+            version_id = (self.evaluation.form_versions or {}).get(form_key)
         cache_key = (form_key, version_id)
         if cache_key not in self._specs:
             try:
@@ -141,7 +162,13 @@ class Visibility:
     def names(self, form_key: str, version_id: int | None = None) -> frozenset[str]:
         """Return the fields of the form whose values the reader may see."""
         spec = self.spec(form_key, version_id)
-        return frozenset() if spec is None else visible_names(spec, self.viewer)
+        if spec is None:
+            return frozenset()
+        key = (id(spec), self.viewer)
+        found = self._cache.names.get(key)
+        if found is None or found[0] is not spec:
+            found = self._cache.names[key] = (spec, visible_names(spec, self.viewer))
+        return found[1]
 
     def values(self, form_key: str) -> dict[str, Any]:
         """Return the stored answers of one form that the reader may see."""
@@ -198,23 +225,74 @@ class Visibility:
                 for name, old, new in recorded_changes(event)]
 
 
+# What a view reads of an evaluation: its state, flow, pinned forms, answers (their form
+# versions) and who plays which role; not the employee, the period or the frozen identities.
+_FOR_VISIBILITY = (
+    load_only(Evaluation.id, Evaluation.agency_id, Evaluation.employee_id, Evaluation.status,
+              Evaluation.definition_version_id, Evaluation.form_versions, Evaluation.data,
+              Evaluation.rating_hasil_kerja, Evaluation.rating_perilaku_kerja,
+              Evaluation.predikat),
+    lazyload(Evaluation.employee), lazyload(Evaluation.period),
+    selectinload(Evaluation.participants).load_only(Participant.role, Participant.employee_id),
+)
+
+
+class VisibilityBatch:
+    """One reader's views of the evaluations of one page (of her agency): the pinned flows and
+    form specs are immutable, so each is looked up once for the page, not once per row."""
+
+    def __init__(self, session: Session, actor: Actor) -> None:
+        """Views for ``actor``."""
+        self.session = session
+        self.actor = actor
+        self._cache = ViewCache()
+
+    def of(self, evaluation: Evaluation, definition: WorkflowDefinition | None = None,
+           roles: frozenset[str] | None = None) -> Visibility:
+        """Return the actor's view of one evaluation (its participants loaded)."""
+        definition = definition or definition_of(self.session, evaluation.definition_version_id)
+        if roles is None:
+            roles = roles_of(self.actor, evaluation, definition)
+        return Visibility(self.session, evaluation, definition,
+                          viewer_of(self.actor, roles, evaluation.status), self._cache)
+
+
 class HistoryReader:
     """An actor's view of the changes of any event of her agency (one ``Visibility`` per
-    evaluation, cached); events outside any evaluation show their (already masked) changes."""
+    evaluation); events outside any evaluation show their (already masked) changes.
+
+    ``prefetch`` loads the views of a batch of evaluations in two statements (the rows, their
+    participants), so an export reads the evaluations of each batch of events at once; the
+    views of earlier batches are dropped, so memory stays flat however long the export."""
 
     def __init__(self, session: Session, actor: Actor, key: bytes) -> None:
         """Redact for ``actor``, digests keyed with the audit ``key``."""
         self.session = session
         self.actor = actor
         self.key = key
+        self._batch = VisibilityBatch(session, actor)
         self._views: dict[int, Visibility | None] = {}
+
+    def prefetch(self, evaluation_ids: Iterable[int | None]) -> None:
+        """Load the views of these evaluations at once (forgetting the ones loaded before)."""
+        wanted = {i for i in evaluation_ids if i is not None}
+        self._views = {}
+        if not wanted:
+            return
+        found = self.session.scalars(
+            select(Evaluation).where(Evaluation.id.in_(sorted(wanted)),
+                                     Evaluation.agency_id == self.actor.agency_id)
+            .options(*_FOR_VISIBILITY)).unique().all()
+        self._views = dict.fromkeys(wanted)
+        for evaluation in found:
+            self._views[evaluation.id] = self._batch.of(evaluation)
 
     def view(self, evaluation_id: int) -> Visibility | None:
         """Return the actor's view of one evaluation (None: not of her agency)."""
         if evaluation_id not in self._views:
             evaluation = self.session.get(Evaluation, evaluation_id)
             self._views[evaluation_id] = (
-                Visibility.for_actor(self.session, self.actor, evaluation)
+                self._batch.of(evaluation)
                 if evaluation is not None and evaluation.agency_id == self.actor.agency_id
                 else None)
         return self._views[evaluation_id]

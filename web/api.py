@@ -27,6 +27,7 @@ from forms.rules import may_edit
 from forms.spec import FieldSpec
 from forms.visibility import Viewer
 from forms.visibility import Visibility
+from forms.visibility import VisibilityBatch
 from forms.visibility import sees
 from l10n import current_language
 from l10n import reader_zone
@@ -49,12 +50,13 @@ from workflow.rating import Predikat
 from workflow.rating import rating_label
 from workflow.service import Workflow
 from workflow.service import available_transitions
-from workflow.service import definition_of
 from workflow.service import fire_transition
 from workflow.stats import EvaluationFilter
 from workflow.stats import list_evaluations
 from workflow.trail import Change
+from workflow.trail import cursor_text
 from workflow.trail import events_of
+from workflow.trail import parse_cursor
 from workflow.trail import reader_of
 from workflow.trail import verify_evaluation
 
@@ -71,7 +73,7 @@ PUBLIC_ENDPOINTS = frozenset({"api.openapi"})
 # The query parameters each endpoint takes (as web/openapi.py documents); others are a 400, so
 # a misspelt filter (``perpage``) is not silently ignored.
 QUERY_PARAMS = {"api.evaluations": frozenset({"state", "period_id", "role", "q", "page",
-                                              "per_page"})}
+                                              "per_page", "after"})}
 TRANSITION_KEYS = frozenset({"data", "comment", "version"})
 
 
@@ -336,12 +338,25 @@ def evaluations() -> Response:
     filters = EvaluationFilter(state=request.args.get("state", "").strip(), period_id=period_id,
                                role=request.args.get("role", "").strip(),
                                q=request.args.get("q", "").strip())
-    result = list_evaluations(db.session, _actor(), filters, page, per_page)
+    raw_after = request.args.get("after", "")
+    after = parse_cursor(raw_after) if raw_after else None
+    if raw_after and after is None:
+        raise InvalidData({"after": [_("Kursor halaman tidak valid; pakai nilai `after` dari "
+                                       "jawaban sebelumnya.")]},
+                          _("Parameter tidak valid."), "Invalid parameters.")
+    result = list_evaluations(db.session, _actor(), filters, page, per_page, after)
     lang = current_language()
-    items = [_summary(Visibility.for_actor(db.session, _actor(), e, definition_of(
-        db.session, e.definition_version_id)), lang) for e in result.items]
+    views = VisibilityBatch(db.session, _actor())
+    items = [_summary(views.of(e), lang) for e in result.items]
+    cursor = cursor_text(result.after)
+    next_url = None
+    if cursor:
+        args: dict[str, Any] = {k: v for k, v in request.args.items()
+                                if k not in ("after", "page")}
+        next_url = url_for("api.evaluations", **args, after=cursor, page=result.page + 1)
     return jsonify({"items": items, "page": result.page, "per_page": result.per_page,
-                    "total": result.total, "pages": result.pages})
+                    "total": result.total, "total_capped": result.capped,
+                    "pages": result.pages, "after": cursor or None, "next": next_url})
 
 
 @bp.get("/evaluations/<int:evaluation_id>")

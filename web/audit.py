@@ -29,6 +29,7 @@ from wtforms import IntegerField
 from wtforms import SelectField
 from wtforms import StringField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length
 from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 from wtforms.validators import Regexp
@@ -43,7 +44,9 @@ from workflow.service import definition_of
 from workflow.spreadsheets import csv_writer
 from workflow.trail import CSV_COLUMNS
 from workflow.trail import HistoryFilter
+from workflow.trail import cursor_text
 from workflow.trail import export_rows
+from workflow.trail import parse_cursor
 from workflow.trail import search_choices
 from workflow.trail import search_history
 from workflow.trail import timeline
@@ -75,7 +78,10 @@ def role_namer(session: Session, actor: Actor) -> Callable[[HistoryEvent], str]:
 class SearchForm(Form):
     """Filters of the history search (GET; no CSRF needed for a read-only search)."""
 
-    unit_kerja = SelectField(_l("Unit kerja"), choices=[], validate_choice=False)
+    unit_choices: list[str]  # the unit kerja names the page suggests ([]: too many to list)
+
+    # Typed, with the agency's names suggested (a datalist) when it has few enough of them.
+    unit_kerja = StringField(_l("Unit kerja"), validators=[Optional(), Length(max=200)])
     actor_nip = StringField(_l("NIP pelaku"), validators=[
         Optional(), Regexp(r"^\d{18}$", message=_l("NIP terdiri dari 18 digit angka."))])
     trigger = SelectField(_l("Transisi"), choices=[], validate_choice=False)
@@ -85,14 +91,19 @@ class SearchForm(Form):
     evaluasi = IntegerField(_l("ID evaluasi"), validators=[Optional(), NumberRange(1, INT_MAX)])
 
 
-def _search_form() -> tuple[SearchForm, HistoryFilter | None]:
-    """Build the search form from the query string; return it and the filter (None: invalid)."""
-    choices = search_choices(db.session, current_actor())
+def _search_form(shown: bool = True) -> tuple[SearchForm, HistoryFilter | None]:
+    """Build the search form from the query string; return it and the filter (None: invalid).
+
+    The drop-downs' choices are read only for a form that is ``shown`` (not for the export).
+    """
     form = SearchForm(MultiDict(request.args))
-    everything = SelectChoice("", _("(semua)"))
-    form.unit_kerja.choices = [everything, *[SelectChoice(u, u) for u in choices.units]]
-    form.trigger.choices = [everything, *[SelectChoice(t, t) for t in choices.triggers]]
-    form.kind.choices = [everything, *[SelectChoice(k, k) for k in choices.kinds]]
+    form.unit_choices = []
+    if shown:
+        choices = search_choices(db.session, current_actor())
+        everything = SelectChoice("", _("(semua)"))
+        form.unit_choices = choices.units
+        form.trigger.choices = [everything, *[SelectChoice(t, t) for t in choices.triggers]]
+        form.kind.choices = [everything, *[SelectChoice(k, k) for k in choices.kinds]]
     if not form.validate():
         return form, None
     dari: date | None = form.dari.data
@@ -111,12 +122,17 @@ def search() -> str | tuple[str, int]:
     """Search the agency's history with filters, newest first, paginated."""
     form, filters = _search_form()
     page = int_arg("halaman", 1) or 1
+    raw_cursor = request.args.get("setelah", "")
+    after = parse_cursor(raw_cursor) if raw_cursor else None
+    if raw_cursor and after is None:
+        abort(400, _("Tautan halaman tidak valid; mulai lagi dari halaman pertama."))
     result = None
     if filters is not None:
-        result = search_history(db.session, current_actor(), filters, page, 25)
-    args = {k: v for k, v in request.args.items() if k != "halaman" and v}
+        result = search_history(db.session, current_actor(), filters, page, 25, after)
+    args = {k: v for k, v in request.args.items() if k not in ("halaman", "setelah") and v}
     body = render_template("audit/search.html", form=form, result=result, args=args,
-                           columns=CSV_COLUMNS, role_of=role_namer(db.session, current_actor()))
+                           columns=CSV_COLUMNS, role_of=role_namer(db.session, current_actor()),
+                           next_cursor=cursor_text(result.after) if result else "")
     return body if result is not None else (body, 400)
 
 
@@ -145,7 +161,7 @@ def verification() -> str:
 @auditor_required
 def export() -> Response:
     """Stream the search result as CSV (UTF-8 with BOM for Excel; columns in docs/api.md)."""
-    _form, filters = _search_form()
+    _form, filters = _search_form(shown=False)
     if filters is None:
         abort(400, _("Filter pencarian tidak valid; perbaiki lalu ekspor lagi."))
     rows = export_rows(db.session, current_actor(), filters, HistoryReader(

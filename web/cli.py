@@ -63,6 +63,7 @@ from workflow.roles import grant_runtime_role
 from workflow.service import Workflow
 from workflow.service import run_due_transitions
 from workflow.spreadsheets import csv_writer
+from workflow.tallies import rebuild_tallies
 from workflow.texts import in_language
 
 from .config import sqlalchemy_url
@@ -327,6 +328,16 @@ def workflow_tick() -> None:
     db.session.commit()
     checkpoint_after(db.session, _wf().audit_key, _wf().checkpoint_dir, utcnow(), "tick")
     click.echo(f"{total} transisi otomatis dijalankan.")
+
+
+@workflow_cli.command("recount")
+def workflow_recount() -> None:
+    """Recount every agency's dashboard tallies from its evaluations (after a bulk load)."""
+    rows = 0
+    for agency in db.session.scalars(select(Agency)).all():
+        rows += rebuild_tallies(db.session, agency.id)
+    db.session.commit()
+    click.echo(f"Hitungan dasbor disusun ulang: {rows} baris.")
 
 
 @click.command("demo")

@@ -1,6 +1,8 @@
 """Dashboard for agency admins and auditors: states, overdue, predikat distribution.
 
-Read-only (GET). The figures come from ``workflow.stats.dashboard``. Every unit kerja is
+Read-only (GET). The figures come from ``workflow.stats.dashboard``: counts from the tallies
+kept as evaluations change, the units kerja a page at a time (``setelah_unit``: the name the
+page starts after), so the page costs the same for 100 evaluations or a million. Every unit kerja is
 checked against the pattern of the period's recorded organisation achievement (*capaian
 kinerja organisasi*, recorded by the admin); the ``capaian`` select shows another pattern as
 a what-if.
@@ -55,13 +57,15 @@ def index() -> str:
     raw = request.args.get("capaian", "")
     asked = CapaianOrganisasi(raw) if raw in CapaianOrganisasi.__members__ else None
     period_id = int_arg("periode")
+    unit_after = (request.args.get("setelah_unit") or "")[:200]
     now = current_app.extensions["workflow"].clock()
     figures = dashboard(db.session, current_actor(), now, period_id, asked,
-                        lang=current_language())
+                        lang=current_language(), unit_after=unit_after)
     capaian = figures.distribution.capaian
     return render_template(
         "dashboard/index.html", d=figures, capaian=capaian, asked=asked,
         capaians=list(CapaianOrganisasi),
         rules=[localized(line) for line in rule_lines(capaian)], order=PREDIKAT_ORDER,
         colours=BAR_COLOURS, reasons=REASONS, modes=MODES, now=now,
+        args={k: v for k, v in request.args.items() if k != "setelah_unit" and v},
     )

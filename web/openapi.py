@@ -88,6 +88,11 @@ SCHEMAS: dict[str, Any] = {
             "items": {"type": "array", "items": _ref("EvaluationSummary")},
             "page": {"type": "integer"}, "per_page": {"type": "integer"},
             "total": {"type": "integer"}, "pages": {"type": "integer"},
+            "total_capped": {"type": "boolean",
+                             "description": "true: more than `total` (counted up to 1,000)"},
+            "after": {"type": ["string", "null"],
+                      "description": "cursor of the next page (null on the last)"},
+            "next": {"type": ["string", "null"], "description": "URL of the next page"},
         },
     },
     "Field": {
@@ -264,6 +269,8 @@ PATHS: dict[str, Any] = {
                    "Page (1-based)"),
             _query("per_page", {"type": "integer", "minimum": 1, "maximum": 100, "default": 25},
                    "Page size, 1–100"),
+            _query("after", TEXT, "Cursor of the next page (`after` of the previous answer); "
+                                  "without it `page` reaches the first 1,000 evaluations"),
         ],
         "responses": {"200": _json("Satu halaman / one page", "EvaluationList"),
                       "400": _error("Parameter tidak valid / invalid parameter"),

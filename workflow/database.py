@@ -1,9 +1,19 @@
-"""Database engine settings shared by the app, the CLI and the benchmarks (no Flask)."""
+"""Database engine settings shared by the app, the CLI and the benchmarks (no Flask), and the
+one way to read an agency's distinct values off an index."""
 
 from __future__ import annotations
 
 import sqlite3
 from typing import Any
+from typing import TypeVar
+
+from sqlalchemy import ColumnElement
+from sqlalchemy import func
+from sqlalchemy import text
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import Session
+
+T = TypeVar("T")
 
 
 def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -19,3 +29,49 @@ def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+def gathered_first(column: ColumnElement[T] | InstrumentedAttribute[T]) -> ColumnElement[T]:
+    """Return ``column`` as a sort key no index serves.
+
+    For a list scoped to a small set of rows (one person's evaluations, one unit kerja's
+    history) sorted by a column the agency-wide index starts with, PostgreSQL may walk that
+    index in order and test every row against the scope, hoping to meet a page of them soon:
+    tens of thousands of rows at 100k evaluations, growing with the agency
+    (``bench/scale.py --explain``). Sorting by this expression instead makes it gather the
+    scoped rows through their own index and sort those few. Same order, same result.
+    """
+    gathered: ColumnElement[T] = func.coalesce(column, column)
+    return gathered
+
+
+def distinct_values(session: Session, table: str, agency_id: int, columns: tuple[str, ...],
+                    limit: int | None = None) -> list[tuple[Any, ...]]:
+    """Return the distinct values of ``columns`` among one agency's rows of ``table``, sorted
+    (the first ``limit`` of them).
+
+    On PostgreSQL this walks an index on ``(agency_id, *columns)`` one distinct value at a
+    time (a recursive "loose index scan": one probe per value), so it costs the number of
+    distinct values, not of rows: a plain ``DISTINCT`` reads every row of the agency. Other
+    databases run the plain ``DISTINCT``. ``table`` and ``columns`` are code, never input.
+    """
+    cols = ", ".join(columns)
+    params = {"agency": agency_id, "limit": limit if limit is not None else 2**31 - 1}
+    if session.get_bind().dialect.name != "postgresql":
+        sql = (f"SELECT DISTINCT {cols} FROM {table} WHERE agency_id = :agency "  # noqa: S608 - names from code
+               f"ORDER BY {cols} LIMIT :limit")
+        return [tuple(r) for r in session.execute(text(sql), params)]
+    prev = ", ".join(f"found.{c}" for c in columns)
+    sql = f"""
+        WITH RECURSIVE found AS (
+            (SELECT 1 AS depth, {cols} FROM {table} WHERE agency_id = :agency
+             ORDER BY {cols} LIMIT 1)
+            UNION ALL
+            SELECT found.depth + 1, later.* FROM found, LATERAL (
+                SELECT {cols} FROM {table}
+                WHERE agency_id = :agency AND ({cols}) > ({prev})
+                ORDER BY {cols} LIMIT 1) AS later
+            WHERE found.depth < :limit
+        )
+        SELECT {cols} FROM found"""  # noqa: S608 - names from code
+    return [tuple(r) for r in session.execute(text(sql), params)]

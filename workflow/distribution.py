@@ -11,6 +11,7 @@ quota stands (``unit_guidance``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 from .definition import WorkflowDefinition
 from .errors import GuardFailed
 from .models import Employee
-from .models import Evaluation
+from .models import EvaluationTally
 from .models import Period
 from .rating import DISTRIBUTION_RULES
 from .rating import CapaianOrganisasi
@@ -35,26 +36,41 @@ from .snapshot import EvaluationSnapshot
 from .texts import Text
 
 NO_UNIT = "(tanpa unit kerja)"
+_TALLY = EvaluationTally.__table__
 
 
 def predikat_counts(
     session: Session, agency_id: int, period_id: int | None = None, unit: str | None = None,
+    units: Sequence[str] | None = None,
 ) -> dict[str, dict[Predikat, int]]:
-    """Return, per unit kerja, how many evaluations hold each predikat (rated ones only)."""
-    query = (select(Employee.unit_kerja, Evaluation.predikat, func.count())
-             .select_from(Evaluation).join(Evaluation.employee)
-             .where(Evaluation.agency_id == agency_id, Evaluation.predikat.is_not(None))
-             .group_by(Employee.unit_kerja, Evaluation.predikat))
+    """Return, per unit kerja, how many evaluations hold each predikat (rated ones only).
+
+    Read from the tallies (``workflow.tallies``), kept in the transaction of every change:
+    one grouped read, whatever the number of evaluations. ``units`` keeps only those units.
+    """
+    query = (select(_TALLY.c.unit_kerja, _TALLY.c.predikat, func.sum(_TALLY.c.n))
+             .where(_TALLY.c.agency_id == agency_id, _TALLY.c.predikat != "")
+             .group_by(_TALLY.c.unit_kerja, _TALLY.c.predikat))
     if period_id is not None:
-        query = query.where(Evaluation.period_id == period_id)
+        query = query.where(_TALLY.c.period_id == period_id)
     if unit is not None:
-        query = query.where(Employee.unit_kerja == unit)
+        query = query.where(_TALLY.c.unit_kerja == unit)
+    if units is not None:
+        query = query.where(_TALLY.c.unit_kerja.in_(list(units)))
     per_unit: dict[str, dict[Predikat, int]] = {}
     for name, value, n in session.execute(query):
-        assert value is not None  # the query keeps rated evaluations only
+        if not n:
+            continue
         counts = per_unit.setdefault(name or NO_UNIT, dict.fromkeys(Predikat, 0))
-        counts[Predikat(value)] += n
+        counts[Predikat(value)] += int(n)
     return per_unit
+
+
+def population(session: Session, agency_id: int, period_id: int, unit: str) -> int:
+    """Return how many evaluations the unit kerja has in the period (rated or not)."""
+    return int(session.scalar(select(func.coalesce(func.sum(_TALLY.c.n), 0)).where(
+        _TALLY.c.agency_id == agency_id, _TALLY.c.period_id == period_id,
+        _TALLY.c.unit_kerja == unit)) or 0)
 
 
 def enforce_caps(
@@ -104,10 +120,8 @@ def _standing(session: Session, evaluation: EvaluationLike,
         Employee.id == evaluation.employee_id)) or ""
     counts = predikat_counts(session, evaluation.agency_id, period_id, unit).get(
         unit or NO_UNIT, dict.fromkeys(Predikat, 0))
-    population = session.scalar(
-        select(func.count()).select_from(Evaluation).join(Evaluation.employee).where(
-            Evaluation.period_id == period_id, Employee.unit_kerja == unit)) or 0
-    return unit, counts, population
+    people = population(session, evaluation.agency_id, period_id, unit)
+    return unit, counts, people
 
 
 def rounding_of(definition: WorkflowDefinition) -> Rounding:

@@ -26,7 +26,6 @@ from typing import Any
 from sqlalchemy import ColumnElement
 from sqlalchemy import UnaryExpression
 from sqlalchemy import and_
-from sqlalchemy import exists
 from sqlalchemy import false
 from sqlalchemy import func
 from sqlalchemy import or_
@@ -36,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from .actors import Actor
 from .actors import may_read
+from .database import gathered_first
 from .definition import SYSTEM_ROLE
 from .definition import TransitionRule
 from .definition import WorkflowDefinition
@@ -57,6 +57,7 @@ from .service import available_transitions
 from .service import definition_of
 from .stats import governing_deadlines
 from .texts import Text
+from .trail import capped_count
 from .workcalendar import cutoff
 from .workcalendar import has_passed
 
@@ -94,13 +95,15 @@ class InboxRow:
 
 @dataclass(frozen=True, slots=True)
 class Section:
-    """One paginated inbox section."""
+    """One paginated inbox section; ``total`` is counted up to ``COUNT_CAP`` (``capped``
+    beyond: the section then shows "1000+" and its first ``COUNT_CAP`` rows by page)."""
 
     key: str
     rows: list[InboxRow]
     total: int
     page: int
     per_page: int
+    capped: bool = False
 
     @property
     def pages(self) -> int:
@@ -121,6 +124,8 @@ class _Conditions:
     """SQL conditions built once per request from the agency's definition versions."""
 
     tasks: dict[str, list[ColumnElement[bool]]] = field(default_factory=dict)
+    # Per section, the person roles its conditions need (None once one needs a group role).
+    person_roles: dict[str, set[str] | None] = field(default_factory=dict)
     group_versions: list[int] = field(default_factory=list)
     definitions: dict[int, WorkflowDefinition] = field(default_factory=dict)
 
@@ -178,7 +183,13 @@ def _conditions(session: Session, actor: Actor, now: datetime) -> _Conditions:
                 condition = _rule_condition(version_id, definition, rule, role, actor, now_iso)
                 if condition is None:
                     continue
-                out.tasks.setdefault(ROLE_SECTION.get(role, "team"), []).append(condition)
+                key = ROLE_SECTION.get(role, "team")
+                out.tasks.setdefault(key, []).append(condition)
+                roles = out.person_roles.setdefault(key, set())
+                if definition.roles[role].group is not None:
+                    out.person_roles[key] = None
+                elif roles is not None:
+                    roles.add(role)
     return out
 
 
@@ -216,23 +227,24 @@ def _pick_deadline(deadlines: Mapping[str, str] | None, now: datetime,
 
 def _section(session: Session, key: str, actor: Actor, where: ColumnElement[bool],
              actionable: ColumnElement[bool], conds: _Conditions, query: str, page: int,
-             per_page: int, now: datetime) -> Section:
+             per_page: int, now: datetime, scoped: bool = False) -> Section:
     filters = [Evaluation.agency_id == actor.agency_id, where]
     if query:
         filters.append(_search(query))
-    total = session.scalar(
-        select(func.count(Evaluation.id))
-        .join(Employee, Employee.id == Evaluation.employee_id)
-        .where(*filters)) or 0
+    total, capped = capped_count(session, select(Evaluation.id).join(
+        Employee, Employee.id == Evaluation.employee_id).where(*filters))
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
     order: tuple[UnaryExpression[Any], ...]
+    # A section scoped to the actor's participant rows sorts them (few) instead of walking
+    # the agency's index of changes (``database.gathered_first``).
+    changed = gathered_first(Evaluation.updated_at) if scoped else Evaluation.updated_at
     if key == "mine":
         order = (Period.starts_on.desc(), Evaluation.id.desc())
     elif key == "visible":
-        order = (Evaluation.updated_at.desc(), Evaluation.id.desc())
+        order = (changed.desc(), Evaluation.id.desc())
     else:  # waiting longest first
-        order = (Evaluation.updated_at.asc(), Evaluation.id.asc())
+        order = (changed.asc(), Evaluation.id.asc())
     result = session.execute(
         select(Evaluation.id, Employee.name, Employee.nip, Employee.unit_kerja, Employee.jabatan,
                Period.label, Evaluation.status, Evaluation.definition_version_id,
@@ -261,7 +273,7 @@ def _section(session: Session, key: str, actor: Actor, where: ColumnElement[bool
             actionable=bool(r.actionable), final=final, updated_at=r.updated_at,
             return_reason=reasons.get(r.id),
         ))
-    return Section(key, rows, total, page, per_page)
+    return Section(key, rows, total, page, per_page, capped)
 
 
 def is_return(definition: WorkflowDefinition, source: str | None, dest: str | None) -> bool:
@@ -297,15 +309,33 @@ def _return_reasons(session: Session, rows: list[Any], conds: _Conditions
     return reasons
 
 
+def mine_as(actor: Actor, roles: set[str] | None = None) -> ColumnElement[bool]:
+    """Return "the actor plays one of ``roles`` (any role: None) on it" in SQL, as an ``IN``
+    over her participant rows, so that the database starts from them (index
+    ``(employee_id, role, evaluation_id)``) rather than from the whole agency."""
+    rows = select(Participant.evaluation_id).where(Participant.employee_id == actor.employee_id)
+    if roles is not None:
+        rows = rows.where(Participant.role.in_(sorted(roles)))
+    return Evaluation.id.in_(rows)
+
+
 def visible_condition(actor: Actor, group_versions: list[int]) -> ColumnElement[bool]:
     """Return "the actor may open this evaluation" in SQL (agency filter not included)."""
     if actor.is_auditor or actor.is_admin:
         return true()
-    return or_(
-        exists().where(Participant.evaluation_id == Evaluation.id,
-                       Participant.employee_id == actor.employee_id),
-        Evaluation.definition_version_id.in_(group_versions) if group_versions else false(),
-    )
+    if not group_versions:
+        return mine_as(actor)
+    return or_(mine_as(actor), Evaluation.definition_version_id.in_(group_versions))
+
+
+def _tasks(conds: _Conditions, key: str, actor: Actor) -> ColumnElement[bool]:
+    """Return a section's OR of task conditions, led by the participant rows when every one
+    of them needs a person role (so the planner can start there)."""
+    tasks = conds.tasks.get(key, [])
+    if not tasks:
+        return false()
+    roles = conds.person_roles.get(key)
+    return and_(mine_as(actor, roles), or_(*tasks)) if roles else or_(*tasks)
 
 
 def inbox(
@@ -328,15 +358,19 @@ def inbox(
     mine_tasks = _any(conds.tasks.get("mine", []))
     wheres: dict[str, tuple[ColumnElement[bool], ColumnElement[bool]]] = {
         "mine": (Evaluation.employee_id == actor.employee_id, mine_tasks),
-        "to_rate": (_any(conds.tasks.get("to_rate", [])), true()),
-        "appeals": (_any(conds.tasks.get("appeals", [])), true()),
-        "team": (_any(conds.tasks.get("team", [])), true()),
+        "to_rate": (_tasks(conds, "to_rate", actor), true()),
+        "appeals": (_tasks(conds, "appeals", actor), true()),
+        "team": (_tasks(conds, "team", actor), true()),
         "visible": (visible_condition(actor, conds.group_versions),
                     _any([c for cs in conds.tasks.values() for c in cs])),
     }
+    scoped = {"to_rate": bool(conds.person_roles.get("to_rate")),
+              "appeals": bool(conds.person_roles.get("appeals")),
+              "team": bool(conds.person_roles.get("team")),
+              "visible": not (actor.is_auditor or actor.is_admin or conds.group_versions)}
     sections = {
         key: _section(session, key, actor, where, actionable, conds, query,
-                      int(pages.get(key, 1) or 1), per_page, now)
+                      int(pages.get(key, 1) or 1), per_page, now, scoped.get(key, False))
         for key, (where, actionable) in wheres.items()
     }
     return Inbox(sections, query)

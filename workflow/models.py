@@ -255,7 +255,12 @@ class Evaluation(Base):
     __tablename__ = "evaluation"
     __table_args__ = (
         UniqueConstraint("employee_id", "period_id"),
-        Index("ix_evaluation_agency_status", "agency_id", "status"),
+        # A state's evaluations in the order they wait (inbox sections of group roles).
+        Index("ix_evaluation_agency_status", "agency_id", "status", "updated_at", "id"),
+        # Lists newest change first (inbox, API, admin) walk this index and stop at a page.
+        Index("ix_evaluation_agency_updated", "agency_id", "updated_at", "id"),
+        # The inbox's own sections: an employee's evaluations by period.
+        Index("ix_evaluation_employee_period", "employee_id", "period_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -301,6 +306,9 @@ class Participant(Base):
     """Who plays a person role on one evaluation, frozen when it opened (with their identity)."""
 
     __tablename__ = "evaluation_participant"
+    # "Where do I play this role": the inbox and the lists start from the person, not the agency.
+    __table_args__ = (Index("ix_evaluation_participant_employee_role", "employee_id", "role",
+                            "evaluation_id"),)
 
     evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id"), primary_key=True)
     role: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -316,7 +324,11 @@ class HistoryEvent(Base):
     __tablename__ = "history_event"
     __table_args__ = (
         UniqueConstraint("chain", "seq"),
-        Index("ix_history_event_agency_at", "agency_id", "at"),
+        Index("ix_history_event_agency_at", "agency_id", "at", "id"),
+        # The audit search by actor, newest first.
+        Index("ix_history_event_agency_actor_at", "agency_id", "actor_nip", "at", "id"),
+        # The search form's kinds and triggers, read one distinct pair at a time.
+        Index("ix_history_event_agency_kind_trigger", "agency_id", "kind", "trigger"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -348,6 +360,24 @@ class HistoryEvent(Base):
 
     # Lets the unit of work update the evaluation (version check) before inserting its event.
     evaluation: Mapped[Evaluation | None] = relationship()
+
+
+class EvaluationTally(Base):
+    """How many evaluations of an agency's period, unit kerja and flow version are in a state
+    with a predikat ("" = none yet): the dashboard's figures, kept by ``workflow.tallies`` in
+    the transaction of every change (a period opening, a transition, an employee moving
+    units) so that the dashboard never scans evaluations."""
+
+    __tablename__ = "evaluation_tally"
+
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), primary_key=True)
+    period_id: Mapped[int] = mapped_column(ForeignKey("period.id"), primary_key=True)
+    unit_kerja: Mapped[str] = mapped_column(String(200), primary_key=True)
+    definition_version_id: Mapped[int] = mapped_column(ForeignKey("definition_version.id"),
+                                                       primary_key=True)
+    status: Mapped[str] = mapped_column(String(32), primary_key=True)
+    predikat: Mapped[str] = mapped_column(String(20), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ApiToken(Base):

@@ -20,7 +20,9 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import tallies  # noqa: F401 - its listener moves the counts of an employee who moves
 from .actors import Actor
+from .database import distinct_values
 from .definition import SLUG
 from .errors import OrgImportError
 from .history import append_event
@@ -327,8 +329,11 @@ def import_org_csv(
     return result
 
 
-def units_of(session: Session, agency_id: int) -> list[str]:
-    """Return the agency's unit kerja names, sorted (for filters and pickers)."""
-    return list(session.scalars(select(Employee.unit_kerja).where(
-        Employee.agency_id == agency_id, Employee.unit_kerja != "").distinct()
-        .order_by(Employee.unit_kerja)))
+def units_of(session: Session, agency_id: int, limit: int | None = None) -> list[str]:
+    """Return the agency's unit kerja names, sorted (the first ``limit``), for filters and
+    pickers: read off the ``(agency_id, unit_kerja)`` index one name at a time
+    (``database.distinct_values``), never by reading every employee."""
+    return [unit for (unit,) in distinct_values(session, "employee", agency_id,
+                                                ("unit_kerja",),
+                                                None if limit is None else limit + 1)
+            if unit][:limit]

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from . import tallies
 from .actors import Actor
 from .casting import Casting
 from .errors import InvalidData
@@ -168,6 +169,8 @@ def open_period(
     # executemany instead of one versioned UPDATE per evaluation.
     session.add_all(report.evaluations)
     session.flush()
+    tallies.add_opened(session, report.evaluations,
+                       {e.id: e.unit_kerja for e in report.created})
     events, heads = [], []
     for evaluation in report.evaluations:
         fields = event_fields(

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from . import tallies
 from .actors import Actor
 from .actors import may_read
 from .actors import roles_of
@@ -315,6 +316,9 @@ def fire_transition(
                                  fields)
     if recorded is None:  # the row moved since it was read: someone else won
         raise _conflict()
+    tallies.move(session, evaluation.agency_id, evaluation.period_id, evaluation.employee_id,
+                 evaluation.definition_version_id, (evaluation.status, evaluation.predikat),
+                 (rule.dest, outcome.predikat))
     return Fired(recorded, replace(evaluation, **values, recorded=recorded.projection),
                  definition, roles)
 

@@ -10,7 +10,7 @@ take it as a ``ChangeView`` from the caller and show a hidden field's name and d
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterable
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC
@@ -21,13 +21,17 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from typing import Generic
+from typing import Protocol
 from typing import TypeVar
 
 from sqlalchemy import Select
 from sqlalchemy import func
+from sqlalchemy import literal
 from sqlalchemy import select
+from sqlalchemy import tuple_
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm import defer
 
 from .actors import Actor
 from .actors import may_read
@@ -35,6 +39,8 @@ from .actors import roles_of
 from .calendars import agency_zone
 from .checkpoints import CheckpointReport
 from .checkpoints import verify_checkpoints
+from .database import distinct_values
+from .database import gathered_first
 from .definition import WorkflowDefinition
 from .definition import canonical_json
 from .errors import NotFound
@@ -48,11 +54,13 @@ from .models import DefinitionVersion
 from .models import Employee
 from .models import Evaluation
 from .models import HistoryEvent
+from .models import UTCDateTime
 from .org import units_of
 from .service import definition_of
 from .service import get_evaluation
 
 MAX_PER_PAGE = 100
+EXPORT_BATCH = 500  # events per read of a streamed export (and per read of their evaluations)
 T = TypeVar("T")
 
 # CSV export columns, in order (documented in docs/api.md and on the audit page).
@@ -139,8 +147,14 @@ class Change:
         return {"hidden": True, "digest": self.digest} if self.hidden else [self.old, self.new]
 
 
-# What a reader may see of an event's changes (``forms.visibility.HistoryReader``).
-ChangeView = Callable[[HistoryEvent], list[Change]]
+class ChangeView(Protocol):
+    """What a reader may see of an event's changes (``forms.visibility.HistoryReader``)."""
+
+    def __call__(self, event: HistoryEvent) -> list[Change]:
+        """Return the event's changes as the reader may see them."""
+
+    def prefetch(self, evaluation_ids: Iterable[int | None]) -> None:
+        """Load what the reader needs for the events of these evaluations, all at once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,19 +235,57 @@ class TrailRow:
     unit_kerja: str
 
 
+#: Lists count their rows up to this many, and a page number reaches no further (beyond it the
+#: next pages follow by keyset): a page never costs more with a larger agency.
+COUNT_CAP = 1000
+#: Where the next page starts: the ``(moment, id)`` of the previous page's last row.
+Cursor = tuple[datetime, int]
+
+
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
-    """One page of a result."""
+    """One page of a result: ``total`` is exact unless ``capped`` (then "more than")."""
 
     items: list[T]
     page: int
     per_page: int
     total: int
+    capped: bool = False
+    after: Cursor | None = None  # the next page's keyset cursor; None: this is the last page
 
     @property
     def pages(self) -> int:
-        """Return the number of pages (at least 1)."""
+        """Return the number of pages (at least 1) as far as the count reaches."""
         return max(1, -(-self.total // self.per_page))
+
+    @property
+    def more(self) -> bool:
+        """Tell whether a next page exists."""
+        return self.after is not None
+
+
+def capped_count(session: Session, query: Select[Any], cap: int = COUNT_CAP) -> tuple[int, bool]:
+    """Return ``(rows, capped)``: the query's rows counted up to ``cap`` (never a full count)."""
+    n = session.scalar(select(func.count()).select_from(query.limit(cap + 1).subquery())) or 0
+    return min(n, cap), n > cap
+
+
+def cursor_text(cursor: Cursor | None) -> str:
+    """Return a cursor as the text a link carries (``<ISO moment>_<id>``; "" for none)."""
+    if cursor is None:
+        return ""
+    return f"{cursor[0].astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}_{cursor[1]}"
+
+
+def parse_cursor(value: str) -> Cursor | None:
+    """Read a cursor written by ``cursor_text`` (None when it is not one)."""
+    moment, _sep, number = value.strip().partition("_")
+    try:
+        at = datetime.strptime(moment, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        ident = int(number)
+    except ValueError:
+        return None
+    return (at, ident) if 0 < ident < 2**31 else None
 
 
 def clamp_page(page: int, per_page: int, default: int = 25) -> tuple[int, int]:
@@ -283,20 +335,35 @@ def _row(values: Any) -> TrailRow:
 
 
 def search_history(
-    session: Session, actor: Actor, f: HistoryFilter, page: int = 1, per_page: int = 25
+    session: Session, actor: Actor, f: HistoryFilter, page: int = 1, per_page: int = 25,
+    after: Cursor | None = None,
 ) -> Page[TrailRow]:
     """Return one page of the agency's history matching ``f``, newest first.
+
+    Keyset pages (``after``, as ``list_evaluations``); the total is counted up to
+    ``COUNT_CAP``.
 
     :raises NotPermitted: unless the actor is an auditor or an agency admin.
     """
     require_auditor(actor)
     page, per_page = clamp_page(page, per_page)
     query = _search_query(actor, f, agency_zone(session, actor.agency_id))
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.execute(
-        query.order_by(HistoryEvent.at.desc(), HistoryEvent.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)).all()
-    return Page([_row(r) for r in rows], page, per_page, total)
+    total, capped = capped_count(session, query.with_only_columns(HistoryEvent.id))
+    # One unit kerja's or one evaluation's events are gathered and sorted, not met on a walk
+    # through the agency's index of moments (``database.gathered_first``).
+    scoped = bool(f.unit_kerja) or f.evaluation_id is not None
+    at = gathered_first(HistoryEvent.at) if scoped else HistoryEvent.at
+    ordered = query.order_by(at.desc(), HistoryEvent.id.desc())
+    if after is not None:
+        ordered = ordered.where(tuple_(HistoryEvent.at, HistoryEvent.id)
+                                < tuple_(literal(after[0], UTCDateTime()), literal(after[1])))
+    else:
+        ordered = ordered.offset(min((page - 1) * per_page, COUNT_CAP))
+    rows = [_row(r) for r in session.execute(ordered.limit(per_page + 1)).all()]
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    return Page(rows, page, per_page, total, capped,
+                (rows[-1].event.at, rows[-1].event.id) if more and rows else None)
 
 
 def export_rows(session: Session, actor: Actor, f: HistoryFilter,
@@ -312,33 +379,46 @@ def export_rows(session: Session, actor: Actor, f: HistoryFilter,
     """
     require_auditor(actor)
     zone = agency_zone(session, actor.agency_id)
-    query = _search_query(actor, f, zone).order_by(HistoryEvent.at, HistoryEvent.id)
+    scoped = bool(f.unit_kerja) or f.evaluation_id is not None
+    at = gathered_first(HistoryEvent.at) if scoped else HistoryEvent.at
+    query = (_search_query(actor, f, zone).order_by(at, HistoryEvent.id)
+             .options(defer(HistoryEvent.projection)))  # the export does not print it
     versions = dict(session.execute(
         select(DefinitionVersion.id, DefinitionVersion.version).where(
             DefinitionVersion.agency_id == actor.agency_id)).all())
 
     def generate() -> Iterator[list[str]]:
         yield list(CSV_COLUMNS)
-        for values in session.execute(query.execution_options(yield_per=500)):
-            r = _row(values)
-            e = r.event
-            version = versions.get(e.definition_version_id or 0)
-            yield [
-                e.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                format_moment(e.at, zone, "id", "timestamp"), e.chain, str(e.seq), e.kind,
-                str(e.evaluation_id or ""), r.employee_nip, r.employee_name, r.unit_kerja,
-                e.actor_nip, r.actor_name, e.actor_role, e.trigger, e.source, e.dest,
-                "" if version is None else str(version), e.comment,
-                canonical_json({c.field: c.csv_value() for c in view_changes(e)}),
-                e.prev_hash, e.hash,
-            ]
+        result = session.execute(query.execution_options(yield_per=EXPORT_BATCH))
+        for batch in result.partitions():
+            rows = [_row(values) for values in batch]
+            # One read of the batch's evaluations for the visibility rule, not one per event.
+            view_changes.prefetch(r.event.evaluation_id for r in rows)
+            for r in rows:
+                e = r.event
+                version = versions.get(e.definition_version_id or 0)
+                yield [
+                    e.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    format_moment(e.at, zone, "id", "timestamp"), e.chain, str(e.seq), e.kind,
+                    str(e.evaluation_id or ""), r.employee_nip, r.employee_name, r.unit_kerja,
+                    e.actor_nip, r.actor_name, e.actor_role, e.trigger, e.source, e.dest,
+                    "" if version is None else str(version), e.comment,
+                    canonical_json({c.field: c.csv_value() for c in view_changes(e)}),
+                    e.prev_hash, e.hash,
+                ]
 
     return generate()
 
 
+#: The search form suggests the unit kerja names when the agency has at most this many
+#: (a ministry has thousands: then the name is typed).
+UNIT_CHOICES = 200
+
+
 @dataclass(frozen=True, slots=True)
 class SearchChoices:
-    """Values offered in the search form's drop-downs (from the agency's own data)."""
+    """Values offered in the search form (from the agency's own data); ``units`` is empty
+    when the agency has more than ``UNIT_CHOICES`` of them."""
 
     units: list[str]
     triggers: list[str]
@@ -348,12 +428,13 @@ class SearchChoices:
 def search_choices(session: Session, actor: Actor) -> SearchChoices:
     """Return the unit kerja, trigger and kind values present in the agency's data."""
     require_auditor(actor)
-    units = units_of(session, actor.agency_id)
-    triggers = session.scalars(select(HistoryEvent.trigger).where(
-        HistoryEvent.agency_id == actor.agency_id, HistoryEvent.trigger != "").distinct()
-        .order_by(HistoryEvent.trigger)).all()
-    kinds = session.scalars(select(HistoryEvent.kind).where(
-        HistoryEvent.agency_id == actor.agency_id).distinct().order_by(HistoryEvent.kind)).all()
+    units = units_of(session, actor.agency_id, UNIT_CHOICES + 1)
+    if len(units) > UNIT_CHOICES:
+        units = []
+    # One probe per distinct (kind, trigger) of the index, never a DISTINCT over the history.
+    pairs = distinct_values(session, "history_event", actor.agency_id, ("kind", "trigger"))
+    triggers = sorted({trigger for _kind, trigger in pairs if trigger})
+    kinds = sorted({kind for kind, _trigger in pairs})
     return SearchChoices(list(units), list(triggers), list(kinds))
 
 
