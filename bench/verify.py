@@ -17,7 +17,8 @@ each measurement in a fresh process (so its peak RSS is its own):
    incremental run;
 5. the auditor's ``/audit/verifikasi`` page (Flask test client, logged in): first with
    ``--new`` more events waiting (the page verifies them), then ``--pages`` times with nothing
-   new; median time and statements per request.
+   new; median time and statements per request; then again with a checkpoint log of every
+   chain head (one checkpoint, written by ``write_checkpoint``) that the page checks too.
 
 Prints the load average at the start and the end.
 """
@@ -31,10 +32,13 @@ import random
 import resource
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC
 from datetime import date
+from datetime import datetime
 from datetime import timedelta
 from functools import cache
 from multiprocessing import get_context
@@ -267,12 +271,12 @@ def append_events(engine: Engine, store: Store, evaluations: int, per_chain: int
     ids = rng.sample(range(1, evaluations + 1), count)
     with Session(engine) as s:
         heads = dict(s.execute(select(Evaluation.id, Evaluation.history_seq)
-                               .where(Evaluation.id.in_(ids))).tuples().all())
+                               .where(Evaluation.id.in_(ids))).all())
         owners = {eid: (employee_id, period_id) for eid, employee_id, period_id in s.execute(
             select(Evaluation.id, Evaluation.employee_id, Evaluation.period_id)
             .where(Evaluation.id.in_(ids)))}
         prevs = dict(s.execute(select(Evaluation.id, Evaluation.history_head)
-                               .where(Evaluation.id.in_(ids))).tuples().all())
+                               .where(Evaluation.id.in_(ids))).all())
         events, moves = [], []
         for eid in ids:
             i = heads[eid] + 1
@@ -314,14 +318,28 @@ def measure_run(url: str, incremental: bool, jobs: int) -> dict[str, Any]:
             "broken": len(result.broken), "rss_start": base, "rss_peak": _rss_mib()}
 
 
-def measure_page(url: str, reps: int) -> dict[str, Any]:
+def write_log(url: str, directory: str) -> dict[str, Any]:
+    """Write one signed checkpoint of every chain head (as cron would)."""
+    from workflow.checkpoints import write_checkpoint
+
+    engine = create_engine(url)
+    with Session(engine) as s:
+        started = time.perf_counter()
+        checkpoint = write_checkpoint(s, AUDIT_KEY, directory, datetime.now(UTC), "bench")
+        s.commit()
+        seconds = time.perf_counter() - started
+    engine.dispose()
+    return {"seconds": seconds, "chains": checkpoint.chains}
+
+
+def measure_page(url: str, reps: int, checkpoints: str | None = None) -> dict[str, Any]:
     from web import create_app
     from web.extensions import db
 
     app = create_app({"SECRET_KEY": "bench", "AUDIT_KEY": AUDIT_KEY.decode(),
                       "SQLALCHEMY_ENGINES": {"default": url}, "TESTING": True,
                       "WTF_CSRF_ENABLED": False, "PASSWORD_HASH_METHOD": CHEAP_HASH,
-                      "PUBLIC_BASE_URL": "http://localhost", "AUDIT_CHECKPOINT_DIR": None,
+                      "PUBLIC_BASE_URL": "http://localhost", "AUDIT_CHECKPOINT_DIR": checkpoints,
                       "RATELIMIT_ENABLED": False})
     statements = [0]
     with app.app_context():
@@ -393,6 +411,14 @@ def main() -> None:
         print(f"page /audit/verifikasi, nothing new: median of {args.pages} "
               f"{page['median'] * 1000:.0f} ms ({page['statements']} statements, "
               f"{page['bytes']:,} bytes)")
+        with tempfile.TemporaryDirectory(prefix="bench-checkpoints-") as directory:
+            log = in_child(write_log, url, directory)
+            print(f"one checkpoint of {log['chains']:,} chain heads written in "
+                  f"{log['seconds']:.1f} s")
+            anchored = in_child(measure_page, url, args.pages, directory)
+        print(f"page /audit/verifikasi, nothing new, with the checkpoint log checked: median of "
+              f"{args.pages} {anchored['median'] * 1000:.0f} ms ({anchored['statements']} "
+              "statements)")
         print(f"ratio full 1 process / {args.jobs} processes: "
               f"{full['seconds'] / parallel['seconds']:.2f}x; full / incremental after "
               f"{args.new:,} new: {full['seconds'] / incremental['seconds']:.0f}x")

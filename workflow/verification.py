@@ -299,7 +299,7 @@ def _orphans(session: Session, agency_id: int | None) -> Iterator[tuple[str, int
              .group_by(_events.c.chain).order_by(_events.c.chain))
     if agency_id is not None:
         query = query.where(_events.c.agency_id == agency_id)
-    for chain, aid, count in session.execute(query).tuples():
+    for chain, aid, count in session.execute(query):
         yield str(chain), int(aid), int(count)
 
 
@@ -428,7 +428,7 @@ def verification_state(session: Session, key: bytes, agency_id: int, page: int,
     its broken chains. A record that does not verify is shown as broken."""
     counts = dict(session.execute(
         select(_state.c.ok, func.count()).where(_state.c.agency_id == agency_id)
-        .group_by(_state.c.ok)).tuples().all())
+        .group_by(_state.c.ok)).all())
     broken_total = counts.get(False, 0)
     rows = session.execute(
         select(_state).where(_state.c.agency_id == agency_id, _state.c.ok.is_(False))

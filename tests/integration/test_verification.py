@@ -30,6 +30,7 @@ from workflow.models import ChainVerification
 from workflow.models import Evaluation
 from workflow.models import HistoryEvent
 from workflow.models import VerificationRun
+from workflow.periods import set_capaian
 from workflow.service import Workflow
 from workflow.service import apply_transition
 from workflow.verification import run_verification
@@ -152,6 +153,8 @@ def test_agency_chain_continues_from_its_verified_event(
     with tampering(session):
         session.execute(text("UPDATE history_event SET hash = :h WHERE chain = :c AND seq = :s"),
                         {"h": "0" * 64, "c": chain, "s": verified.seq})
+    set_capaian(session, wf, mataram.actor("kepala"), ev.period_id, "BAIK", "SK 1/2026")
+    session.commit()  # the agency chain moves on from the edited event
     result = run_verification(session, wf.audit_key, incremental=True)
     assert _broken(result.broken) == {chain: verified.seq}
     assert _broken(verify_all(session, wf.audit_key)) == {chain: verified.seq}
