@@ -26,8 +26,10 @@ Prints the load average at the start and the end.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
+import pstats
 import random
 import resource
 import statistics
@@ -310,12 +312,19 @@ def measure_run(url: str, incremental: bool, jobs: int) -> dict[str, Any]:
     base = _rss_mib()
     with Session(engine) as s:
         started = time.perf_counter()
+        profile = cProfile.Profile() if os.environ.get("BENCH_PROFILE") and jobs == 1 else None
+        if profile:
+            profile.enable()
         result = run_verification(s, AUDIT_KEY, incremental=incremental, jobs=jobs)
+        if profile:
+            profile.disable()
+            pstats.Stats(profile).sort_stats("tottime").print_stats(25)
+        figures = {"events": result.run.events, "chains": result.run.chains,
+                   "broken": len(result.broken)}
         s.commit()
         seconds = time.perf_counter() - started
     engine.dispose()
-    return {"seconds": seconds, "events": result.run.events, "chains": result.run.chains,
-            "broken": len(result.broken), "rss_start": base, "rss_peak": _rss_mib()}
+    return {"seconds": seconds, **figures, "rss_start": base, "rss_peak": _rss_mib()}
 
 
 def write_log(url: str, directory: str) -> dict[str, Any]:

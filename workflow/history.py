@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -235,33 +236,41 @@ def _row_report(chain: str, count: int, head_seq: int, recorded: Mapping[str, st
     return ChainReport(chain, count, True)
 
 
+def event_columns(event: Any) -> dict[str, Any]:
+    """Return the hashed fields and the stored hash of a ``HistoryEvent`` (or a row with the
+    same attribute names)."""
+    return {name: getattr(event, name) for name in (*HASHED_FIELDS, "hash")}
+
+
 def verify_events(
     key: bytes, chain: str, events: Iterable[Any], head_seq: int, head_hash: str,
     after: tuple[int, str] = (0, ""),
+    columns: Callable[[Any], Mapping[str, Any]] = event_columns,
 ) -> ChainReport:
     """Recompute one chain (events in ``seq`` order) and name its first broken link.
 
-    ``events`` are ``HistoryEvent`` objects or rows with the same column names. ``after`` is
-    an already verified event (``seq``, ``hash``) the events continue from (``(0, "")``: the
-    chain from its first event); ``events`` of the report counts the events hashed here.
+    ``columns`` reads an event's hashed fields and stored hash (``event_columns``: from a
+    ``HistoryEvent``). ``after`` is an already verified event (``seq``, ``hash``) the events
+    continue from (``(0, "")``: the chain from its first event); ``events`` of the report
+    counts the events hashed here.
     """
     expected_seq, prev = after
     count = 0
-    for ev in events:
+    for item in events:
+        ev = columns(item)
         expected_seq += 1
         count += 1
-        if ev.seq != expected_seq:
-            return ChainReport(chain, count, False, ev.seq,
-                               f"urutan terputus: diharapkan #{expected_seq}, ada #{ev.seq} "
+        if ev["seq"] != expected_seq:
+            return ChainReport(chain, count, False, ev["seq"],
+                               f"urutan terputus: diharapkan #{expected_seq}, ada #{ev['seq']} "
                                "(peristiwa dihapus atau disisipkan)")
-        if ev.prev_hash != prev:
-            return ChainReport(chain, count, False, ev.seq,
+        if ev["prev_hash"] != prev:
+            return ChainReport(chain, count, False, ev["seq"],
                                "tautan ke peristiwa sebelumnya tidak cocok "
                                "(disisipkan, dihapus atau diurutkan ulang)")
-        fields = {name: getattr(ev, name) for name in hashed_fields(ev.hash_version)}
-        if not hmac.compare_digest(event_hash(key, fields), ev.hash or ""):
-            return ChainReport(chain, count, False, ev.seq, "isi peristiwa telah diubah")
-        prev = ev.hash
+        if not hmac.compare_digest(event_hash(key, ev), ev["hash"] or ""):
+            return ChainReport(chain, count, False, ev["seq"], "isi peristiwa telah diubah")
+        prev = ev["hash"]
     if expected_seq != head_seq or prev != (head_hash or ""):
         return ChainReport(chain, count, False,
                            expected_seq + 1 if expected_seq < head_seq else expected_seq,

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import multiprocessing
 from collections.abc import Iterable
 from collections.abc import Iterator
@@ -38,6 +39,8 @@ from datetime import datetime
 from itertools import groupby
 from typing import Any
 
+from sqlalchemy import Select
+from sqlalchemy import Text
 from sqlalchemy import and_
 from sqlalchemy import case
 from sqlalchemy import cast
@@ -54,6 +57,7 @@ from sqlalchemy.orm import Session
 
 from .database import sqlite_pragmas
 from .definition import canonical_json
+from .history import HASHED_FIELDS
 from .history import ChainReport
 from .history import mismatch_reason
 from .history import verify_events
@@ -61,9 +65,11 @@ from .models import Agency
 from .models import ChainVerification
 from .models import Evaluation
 from .models import HistoryEvent
+from .models import Participant
 from .models import VerificationRun
+from .projection import STORED_COLUMNS
 from .projection import differing
-from .projection import row_projections
+from .projection import stored_projection
 
 BATCH = 1000  # evaluations per batch (their events are read in one query)
 FULL = "full"
@@ -72,6 +78,8 @@ INCREMENTAL = "incremental"
 _events = HistoryEvent.__table__
 _evaluations = Evaluation.__table__
 _state = ChainVerification.__table__
+# An evaluation's chain key, in SQL (to join its events without listing them).
+_EVALUATION_CHAIN = literal("evaluation:") + cast(_evaluations.c.id, _events.c.chain.type)
 
 
 @dataclass(slots=True)
@@ -155,12 +163,14 @@ def _record(session: Session, key: bytes, items: Sequence[tuple[_Owner, ChainRep
             "sig": _sign(key, owner.chain, seq, head, report.ok, broken_seq, reason)})
     if not rows:
         return
-    statement = _insert(session).values(rows)
+    statement = _insert(session)
+    # RETURNING makes SQLAlchemy send the rows as a few multi-row INSERTs ("insertmanyvalues")
+    # instead of one statement per row.
     session.execute(statement.on_conflict_do_update(
         index_elements=["chain"],
         set_={name: statement.excluded[name] for name in (
             "agency_id", "evaluation_id", "seq", "hash", "ok", "broken_seq", "reason",
-            "verified_at", "sig")}))
+            "verified_at", "sig")}).returning(_state.c.chain), rows).all()
 
 
 def _known(session: Session, chains: Iterable[str]) -> dict[str, Any]:
@@ -174,36 +184,95 @@ def _known(session: Session, chains: Iterable[str]) -> dict[str, Any]:
 # --- checking ------------------------------------------------------------------------------
 
 
-def _check_evaluations(session: Session, key: bytes, owners: Sequence[_Owner]
+def _check_evaluations(session: Session, key: bytes, batch: _Batch
                        ) -> list[tuple[_Owner, ChainReport]]:
-    """Check the whole chain of each evaluation (one query for all their events, in key
-    order), then each intact row against its newest event."""
-    by_chain = {owner.chain: owner for owner in owners}
+    """Check the whole chain of each evaluation of the batch (one query for all their events,
+    in key order), then each intact row against its newest event."""
+    by_chain = {owner.chain: owner for owner in batch.owners}
     reports: dict[str, ChainReport] = {}
     newest: dict[str, dict[str, str]] = {}
-    rows = session.execute(select(_events).where(_events.c.chain.in_(list(by_chain)))
-                           .order_by(_events.c.chain, _events.c.seq, _events.c.id))
-    for chain, group in groupby(rows, key=lambda row: row.chain):
-        owner = by_chain[chain]
+    rows = (_row_columns(row) for row in session.execute(_batch_events(batch)))
+    for chain, group in groupby(rows, key=lambda fields: fields["chain"]):
+        owner = by_chain.get(chain)
+        if owner is None:  # an evaluation of the range the batch does not check
+            continue
         events = list(group)
-        reports[chain] = verify_events(key, chain, events, owner.head_seq, owner.head_hash)
-        if reports[chain].ok and events[-1].projection:
-            newest[chain] = events[-1].projection
-    for owner in owners:
+        reports[chain] = verify_events(key, chain, events, owner.head_seq, owner.head_hash,
+                                       columns=_same)
+        if reports[chain].ok and events[-1]["projection"]:
+            newest[chain] = events[-1]["projection"]
+    for owner in batch.owners:
         if owner.chain not in reports:  # no event at all
             reports[owner.chain] = verify_events(key, owner.chain, [], owner.head_seq,
                                                  owner.head_hash)
-    ids = [by_chain[chain].evaluation_id for chain in newest]
-    for eid, current in row_projections(session, [i for i in ids if i is not None],
-                                        batch=BATCH):
-        chain = _chain_name(eid)
-        fields = tuple(differing(newest[chain], current))
+    people: dict[int, list[tuple[str, int, Any]]] = {}
+    if newest:
+        for eid, role, employee_id, identity in session.execute(_batch_participants(batch)):
+            people.setdefault(eid, []).append((role, employee_id, identity))
+    for chain, recorded in newest.items():
+        owner = by_chain[chain]
+        assert owner.evaluation_id is not None
+        current = stored_projection(batch.stored[owner.evaluation_id],
+                                    people.get(owner.evaluation_id, []))
+        fields = tuple(differing(recorded, current))
         if fields:
-            report = reports[chain]
-            reports[chain] = ChainReport(
-                chain, report.events, False, by_chain[chain].head_seq,
-                mismatch_reason(fields), fields)
-    return [(owner, reports[owner.chain]) for owner in owners]
+            reports[chain] = ChainReport(chain, reports[chain].events, False, owner.head_seq,
+                                         mismatch_reason(fields), fields)
+    return [(owner, reports[owner.chain]) for owner in batch.owners]
+
+
+# The columns an event is checked with, in this order; JSON read as text and decoded here
+# (cheaper than through the driver's JSON type).
+_EVENT_NAMES = (*HASHED_FIELDS, "hash")
+_JSON_NAMES = ("payload", "projection")
+_EVENT_COLUMNS = tuple(cast(_events.c[name], Text).label(name) if name in _JSON_NAMES
+                       else _events.c[name] for name in _EVENT_NAMES)
+_PAYLOAD, _PROJECTION = (_EVENT_NAMES.index(name) for name in _JSON_NAMES)
+
+
+def _row_columns(row: Sequence[Any]) -> dict[str, Any]:
+    """Read an event row selected with ``_EVENT_COLUMNS`` (``verify_events``' ``columns``)."""
+    fields = dict(zip(_EVENT_NAMES, row, strict=True))
+    fields["payload"] = json.loads(row[_PAYLOAD]) if row[_PAYLOAD] else {}
+    fields["projection"] = json.loads(row[_PROJECTION]) if row[_PROJECTION] else {}
+    return fields
+
+
+def _batch_events(batch: _Batch) -> Select[Any]:
+    """The events of a batch's chains in key order: for a whole id range, joined to it (the
+    statement's text is the same for every batch); else by chain."""
+    query = select(*_EVENT_COLUMNS).order_by(_events.c.chain, _events.c.seq, _events.c.id)
+    if batch.span is None:
+        return query.where(_events.c.chain.in_([o.chain for o in batch.owners]))
+    e = _evaluations
+    return _scoped(query.select_from(_events.join(e, _events.c.chain == _EVALUATION_CHAIN))
+                   .where(e.c.id.between(*batch.span)), batch.scope)
+
+
+def _batch_participants(batch: _Batch) -> Select[Any]:
+    people = Participant.__table__
+    query = select(people.c.evaluation_id, people.c.role, people.c.employee_id,
+                   people.c.identity)
+    if batch.span is None:
+        return query.where(people.c.evaluation_id.in_(list(batch.stored)))
+    e = _evaluations
+    return _scoped(query.select_from(people.join(e, people.c.evaluation_id == e.c.id))
+                   .where(e.c.id.between(*batch.span)), batch.scope)
+
+
+def _scoped(query: Select[Any], scope: tuple[int | None, int, int]) -> Select[Any]:
+    """Restrict a query over ``evaluation`` to one agency and one part."""
+    agency_id, part, parts = scope
+    e = _evaluations
+    if agency_id is not None:
+        query = query.where(e.c.agency_id == agency_id)
+    if parts > 1:
+        query = query.where(e.c.id % parts == part)
+    return query
+
+
+def _same(fields: dict[str, Any]) -> dict[str, Any]:
+    return fields
 
 
 def _check_agency(session: Session, key: bytes, owner: _Owner) -> ChainReport:
@@ -216,10 +285,10 @@ def _check_agency(session: Session, key: bytes, owner: _Owner) -> ChainReport:
             return ChainReport(owner.chain, 0, False, seq,
                                "peristiwa yang sudah diverifikasi telah diubah atau dihapus")
     events = session.execute(
-        select(_events).where(_events.c.chain == owner.chain, _events.c.seq > seq)
+        select(*_EVENT_COLUMNS).where(_events.c.chain == owner.chain, _events.c.seq > seq)
         .order_by(_events.c.seq, _events.c.id).execution_options(yield_per=BATCH))
     return verify_events(key, owner.chain, events, owner.head_seq, owner.head_hash,
-                         after=(seq, head))
+                         after=(seq, head), columns=_row_columns)
 
 
 def _agency_owners(session: Session, key: bytes, agency_id: int | None,
@@ -245,8 +314,23 @@ def _agency_owners(session: Session, key: bytes, agency_id: int | None,
     return result
 
 
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    """Evaluations to check together: their chains, records and stored columns.
+
+    ``span`` is the id range when the batch holds every evaluation of it (full runs), so its
+    events and participants are read by range; ``None`` reads them by chain and id.
+    """
+
+    owners: list[_Owner]
+    known: dict[str, Any]
+    stored: dict[int, Sequence[Any]]  # evaluation id → values of ``STORED_COLUMNS``
+    span: tuple[int, int] | None
+    scope: tuple[int | None, int, int]  # agency id, part, parts
+
+
 def _evaluation_batches(session: Session, key: bytes, agency_id: int | None, incremental: bool,
-                        part: int, parts: int) -> Iterator[tuple[list[_Owner], dict[str, Any]]]:
+                        part: int, parts: int) -> Iterator[_Batch]:
     """Yield the evaluations to check, ``BATCH`` at a time by id, with their records.
 
     Incremental: only those whose head differs from a trusted, intact record.
@@ -254,16 +338,14 @@ def _evaluation_batches(session: Session, key: bytes, agency_id: int | None, inc
     e = _evaluations
     columns = (e.c.id, e.c.agency_id, e.c.history_seq, e.c.history_head, _state.c.chain,
                _state.c.seq, _state.c.hash, _state.c.ok, _state.c.broken_seq, _state.c.reason,
-               _state.c.sig)
+               _state.c.sig, *(e.c[name] for name in STORED_COLUMNS))
+    width = len(columns) - len(STORED_COLUMNS)
+    scope = (agency_id, part, parts)
     last = 0
     while True:
-        query = (select(*columns).select_from(
+        query = _scoped(select(*columns).select_from(
             e.outerjoin(_state, _state.c.evaluation_id == e.c.id))
-            .where(e.c.id > last).order_by(e.c.id).limit(BATCH))
-        if agency_id is not None:
-            query = query.where(e.c.agency_id == agency_id)
-        if parts > 1:
-            query = query.where(e.c.id % parts == part)
+            .where(e.c.id > last).order_by(e.c.id).limit(BATCH), scope)
         if incremental:
             query = query.where(or_(
                 and_(_state.c.chain.is_(None), e.c.history_seq > 0),
@@ -273,7 +355,7 @@ def _evaluation_batches(session: Session, key: bytes, agency_id: int | None, inc
         if not rows:
             return
         last = rows[-1].id
-        owners, known = [], {}
+        owners, known, stored = [], {}, {}
         for row in rows:
             chain = _chain_name(row.id)
             if incremental and row.chain is not None and row.ok and _trusted(key, row) and (
@@ -281,17 +363,19 @@ def _evaluation_batches(session: Session, key: bytes, agency_id: int | None, inc
                 continue
             owners.append(_Owner(chain, row.agency_id, row.id, row.history_seq or 0,
                                  row.history_head or ""))
+            stored[row.id] = row[width:]
             if row.chain is not None:
                 known[chain] = row
         if owners:
-            yield owners, known
+            yield _Batch(owners, known, stored,
+                         None if incremental else (rows[0].id, rows[-1].id), scope)
         if len(rows) < BATCH:
             return
 
 
 def _orphans(session: Session, agency_id: int | None) -> Iterator[tuple[str, int, int]]:
     """Yield (chain, agency id, events) of events whose chain has no owner row."""
-    evaluation_chain = literal("evaluation:") + cast(_evaluations.c.id, _events.c.chain.type)
+    evaluation_chain = _EVALUATION_CHAIN
     agency_chain = literal("agency:") + cast(Agency.__table__.c.id, _events.c.chain.type)
     query = (select(_events.c.chain, func.min(_events.c.agency_id), func.count())
              .where(~exists().where(evaluation_chain == _events.c.chain),
@@ -328,9 +412,8 @@ def verify_part(session: Session, key: bytes, agency_id: int | None = None, *,
         owners = _agency_owners(session, key, agency_id, incremental)
         done([(o, _check_agency(session, key, o)) for o in owners],
              _known(session, (o.chain for o in owners)) if record else {})
-    for owners, known in _evaluation_batches(session, key, agency_id, incremental, part,
-                                             parts):
-        done(_check_evaluations(session, key, owners), known)
+    for batch in _evaluation_batches(session, key, agency_id, incremental, part, parts):
+        done(_check_evaluations(session, key, batch), batch.known)
     if part == 0 and not incremental:
         orphans = [(_Owner(chain, aid, None, 0, ""),
                     ChainReport(chain, count, False, None,
