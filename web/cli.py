@@ -40,6 +40,7 @@ from workflow.accounts import set_password
 from workflow.accounts import tokens_of
 from workflow.actors import Actor
 from workflow.calendars import agency_zone
+from workflow.checkpoints import CheckpointReport
 from workflow.checkpoints import checkpoint_after
 from workflow.checkpoints import log_path
 from workflow.checkpoints import verify_checkpoints
@@ -63,6 +64,7 @@ from workflow.service import Workflow
 from workflow.service import run_due_transitions
 from workflow.spreadsheets import csv_writer
 from workflow.texts import in_language
+from workflow.verification import record_checkpoints
 from workflow.verification import run_verification
 
 from .config import sqlalchemy_url
@@ -273,11 +275,14 @@ def audit_verify(slug: str | None, full: bool, jobs: int) -> None:
         agency_id = agency.id
     result = run_verification(db.session, _wf().audit_key, agency_id, incremental=not full,
                               jobs=jobs)
-    db.session.commit()
     run = result.run
     for r in result.broken:
         click.echo(f"RUSAK {r.chain} di peristiwa #{r.broken_seq}: {r.reason}", err=True)
-    anchored = _verify_checkpoints(agency_id)
+    checkpoints = _verify_checkpoints(agency_id)
+    if checkpoints is not None:
+        record_checkpoints(run, checkpoints)
+    db.session.commit()
+    anchored = checkpoints is None or checkpoints.ok
     seconds = max((run.finished_at - run.started_at).total_seconds(), 1e-6)
     click.echo(f"{run.mode}: {run.chains} rantai, {run.events} peristiwa diperiksa dalam "
                f"{seconds:.1f} s ({run.events / seconds:,.0f} peristiwa/s, {run.jobs} proses) "
@@ -290,12 +295,13 @@ def audit_verify(slug: str | None, full: bool, jobs: int) -> None:
     click.echo(f"OK: {run.chains} rantai, {run.events} peristiwa utuh / chains intact.")
 
 
-def _verify_checkpoints(agency_id: int | None) -> bool:
-    """Check the chains against the checkpoint log; print what differs. True when it agrees."""
+def _verify_checkpoints(agency_id: int | None) -> CheckpointReport | None:
+    """Check the chains against the checkpoint log; print what differs (``None``: no log
+    configured)."""
     directory = _wf().checkpoint_dir
     if directory is None:
         click.echo("Checkpoint tidak diatur (AUDIT_CHECKPOINT_DIR) / checkpoints not configured.")
-        return True
+        return None
     report = verify_checkpoints(db.session, _wf().audit_key, directory, agency_id)
     for problem in report.problems:
         click.echo(f"RUSAK checkpoint: {problem}", err=True)
@@ -305,7 +311,7 @@ def _verify_checkpoints(agency_id: int | None) -> bool:
                    "/ checkpoints agree.")
     elif report.ok:
         click.echo("Belum ada checkpoint; jalankan 'audit checkpoint' / no checkpoint yet.")
-    return report.ok
+    return report
 
 
 @audit_cli.command("checkpoint")

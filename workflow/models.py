@@ -453,6 +453,9 @@ class VerificationRun(Base):
     events: Mapped[int] = mapped_column(Integer, default=0)  # events hashed by this run
     broken: Mapped[int] = mapped_column(Integer, default=0)  # broken chains it found
     jobs: Mapped[int] = mapped_column(Integer, default=1)
+    # What the checkpoint check of this run found (``checkpoints.CheckpointReport``: number,
+    # newest time, the first problems), when it ran; the page shows it for a large history.
+    checkpoint_report: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
 
 class Document(Base):

@@ -55,6 +55,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
+from .checkpoints import CheckpointReport
 from .database import sqlite_pragmas
 from .definition import canonical_json
 from .history import HASHED_FIELDS
@@ -543,3 +544,37 @@ def history_size(session: Session, agency_id: int) -> tuple[int, int]:
         .where(e.c.agency_id == agency_id)).one()
     own = session.scalar(select(Agency.history_seq).where(Agency.id == agency_id)) or 0
     return int(total) + own, int(pending)
+
+
+CHECKPOINT_PROBLEMS_KEPT = 100
+
+
+def record_checkpoints(run: VerificationRun, report: CheckpointReport) -> None:
+    """Keep what the checkpoint check found with the run (the first problems only)."""
+    run.checkpoint_report = {
+        "checkpoints": report.checkpoints,
+        "last_at": report.last_at.isoformat() if report.last_at else None,
+        "problems": report.problems[:CHECKPOINT_PROBLEMS_KEPT],
+        "more": max(0, len(report.problems) - CHECKPOINT_PROBLEMS_KEPT)}
+
+
+def recorded_checkpoints(session: Session, agency_id: int) -> CheckpointReport | None:
+    """Return the newest checkpoint check recorded by a run covering the agency (``None``:
+    none yet). A run over every agency names other agencies' chains: only its count shows."""
+    run = session.scalar(
+        select(VerificationRun).where(
+            or_(VerificationRun.agency_id == agency_id, VerificationRun.agency_id.is_(None)),
+            VerificationRun.checkpoint_report.is_not(None))
+        .order_by(VerificationRun.id.desc()).limit(1))
+    if run is None or run.checkpoint_report is None:
+        return None
+    data = run.checkpoint_report
+    problems = list(data.get("problems", []))
+    count = len(problems) + int(data.get("more", 0))
+    if problems and (run.agency_id is None or data.get("more")):
+        problems = [f"{count} masalah pada pemeriksaan checkpoint terakhir (flask audit verify, "
+                    f"{run.finished_at:%Y-%m-%d %H:%M} UTC) / {count} problems at the last "
+                    "checkpoint check"]
+    last_at = data.get("last_at")
+    return CheckpointReport(int(data.get("checkpoints", 0)),
+                            datetime.fromisoformat(last_at) if last_at else None, problems)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision = "0008"
 down_revision = "0007"
@@ -50,6 +51,9 @@ def upgrade() -> None:
         sa.Column("events", sa.Integer(), nullable=False),
         sa.Column("broken", sa.Integer(), nullable=False),
         sa.Column("jobs", sa.Integer(), nullable=False),
+        sa.Column("checkpoint_report",
+                  sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+                  nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_verification_run")),
     )
     op.create_index("ix_verification_run_agency_mode", "verification_run",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
 from sqlalchemy import func
@@ -17,6 +18,7 @@ from tests.conftest import World
 from tests.conftest import build_world
 from tests.conftest import tampering
 from tests.web.test_audit import login
+from tests.web.test_cli import run
 from web.extensions import db
 from workflow import trail
 from workflow.models import Evaluation
@@ -135,3 +137,25 @@ def test_other_agencies_are_not_counted(client: FlaskClient, session: Session, w
     page = client.get("/audit/verifikasi").get_data(as_text=True)
     assert "RUSAK</strong>" not in page
     assert f"/audit/evaluasi/{other.evaluations['pegawai'].id}" not in page
+
+
+def test_large_history_shows_the_last_runs_checkpoint_check(
+        app: Flask, client: FlaskClient, session: Session, wf: Workflow, mataram: World,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Replaying the checkpoint log takes seconds at scale: above ``INLINE_EVENTS`` the page
+    shows what the last `audit verify` found against it instead."""
+    login(client, session, mataram, "auditor")
+    assert run(app, "audit", "checkpoint")[0] == 0
+    assert run(app, "audit", "verify", "--agency", "kota-mataram")[0] == 0
+    monkeypatch.setattr(trail, "INLINE_EVENTS", 1)
+    assert "Sesuai dengan 1 checkpoint" in client.get("/audit/verifikasi").get_data(as_text=True)
+    with tampering(session):
+        session.execute(text("UPDATE agency SET history_seq = history_seq - 1"))
+    assert "Sesuai dengan 1 checkpoint" in client.get("/audit/verifikasi").get_data(as_text=True)
+    code, out = run(app, "audit", "verify", "--agency", "kota-mataram")
+    assert code == 1, out
+    page = client.get("/audit/verifikasi").get_data(as_text=True)
+    assert "tidak sesuai dengan checkpoint" in page and f"agency:{mataram.agency.id}" in page
+    assert run(app, "audit", "verify")[0] == 1  # every agency: only the count is shown
+    page = client.get("/audit/verifikasi").get_data(as_text=True)
+    assert "masalah pada pemeriksaan checkpoint terakhir" in page
