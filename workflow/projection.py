@@ -67,12 +67,12 @@ def _plain(value: Any) -> Any:
 def field_digest(value: Any) -> str:
     """Return the SHA-256 hex digest of one field's value (canonical JSON, times in UTC)."""
     if value is None or isinstance(value, str | int):  # bool is an int
-        return _scalar_digest(type(value), value)
+        return _scalar_digest(type(value).__name__, value)
     return hashlib.sha256(canonical_json(_plain(value)).encode()).hexdigest()
 
 
 @lru_cache(maxsize=65_536)
-def _scalar_digest(_kind: type, value: Any) -> str:
+def _scalar_digest(_kind: str, value: Any) -> str:
     """Digest of a hashable scalar; the type is part of the key (``1`` and ``True`` differ)."""
     return hashlib.sha256(canonical_json(_plain(value)).encode()).hexdigest()
 

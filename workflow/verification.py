@@ -356,7 +356,9 @@ def _evaluation_batches(session: Session, key: bytes, agency_id: int | None, inc
         if not rows:
             return
         last = rows[-1].id
-        owners, known, stored = [], {}, {}
+        owners: list[_Owner] = []
+        known: dict[str, Any] = {}
+        stored: dict[int, Sequence[Any]] = {}
         for row in rows:
             chain = _chain_name(row.id)
             if incremental and row.chain is not None and row.ok and _trusted(key, row) and (
@@ -510,7 +512,7 @@ def verification_state(session: Session, key: bytes, agency_id: int, page: int,
                        per_page: int) -> VerificationState:
     """Read an agency's recorded verification: counts, its newest (full) run, and one page of
     its broken chains. A record that does not verify is shown as broken."""
-    counts = dict(session.execute(
+    counts: dict[bool, int] = dict(session.execute(
         select(_state.c.ok, func.count()).where(_state.c.agency_id == agency_id)
         .group_by(_state.c.ok)).all())
     broken_total = counts.get(False, 0)
