@@ -288,8 +288,11 @@ def _check_agency(session: Session, key: bytes, owner: _Owner) -> ChainReport:
     events = session.execute(
         select(*_EVENT_COLUMNS).where(_events.c.chain == owner.chain, _events.c.seq > seq)
         .order_by(_events.c.seq, _events.c.id).execution_options(yield_per=BATCH))
-    return verify_events(key, owner.chain, events, owner.head_seq, owner.head_hash,
-                         after=(seq, head), columns=_row_columns)
+    try:
+        return verify_events(key, owner.chain, events, owner.head_seq, owner.head_hash,
+                             after=(seq, head), columns=_row_columns)
+    finally:
+        events.close()  # a break stops early: release the server-side cursor now
 
 
 def _agency_owners(session: Session, key: bytes, agency_id: int | None,
