@@ -73,6 +73,7 @@ from .projection import differing
 from .projection import stored_projection
 
 BATCH = 1000  # evaluations per batch (their events are read in one query)
+PENDING_BATCHES = 20  # batches an incremental run looks for at once
 FULL = "full"
 INCREMENTAL = "incremental"
 
@@ -345,37 +346,42 @@ def _evaluation_batches(session: Session, key: bytes, agency_id: int | None, inc
                _state.c.sig, *(e.c[name] for name in STORED_COLUMNS))
     width = len(columns) - len(STORED_COLUMNS)
     scope = (agency_id, part, parts)
+    # Finding what moved scans every evaluation's head against its record: take many at once
+    # (a handful of rows each time), so a thousand new events cost one scan.
+    limit = BATCH * PENDING_BATCHES if incremental else BATCH
     last = 0
     while True:
         query = _scoped(select(*columns).select_from(
             e.outerjoin(_state, _state.c.evaluation_id == e.c.id))
-            .where(e.c.id > last).order_by(e.c.id).limit(BATCH), scope)
+            .where(e.c.id > last).order_by(e.c.id).limit(limit), scope)
         if incremental:
             query = query.where(or_(
                 and_(_state.c.chain.is_(None), e.c.history_seq > 0),
                 _state.c.seq != e.c.history_seq, _state.c.hash != e.c.history_head,
                 _state.c.ok.is_(False)))
-        rows = session.execute(query).all()
-        if not rows:
+        found = session.execute(query).all()
+        if not found:
             return
-        last = rows[-1].id
-        owners: list[_Owner] = []
-        known: dict[str, Any] = {}
-        stored: dict[int, Sequence[Any]] = {}
-        for row in rows:
-            chain = _chain_name(row.id)
-            if incremental and row.chain is not None and row.ok and _trusted(key, row) and (
-                    row.seq, row.hash) == (row.history_seq, row.history_head):
-                continue
-            owners.append(_Owner(chain, row.agency_id, row.id, row.history_seq or 0,
-                                 row.history_head or ""))
-            stored[row.id] = row[width:]
-            if row.chain is not None:
-                known[chain] = row
-        if owners:
-            yield _Batch(owners, known, stored,
-                         None if incremental else (rows[0].id, rows[-1].id), scope)
-        if len(rows) < BATCH:
+        last = found[-1].id
+        for start in range(0, len(found), BATCH):
+            rows = found[start:start + BATCH]
+            owners: list[_Owner] = []
+            known: dict[str, Any] = {}
+            stored: dict[int, Sequence[Any]] = {}
+            for row in rows:
+                chain = _chain_name(row.id)
+                if incremental and row.chain is not None and row.ok and _trusted(key, row) and (
+                        row.seq, row.hash) == (row.history_seq, row.history_head):
+                    continue
+                owners.append(_Owner(chain, row.agency_id, row.id, row.history_seq or 0,
+                                     row.history_head or ""))
+                stored[row.id] = row[width:]
+                if row.chain is not None:
+                    known[chain] = row
+            if owners:
+                yield _Batch(owners, known, stored,
+                             None if incremental else (rows[0].id, rows[-1].id), scope)
+        if len(found) < limit:
             return
 
 

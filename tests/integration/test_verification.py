@@ -57,8 +57,11 @@ def _edit(session: Session, ev: Evaluation, seq: int, comment: str = "diubah") -
 
 @pytest.fixture(name="batch", params=[verification.BATCH, 2], ids=["batch", "tiny-batch"])
 def _batch(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
-    """Run each test with the real batch size and with 2 chains per batch (keyset edges)."""
+    """Run each test with the real batch size and with 2 chains per batch (keyset edges; an
+    incremental run then looks for one batch at a time)."""
     monkeypatch.setattr(verification, "BATCH", request.param)
+    if request.param == 2:
+        monkeypatch.setattr(verification, "PENDING_BATCHES", 1)
     return int(request.param)
 
 
