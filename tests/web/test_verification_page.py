@@ -159,3 +159,18 @@ def test_large_history_shows_the_last_runs_checkpoint_check(
     assert run(app, "audit", "verify")[0] == 1  # every agency: only the count is shown
     page = client.get("/audit/verifikasi").get_data(as_text=True)
     assert "masalah pada pemeriksaan checkpoint terakhir" in page
+
+
+def test_cli_incremental_and_full(app: Flask, session: Session, wf: Workflow,
+                                  mataram: World) -> None:
+    """`audit verify --incremental` re-checks only what moved (an older event edited in place
+    is left to the full run, as documented); `audit verify` (`--full`) names it."""
+    assert run(app, "audit", "verify")[0] == 0
+    _break(session, [mataram.evaluations["pegawai"]])
+    code, out = run(app, "audit", "verify", "--incremental")
+    assert code == 0 and "incremental: 0 rantai" in out, out
+    for args in (("--full",), ()):
+        code, out = run(app, "audit", "verify", *args)
+        assert code == 1 and f"RUSAK evaluation:{mataram.evaluations['pegawai'].id}" in out
+    code, out = run(app, "audit", "verify", "--incremental")  # broken chains: every run
+    assert code == 1 and "isi peristiwa telah diubah" in out, out
