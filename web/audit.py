@@ -43,6 +43,7 @@ from workflow.publishing import current_version
 from workflow.service import definition_of
 from workflow.spreadsheets import csv_writer
 from workflow.trail import CSV_COLUMNS
+from workflow.trail import INLINE_EVENTS
 from workflow.trail import HistoryFilter
 from workflow.trail import cursor_text
 from workflow.trail import export_rows
@@ -151,10 +152,14 @@ def evaluation(evaluation_id: int) -> str:
 @bp.get("/verifikasi")
 @auditor_required
 def verification() -> str:
-    """Verify every history chain of the agency and show the first broken link of each."""
+    """Verify what is new in the agency's chains and show the summary with one page of broken
+    chains (the first broken link of each); the full re-check runs from ``audit verify``."""
     wf = current_app.extensions["workflow"]
-    result = verify_agency(db.session, wf.audit_key, current_actor(), wf.checkpoint_dir)
-    return render_template("audit/verify.html", result=result, checked_at=utcnow())
+    result = verify_agency(db.session, wf.audit_key, current_actor(), wf.checkpoint_dir,
+                           page=int_arg("halaman", 1) or 1)
+    db.session.commit()
+    return render_template("audit/verify.html", result=result, checked_at=utcnow(),
+                           inline_events=INLINE_EVENTS)
 
 
 @bp.get("/ekspor.csv")

@@ -40,6 +40,7 @@ from workflow.accounts import set_password
 from workflow.accounts import tokens_of
 from workflow.actors import Actor
 from workflow.calendars import agency_zone
+from workflow.checkpoints import CheckpointReport
 from workflow.checkpoints import checkpoint_after
 from workflow.checkpoints import log_path
 from workflow.checkpoints import verify_checkpoints
@@ -48,7 +49,6 @@ from workflow.errors import DefinitionError
 from workflow.errors import InvalidData
 from workflow.errors import OrgImportError
 from workflow.errors import WorkflowError
-from workflow.history import verify_all
 from workflow.localtime import format_moment
 from workflow.models import Agency
 from workflow.models import ApiToken
@@ -65,6 +65,8 @@ from workflow.service import run_due_transitions
 from workflow.spreadsheets import csv_writer
 from workflow.tallies import rebuild_tallies
 from workflow.texts import in_language
+from workflow.verification import record_checkpoints
+from workflow.verification import run_verification
 
 from .config import sqlalchemy_url
 from .documents import public_base_url
@@ -257,8 +259,14 @@ audit_cli = AppGroup("audit", help="Audit trail checks.")
 
 @audit_cli.command("verify")
 @click.option("--agency", "slug", default=None, help="Only this agency.")
-def audit_verify(slug: str | None) -> None:
-    """Recompute every history chain; exit 1 and name the first broken link on any break."""
+@click.option("--full/--incremental", default=True, show_default=True,
+              help="Re-hash every event and row (full), or only the chains whose head moved "
+                   "since they were last verified, and the broken ones (incremental; see "
+                   "docs/audit.md for what it does not re-check).")
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Processes checking the evaluations' chains in parallel (split by id).")
+def audit_verify(slug: str | None, full: bool, jobs: int) -> None:
+    """Recompute the history chains; exit 1 and name the first broken link on any break."""
     agency_id = None
     if slug:
         agency = db.session.scalar(select(Agency).where(Agency.slug == slug))
@@ -266,25 +274,35 @@ def audit_verify(slug: str | None) -> None:
             click.echo(f"Instansi '{slug}' tidak ada.", err=True)
             sys.exit(2)
         agency_id = agency.id
-    reports = verify_all(db.session, _wf().audit_key, agency_id)
-    broken = [r for r in reports if not r.ok]
-    events = sum(r.events for r in reports)
-    for r in broken:
+    result = run_verification(db.session, _wf().audit_key, agency_id, incremental=not full,
+                              jobs=jobs)
+    run = result.run
+    for r in result.broken:
         click.echo(f"RUSAK {r.chain} di peristiwa #{r.broken_seq}: {r.reason}", err=True)
-    anchored = _verify_checkpoints(agency_id)
-    if broken:
-        click.echo(f"{len(broken)} dari {len(reports)} rantai rusak / chains broken.", err=True)
-    if broken or not anchored:
+    checkpoints = _verify_checkpoints(agency_id)
+    if checkpoints is not None:
+        record_checkpoints(run, checkpoints)
+    db.session.commit()
+    anchored = checkpoints is None or checkpoints.ok
+    seconds = max((run.finished_at - run.started_at).total_seconds(), 1e-6)
+    click.echo(f"{run.mode}: {run.chains} rantai, {run.events} peristiwa diperiksa dalam "
+               f"{seconds:.1f} s ({run.events / seconds:,.0f} peristiwa/s, {run.jobs} proses) "
+               f"/ chains, events checked.")
+    if result.broken:
+        click.echo(f"{len(result.broken)} dari {run.chains} rantai rusak / chains broken.",
+                   err=True)
+    if result.broken or not anchored:
         sys.exit(1)
-    click.echo(f"OK: {len(reports)} rantai, {events} peristiwa utuh / chains intact.")
+    click.echo(f"OK: {run.chains} rantai, {run.events} peristiwa utuh / chains intact.")
 
 
-def _verify_checkpoints(agency_id: int | None) -> bool:
-    """Check the chains against the checkpoint log; print what differs. True when it agrees."""
+def _verify_checkpoints(agency_id: int | None) -> CheckpointReport | None:
+    """Check the chains against the checkpoint log; print what differs (``None``: no log
+    configured)."""
     directory = _wf().checkpoint_dir
     if directory is None:
         click.echo("Checkpoint tidak diatur (AUDIT_CHECKPOINT_DIR) / checkpoints not configured.")
-        return True
+        return None
     report = verify_checkpoints(db.session, _wf().audit_key, directory, agency_id)
     for problem in report.problems:
         click.echo(f"RUSAK checkpoint: {problem}", err=True)
@@ -294,7 +312,7 @@ def _verify_checkpoints(agency_id: int | None) -> bool:
                    "/ checkpoints agree.")
     elif report.ok:
         click.echo("Belum ada checkpoint; jalankan 'audit checkpoint' / no checkpoint yet.")
-    return report.ok
+    return report
 
 
 @audit_cli.command("checkpoint")

@@ -192,9 +192,15 @@ class WorkflowDefinition:
         return labels[1] if lang == "en" else labels[0]
 
 
+# Built once: ``json.dumps`` with these options would build an encoder on every call, which
+# costs more than encoding a small value (the history hashes millions of them).
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                              default=str)
+
+
 def canonical_json(data: Any) -> str:
     """Serialise ``data`` deterministically (sorted keys, no spaces)."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return _CANONICAL.encode(data)
 
 
 def content_hash(mapping: Mapping[str, Any]) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -235,30 +236,46 @@ def _row_report(chain: str, count: int, head_seq: int, recorded: Mapping[str, st
     return ChainReport(chain, count, True)
 
 
+def event_columns(event: Any) -> dict[str, Any]:
+    """Return the hashed fields and the stored hash of a ``HistoryEvent`` (or a row with the
+    same attribute names)."""
+    return {name: getattr(event, name) for name in (*HASHED_FIELDS, "hash")}
+
+
 def verify_events(
-    key: bytes, chain: str, events: Iterable[HistoryEvent], head_seq: int, head_hash: str
+    key: bytes, chain: str, events: Iterable[Any], head_seq: int, head_hash: str,
+    after: tuple[int, str] = (0, ""),
+    columns: Callable[[Any], Mapping[str, Any]] = event_columns,
 ) -> ChainReport:
-    """Recompute one chain (events in ``seq`` order) and name its first broken link."""
-    prev = ""
+    """Recompute one chain (events in ``seq`` order) and name its first broken link.
+
+    ``columns`` reads an event's hashed fields and stored hash (``event_columns``: from a
+    ``HistoryEvent``). ``after`` is an already verified event (``seq``, ``hash``) the events
+    continue from (``(0, "")``: the chain from its first event); ``events`` of the report
+    counts the events hashed here.
+    """
+    expected_seq, prev = after
     count = 0
-    for expected_seq, ev in enumerate(events, start=1):
+    for item in events:
+        ev = columns(item)
+        expected_seq += 1
         count += 1
-        if ev.seq != expected_seq:
-            return ChainReport(chain, count, False, ev.seq,
-                               f"urutan terputus: diharapkan #{expected_seq}, ada #{ev.seq} "
+        if ev["seq"] != expected_seq:
+            return ChainReport(chain, count, False, ev["seq"],
+                               f"urutan terputus: diharapkan #{expected_seq}, ada #{ev['seq']} "
                                "(peristiwa dihapus atau disisipkan)")
-        if ev.prev_hash != prev:
-            return ChainReport(chain, count, False, ev.seq,
+        if ev["prev_hash"] != prev:
+            return ChainReport(chain, count, False, ev["seq"],
                                "tautan ke peristiwa sebelumnya tidak cocok "
                                "(disisipkan, dihapus atau diurutkan ulang)")
-        fields = {name: getattr(ev, name) for name in hashed_fields(ev.hash_version)}
-        if not hmac.compare_digest(event_hash(key, fields), ev.hash or ""):
-            return ChainReport(chain, count, False, ev.seq, "isi peristiwa telah diubah")
-        prev = ev.hash
-    if count != head_seq or prev != (head_hash or ""):
-        return ChainReport(chain, count, False, count + 1 if count < head_seq else count,
+        if not hmac.compare_digest(event_hash(key, ev), ev["hash"] or ""):
+            return ChainReport(chain, count, False, ev["seq"], "isi peristiwa telah diubah")
+        prev = ev["hash"]
+    if expected_seq != head_seq or prev != (head_hash or ""):
+        return ChainReport(chain, count, False,
+                           expected_seq + 1 if expected_seq < head_seq else expected_seq,
                            f"kepala rantai tidak cocok: tercatat {head_seq} peristiwa, "
-                           f"ditemukan {count} (peristiwa terakhir dihapus?)")
+                           f"ditemukan {expected_seq} (peristiwa terakhir dihapus?)")
     return ChainReport(chain, count, True)
 
 
@@ -280,57 +297,14 @@ def verify_chain(session: Session, key: bytes, owner: Evaluation | Agency) -> Ch
 def verify_all(
     session: Session, key: bytes, agency_id: int | None = None
 ) -> list[ChainReport]:
-    """Verify every chain (of one agency, or all), streaming events in chain order.
+    """Verify every chain (of one agency, or all) and return every chain's report.
 
     Also catches events whose chain has no owner row any more (an owner deleted to hide them),
-    and evaluation rows whose columns differ from what their newest event recorded.
+    and evaluation rows whose columns differ from what their newest event recorded. Holds one
+    report per chain: at scale use ``verification.run_verification`` (streamed, parallel,
+    incremental, keeping only the broken chains).
     """
-    heads: dict[str, tuple[int, str]] = {}
-    agencies = select(Agency)
-    evaluations = select(Evaluation.id, Evaluation.history_seq, Evaluation.history_head)
-    events = select(HistoryEvent).order_by(HistoryEvent.chain, HistoryEvent.seq, HistoryEvent.id)
-    if agency_id is not None:
-        agencies = agencies.where(Agency.id == agency_id)
-        evaluations = evaluations.where(Evaluation.agency_id == agency_id)
-        events = events.where(HistoryEvent.agency_id == agency_id)
-    for agency in session.scalars(agencies):
-        heads[f"agency:{agency.id}"] = (agency.history_seq or 0, agency.history_head or "")
-    for eid, seq, head in session.execute(evaluations):
-        heads[f"evaluation:{eid}"] = (seq or 0, head or "")
-    # The rows' projections, one combined digest each (the fields are named on a mismatch).
-    rows = {f"evaluation:{eid}": digest(projection)
-            for eid, projection in row_projections(session, agency_id=agency_id)}
+    # Imported here: ``verification`` builds on this module's chain check.
+    from .verification import verify_everything
 
-    reports: list[ChainReport] = []
-    seen: set[str] = set()
-    batch: list[HistoryEvent] = []
-    current: str | None = None
-
-    def flush() -> None:
-        if current is None:
-            return
-        seen.add(current)
-        if current not in heads:
-            reports.append(ChainReport(current, len(batch), False, None,
-                                       "rantai tanpa pemilik (baris pemilik dihapus)"))
-            return
-        report = verify_events(key, current, batch, *heads[current])
-        recorded = batch[-1].projection if batch else None
-        if report.ok and recorded and current in rows and digest(recorded) != rows[current]:
-            eid = int(current.split(":", 1)[1])
-            report = _row_report(current, report.events, report.events, recorded,
-                                 dict(row_projections(session, [eid])).get(eid))
-        reports.append(report)
-
-    for ev in session.scalars(events.execution_options(yield_per=1000)):
-        if ev.chain != current:
-            flush()
-            current, batch = ev.chain, []
-        batch.append(ev)
-    flush()
-    for chain, (seq, head) in heads.items():
-        if chain not in seen and seq:
-            reports.append(verify_events(key, chain, [], seq, head))
-        elif chain not in seen:
-            reports.append(ChainReport(chain, 0, True))
-    return reports
+    return verify_everything(session, key, agency_id)

@@ -445,6 +445,49 @@ class AuditCheckpoint(Base):
     reason: Mapped[str] = mapped_column(String(32), default="")
 
 
+class ChainVerification(Base):
+    """How far one history chain was last verified (``workflow.verification``).
+
+    ``seq``/``hash`` is the newest event checked; ``ok`` false names the first broken link.
+    ``sig`` is the HMAC of the row with the audit key: a row edited in the database does not
+    verify and its chain is checked again from its first event.
+    """
+
+    __tablename__ = "chain_verification"
+    __table_args__ = (Index("ix_chain_verification_agency_ok", "agency_id", "ok", "chain"),)
+
+    chain: Mapped[str] = mapped_column(String(40), primary_key=True)
+    agency_id: Mapped[int] = mapped_column(Integer)
+    evaluation_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    hash: Mapped[str] = mapped_column(String(64), default="")
+    ok: Mapped[bool] = mapped_column(default=True)
+    broken_seq: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    verified_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sig: Mapped[str] = mapped_column(String(64), default="")
+
+
+class VerificationRun(Base):
+    """One run of the chain verification: what it covered and what it found."""
+
+    __tablename__ = "verification_run"
+    __table_args__ = (Index("ix_verification_run_agency_mode", "agency_id", "mode", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int | None] = mapped_column(Integer)  # None: every agency
+    mode: Mapped[str] = mapped_column(String(16))  # full / incremental
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    chains: Mapped[int] = mapped_column(Integer, default=0)  # chains checked by this run
+    events: Mapped[int] = mapped_column(Integer, default=0)  # events hashed by this run
+    broken: Mapped[int] = mapped_column(Integer, default=0)  # broken chains it found
+    jobs: Mapped[int] = mapped_column(Integer, default=1)
+    # What the checkpoint check of this run found (``checkpoints.CheckpointReport``: number,
+    # newest time, the first problems), when it ran; the page shows it for a large history.
+    checkpoint_report: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+
+
 class Document(Base):
     """An issued PDF: its verification code binds the content digest and a history event."""
 

@@ -21,8 +21,10 @@ import hashlib
 from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Mapping
+from collections.abc import Sequence
 from datetime import UTC
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
@@ -46,7 +48,10 @@ FIXED_FIELDS: tuple[str, ...] = (
 # Every evaluation column any surface shows (besides the chain head, which the chain checks).
 PROJECTED_FIELDS: tuple[str, ...] = MUTABLE_FIELDS + FIXED_FIELDS
 
-_COLUMNS = tuple(name for name in PROJECTED_FIELDS if name != "participants")
+# The evaluation columns projected as they are stored (``participants`` is its own table).
+STORED_COLUMNS = tuple(name for name in PROJECTED_FIELDS if name != "participants")
+_COLUMNS = STORED_COLUMNS
+_JSON_COLUMNS = frozenset({"deadlines", "data", "form_versions"})
 
 
 def _plain(value: Any) -> Any:
@@ -61,7 +66,20 @@ def _plain(value: Any) -> Any:
 
 def field_digest(value: Any) -> str:
     """Return the SHA-256 hex digest of one field's value (canonical JSON, times in UTC)."""
+    if value is None or isinstance(value, str | int):  # bool is an int
+        return _scalar_digest(type(value).__name__, value)
     return hashlib.sha256(canonical_json(_plain(value)).encode()).hexdigest()
+
+
+@lru_cache(maxsize=65_536)
+def _scalar_digest(_kind: str, value: Any) -> str:
+    """Digest of a hashable scalar; the type is part of the key (``1`` and ``True`` differ)."""
+    return hashlib.sha256(canonical_json(_plain(value)).encode()).hexdigest()
+
+
+def _json_digest(value: Any) -> str:
+    """Digest of a value read from a JSON column: already plain (str keys, no times)."""
+    return hashlib.sha256(canonical_json(value).encode()).hexdigest()
 
 
 def project(values: Mapping[str, Any], names: Iterable[str] = PROJECTED_FIELDS) -> dict[str, str]:
@@ -119,6 +137,18 @@ def row_projections(
                        people.c.identity).where(people.c.evaluation_id.in_(chunk))):
             found.setdefault(eid, []).append((role, employee_id, identity))
         for row in rows:
-            values = dict(zip(_COLUMNS, row[1:], strict=True))
-            values["participants"] = participants_value(found.get(row[0], []))
-            yield row[0], project(values)
+            yield row[0], stored_projection(row[1:], found.get(row[0], []))
+
+
+def stored_projection(columns: Sequence[Any],
+                      participants: Iterable[tuple[str, int, Mapping[str, Any] | None]]
+                      ) -> dict[str, str]:
+    """Return the projection of an evaluation row as read from the database: the values of
+    ``STORED_COLUMNS`` in that order, and its participants' (role, employee id, identity).
+
+    The same digests as ``project``, faster: values from JSON columns are already plain.
+    """
+    digests = {name: (_json_digest(value) if name in _JSON_COLUMNS else field_digest(value))
+               for name, value in zip(STORED_COLUMNS, columns, strict=True)}
+    digests["participants"] = _json_digest(participants_value(participants))
+    return digests

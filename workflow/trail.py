@@ -46,7 +46,6 @@ from .definition import canonical_json
 from .errors import NotFound
 from .errors import NotPermitted
 from .history import ChainReport
-from .history import verify_all
 from .history import verify_chain
 from .localtime import format_moment
 from .localtime import zone_info
@@ -58,6 +57,12 @@ from .models import UTCDateTime
 from .org import units_of
 from .service import definition_of
 from .service import get_evaluation
+from .verification import RunResult
+from .verification import VerificationState
+from .verification import history_size
+from .verification import recorded_checkpoints
+from .verification import run_verification
+from .verification import verification_state
 
 MAX_PER_PAGE = 100
 EXPORT_BATCH = 500  # events per read of a streamed export (and per read of their evaluations)
@@ -441,42 +446,71 @@ def search_choices(session: Session, actor: Actor) -> SearchChoices:
 # --- verification -------------------------------------------------------------------------
 
 
+# The page checks every event of an agency whose history holds at most this many (well under
+# a second), else only the chains that grew since they were last verified, if they hold at most
+# this many new events; beyond that it shows the recorded result and asks for ``flask audit
+# verify`` (a full check of 1M events takes tens of seconds: docs/benchmarks.md).
+INLINE_EVENTS = 20_000
+BROKEN_PER_PAGE = 50
+
+
 @dataclass(frozen=True, slots=True)
 class AgencyVerification:
-    """The result of verifying every chain of an agency (and them against the checkpoints)."""
+    """An agency's chains as verified: the summary, one page of broken chains, the checkpoints.
 
-    reports: list[ChainReport]
+    ``checked`` is the run this request made (full for a small history, else incremental);
+    ``None`` when more than ``INLINE_EVENTS`` events were waiting (``pending`` says how many).
+    """
+
+    state: VerificationState
+    checked: RunResult | None
+    pending: int
+    page: int
+    per_page: int
     checkpoints: CheckpointReport | None = None
 
     @property
     def ok(self) -> bool:
-        """Return whether every chain is intact and agrees with the checkpoints."""
-        return all(r.ok for r in self.reports) and (
-            self.checkpoints is None or self.checkpoints.ok)
+        """Return whether every recorded chain is intact, nothing waits, and the checkpoints
+        agree."""
+        return (not self.state.broken_total and not self.pending
+                and (self.checkpoints is None or self.checkpoints.ok))
 
     @property
     def broken(self) -> list[ChainReport]:
-        """Return the broken chains."""
-        return [r for r in self.reports if not r.ok]
+        """Return this page of broken chains."""
+        return self.state.broken
 
     @property
-    def events(self) -> int:
-        """Return how many events were checked."""
-        return sum(r.events for r in self.reports)
+    def pages(self) -> int:
+        """Return the number of pages of broken chains."""
+        return max(1, -(-self.state.broken_total // self.per_page))
 
 
 def verify_agency(session: Session, key: bytes, actor: Actor,
-                  checkpoint_dir: Path | None = None) -> AgencyVerification:
-    """Verify every history chain of the actor's agency (evaluations and the agency chain),
-    and, with ``checkpoint_dir``, the agency's chains against the checkpoint log.
+                  checkpoint_dir: Path | None = None, page: int = 1,
+                  per_page: int = BROKEN_PER_PAGE) -> AgencyVerification:
+    """Verify the actor's agency's chains as far as a request allows (``INLINE_EVENTS``),
+    record it, and return the summary with one page of broken chains; with ``checkpoint_dir``
+    also the agency's chains against the checkpoint log. The caller commits.
 
     :raises NotPermitted: unless the actor is an auditor or an agency admin.
     """
     require_auditor(actor)
-    reports = verify_all(session, key, actor.agency_id)
-    checkpoints = (verify_checkpoints(session, key, checkpoint_dir, actor.agency_id)
-                   if checkpoint_dir is not None else None)
-    return AgencyVerification(sorted(reports, key=lambda r: (r.ok, r.chain)), checkpoints)
+    page, per_page = clamp_page(page, per_page, BROKEN_PER_PAGE)
+    size, pending = history_size(session, actor.agency_id)
+    checked = None
+    if size <= INLINE_EVENTS or pending <= INLINE_EVENTS:
+        checked = run_verification(session, key, actor.agency_id,
+                                   incremental=size > INLINE_EVENTS)
+        pending = 0
+    state = verification_state(session, key, actor.agency_id, page, per_page)
+    checkpoints = None
+    if checkpoint_dir is not None and size <= INLINE_EVENTS:
+        checkpoints = verify_checkpoints(session, key, checkpoint_dir, actor.agency_id)
+    elif checkpoint_dir is not None:  # replaying the log takes seconds: the last CLI run's
+        checkpoints = recorded_checkpoints(session, actor.agency_id)
+    return AgencyVerification(state, checked, pending, page, per_page, checkpoints)
 
 
 def verify_evaluation(session: Session, key: bytes, actor: Actor,

@@ -1,0 +1,213 @@
+"""Verification at scale (issue 15, item 4): streamed in batches, split in parts, incremental.
+
+The streamed check, the split one and the incremental one must name the same broken links for
+every chain that moved (or was never verified, or whose record was altered) since the last
+run; what the incremental check leaves to the full one (an older event edited in a chain that
+did not move) is named by the full one only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from tests.conftest import PG_URL
+from tests.conftest import SELF
+from tests.conftest import World
+from tests.conftest import build_world
+from tests.conftest import tampering
+from tests.integration.test_service import RATING_LOW
+from tests.integration.test_service import at
+from workflow import verification
+from workflow.history import verify_all
+from workflow.models import ChainVerification
+from workflow.models import Evaluation
+from workflow.models import HistoryEvent
+from workflow.models import VerificationRun
+from workflow.periods import set_capaian
+from workflow.service import Workflow
+from workflow.service import apply_transition
+from workflow.verification import run_verification
+from workflow.verification import verify_part
+
+
+def _broken(reports: list) -> dict[str, int | None]:
+    return {r.chain: r.broken_seq for r in reports if not r.ok}
+
+
+def _step(session: Session, wf: Workflow, w: World, who: str) -> Evaluation:
+    """Submit one evaluation (a legitimate new event: its chain moves)."""
+    ev = w.evaluations[who]
+    apply_transition(session, at(wf, 2), w.actor(who), ev.id, "submit", data=SELF)
+    session.commit()
+    return ev
+
+
+def _edit(session: Session, ev: Evaluation, seq: int, comment: str = "diubah") -> None:
+    with tampering(session):
+        session.execute(text("UPDATE history_event SET comment = :c WHERE evaluation_id = :e "
+                             "AND seq = :s"), {"c": comment, "e": ev.id, "s": seq})
+
+
+@pytest.fixture(name="batch", params=[verification.BATCH, 2], ids=["batch", "tiny-batch"])
+def _batch(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    """Run each test with the real batch size and with 2 chains per batch (keyset edges; an
+    incremental run then looks for one batch at a time)."""
+    monkeypatch.setattr(verification, "BATCH", request.param)
+    if request.param == 2:
+        monkeypatch.setattr(verification, "PENDING_BATCHES", 1)
+    return int(request.param)
+
+
+def test_streamed_incremental_and_split_runs_name_the_same_breaks(
+        session: Session, wf: Workflow, mataram: World, batch: int) -> None:
+    """After a recorded run, breaks in chains that moved, were never verified or whose record
+    was altered are named alike by the full, the split and the incremental runs."""
+    other = build_world(session, wf, "kota-kupang", offset=50)
+    first = run_verification(session, wf.audit_key)
+    session.commit()
+    assert first.ok and first.run.events == session.scalar(
+        select(func.count()).select_from(HistoryEvent))
+
+    moved = _step(session, wf, mataram, "pegawai")  # moved, then its new event edited
+    _edit(session, moved, 2)
+    row = _step(session, wf, mataram, "pegawai2")  # moved, then its row edited
+    session.execute(text("UPDATE evaluation SET predikat = 'SANGAT_BAIK' WHERE id = :id"),
+                    {"id": row.id})
+    forged = other.evaluations["pegawai"]  # an event appended without the key
+    with tampering(session):
+        session.execute(text(
+            "INSERT INTO history_event (agency_id, evaluation_id, chain, seq, at, kind, "
+            "actor_nip, actor_role, trigger, source, dest, comment, data_digest, payload, "
+            "prev_hash, hash, hash_version, projection) SELECT agency_id, evaluation_id, "
+            "chain, 2, at, kind, actor_nip, actor_role, 'submit', 'draft', 'submitted', '', "
+            "'', payload, hash, :h, 2, projection FROM history_event WHERE evaluation_id = :e "
+            "AND seq = 1"), {"e": forged.id, "h": hashlib.sha256(b"x").hexdigest()})
+        session.execute(text("UPDATE evaluation SET history_seq = 2, history_head = :h "
+                             "WHERE id = :e"), {"e": forged.id, "h": hashlib.sha256(b"x")
+                                                .hexdigest()})
+    unrecorded = other.evaluations["pegawai2"]  # its record deleted, an old event edited
+    session.execute(text("DELETE FROM chain_verification WHERE chain = :c"),
+                    {"c": f"evaluation:{unrecorded.id}"})
+    _edit(session, unrecorded, 1)
+    altered = other.evaluations["tim"]  # its record altered (no longer signed), old edit
+    session.execute(text("UPDATE chain_verification SET seq = 0 WHERE chain = :c"),
+                    {"c": f"evaluation:{altered.id}"})
+    _edit(session, altered, 1)
+    session.commit()
+    expected = {f"evaluation:{moved.id}": 2, f"evaluation:{row.id}": 2,
+                f"evaluation:{forged.id}": 2, f"evaluation:{unrecorded.id}": 1,
+                f"evaluation:{altered.id}": 1}
+
+    full = _broken(verify_all(session, wf.audit_key))
+    split: list = []
+    for part in range(3):
+        verify_part(session, wf.audit_key, part=part, parts=3, record=False, sink=split)
+    incremental = run_verification(session, wf.audit_key, incremental=True)
+    session.commit()
+    assert full == _broken(split) == _broken(incremental.broken) == expected
+    assert incremental.run.chains == len(expected)  # nothing else was re-checked
+    again = run_verification(session, wf.audit_key, incremental=True)  # broken ones again
+    assert _broken(again.broken) == expected
+
+
+def test_incremental_leaves_unmoved_chains_to_the_full_run(
+        session: Session, wf: Workflow, mataram: World, batch: int) -> None:
+    """An older event edited in a chain whose head did not move (its record matching) is
+    not re-hashed by the incremental run (documented); the full run names it and records it,
+    and from then on the incremental run reports it too."""
+    ev = _step(session, wf, mataram, "pegawai")
+    assert run_verification(session, wf.audit_key).ok
+    session.commit()
+    _edit(session, ev, 1)
+    assert run_verification(session, wf.audit_key, incremental=True).ok
+    session.commit()
+    full = run_verification(session, wf.audit_key)
+    session.commit()
+    assert _broken(full.broken) == {f"evaluation:{ev.id}": 1}
+    assert _broken(run_verification(session, wf.audit_key, incremental=True).broken) == {
+        f"evaluation:{ev.id}": 1}
+    runs = session.scalars(select(VerificationRun.mode).order_by(VerificationRun.id)).all()
+    assert runs == ["full", "incremental", "full", "incremental"]
+
+
+def test_agency_chain_continues_from_its_verified_event(
+        session: Session, wf: Workflow, mataram: World) -> None:
+    """The agency chain (log-ins, admin changes: long) is hashed from its verified event on;
+    that event edited or the chain rolled back is still named."""
+    assert run_verification(session, wf.audit_key).ok
+    session.commit()
+    chain = f"agency:{mataram.agency.id}"
+    verified = session.get(ChainVerification, chain)
+    assert verified is not None and verified.seq == mataram.agency.history_seq
+    ev = _step(session, wf, mataram, "pegawai")
+    apply_transition(session, at(wf, 3), mataram.actor("penilai"), ev.id, "review",
+                     data=RATING_LOW)
+    session.commit()
+    result = run_verification(session, wf.audit_key, incremental=True)
+    session.commit()
+    assert result.ok and result.run.chains == 1  # only the evaluation that moved
+    with tampering(session):
+        session.execute(text("UPDATE history_event SET hash = :h WHERE chain = :c AND seq = :s"),
+                        {"h": "0" * 64, "c": chain, "s": verified.seq})
+    set_capaian(session, wf, mataram.actor("kepala"), ev.period_id, "BAIK", "SK 1/2026")
+    session.commit()  # the agency chain moves on from the edited event
+    result = run_verification(session, wf.audit_key, incremental=True)
+    assert _broken(result.broken) == {chain: verified.seq}
+    assert _broken(verify_all(session, wf.audit_key)) == {chain: verified.seq}
+
+
+def test_orphan_events_are_named_by_the_full_run(session: Session, wf: Workflow,
+                                                 mataram: World) -> None:
+    """Events whose chain has no owner row any more (owner deleted to hide them) are named."""
+    with tampering(session):
+        session.execute(text("UPDATE history_event SET chain = 'evaluation:999999' "
+                             "WHERE evaluation_id = :e AND seq = 1"),
+                        {"e": mataram.evaluations["pegawai"].id})
+    broken = _broken(run_verification(session, wf.audit_key).broken)
+    assert "evaluation:999999" in broken
+    assert broken[f"evaluation:{mataram.evaluations['pegawai'].id}"] is not None
+
+
+def test_full_run_reads_events_a_batch_at_a_time(session: Session, wf: Workflow,
+                                                 mataram: World,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The history is read one query per batch of evaluations, never one per chain: with 2
+    evaluations per batch the number of event queries is the number of batches."""
+    monkeypatch.setattr(verification, "BATCH", 2)
+    evaluations = session.scalar(select(func.count()).select_from(Evaluation)) or 0
+    queries: list[str] = []
+    engine = session.get_bind()
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if ("FROM history_event" in statement and "ORDER BY history_event.chain" in statement
+                and "GROUP BY" not in statement):
+            queries.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert run_verification(session, wf.audit_key).ok
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(queries) == -(-evaluations // 2)
+
+
+@pytest.mark.skipif(not PG_URL, reason="worker processes need a database they can connect to")
+def test_parallel_processes_find_the_same_breaks(session: Session, wf: Workflow,
+                                                 mataram: World) -> None:
+    """`jobs=2` splits the evaluations across two processes and names the same breaks."""
+    ev = _step(session, wf, mataram, "pegawai")
+    _edit(session, ev, 2)
+    session.commit()
+    single = run_verification(session, wf.audit_key)
+    session.commit()
+    parallel = run_verification(session, wf.audit_key, jobs=2)
+    session.commit()
+    assert _broken(single.broken) == _broken(parallel.broken) == {f"evaluation:{ev.id}": 2}
+    assert (single.run.chains, single.run.events) == (parallel.run.chains, parallel.run.events)
