@@ -393,6 +393,8 @@ def main() -> None:
     parser.add_argument("--new", type=int, default=1000)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--pages", type=int, default=5)
+    parser.add_argument("--skip-parallel", action="store_true",
+                        help="leave out the run with --jobs processes")
     args = parser.parse_args()
     print(f"load average at start: {loadavg()}")
     rng = random.Random(15)  # noqa: S311 - a seeded sample, not a secret
@@ -416,8 +418,11 @@ def main() -> None:
 
         full = in_child(measure_run, url, False, 1)
         show("full, 1 process", full)
-        parallel = in_child(measure_run, url, False, args.jobs)
-        show(f"full, {args.jobs} processes", parallel)
+        if args.skip_parallel:
+            parallel = full
+        else:
+            parallel = in_child(measure_run, url, False, args.jobs)
+            show(f"full, {args.jobs} processes", parallel)
         idle = in_child(measure_run, url, True, 1)
         show("incremental, nothing new", idle)
         append_events(engine, store, evaluations, args.per_chain, args.new, rng)
