@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from workflow.trail import CURSOR_PATTERN
+
 from .inputs import INT_MAX
 from .inputs import PAGE_MAX
 
@@ -90,7 +92,7 @@ SCHEMAS: dict[str, Any] = {
             "total": {"type": "integer"}, "pages": {"type": "integer"},
             "total_capped": {"type": "boolean",
                              "description": "true: more than `total` (counted up to 1,000)"},
-            "after": {"type": ["string", "null"],
+            "after": {"anyOf": [{"type": "string", "pattern": CURSOR_PATTERN}, {"type": "null"}],
                       "description": "cursor of the next page (null on the last)"},
             "next": {"type": ["string", "null"], "description": "URL of the next page"},
         },
@@ -269,7 +271,8 @@ PATHS: dict[str, Any] = {
                    "Page (1-based)"),
             _query("per_page", {"type": "integer", "minimum": 1, "maximum": 100, "default": 25},
                    "Page size, 1–100"),
-            _query("after", TEXT, "Cursor of the next page (`after` of the previous answer); "
+            _query("after", {"type": "string", "pattern": f"^$|{CURSOR_PATTERN}"},
+                   "Cursor of the next page (`after` of the previous answer); "
                                   "without it `page` reaches the first 1,000 evaluations"),
         ],
         "responses": {"200": _json("Satu halaman / one page", "EvaluationList"),

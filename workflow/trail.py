@@ -10,6 +10,7 @@ take it as a ``ChangeView`` from the caller and show a hidden field's name and d
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -275,22 +276,27 @@ def capped_count(session: Session, query: Select[Any], cap: int = COUNT_CAP) -> 
     return min(n, cap), n > cap
 
 
+#: What a cursor looks like: ``<microseconds since 1970 (UTC)>_<row id>``. Every text of this
+#: shape is a cursor and nothing else is (the API documents it as this pattern; an empty
+#: ``after`` means the first page).
+CURSOR_PATTERN = r"^[0-9]{1,16}_[1-9][0-9]{0,8}$"
+_CURSOR = re.compile(CURSOR_PATTERN)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def cursor_text(cursor: Cursor | None) -> str:
-    """Return a cursor as the text a link carries (``<ISO moment>_<id>``; "" for none)."""
+    """Return a cursor as the text a link carries (``CURSOR_PATTERN``; "" for none)."""
     if cursor is None:
         return ""
-    return f"{cursor[0].astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}_{cursor[1]}"
+    return f"{(cursor[0] - _EPOCH) // timedelta(microseconds=1)}_{cursor[1]}"
 
 
 def parse_cursor(value: str) -> Cursor | None:
     """Read a cursor written by ``cursor_text`` (None when it is not one)."""
-    moment, _sep, number = value.strip().partition("_")
-    try:
-        at = datetime.strptime(moment, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-        ident = int(number)
-    except ValueError:
+    if not _CURSOR.fullmatch(value):
         return None
-    return (at, ident) if 0 < ident < 2**31 else None
+    micros, _sep, number = value.partition("_")
+    return _EPOCH + timedelta(microseconds=int(micros)), int(number)
 
 
 def clamp_page(page: int, per_page: int, default: int = 25) -> tuple[int, int]:
