@@ -26,6 +26,7 @@ from flask import Flask
 from flask import current_app
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine
+from sqlalchemy import event
 from sqlalchemy import make_url
 from sqlalchemy import select
 from sqlalchemy import text
@@ -179,6 +180,23 @@ def _app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     yield app
     with app.app_context():
         db.engine.dispose()
+
+
+@contextmanager
+def sql_statements(app: Flask) -> Iterator[list[str]]:
+    """Collect the SQL text of every statement the app's engine sends inside the block."""
+    sent: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
 
 
 @pytest.fixture(name="client")

@@ -10,20 +10,18 @@ agency, costs the same.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from tests.conftest import SELF
 from tests.conftest import World
 from tests.conftest import api_token
 from tests.conftest import build_world
+from tests.conftest import sql_statements as statements
 from web.extensions import db
 from workflow.service import Workflow
 from workflow.service import save_draft
@@ -39,23 +37,6 @@ TRANSITION = {"postgresql": 4, "sqlite": 5}
 # The detail: the token (1), the evaluation with its employee and period (1), its
 # participants (1), the agency's zone (1), the history, for the appeal (1).
 DETAIL = 5
-
-
-@contextmanager
-def statements(app: Flask) -> Iterator[list[str]]:
-    """Collect the SQL text of every statement the app's engine sends meanwhile."""
-    sent: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        sent.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def _dialect(app: Flask) -> str:

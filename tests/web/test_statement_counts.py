@@ -11,8 +11,6 @@ unit kerja "Bidang A", the actor) stays the same. ``bench/scale.py`` times the s
 from __future__ import annotations
 
 from collections.abc import Callable
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
@@ -21,7 +19,6 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -31,7 +28,7 @@ from tests.conftest import SELF
 from tests.conftest import World
 from tests.conftest import api_token
 from tests.conftest import nip
-from web.extensions import db
+from tests.conftest import sql_statements as counting
 from workflow.accounts import set_password
 from workflow.actors import Actor
 from workflow.models import Employee
@@ -78,23 +75,6 @@ CALLS: tuple[tuple[str, str, Callable[[dict[str, Any]], str]], ...] = (
     ("admin evaluation list", "kepala", lambda c: "/admin/evaluation/"),
     ("admin history list", "kepala", lambda c: "/admin/history/"),
 )
-
-
-@contextmanager
-def counting(app: Flask) -> Iterator[list[str]]:
-    """Collect the SQL statements run inside the block."""
-    seen: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def measure(app: Flask, clients: dict[str, FlaskClient], tokens: dict[str, str],
