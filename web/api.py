@@ -73,7 +73,12 @@ PUBLIC_ENDPOINTS = frozenset({"api.openapi"})
 # The query parameters each endpoint takes (as web/openapi.py documents); others are a 400, so
 # a misspelt filter (``perpage``) is not silently ignored.
 QUERY_PARAMS = {"api.evaluations": frozenset({"state", "period_id", "role", "q", "page",
-                                              "per_page", "after"})}
+                                              "per_page", "after"}),
+                "api.skp_list": frozenset({"year"})}
+# Endpoints whose operation is a flow step (scope ``transition[:<name>]``), and the SKP writes
+# that are not (scope ``skp``: web/api_skp.py); everything else needs ``read``.
+TRANSITION_ENDPOINTS = frozenset({"api.transition", "api.skp_transition"})
+SKP_WRITES = frozenset({"api.skp_create", "api.skp_save", "api.skp_change", "api.skp_assign"})
 TRANSITION_KEYS = frozenset({"data", "comment", "version"})
 
 
@@ -119,8 +124,10 @@ def authenticate() -> tuple[Response, int] | None:
     g.actor_nip = use.actor.nip
     if use.touched:
         db.session.commit()  # last_used_at, kept even when the request then fails
-    operation = ("transition:" + str((request.view_args or {}).get("name", ""))
-                 if request.endpoint == "api.transition" else "read")
+    if request.endpoint in TRANSITION_ENDPOINTS:
+        operation = "transition:" + str((request.view_args or {}).get("name", ""))
+    else:
+        operation = "skp" if request.endpoint in SKP_WRITES else "read"
     if not token_allows(use.scope, operation):
         response = jsonify({"error": "Forbidden", "message": _(
             "Cakupan token ini tidak mencakup operasi %(operation)s.", operation=operation)})
