@@ -78,7 +78,9 @@ QUERY_PARAMS = {"api.evaluations": frozenset({"state", "period_id", "role", "q",
 # Endpoints whose operation is a flow step (scope ``transition[:<name>]``), and the SKP writes
 # that are not (scope ``skp``: web/api_skp.py); everything else needs ``read``.
 TRANSITION_ENDPOINTS = frozenset({"api.transition", "api.skp_transition"})
-SKP_WRITES = frozenset({"api.skp_create", "api.skp_save", "api.skp_change", "api.skp_assign"})
+SKP_WRITES = frozenset({"api.skp_create", "api.skp_change"})
+# One URL rule for reading and writing (web/api_skp.py): the write needs ``skp``.
+SKP_SHARED = frozenset({"api.skp_get", "api.skp_matrix"})
 TRANSITION_KEYS = frozenset({"data", "comment", "version"})
 
 
@@ -127,7 +129,9 @@ def authenticate() -> tuple[Response, int] | None:
     if request.endpoint in TRANSITION_ENDPOINTS:
         operation = "transition:" + str((request.view_args or {}).get("name", ""))
     else:
-        operation = "skp" if request.endpoint in SKP_WRITES else "read"
+        write = request.endpoint in SKP_WRITES or (
+            request.endpoint in SKP_SHARED and request.method not in ("GET", "HEAD"))
+        operation = "skp" if write else "read"
     if not token_allows(use.scope, operation):
         response = jsonify({"error": "Forbidden", "message": _(
             "Cakupan token ini tidak mencakup operasi %(operation)s.", operation=operation)})

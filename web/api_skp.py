@@ -213,6 +213,10 @@ def skp_create() -> tuple[Response, int]:
     body = _body({"year", "pendekatan", "jenis_jabatan", "copy_from", "copy_last_year"})
     year = _integer(body, "year", required=True, low=0)
     assert year is not None
+    if not isinstance(body.get("copy_last_year", False), bool):
+        raise InvalidData({"copy_last_year": [_("Harus berupa true atau false.")]},
+                          _("Permintaan tidak valid; periksa isian yang ditandai."),
+                          "Invalid request; check the marked fields.")
     if body.get("copy_last_year") is True:
         skp = copy_from_last_year(db.session, _wf(), _actor(), year)
     else:
@@ -224,13 +228,16 @@ def skp_create() -> tuple[Response, int]:
     return jsonify(_page(skp_page(db.session, _actor(), skp.id), current_language())), 201
 
 
-@bp.get("/skp/<int:skp_id>")
+# GET and PUT (and the matrix's GET and POST) share one URL rule: with two rules, an id too
+# large for the converter made Werkzeug answer 405 instead of 404 for the second method.
+@bp.route("/skp/<int:skp_id>", methods=["GET", "PUT"])
 def skp_get(skp_id: int) -> Response:
     """Return one SKP: content, state, version, the caller's steps, versions, history."""
+    if request.method == "PUT":
+        return skp_save(skp_id)
     return jsonify(_page(skp_page(db.session, _actor(), skp_id), current_language()))
 
 
-@bp.put("/skp/<int:skp_id>")
 def skp_save(skp_id: int) -> Response:
     """Save parts of the SKP's content ``{content, version}``; nothing changes on any error."""
     body = _body({"content", "version"})
@@ -276,13 +283,14 @@ def skp_change(skp_id: int) -> tuple[Response, int]:
     return jsonify(_page(skp_page(db.session, _actor(), new.id), current_language())), 201
 
 
-@bp.get("/skp/<int:skp_id>/matriks")
-def skp_matrix(skp_id: int) -> Response:
+@bp.route("/skp/<int:skp_id>/matriks", methods=["GET", "POST"])
+def skp_matrix(skp_id: int) -> Response | tuple[Response, int]:
     """The Matriks Peran Hasil of an SKP: its RHK × the owner's direct subordinates."""
+    if request.method == "POST":
+        return skp_assign(skp_id)
     return jsonify(_matrix(role_matrix(db.session, _actor(), skp_id), current_language()))
 
 
-@bp.post("/skp/<int:skp_id>/matriks")
 def skp_assign(skp_id: int) -> tuple[Response, int]:
     """Assign one of the SKP's RHK to a direct subordinate ``{rhk_id, subordinate_id}``."""
     body = _body({"rhk_id", "subordinate_id"})
