@@ -354,6 +354,7 @@ LIST_OF_TEXTS = {"type": "array", "items": TEXT}
 SKP_SCHEMAS: dict[str, Any] = {
     "SkpIndicator": {
         "type": "object",
+        "additionalProperties": False,
         "properties": {
             "id": {"type": "integer", "description": "read only"},
             "aspek": {"enum": ["kuantitas", "kualitas", "waktu", "biaya"]},
@@ -362,6 +363,7 @@ SKP_SCHEMAS: dict[str, Any] = {
     },
     "SkpRhk": {
         "type": "object",
+        "additionalProperties": False,
         "properties": {
             "id": {"anyOf": [DB_ID, {"type": "null"}],
                    "description": "an RHK of this SKP to update; none: a new RHK"},
@@ -377,15 +379,16 @@ SKP_SCHEMAS: dict[str, Any] = {
         "description": "The SKP's content document (docs/skp.md, Data and rules). A save "
                        "sends the parts it changes: rhk, lampiran and data are the employee's, "
                        "expectations the appraiser's.",
+        "additionalProperties": False,
         "properties": {
             "rhk": {"type": "array", "items": _ref("SkpRhk")},
             "expectations": {"type": "object", "description": "BerAKHLAK value key → text",
-                             "additionalProperties": TEXT},
-            "lampiran": {"type": "object", "properties": {
+                             "propertyNames": TEXT, "additionalProperties": TEXT},
+            "lampiran": {"type": "object", "additionalProperties": False, "properties": {
                 "dukungan_sumber_daya": LIST_OF_TEXTS,
                 "skema_pertanggungjawaban": LIST_OF_TEXTS, "konsekuensi": LIST_OF_TEXTS}},
             "data": {"type": "object", "description": "the agency's own fields",
-                     "additionalProperties": {"anyOf": [{"type": ["null", "boolean",
+                     "propertyNames": TEXT, "additionalProperties": {"anyOf": [{"type": ["null", "boolean",
                                                                    "number"]}, TEXT]}}},
     },
     "SkpSummary": {
@@ -442,7 +445,7 @@ SKP_SCHEMAS: dict[str, Any] = {
             "year": {"type": "integer", "minimum": 2000, "maximum": 2100},
             "pendekatan": {"enum": ["kuantitatif", "kualitatif"]},
             "jenis_jabatan": {"enum": ["JPT", "JA", "JF"]},
-            "copy_from": DB_ID,
+            "copy_from": {"anyOf": [DB_ID, {"type": "null"}]},
             "copy_last_year": {"type": "boolean",
                                "description": "true: copy the newest SKP of year − 1"}},
     },
