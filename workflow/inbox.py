@@ -51,6 +51,7 @@ from .models import Evaluation
 from .models import HistoryEvent
 from .models import Participant
 from .models import Period
+from .people_search import matches
 from .service import Available
 from .service import Workflow
 from .service import available_transitions
@@ -193,14 +194,6 @@ def _conditions(session: Session, actor: Actor, now: datetime) -> _Conditions:
     return out
 
 
-def _search(query: str) -> ColumnElement[bool]:
-    escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    pattern = f"%{escaped}%"
-    return or_(Employee.name.ilike(pattern, escape="\\"),
-               Employee.nip.like(pattern, escape="\\"),
-               Employee.unit_kerja.ilike(pattern, escape="\\"))
-
-
 def _any(conditions: list[ColumnElement[bool]]) -> ColumnElement[bool]:
     return or_(*conditions) if conditions else false()
 
@@ -230,7 +223,7 @@ def _section(session: Session, key: str, actor: Actor, where: ColumnElement[bool
              per_page: int, now: datetime, scoped: bool = False) -> Section:
     filters = [Evaluation.agency_id == actor.agency_id, where]
     if query:
-        filters.append(_search(query))
+        filters.append(matches(query))
     total, capped = capped_count(session, select(Evaluation.id).join(
         Employee, Employee.id == Evaluation.employee_id).where(*filters))
     pages = max(1, math.ceil(total / per_page))

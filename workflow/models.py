@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 from typing import ClassVar
 
+from sqlalchemy import DDL
 from sqlalchemy import JSON
 from sqlalchemy import DateTime
 from sqlalchemy import ForeignKey
@@ -23,6 +24,7 @@ from sqlalchemy import Table
 from sqlalchemy import Text
 from sqlalchemy import TypeDecorator
 from sqlalchemy import UniqueConstraint
+from sqlalchemy import event
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -96,7 +98,15 @@ class Employee(Base):
     """An ASN (PNS or PPPK) in the org chart; also the log-in account."""
 
     __tablename__ = "employee"
-    __table_args__ = (Index("ix_employee_agency_unit", "agency_id", "unit_kerja"),)
+    __table_args__ = (
+        Index("ix_employee_agency_unit", "agency_id", "unit_kerja"),
+        # The people search (``people_search.matches``: a substring of the name, NIP or unit
+        # kerja): trigram GIN indexes on PostgreSQL (extension pg_trgm), so a search reads
+        # the matching employees, not the agency's; elsewhere plain indexes nothing uses.
+        *(Index(f"ix_employee_{column}_trgm", column, postgresql_using="gin",
+                postgresql_ops={column: "gin_trgm_ops"}) for column in ("name", "nip",
+                                                                        "unit_kerja")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
@@ -139,6 +149,10 @@ class Employee(Base):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.nip})"
+
+
+event.listen(Employee.__table__, "before_create",
+             DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"))
 
 
 class Group(Base):

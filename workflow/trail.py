@@ -24,6 +24,7 @@ from typing import Any
 from typing import Generic
 from typing import Protocol
 from typing import TypeVar
+from typing import cast
 
 from sqlalchemy import Select
 from sqlalchemy import func
@@ -32,7 +33,6 @@ from sqlalchemy import select
 from sqlalchemy import tuple_
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import aliased
-from sqlalchemy.orm import defer
 
 from .actors import Actor
 from .actors import may_read
@@ -125,7 +125,7 @@ def events_of(session: Session, evaluation: Evaluation) -> list[HistoryEvent]:
         .order_by(HistoryEvent.seq, HistoryEvent.id)))
 
 
-def recorded_changes(event: HistoryEvent) -> list[tuple[str, Any, Any]]:
+def recorded_changes(event: RecordedEvent) -> list[tuple[str, Any, Any]]:
     """Return an event's recorded changes as ``(field, old, new)`` in field order."""
     raw = (event.payload or {}).get("changes") or {}
     out: list[tuple[str, Any, Any]] = []
@@ -153,10 +153,22 @@ class Change:
         return {"hidden": True, "digest": self.digest} if self.hidden else [self.old, self.new]
 
 
+class RecordedEvent(Protocol):
+    """What the visibility rule reads of an event: a ``HistoryEvent``, or a plain row of its
+    columns (the CSV export reads no ORM objects)."""
+
+    @property
+    def evaluation_id(self) -> int | None: ...
+    @property
+    def payload(self) -> dict[str, Any] | None: ...
+    @property
+    def hash(self) -> str: ...
+
+
 class ChangeView(Protocol):
     """What a reader may see of an event's changes (``forms.visibility.HistoryReader``)."""
 
-    def __call__(self, event: HistoryEvent) -> list[Change]:
+    def __call__(self, event: RecordedEvent) -> list[Change]:
         """Return the event's changes as the reader may see them."""
 
     def prefetch(self, evaluation_ids: Iterable[int | None]) -> None:
@@ -392,8 +404,13 @@ def export_rows(session: Session, actor: Actor, f: HistoryFilter,
     zone = agency_zone(session, actor.agency_id)
     scoped = bool(f.unit_kerja) or f.evaluation_id is not None
     at = gathered_first(HistoryEvent.at) if scoped else HistoryEvent.at
-    query = (_search_query(actor, f, zone).order_by(at, HistoryEvent.id)
-             .options(defer(HistoryEvent.projection)))  # the export does not print it
+    # Plain rows of the columns printed (no ORM objects: no identity map, no per-row
+    # instance state; the projection is not printed).
+    event_columns = [c for c in HistoryEvent.__table__.c if c.name != "projection"]
+    query = (_search_query(actor, f, zone).with_only_columns(
+        *event_columns, _ActorEmp.name.label("actor_name"), _Owner.nip.label("owner_nip"),
+        _Owner.name.label("owner_name"), _Owner.unit_kerja.label("owner_unit"))
+        .order_by(at, HistoryEvent.id))
     versions = dict(session.execute(
         select(DefinitionVersion.id, DefinitionVersion.version).where(
             DefinitionVersion.agency_id == actor.agency_id)).all())
@@ -402,19 +419,21 @@ def export_rows(session: Session, actor: Actor, f: HistoryFilter,
         yield list(CSV_COLUMNS)
         result = session.execute(query.execution_options(yield_per=EXPORT_BATCH))
         for batch in result.partitions():
-            rows = [_row(values) for values in batch]
             # One read of the batch's evaluations for the visibility rule, not one per event.
-            view_changes.prefetch(r.event.evaluation_id for r in rows)
-            for r in rows:
-                e = r.event
+            view_changes.prefetch(e.evaluation_id for e in batch)
+            for e in batch:
                 version = versions.get(e.definition_version_id or 0)
+                changes = view_changes(cast(RecordedEvent, e))
                 yield [
                     e.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                    format_moment(e.at, zone, "id", "timestamp"), e.chain, str(e.seq), e.kind,
-                    str(e.evaluation_id or ""), r.employee_nip, r.employee_name, r.unit_kerja,
-                    e.actor_nip, r.actor_name, e.actor_role, e.trigger, e.source, e.dest,
-                    "" if version is None else str(version), e.comment,
-                    canonical_json({c.field: c.csv_value() for c in view_changes(e)}),
+                    format_moment(e.at, zone, "id", "timestamp"),
+                    e.chain, str(e.seq), e.kind, str(e.evaluation_id or ""), e.owner_nip or "",
+                    e.owner_name or "", e.owner_unit or "", e.actor_nip,
+                    e.actor_name or ("Sistem" if not e.actor_nip else ""), e.actor_role,
+                    e.trigger, e.source, e.dest, "" if version is None else str(version),
+                    e.comment,
+                    canonical_json({c.field: c.csv_value() for c in changes}) if changes
+                    else "{}",
                     e.prev_hash, e.hash,
                 ]
 
