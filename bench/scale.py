@@ -560,6 +560,14 @@ def upgrade_kept(engine: Engine) -> str:
         conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
         conn.execute(text("SET maintenance_work_mem = '512MB'"))
         for table in Base.metadata.sorted_tables:
+            if table.name in BULK_TABLES:  # indexes the models no longer have
+                for (name,) in conn.execute(text(
+                        "SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = "
+                        "to_regclass(:t) AND NOT EXISTS (SELECT 1 FROM pg_constraint "
+                        "WHERE conindid = indexrelid)"), {"t": table.name}):
+                    if name not in {index.name for index in table.indexes}:
+                        conn.execute(text(f'DROP INDEX "{name}"'))
+                        created.append(f"-{name}")
             for index in table.indexes:
                 if not conn.scalar(text("SELECT to_regclass(:n) IS NOT NULL"),
                                    {"n": index.name}):
@@ -567,7 +575,8 @@ def upgrade_kept(engine: Engine) -> str:
                     created.append(str(index.name))
         if created:
             conn.execute(text("ANALYZE"))
-    return (f"indexes added: {', '.join(created)} ({time.perf_counter() - started:.1f} s)"
+    took = time.perf_counter() - started
+    return (f"indexes added (-: dropped): {', '.join(created)} ({took:.1f} s)"
             if created else "no index to add")
 
 

@@ -31,6 +31,22 @@ def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def postgres_settings(dbapi_connection: Any, _record: Any) -> None:
+    """Turn PostgreSQL's JIT compilation off for the app's connections.
+
+    JIT pays off for long analytic queries; for the app's page-sized reads it only costs.
+    Its trigger is the planner's cost estimate, which grows with the tables: at 1M
+    evaluations a 25-row read of the inbox (the return reasons, 0.4 ms of work) crossed
+    ``jit_above_cost`` and spent 500–700 ms compiling (``bench/scale.py --explain``), a cliff
+    that appears only at scale. Register with ``event.listen(engine_or_Engine, "connect",
+    postgres_settings)``; connections to other databases are left alone.
+    """
+    if type(dbapi_connection).__module__.startswith("psycopg"):
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET jit = off")
+        dbapi_connection.commit()
+
+
 def gathered_first(column: ColumnElement[T] | InstrumentedAttribute[T]) -> ColumnElement[T]:
     """Return ``column`` as a sort key no index serves.
 

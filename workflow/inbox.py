@@ -32,6 +32,7 @@ from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import true
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import aliased
 
 from .actors import Actor
 from .actors import may_read
@@ -129,6 +130,8 @@ class _Conditions:
     person_roles: dict[str, set[str] | None] = field(default_factory=dict)
     group_versions: list[int] = field(default_factory=list)
     definitions: dict[int, WorkflowDefinition] = field(default_factory=dict)
+    # Per section, every state one of its conditions starts from.
+    states: dict[str, set[str]] = field(default_factory=dict)
 
 
 def _is_participant(actor: Actor, role: str) -> ColumnElement[bool]:
@@ -186,6 +189,7 @@ def _conditions(session: Session, actor: Actor, now: datetime) -> _Conditions:
                     continue
                 key = ROLE_SECTION.get(role, "team")
                 out.tasks.setdefault(key, []).append(condition)
+                out.states.setdefault(key, set()).update(rule.sources)
                 roles = out.person_roles.setdefault(key, set())
                 if definition.roles[role].group is not None:
                     out.person_roles[key] = None
@@ -238,15 +242,26 @@ def _section(session: Session, key: str, actor: Actor, where: ColumnElement[bool
         order = (changed.desc(), Evaluation.id.desc())
     else:  # waiting longest first
         order = (changed.asc(), Evaluation.id.asc())
+    # The page's ids first, from what the indexes carry (the participant index; the state
+    # index includes the flow version, the employee and the period), then the page's rows:
+    # the evaluations' own rows (answers, deadlines) are read for the page only, not for
+    # every row the section filters and sorts (20,000 for a Sekda reviewing every kepala
+    # bidang's appeals at 1M).
+    ids = select(Evaluation.id)
+    if query:
+        ids = ids.join(Employee, Employee.id == Evaluation.employee_id)
+    if key == "mine":
+        ids = ids.join(Period, Period.id == Evaluation.period_id)
+    page_ids = (ids.where(*filters).order_by(*order).limit(per_page)
+                .offset((page - 1) * per_page).correlate(None))
     result = session.execute(
         select(Evaluation.id, Employee.name, Employee.nip, Employee.unit_kerja, Employee.jabatan,
                Period.label, Evaluation.status, Evaluation.definition_version_id,
                Evaluation.deadlines, Evaluation.updated_at, actionable.label("actionable"))
         .join(Employee, Employee.id == Evaluation.employee_id)
         .join(Period, Period.id == Evaluation.period_id)
-        .where(*filters)
+        .where(Evaluation.id.in_(page_ids))
         .order_by(*order)
-        .limit(per_page).offset((page - 1) * per_page)
     ).all()
     reasons = _return_reasons(session, list(result), conds)
     rows = []
@@ -321,14 +336,53 @@ def visible_condition(actor: Actor, group_versions: list[int]) -> ColumnElement[
     return or_(mine_as(actor), Evaluation.definition_version_id.in_(group_versions))
 
 
-def _tasks(conds: _Conditions, key: str, actor: Actor) -> ColumnElement[bool]:
+#: A person with at least this many participant rows in a section's roles has a large span
+#: (a Sekda reviewing the appeals of every kepala bidang: 20,000 rows at 1M evaluations);
+#: her participant rows are counted up to it, never further.
+LARGE_SPAN = 1000
+
+
+def _spans(session: Session, actor: Actor, conds: _Conditions) -> dict[str, int]:
+    """Return, per person role of the actor's sections, her participant rows in that role
+    counted up to ``LARGE_SPAN`` (one statement; none without person roles)."""
+    roles = sorted({r for rs in conds.person_roles.values() if rs for r in rs})
+    if not roles:
+        return {}
+    counts = [select(func.count()).select_from(
+        select(Participant.evaluation_id).where(Participant.employee_id == actor.employee_id,
+                                                Participant.role == role)
+        .limit(LARGE_SPAN).subquery()).scalar_subquery() for role in roles]
+    found = session.execute(select(*counts)).one()
+    return dict(zip(roles, (int(n or 0) for n in found), strict=True))
+
+
+def _tasks(conds: _Conditions, key: str, actor: Actor, spans: Mapping[str, int]
+           ) -> ColumnElement[bool]:
     """Return a section's OR of task conditions, led by the participant rows when every one
-    of them needs a person role (so the planner can start there)."""
+    of them needs a person role (so the planner can start there).
+
+    Over a large span (``LARGE_SPAN``) her participant rows are first joined with the
+    evaluations in the states the conditions start from (implied by them), both read from
+    their indexes (``ix_evaluation_status_page``), so that only the evaluations waiting in
+    those states are opened, not each of her 20,000 to test its state. Over a small span that
+    join would be the longer way (the states hold a share of the whole agency).
+    """
     tasks = conds.tasks.get(key, [])
     if not tasks:
         return false()
     roles = conds.person_roles.get(key)
-    return and_(mine_as(actor, roles), or_(*tasks)) if roles else or_(*tasks)
+    if not roles:
+        return or_(*tasks)
+    if sum(spans.get(r, 0) for r in roles) >= LARGE_SPAN:
+        waiting = aliased(Evaluation, name="waiting")
+        rows = (select(Participant.evaluation_id)
+                .join(waiting, waiting.id == Participant.evaluation_id)
+                .where(Participant.employee_id == actor.employee_id,
+                       Participant.role.in_(sorted(roles)),
+                       waiting.agency_id == actor.agency_id,
+                       waiting.status.in_(sorted(conds.states.get(key, set())))))
+        return and_(Evaluation.id.in_(rows), or_(*tasks))
+    return and_(mine_as(actor, roles), or_(*tasks))
 
 
 def inbox(
@@ -348,12 +402,13 @@ def inbox(
     query = query.strip()
     pages = pages or {}
     conds = _conditions(session, actor, now)
+    spans = _spans(session, actor, conds)
     mine_tasks = _any(conds.tasks.get("mine", []))
     wheres: dict[str, tuple[ColumnElement[bool], ColumnElement[bool]]] = {
         "mine": (Evaluation.employee_id == actor.employee_id, mine_tasks),
-        "to_rate": (_tasks(conds, "to_rate", actor), true()),
-        "appeals": (_tasks(conds, "appeals", actor), true()),
-        "team": (_tasks(conds, "team", actor), true()),
+        "to_rate": (_tasks(conds, "to_rate", actor, spans), true()),
+        "appeals": (_tasks(conds, "appeals", actor, spans), true()),
+        "team": (_tasks(conds, "team", actor, spans), true()),
         "visible": (visible_condition(actor, conds.group_versions),
                     _any([c for cs in conds.tasks.values() for c in cs])),
     }

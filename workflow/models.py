@@ -269,8 +269,12 @@ class Evaluation(Base):
     __tablename__ = "evaluation"
     __table_args__ = (
         UniqueConstraint("employee_id", "period_id"),
-        # A state's evaluations in the order they wait (inbox sections of group roles).
-        Index("ix_evaluation_agency_status", "agency_id", "status", "updated_at", "id"),
+        # A state's evaluations in the order they wait (inbox sections of group roles); on
+        # PostgreSQL it carries what a section filters on, so that a section over a large
+        # span (a Sekda reviewing every kepala bidang) joins it with the participant rows
+        # without reading the evaluations (inbox.py: the page's ids first).
+        Index("ix_evaluation_status_page", "agency_id", "status", "updated_at", "id",
+              postgresql_include=["definition_version_id", "employee_id", "period_id"]),
         # Lists newest change first (inbox, API, admin) walk this index and stop at a page.
         Index("ix_evaluation_agency_updated", "agency_id", "updated_at", "id"),
         # The inbox's own sections: an employee's evaluations by period.
@@ -279,7 +283,9 @@ class Evaluation(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
-    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"), index=True)
+    # No index of its own: uq (employee_id, period_id) and ix_evaluation_employee_period
+    # start with it.
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"))
     period_id: Mapped[int] = mapped_column(ForeignKey("period.id"), index=True)
     definition_version_id: Mapped[int] = mapped_column(ForeignKey("definition_version.id"))
     status: Mapped[str] = mapped_column(String(32))
@@ -326,7 +332,8 @@ class Participant(Base):
 
     evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id"), primary_key=True)
     role: Mapped[str] = mapped_column(String(64), primary_key=True)
-    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"), index=True)
+    # No index of its own: ix_evaluation_participant_employee_role starts with it.
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"))
     identity: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict)
 
     evaluation: Mapped[Evaluation] = relationship(back_populates="participants")

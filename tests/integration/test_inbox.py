@@ -189,3 +189,35 @@ def test_query_count_does_not_grow_with_rows(session: Session, world: World) -> 
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert small == large
+
+
+def test_a_large_span_lists_the_same_sections(session: Session, wf: Workflow, world: World,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A person with a large span (``LARGE_SPAN`` participant rows: a Sekda reviewing every
+    kepala bidang) is served by another query plan; it lists exactly what the small-span one
+    does, in every section, for every person of the world."""
+    from workflow import inbox as inbox_module
+
+    ev = world.evaluations["pegawai"]
+    apply_transition(session, at(wf, FEB), world.actor("pegawai"), ev.id, "submit", data=SELF)
+    apply_transition(session, at(wf, FEB), world.actor("penilai"), ev.id, "send_to_team",
+                     data=RATING_LOW)
+    apply_transition(session, at(wf, FEB), world.actor("tim"), ev.id, "team_review",
+                     data=TEAM_OK)
+    inside = datetime(2026, 2, 20, tzinfo=UTC)
+    apply_transition(session, at(wf, inside), world.actor("pegawai"), ev.id, "appeal",
+                     data=APPEAL)
+    apply_transition(session, at(wf, FEB), world.actor("pegawai2"),
+                     world.evaluations["pegawai2"].id, "submit", data=SELF)
+    session.commit()
+
+    def listed(who: str) -> dict[str, tuple[int, list[int]]]:
+        box = inbox(session, world.actor(who), now=inside)
+        return {k: (s.total, [r.evaluation_id for r in s.rows]) for k, s in box.sections.items()}
+
+    small = {who: listed(who) for who in world.people}
+    monkeypatch.setattr(inbox_module, "LARGE_SPAN", 1)  # everyone's span is large now
+    large = {who: listed(who) for who in world.people}
+    assert large == small
+    assert small["atasan"]["appeals"] == (1, [ev.id])
+    assert small["penilai"]["to_rate"] == (1, [world.evaluations["pegawai2"].id])
