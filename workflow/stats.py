@@ -376,7 +376,9 @@ def overdue(
     if period_id is not None:
         where.append(Evaluation.period_id == period_id)
     if units is not None:
-        where.append(Employee.unit_kerja.in_([u if u != NO_UNIT else "" for u in units]))
+        # With the employee's agency, so that ix_employee_agency_unit finds the units' people.
+        where += [Employee.agency_id == actor.agency_id,
+                  Employee.unit_kerja.in_([u if u != NO_UNIT else "" for u in units])]
     per_unit: dict[str, int] = {}
     for unit, n in session.execute(
             select(Employee.unit_kerja, func.count()).select_from(Evaluation)
