@@ -125,7 +125,7 @@ def events_of(session: Session, evaluation: Evaluation) -> list[HistoryEvent]:
         .order_by(HistoryEvent.seq, HistoryEvent.id)))
 
 
-def recorded_changes(event: RecordedEvent) -> list[tuple[str, Any, Any]]:
+def recorded_changes(event: ChangedEvent) -> list[tuple[str, Any, Any]]:
     """Return an event's recorded changes as ``(field, old, new)`` in field order."""
     raw = (event.payload or {}).get("changes") or {}
     out: list[tuple[str, Any, Any]] = []
@@ -153,7 +153,7 @@ class Change:
         return {"hidden": True, "digest": self.digest} if self.hidden else [self.old, self.new]
 
 
-class RecordedEvent(Protocol):
+class ChangedEvent(Protocol):
     """What the visibility rule reads of an event: a ``HistoryEvent``, or a plain row of its
     columns (the CSV export reads no ORM objects)."""
 
@@ -168,7 +168,7 @@ class RecordedEvent(Protocol):
 class ChangeView(Protocol):
     """What a reader may see of an event's changes (``forms.visibility.HistoryReader``)."""
 
-    def __call__(self, event: RecordedEvent) -> list[Change]:
+    def __call__(self, event: ChangedEvent) -> list[Change]:
         """Return the event's changes as the reader may see them."""
 
     def prefetch(self, evaluation_ids: Iterable[int | None]) -> None:
@@ -432,7 +432,7 @@ def export_rows(session: Session, actor: Actor, f: HistoryFilter,
             view_changes.prefetch(e.evaluation_id for e in batch)
             for e in batch:
                 version = versions.get(e.definition_version_id or 0)
-                changes = view_changes(cast(RecordedEvent, e))
+                changes = view_changes(cast(ChangedEvent, e))
                 yield [
                     e.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                     format_moment(e.at, zone, "id", "timestamp"),

@@ -221,3 +221,23 @@ def test_a_large_span_lists_the_same_sections(session: Session, wf: Workflow, wo
     assert large == small
     assert small["atasan"]["appeals"] == (1, [ev.id])
     assert small["penilai"]["to_rate"] == (1, [world.evaluations["pegawai2"].id])
+
+
+def test_a_returned_evaluation_shows_why_until_it_moves_on(session: Session, wf: Workflow,
+                                                           world: World) -> None:
+    """The inbox row of an evaluation sent back carries the return's comment while it waits
+    where the return left it, and not once it moved on."""
+    ev = world.evaluations["pegawai"]
+    apply_transition(session, at(wf, FEB), world.actor("pegawai"), ev.id, "submit", data=SELF)
+    apply_transition(session, at(wf, FEB), world.actor("penilai"), ev.id, "return_for_revision",
+                     comment="Bukti dukung belum dilampirkan.")
+    session.commit()
+    row = inbox(session, world.actor("pegawai"), now=FEB).sections["mine"].rows[0]
+    assert row.return_reason == "Bukti dukung belum dilampirkan."
+    other = inbox(session, world.actor("pegawai2"), now=FEB).sections["mine"].rows[0]
+    assert other.return_reason is None  # never returned
+
+    apply_transition(session, at(wf, FEB), world.actor("pegawai"), ev.id, "submit", data=SELF)
+    session.commit()
+    row = inbox(session, world.actor("pegawai"), now=FEB).sections["mine"].rows[0]
+    assert row.return_reason is None
