@@ -61,6 +61,7 @@ from .service import available_transitions
 from .service import definition_of
 from .stats import governing_deadlines
 from .texts import Text
+from .trail import COUNT_CAP
 from .trail import capped_count
 from .workcalendar import cutoff
 from .workcalendar import has_passed
@@ -230,10 +231,6 @@ def _section(session: Session, key: str, actor: Actor, where: ColumnElement[bool
     filters = [Evaluation.agency_id == actor.agency_id, where]
     if query:
         filters.append(matches(query))
-    total, capped = capped_count(session, select(Evaluation.id).join(
-        Employee, Employee.id == Evaluation.employee_id).where(*filters))
-    pages = max(1, math.ceil(total / per_page))
-    page = min(max(1, page), pages)
     order: tuple[UnaryExpression[Any], ...]
     # A section scoped to the actor's participant rows sorts them (few) instead of walking
     # the agency's index of changes (``database.gathered_first``).
@@ -254,8 +251,31 @@ def _section(session: Session, key: str, actor: Actor, where: ColumnElement[bool
         ids = ids.join(Employee, Employee.id == Evaluation.employee_id)
     if key == "mine":
         ids = ids.join(Period, Period.id == Evaluation.period_id)
-    page_ids = (ids.where(*filters).order_by(*order).limit(per_page)
-                .offset((page - 1) * per_page).correlate(None))
+    ids = ids.where(*filters).order_by(*order)
+    page_ids: Any
+    if scoped:
+        # The gathered set is read whole to be sorted anyway: its count comes with the page
+        # (a window count) instead of a second read of it.
+        def page_of(number: int) -> list[Any]:
+            return list(session.execute(ids.add_columns(func.count().over().label("n"))
+                                        .limit(per_page).offset((number - 1) * per_page)))
+
+        found = page_of(max(1, page))
+        exact = found[0].n if found else 0
+        if not found and page > 1:  # beyond the last page: count, then show the last one
+            exact, _capped = capped_count(session, select(Evaluation.id).where(*filters))
+        total, capped = min(exact, COUNT_CAP), exact > COUNT_CAP
+        pages = max(1, math.ceil(total / per_page))
+        if not 1 <= page <= pages:
+            page = min(max(1, page), pages)
+            found = page_of(page)
+        page_ids = [r.id for r in found]
+    else:
+        total, capped = capped_count(session, select(Evaluation.id).join(
+            Employee, Employee.id == Evaluation.employee_id).where(*filters))
+        pages = max(1, math.ceil(total / per_page))
+        page = min(max(1, page), pages)
+        page_ids = ids.limit(per_page).offset((page - 1) * per_page).correlate(None)
     result = session.execute(
         select(Evaluation.id, Employee.name, Employee.nip, Employee.unit_kerja, Employee.jabatan,
                Period.label, Evaluation.status, Evaluation.definition_version_id,

@@ -241,3 +241,21 @@ def test_a_returned_evaluation_shows_why_until_it_moves_on(session: Session, wf:
     session.commit()
     row = inbox(session, world.actor("pegawai"), now=FEB).sections["mine"].rows[0]
     assert row.return_reason is None
+
+
+def test_pagination_of_a_persons_own_rows(session: Session, world: World) -> None:
+    """A section gathered from the person's participant rows (counted with its page in one
+    read) pages like the others: totals, distinct pages, a page past the end is the last."""
+    appraiser = world.actor("penilai")
+    whole = inbox(session, appraiser, now=FEB).sections["visible"]
+    assert whole.total >= 2 and len(whole.rows) == whole.total
+    pages = [inbox(session, appraiser, now=FEB, per_page=1, pages={"visible": n}).sections[
+        "visible"] for n in range(1, whole.total + 1)]
+    assert [p.total for p in pages] == [whole.total] * whole.total
+    assert [p.pages for p in pages] == [whole.total] * whole.total
+    assert [r.evaluation_id for p in pages for r in p.rows] == [r.evaluation_id
+                                                                 for r in whole.rows]
+    past = inbox(session, appraiser, now=FEB, per_page=1, pages={"visible": 99}).sections[
+        "visible"]
+    assert (past.page, [r.evaluation_id for r in past.rows]) == (
+        whole.total, [whole.rows[-1].evaluation_id])
