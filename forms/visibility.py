@@ -42,11 +42,11 @@ from workflow.definition import WorkflowDefinition
 from workflow.definition import canonical_json
 from workflow.errors import NotFound
 from workflow.models import Evaluation
-from workflow.models import HistoryEvent
 from workflow.models import Participant
 from workflow.service import definition_of
 from workflow.snapshot import EvaluationLike
 from workflow.trail import Change
+from workflow.trail import ChangedEvent
 from workflow.trail import recorded_changes
 
 from .rules import may_see
@@ -93,7 +93,7 @@ def redact(spec: FormSpec, values: Mapping[str, Any], viewer: Viewer) -> dict[st
     return {k: v for k, v in values.items() if k in names}
 
 
-def change_digest(key: bytes, event: HistoryEvent, name: str, old: Any, new: Any) -> str:
+def change_digest(key: bytes, event: ChangedEvent, name: str, old: Any, new: Any) -> str:
     """Return the keyed digest the history shows instead of a hidden field's values."""
     message = canonical_json([event.hash, name, old, new]).encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()
@@ -206,7 +206,7 @@ class Visibility:
 
     # --- the history ---------------------------------------------------------------------
 
-    def change_visible(self, event: HistoryEvent, name: str) -> bool:
+    def change_visible(self, event: ChangedEvent, name: str) -> bool:
         """Tell whether the reader may see the values of one recorded change of an event."""
         if name in RATING_COLUMNS:
             return self.rating_visible
@@ -217,7 +217,7 @@ class Visibility:
                                                            payload.get("form_version_id"))
         return True
 
-    def changes(self, event: HistoryEvent, key: bytes) -> list[Change]:
+    def changes(self, event: ChangedEvent, key: bytes) -> list[Change]:
         """Return an event's changes: values the reader may see, name and digest otherwise."""
         return [Change(name, old, new) if self.change_visible(event, name)
                 else Change(name, None, None, hidden=True,
@@ -297,7 +297,7 @@ class HistoryReader:
                 else None)
         return self._views[evaluation_id]
 
-    def __call__(self, event: HistoryEvent) -> list[Change]:
+    def __call__(self, event: ChangedEvent) -> list[Change]:
         """Return the event's changes as the actor may see them."""
         if event.evaluation_id is None:
             return [Change(name, old, new) for name, old, new in recorded_changes(event)]

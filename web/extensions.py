@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from workflow.database import postgres_settings
 from workflow.database import sqlite_pragmas
 
 # pool_pre_ping: a connection the database dropped (restart, failover) is replaced before use
@@ -28,3 +29,4 @@ limiter = Limiter(key_func=get_remote_address)
 
 # Every engine the app creates gets the SQLite pragmas (other databases are left alone).
 event.listen(Engine, "connect", sqlite_pragmas)
+event.listen(Engine, "connect", postgres_settings)

@@ -31,6 +31,29 @@ def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def postgres_settings(dbapi_connection: Any, _record: Any) -> None:
+    """Set up PostgreSQL connections for page-sized reads: no JIT, no parallel workers.
+
+    Both pay off for long analytic queries; the app's reads are index walks of a page, and
+    both are triggered by cost estimates that grow with the tables, so they appear only at
+    scale (``bench/scale.py --explain`` at 1M evaluations):
+
+    - JIT: a 25-row read of the inbox (the return reasons, 0.4 ms of work) crossed
+      ``jit_above_cost`` and spent 500–700 ms compiling;
+    - parallel workers: the planner divides a sequential scan's cost among them, and chose
+      to read all 100,000 employees in two processes to find one unit kerja's 50 over the
+      ``(agency_id, unit_kerja)`` index (30 ms instead of 0.1 ms, more on a busy machine).
+
+    Register with ``event.listen(engine_or_Engine, "connect", postgres_settings)``;
+    connections to other databases are left alone.
+    """
+    if type(dbapi_connection).__module__.startswith("psycopg"):
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET jit = off")
+            cursor.execute("SET max_parallel_workers_per_gather = 0")
+        dbapi_connection.commit()
+
+
 def gathered_first(column: ColumnElement[T] | InstrumentedAttribute[T]) -> ColumnElement[T]:
     """Return ``column`` as a sort key no index serves.
 

@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement
+from sqlalchemy import ScalarSelect
 from sqlalchemy import UnaryExpression
 from sqlalchemy import and_
 from sqlalchemy import false
@@ -31,7 +32,9 @@ from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import true
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import aliased
 
 from .actors import Actor
 from .actors import may_read
@@ -51,12 +54,14 @@ from .models import Evaluation
 from .models import HistoryEvent
 from .models import Participant
 from .models import Period
+from .people_search import matches
 from .service import Available
 from .service import Workflow
 from .service import available_transitions
 from .service import definition_of
 from .stats import governing_deadlines
 from .texts import Text
+from .trail import COUNT_CAP
 from .trail import capped_count
 from .workcalendar import cutoff
 from .workcalendar import has_passed
@@ -128,6 +133,8 @@ class _Conditions:
     person_roles: dict[str, set[str] | None] = field(default_factory=dict)
     group_versions: list[int] = field(default_factory=list)
     definitions: dict[int, WorkflowDefinition] = field(default_factory=dict)
+    # Per section, every state one of its conditions starts from.
+    states: dict[str, set[str]] = field(default_factory=dict)
 
 
 def _is_participant(actor: Actor, role: str) -> ColumnElement[bool]:
@@ -185,20 +192,13 @@ def _conditions(session: Session, actor: Actor, now: datetime) -> _Conditions:
                     continue
                 key = ROLE_SECTION.get(role, "team")
                 out.tasks.setdefault(key, []).append(condition)
+                out.states.setdefault(key, set()).update(rule.sources)
                 roles = out.person_roles.setdefault(key, set())
                 if definition.roles[role].group is not None:
                     out.person_roles[key] = None
                 elif roles is not None:
                     roles.add(role)
     return out
-
-
-def _search(query: str) -> ColumnElement[bool]:
-    escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    pattern = f"%{escaped}%"
-    return or_(Employee.name.ilike(pattern, escape="\\"),
-               Employee.nip.like(pattern, escape="\\"),
-               Employee.unit_kerja.ilike(pattern, escape="\\"))
 
 
 def _any(conditions: list[ColumnElement[bool]]) -> ColumnElement[bool]:
@@ -230,11 +230,7 @@ def _section(session: Session, key: str, actor: Actor, where: ColumnElement[bool
              per_page: int, now: datetime, scoped: bool = False) -> Section:
     filters = [Evaluation.agency_id == actor.agency_id, where]
     if query:
-        filters.append(_search(query))
-    total, capped = capped_count(session, select(Evaluation.id).join(
-        Employee, Employee.id == Evaluation.employee_id).where(*filters))
-    pages = max(1, math.ceil(total / per_page))
-    page = min(max(1, page), pages)
+        filters.append(matches(query))
     order: tuple[UnaryExpression[Any], ...]
     # A section scoped to the actor's participant rows sorts them (few) instead of walking
     # the agency's index of changes (``database.gathered_first``).
@@ -245,22 +241,61 @@ def _section(session: Session, key: str, actor: Actor, where: ColumnElement[bool
         order = (changed.desc(), Evaluation.id.desc())
     else:  # waiting longest first
         order = (changed.asc(), Evaluation.id.asc())
+    # The page's ids first, from what the indexes carry (the participant index; the state
+    # index includes the flow version, the employee and the period), then the page's rows:
+    # the evaluations' own rows (answers, deadlines) are read for the page only, not for
+    # every row the section filters and sorts (20,000 for a Sekda reviewing every kepala
+    # bidang's appeals at 1M).
+    ids = select(Evaluation.id)
+    if query:
+        ids = ids.join(Employee, Employee.id == Evaluation.employee_id)
+    if key == "mine":
+        ids = ids.join(Period, Period.id == Evaluation.period_id)
+    ids = ids.where(*filters).order_by(*order)
+    page_ids: Any
+    if scoped:
+        # The gathered set is read whole to be sorted anyway: its count comes with the page
+        # (a window count) instead of a second read of it.
+        def page_of(number: int) -> list[Any]:
+            return list(session.execute(ids.add_columns(func.count().over().label("n"))
+                                        .limit(per_page).offset((number - 1) * per_page)))
+
+        found = page_of(max(1, page))
+        exact = found[0].n if found else 0
+        if not found and page > 1:  # beyond the last page: count, then show the last one
+            exact, _capped = capped_count(session, select(Evaluation.id).where(*filters))
+        total, capped = min(exact, COUNT_CAP), exact > COUNT_CAP
+        pages = max(1, math.ceil(total / per_page))
+        if not 1 <= page <= pages:
+            page = min(max(1, page), pages)
+            found = page_of(page)
+        page_ids = [r.id for r in found]
+    else:
+        total, capped = capped_count(session, select(Evaluation.id).join(
+            Employee, Employee.id == Evaluation.employee_id).where(*filters))
+        pages = max(1, math.ceil(total / per_page))
+        page = min(max(1, page), pages)
+        page_ids = ids.limit(per_page).offset((page - 1) * per_page).correlate(None)
     result = session.execute(
         select(Evaluation.id, Employee.name, Employee.nip, Employee.unit_kerja, Employee.jabatan,
                Period.label, Evaluation.status, Evaluation.definition_version_id,
-               Evaluation.deadlines, Evaluation.updated_at, actionable.label("actionable"))
+               Evaluation.deadlines, Evaluation.updated_at, actionable.label("actionable"),
+               _last_transition(HistoryEvent.source).label("last_source"),
+               _last_transition(HistoryEvent.dest).label("last_dest"),
+               _last_transition(HistoryEvent.comment).label("last_comment"))
         .join(Employee, Employee.id == Evaluation.employee_id)
         .join(Period, Period.id == Evaluation.period_id)
-        .where(*filters)
+        .where(Evaluation.id.in_(page_ids))
         .order_by(*order)
-        .limit(per_page).offset((page - 1) * per_page)
     ).all()
-    reasons = _return_reasons(session, list(result), conds)
     rows = []
     for r in result:
         definition = conds.definitions.get(r.definition_version_id) or definition_of(
             session, r.definition_version_id)
         final = r.status in definition.final
+        # Still waiting where a return left it: the return's comment.
+        returned = (r.last_dest == r.status and r.last_comment
+                    and is_return(definition, r.last_source, r.last_dest))
         deadline_name, due = _pick_deadline(r.deadlines, now,
                                             governing_deadlines(definition, r.status))
         rows.append(InboxRow(
@@ -271,7 +306,7 @@ def _section(session: Session, key: str, actor: Actor, where: ColumnElement[bool
             deadline_name=None if final else deadline_name, deadline=None if final else due,
             overdue=bool(due is not None and has_passed(due, now) and not final),
             actionable=bool(r.actionable), final=final, updated_at=r.updated_at,
-            return_reason=reasons.get(r.id),
+            return_reason=r.last_comment if returned else None,
         ))
     return Section(key, rows, total, page, per_page, capped)
 
@@ -283,30 +318,13 @@ def is_return(definition: WorkflowDefinition, source: str | None, dest: str | No
     return source in states and dest in states and states.index(dest) < states.index(source)
 
 
-def _return_reasons(session: Session, rows: list[Any], conds: _Conditions
-                    ) -> dict[int, str]:
-    """Return, for the rows still waiting where a return left them, the return's comment."""
-    ids = [r.id for r in rows]
-    if not ids:
-        return {}
-    last = (select(HistoryEvent.evaluation_id, func.max(HistoryEvent.seq).label("seq"))
-            .where(HistoryEvent.evaluation_id.in_(ids), HistoryEvent.kind == "transition")
-            .group_by(HistoryEvent.evaluation_id).subquery())
-    events = session.execute(
-        select(HistoryEvent.evaluation_id, HistoryEvent.source, HistoryEvent.dest,
-               HistoryEvent.comment)
-        .join(last, and_(HistoryEvent.evaluation_id == last.c.evaluation_id,
-                         HistoryEvent.seq == last.c.seq, HistoryEvent.kind == "transition"))
-    ).all()
-    status = {r.id: (r.status, r.definition_version_id) for r in rows}
-    reasons: dict[int, str] = {}
-    for evaluation_id, source, dest, comment in events:
-        state, version_id = status[evaluation_id]
-        definition = conds.definitions.get(version_id) or definition_of(session, version_id)
-        if (evaluation_id is not None and dest == state and comment
-                and is_return(definition, source, dest)):
-            reasons[evaluation_id] = comment
-    return reasons
+def _last_transition(column: InstrumentedAttribute[Any]) -> ScalarSelect[Any]:
+    """Return a column of the evaluation's last transition event, as a subquery of the
+    page's rows (25 index lookups inside the page's statement, not a statement of its own:
+    so a section costs the same statements whether it has rows or not)."""
+    return (select(column).where(HistoryEvent.evaluation_id == Evaluation.id,
+                                 HistoryEvent.kind == "transition")
+            .order_by(HistoryEvent.seq.desc()).limit(1).correlate(Evaluation).scalar_subquery())
 
 
 def mine_as(actor: Actor, roles: set[str] | None = None) -> ColumnElement[bool]:
@@ -328,14 +346,53 @@ def visible_condition(actor: Actor, group_versions: list[int]) -> ColumnElement[
     return or_(mine_as(actor), Evaluation.definition_version_id.in_(group_versions))
 
 
-def _tasks(conds: _Conditions, key: str, actor: Actor) -> ColumnElement[bool]:
+#: A person with at least this many participant rows in a section's roles has a large span
+#: (a Sekda reviewing the appeals of every kepala bidang: 20,000 rows at 1M evaluations);
+#: her participant rows are counted up to it, never further.
+LARGE_SPAN = 1000
+
+
+def _spans(session: Session, actor: Actor, conds: _Conditions) -> dict[str, int]:
+    """Return, per person role of the actor's sections, her participant rows in that role
+    counted up to ``LARGE_SPAN`` (one statement; none without person roles)."""
+    roles = sorted({r for rs in conds.person_roles.values() if rs for r in rs})
+    if not roles:
+        return {}
+    counts = [select(func.count()).select_from(
+        select(Participant.evaluation_id).where(Participant.employee_id == actor.employee_id,
+                                                Participant.role == role)
+        .limit(LARGE_SPAN).subquery()).scalar_subquery() for role in roles]
+    found = session.execute(select(*counts)).one()
+    return dict(zip(roles, (int(n or 0) for n in found), strict=True))
+
+
+def _tasks(conds: _Conditions, key: str, actor: Actor, spans: Mapping[str, int]
+           ) -> ColumnElement[bool]:
     """Return a section's OR of task conditions, led by the participant rows when every one
-    of them needs a person role (so the planner can start there)."""
+    of them needs a person role (so the planner can start there).
+
+    Over a large span (``LARGE_SPAN``) her participant rows are first joined with the
+    evaluations in the states the conditions start from (implied by them), both read from
+    their indexes (``ix_evaluation_status_page``), so that only the evaluations waiting in
+    those states are opened, not each of her 20,000 to test its state. Over a small span that
+    join would be the longer way (the states hold a share of the whole agency).
+    """
     tasks = conds.tasks.get(key, [])
     if not tasks:
         return false()
     roles = conds.person_roles.get(key)
-    return and_(mine_as(actor, roles), or_(*tasks)) if roles else or_(*tasks)
+    if not roles:
+        return or_(*tasks)
+    if sum(spans.get(r, 0) for r in roles) >= LARGE_SPAN:
+        waiting = aliased(Evaluation, name="waiting")
+        rows = (select(Participant.evaluation_id)
+                .join(waiting, waiting.id == Participant.evaluation_id)
+                .where(Participant.employee_id == actor.employee_id,
+                       Participant.role.in_(sorted(roles)),
+                       waiting.agency_id == actor.agency_id,
+                       waiting.status.in_(sorted(conds.states.get(key, set())))))
+        return and_(Evaluation.id.in_(rows), or_(*tasks))
+    return and_(mine_as(actor, roles), or_(*tasks))
 
 
 def inbox(
@@ -355,12 +412,13 @@ def inbox(
     query = query.strip()
     pages = pages or {}
     conds = _conditions(session, actor, now)
+    spans = _spans(session, actor, conds)
     mine_tasks = _any(conds.tasks.get("mine", []))
     wheres: dict[str, tuple[ColumnElement[bool], ColumnElement[bool]]] = {
         "mine": (Evaluation.employee_id == actor.employee_id, mine_tasks),
-        "to_rate": (_tasks(conds, "to_rate", actor), true()),
-        "appeals": (_tasks(conds, "appeals", actor), true()),
-        "team": (_tasks(conds, "team", actor), true()),
+        "to_rate": (_tasks(conds, "to_rate", actor, spans), true()),
+        "appeals": (_tasks(conds, "appeals", actor, spans), true()),
+        "team": (_tasks(conds, "team", actor, spans), true()),
         "visible": (visible_condition(actor, conds.group_versions),
                     _any([c for cs in conds.tasks.values() for c in cs])),
     }

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 from typing import ClassVar
 
+from sqlalchemy import DDL
 from sqlalchemy import JSON
 from sqlalchemy import DateTime
 from sqlalchemy import ForeignKey
@@ -25,6 +26,7 @@ from sqlalchemy import Table
 from sqlalchemy import Text
 from sqlalchemy import TypeDecorator
 from sqlalchemy import UniqueConstraint
+from sqlalchemy import event
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -98,7 +100,15 @@ class Employee(Base):
     """An ASN (PNS or PPPK) in the org chart; also the log-in account."""
 
     __tablename__ = "employee"
-    __table_args__ = (Index("ix_employee_agency_unit", "agency_id", "unit_kerja"),)
+    __table_args__ = (
+        Index("ix_employee_agency_unit", "agency_id", "unit_kerja"),
+        # The people search (``people_search.matches``: a substring of the name, NIP or unit
+        # kerja): trigram GIN indexes on PostgreSQL (extension pg_trgm), so a search reads
+        # the matching employees, not the agency's; elsewhere plain indexes nothing uses.
+        *(Index(f"ix_employee_{column}_trgm", column, postgresql_using="gin",
+                postgresql_ops={column: "gin_trgm_ops"}) for column in ("name", "nip",
+                                                                        "unit_kerja")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
@@ -141,6 +151,10 @@ class Employee(Base):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.nip})"
+
+
+event.listen(Employee.__table__, "before_create",
+             DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"))
 
 
 class Group(Base):
@@ -260,8 +274,12 @@ class Evaluation(Base):
         # period gives two. Evaluations without an SKP (none was made) are one per period by
         # ``periods.open_period`` (NULLs never clash in a unique constraint).
         UniqueConstraint("employee_id", "period_id", "skp_id"),
-        # A state's evaluations in the order they wait (inbox sections of group roles).
-        Index("ix_evaluation_agency_status", "agency_id", "status", "updated_at", "id"),
+        # A state's evaluations in the order they wait (inbox sections of group roles); on
+        # PostgreSQL it carries what a section filters on, so that a section over a large
+        # span (a Sekda reviewing every kepala bidang) joins it with the participant rows
+        # without reading the evaluations (inbox.py: the page's ids first).
+        Index("ix_evaluation_status_page", "agency_id", "status", "updated_at", "id",
+              postgresql_include=["definition_version_id", "employee_id", "period_id"]),
         # Lists newest change first (inbox, API, admin) walk this index and stop at a page.
         Index("ix_evaluation_agency_updated", "agency_id", "updated_at", "id"),
         # The inbox's own sections: an employee's evaluations by period.
@@ -270,7 +288,9 @@ class Evaluation(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
-    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"), index=True)
+    # No index of its own: uq (employee_id, period_id) and ix_evaluation_employee_period
+    # start with it.
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"))
     period_id: Mapped[int] = mapped_column(ForeignKey("period.id"), index=True)
     # The SKP in force the evaluation reads (RHK, indicators, targets); kept when the SKP is
     # later replaced (perubahan) or closed (mutasi). None: opened without an SKP.
@@ -322,7 +342,8 @@ class Participant(Base):
 
     evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id"), primary_key=True)
     role: Mapped[str] = mapped_column(String(64), primary_key=True)
-    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"), index=True)
+    # No index of its own: ix_evaluation_participant_employee_role starts with it.
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"))
     identity: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict)
 
     evaluation: Mapped[Evaluation] = relationship(back_populates="participants")

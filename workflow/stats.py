@@ -20,6 +20,7 @@ organisation achievement recorded for the period (or one the caller passes as a 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
@@ -56,6 +57,7 @@ from .models import EvaluationTally
 from .models import Participant
 from .models import Period
 from .models import UTCDateTime
+from .people_search import matches
 from .rating import CapaianOrganisasi
 from .rating import Predikat
 from .rating import Rounding
@@ -137,9 +139,7 @@ def _scope(session: Session, actor: Actor, f: EvaluationFilter) -> Select[Any]:
     if f.period_id is not None:
         query = query.where(Evaluation.period_id == f.period_id)
     if f.q.strip():
-        like = f"%{f.q.strip().lower()}%"
-        query = query.where(or_(func.lower(Employee.name).like(like), Employee.nip.like(like),
-                                func.lower(Employee.unit_kerja).like(like)))
+        query = query.where(matches(f.q))
     return query
 
 
@@ -279,9 +279,10 @@ def state_table(session: Session, actor: Actor, period_id: int | None = None,
 
 @dataclass(frozen=True, slots=True)
 class OverdueItem:
-    """An evaluation that should have moved on, and why."""
+    """An evaluation that should have moved on, and why (plain values, no ORM object)."""
 
-    evaluation: Evaluation
+    evaluation_id: int
+    employee_name: str
     unit_kerja: str
     state_label: str
     reason: str
@@ -310,21 +311,23 @@ def governing_deadlines(definition: WorkflowDefinition, state: str) -> set[str]:
 
 
 def overdue_reason(
-    evaluation: Evaluation, definition: WorkflowDefinition, now: datetime, zone: str
+    status: str, deadlines: Mapping[str, str] | None, period_ends_on: date,
+    definition: WorkflowDefinition, now: datetime, zone: str,
 ) -> tuple[str, str, datetime | date] | None:
-    """Return ``(reason, deadline name, since)`` when the evaluation is overdue, else None.
+    """Return ``(reason, deadline name, since)`` when an evaluation in ``status`` with these
+    ``deadlines``, in a period ending on ``period_ends_on``, is overdue, else None.
 
     A period is over once its last day has passed in the agency's ``zone``.
     """
-    if evaluation.status in definition.final:
+    if status in definition.final:
         return None
-    deadlines = {k: datetime.fromisoformat(v) for k, v in (evaluation.deadlines or {}).items()}
-    for name in sorted(governing_deadlines(definition, evaluation.status)):
-        due = deadlines.get(name)
+    parsed = {k: datetime.fromisoformat(v) for k, v in (deadlines or {}).items()}
+    for name in sorted(governing_deadlines(definition, status)):
+        due = parsed.get(name)
         if due is not None and has_passed(due, now):
             return "tenggat", name, due
-    if not deadlines and evaluation.period.ends_on < local_date(now, zone):
-        return "periode", "", evaluation.period.ends_on
+    if not parsed and period_ends_on < local_date(now, zone):
+        return "periode", "", period_ends_on
     return None
 
 
@@ -373,29 +376,35 @@ def overdue(
     if period_id is not None:
         where.append(Evaluation.period_id == period_id)
     if units is not None:
-        where.append(Employee.unit_kerja.in_([u if u != NO_UNIT else "" for u in units]))
+        # With the employee's agency, so that ix_employee_agency_unit finds the units' people.
+        where += [Employee.agency_id == actor.agency_id,
+                  Employee.unit_kerja.in_([u if u != NO_UNIT else "" for u in units])]
     per_unit: dict[str, int] = {}
     for unit, n in session.execute(
             select(Employee.unit_kerja, func.count()).select_from(Evaluation)
-            .join(Evaluation.employee).join(Evaluation.period).where(*where)
+            .join(Employee, Employee.id == Evaluation.employee_id)
+            .join(Period, Period.id == Evaluation.period_id).where(*where)
             .group_by(Employee.unit_kerja)):
         per_unit[unit or NO_UNIT] = per_unit.get(unit or NO_UNIT, 0) + n
+    # Plain columns: no evaluation objects (their answers, participants, eager joins).
     rows = session.execute(
-        select(Evaluation, Employee.unit_kerja).join(Evaluation.employee)
-        .join(Evaluation.period).where(*where)
+        select(Evaluation.id, Evaluation.status, Evaluation.definition_version_id,
+               Evaluation.deadlines, Employee.name, Employee.unit_kerja, Period.ends_on)
+        .select_from(Evaluation).join(Employee, Employee.id == Evaluation.employee_id)
+        .join(Period, Period.id == Evaluation.period_id).where(*where)
         .order_by(Employee.unit_kerja, Evaluation.id).limit(limit)).all()
     items: list[OverdueItem] = []
-    for evaluation, unit in rows:
-        definition = definitions.get(evaluation.definition_version_id) or definition_of(
-            session, evaluation.definition_version_id)
-        found = overdue_reason(evaluation, definition, now, zone)
+    for r in rows:
+        definition = definitions.get(r.definition_version_id) or definition_of(
+            session, r.definition_version_id)
+        found = overdue_reason(r.status, r.deadlines, r.ends_on, definition, now, zone)
         if found is None:
             continue
         reason, deadline, since = found
-        label = definition.label(evaluation.status, lang)
-        items.append(OverdueItem(evaluation, unit or NO_UNIT, label, reason, deadline, since))
+        items.append(OverdueItem(r.id, r.name, r.unit_kerja or NO_UNIT,
+                                 definition.label(r.status, lang), reason, deadline, since))
     items.sort(key=lambda i: (i.since.date() if isinstance(i.since, datetime) else i.since,
-                              i.evaluation.id))
+                              i.evaluation_id))
     return Overdue(items, dict(sorted(per_unit.items())))
 
 

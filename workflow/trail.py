@@ -24,6 +24,7 @@ from typing import Any
 from typing import Generic
 from typing import Protocol
 from typing import TypeVar
+from typing import cast
 
 from sqlalchemy import Select
 from sqlalchemy import func
@@ -32,7 +33,6 @@ from sqlalchemy import select
 from sqlalchemy import tuple_
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import aliased
-from sqlalchemy.orm import defer
 
 from .actors import Actor
 from .actors import may_read
@@ -125,7 +125,7 @@ def events_of(session: Session, evaluation: Evaluation) -> list[HistoryEvent]:
         .order_by(HistoryEvent.seq, HistoryEvent.id)))
 
 
-def recorded_changes(event: HistoryEvent) -> list[tuple[str, Any, Any]]:
+def recorded_changes(event: ChangedEvent) -> list[tuple[str, Any, Any]]:
     """Return an event's recorded changes as ``(field, old, new)`` in field order."""
     raw = (event.payload or {}).get("changes") or {}
     out: list[tuple[str, Any, Any]] = []
@@ -153,10 +153,22 @@ class Change:
         return {"hidden": True, "digest": self.digest} if self.hidden else [self.old, self.new]
 
 
+class ChangedEvent(Protocol):
+    """What the visibility rule reads of an event: a ``HistoryEvent``, or a plain row of its
+    columns (the CSV export reads no ORM objects)."""
+
+    @property
+    def evaluation_id(self) -> int | None: ...
+    @property
+    def payload(self) -> dict[str, Any] | None: ...
+    @property
+    def hash(self) -> str: ...
+
+
 class ChangeView(Protocol):
     """What a reader may see of an event's changes (``forms.visibility.HistoryReader``)."""
 
-    def __call__(self, event: HistoryEvent) -> list[Change]:
+    def __call__(self, event: ChangedEvent) -> list[Change]:
         """Return the event's changes as the reader may see them."""
 
     def prefetch(self, evaluation_ids: Iterable[int | None]) -> None:
@@ -320,7 +332,10 @@ def _search_query(actor: Actor, f: HistoryFilter,
         .where(HistoryEvent.agency_id == actor.agency_id)
     )
     if f.unit_kerja:
-        query = query.where(_Owner.unit_kerja == f.unit_kerja)
+        # With the owner's agency, so that ix_employee_agency_unit finds the unit's people
+        # (else every employee of the server is read to test the unit).
+        query = query.where(_Owner.agency_id == actor.agency_id,
+                            _Owner.unit_kerja == f.unit_kerja)
     if f.actor_nip:
         query = query.where(HistoryEvent.actor_nip == f.actor_nip.strip())
     if f.trigger:
@@ -364,13 +379,19 @@ def search_history(
     # through the agency's index of moments (``database.gathered_first``).
     scoped = bool(f.unit_kerja) or f.evaluation_id is not None
     at = gathered_first(HistoryEvent.at) if scoped else HistoryEvent.at
-    ordered = query.order_by(at.desc(), HistoryEvent.id.desc())
+    # The page's ids first (sorting ids and moments, not the events' payloads: one unit
+    # kerja's 3,000 events spilled a sort of whole rows to disk at 1M), then its rows.
+    ordered = query.with_only_columns(HistoryEvent.id).order_by(at.desc(),
+                                                                HistoryEvent.id.desc())
     if after is not None:
         ordered = ordered.where(tuple_(HistoryEvent.at, HistoryEvent.id)
                                 < tuple_(literal(after[0], UTCDateTime()), literal(after[1])))
     else:
         ordered = ordered.offset(min((page - 1) * per_page, COUNT_CAP))
-    rows = [_row(r) for r in session.execute(ordered.limit(per_page + 1)).all()]
+    page_ids = ordered.limit(per_page + 1).correlate(None)
+    rows = [_row(r) for r in session.execute(
+        _search_query(actor, HistoryFilter(), "UTC").where(HistoryEvent.id.in_(page_ids))
+        .order_by(HistoryEvent.at.desc(), HistoryEvent.id.desc())).all()]
     more = len(rows) > per_page
     rows = rows[:per_page]
     return Page(rows, page, per_page, total, capped,
@@ -392,8 +413,13 @@ def export_rows(session: Session, actor: Actor, f: HistoryFilter,
     zone = agency_zone(session, actor.agency_id)
     scoped = bool(f.unit_kerja) or f.evaluation_id is not None
     at = gathered_first(HistoryEvent.at) if scoped else HistoryEvent.at
-    query = (_search_query(actor, f, zone).order_by(at, HistoryEvent.id)
-             .options(defer(HistoryEvent.projection)))  # the export does not print it
+    # Plain rows of the columns printed (no ORM objects: no identity map, no per-row
+    # instance state; the projection is not printed).
+    event_columns = [c for c in HistoryEvent.__table__.c if c.name != "projection"]
+    query = (_search_query(actor, f, zone).with_only_columns(
+        *event_columns, _ActorEmp.name.label("actor_name"), _Owner.nip.label("owner_nip"),
+        _Owner.name.label("owner_name"), _Owner.unit_kerja.label("owner_unit"))
+        .order_by(at, HistoryEvent.id))
     versions = dict(session.execute(
         select(DefinitionVersion.id, DefinitionVersion.version).where(
             DefinitionVersion.agency_id == actor.agency_id)).all())
@@ -402,19 +428,21 @@ def export_rows(session: Session, actor: Actor, f: HistoryFilter,
         yield list(CSV_COLUMNS)
         result = session.execute(query.execution_options(yield_per=EXPORT_BATCH))
         for batch in result.partitions():
-            rows = [_row(values) for values in batch]
             # One read of the batch's evaluations for the visibility rule, not one per event.
-            view_changes.prefetch(r.event.evaluation_id for r in rows)
-            for r in rows:
-                e = r.event
+            view_changes.prefetch(e.evaluation_id for e in batch)
+            for e in batch:
                 version = versions.get(e.definition_version_id or 0)
+                changes = view_changes(cast(ChangedEvent, e))
                 yield [
                     e.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                    format_moment(e.at, zone, "id", "timestamp"), e.chain, str(e.seq), e.kind,
-                    str(e.evaluation_id or ""), r.employee_nip, r.employee_name, r.unit_kerja,
-                    e.actor_nip, r.actor_name, e.actor_role, e.trigger, e.source, e.dest,
-                    "" if version is None else str(version), e.comment,
-                    canonical_json({c.field: c.csv_value() for c in view_changes(e)}),
+                    format_moment(e.at, zone, "id", "timestamp"),
+                    e.chain, str(e.seq), e.kind, str(e.evaluation_id or ""), e.owner_nip or "",
+                    e.owner_name or "", e.owner_unit or "", e.actor_nip,
+                    e.actor_name or ("Sistem" if not e.actor_nip else ""), e.actor_role,
+                    e.trigger, e.source, e.dest, "" if version is None else str(version),
+                    e.comment,
+                    canonical_json({c.field: c.csv_value() for c in changes}) if changes
+                    else "{}",
                     e.prev_hash, e.hash,
                 ]
 

@@ -151,12 +151,12 @@ def test_a_late_decision_is_overdue(session: Session, wf: Workflow, mataram: Wor
     admin = mataram.actor("kepala")
 
     def listed(now: datetime) -> bool:
-        return ev.id in {i.evaluation.id for i in overdue(session, admin, now).items}
+        return ev.id in {i.evaluation_id for i in overdue(session, admin, now).items}
 
     assert not listed(datetime(2026, 2, 19, 15, 0, tzinfo=UTC))
     assert listed(datetime(2026, 2, 19, 16, 1, tzinfo=UTC))
     item = next(i for i in overdue(session, admin, datetime(2026, 2, 20, 1, tzinfo=UTC)).items
-                if i.evaluation.id == ev.id)
+                if i.evaluation_id == ev.id)
     assert item.deadline == "appeal_decision" and item.reason == "tenggat"
     # Late is not refused: the decider can still decide.
     apply_transition(session, at(wf, 20), mataram.actor("atasan"), ev.id, "decide_appeal",

@@ -189,3 +189,73 @@ def test_query_count_does_not_grow_with_rows(session: Session, world: World) -> 
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert small == large
+
+
+def test_a_large_span_lists_the_same_sections(session: Session, wf: Workflow, world: World,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A person with a large span (``LARGE_SPAN`` participant rows: a Sekda reviewing every
+    kepala bidang) is served by another query plan; it lists exactly what the small-span one
+    does, in every section, for every person of the world."""
+    from workflow import inbox as inbox_module
+
+    ev = world.evaluations["pegawai"]
+    apply_transition(session, at(wf, FEB), world.actor("pegawai"), ev.id, "submit", data=SELF)
+    apply_transition(session, at(wf, FEB), world.actor("penilai"), ev.id, "send_to_team",
+                     data=RATING_LOW)
+    apply_transition(session, at(wf, FEB), world.actor("tim"), ev.id, "team_review",
+                     data=TEAM_OK)
+    inside = datetime(2026, 2, 20, tzinfo=UTC)
+    apply_transition(session, at(wf, inside), world.actor("pegawai"), ev.id, "appeal",
+                     data=APPEAL)
+    apply_transition(session, at(wf, FEB), world.actor("pegawai2"),
+                     world.evaluations["pegawai2"].id, "submit", data=SELF)
+    session.commit()
+
+    def listed(who: str) -> dict[str, tuple[int, list[int]]]:
+        box = inbox(session, world.actor(who), now=inside)
+        return {k: (s.total, [r.evaluation_id for r in s.rows]) for k, s in box.sections.items()}
+
+    small = {who: listed(who) for who in world.people}
+    monkeypatch.setattr(inbox_module, "LARGE_SPAN", 1)  # everyone's span is large now
+    large = {who: listed(who) for who in world.people}
+    assert large == small
+    assert small["atasan"]["appeals"] == (1, [ev.id])
+    assert small["penilai"]["to_rate"] == (1, [world.evaluations["pegawai2"].id])
+
+
+def test_a_returned_evaluation_shows_why_until_it_moves_on(session: Session, wf: Workflow,
+                                                           world: World) -> None:
+    """The inbox row of an evaluation sent back carries the return's comment while it waits
+    where the return left it, and not once it moved on."""
+    ev = world.evaluations["pegawai"]
+    apply_transition(session, at(wf, FEB), world.actor("pegawai"), ev.id, "submit", data=SELF)
+    apply_transition(session, at(wf, FEB), world.actor("penilai"), ev.id, "return_for_revision",
+                     comment="Bukti dukung belum dilampirkan.")
+    session.commit()
+    row = inbox(session, world.actor("pegawai"), now=FEB).sections["mine"].rows[0]
+    assert row.return_reason == "Bukti dukung belum dilampirkan."
+    other = inbox(session, world.actor("pegawai2"), now=FEB).sections["mine"].rows[0]
+    assert other.return_reason is None  # never returned
+
+    apply_transition(session, at(wf, FEB), world.actor("pegawai"), ev.id, "submit", data=SELF)
+    session.commit()
+    row = inbox(session, world.actor("pegawai"), now=FEB).sections["mine"].rows[0]
+    assert row.return_reason is None
+
+
+def test_pagination_of_a_persons_own_rows(session: Session, world: World) -> None:
+    """A section gathered from the person's participant rows (counted with its page in one
+    read) pages like the others: totals, distinct pages, a page past the end is the last."""
+    appraiser = world.actor("penilai")
+    whole = inbox(session, appraiser, now=FEB).sections["visible"]
+    assert whole.total >= 2 and len(whole.rows) == whole.total
+    pages = [inbox(session, appraiser, now=FEB, per_page=1, pages={"visible": n}).sections[
+        "visible"] for n in range(1, whole.total + 1)]
+    assert [p.total for p in pages] == [whole.total] * whole.total
+    assert [p.pages for p in pages] == [whole.total] * whole.total
+    assert [r.evaluation_id for p in pages for r in p.rows] == [r.evaluation_id
+                                                                 for r in whole.rows]
+    past = inbox(session, appraiser, now=FEB, per_page=1, pages={"visible": 99}).sections[
+        "visible"]
+    assert (past.page, [r.evaluation_id for r in past.rows]) == (
+        whole.total, [whole.rows[-1].evaluation_id])

@@ -97,11 +97,11 @@ def test_overdue_rules(session: Session, wf: Workflow, mataram: World) -> None:
     auditor = mataram.actor("auditor")
     assert overdue(session, auditor, day(10)).items == []
     late = overdue(session, auditor, day(18))
-    assert [(i.evaluation.id, i.reason, i.deadline) for i in late.items] == [
+    assert [(i.evaluation_id, i.reason, i.deadline) for i in late.items] == [
         (mataram.evaluations["pegawai"].id, "tenggat", "appeal_window")]
     assert late.per_unit == {"Bidang A": 1}
     after_year = overdue(session, auditor, day(5, 1, 2027))
-    reasons = {i.evaluation.id: i.reason for i in after_year.items}
+    reasons = {i.evaluation_id: i.reason for i in after_year.items}
     assert reasons[mataram.evaluations["pegawai"].id] == "tenggat"
     assert reasons[mataram.evaluations["pegawai2"].id] == "periode"
     assert len(reasons) == len(mataram.evaluations)
@@ -119,7 +119,7 @@ def test_appealed_or_final_is_not_overdue(session: Session, wf: Workflow,
     apply_transition(session, at(wf, day(5)), mataram.actor("pegawai2"), ev["pegawai2"].id,
                      "accept")
     session.commit()
-    found = {i.evaluation.id for i in overdue(session, mataram.actor("kepala"), day(20)).items}
+    found = {i.evaluation_id for i in overdue(session, mataram.actor("kepala"), day(20)).items}
     assert ev["pegawai"].id not in found and ev["pegawai2"].id not in found
 
 
