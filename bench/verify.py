@@ -314,6 +314,7 @@ def measure_run(url: str, incremental: bool, jobs: int) -> dict[str, Any]:
     base = _rss_mib()
     with Session(engine) as s:
         started = time.perf_counter()
+        cpu = time.process_time()
         profile = cProfile.Profile() if os.environ.get("BENCH_PROFILE") and jobs == 1 else None
         if profile:
             profile.enable()
@@ -322,11 +323,13 @@ def measure_run(url: str, incremental: bool, jobs: int) -> dict[str, Any]:
             profile.disable()
             pstats.Stats(profile).sort_stats("tottime").print_stats(25)
         figures = {"events": result.run.events, "chains": result.run.chains,
-                   "broken": len(result.broken)}
+                   "broken": len(result.broken), "watermark": result.run.watermark}
         s.commit()
         seconds = time.perf_counter() - started
+        cpu = time.process_time() - cpu
     engine.dispose()
-    return {"seconds": seconds, **figures, "rss_start": base, "rss_peak": _rss_mib()}
+    return {"seconds": seconds, "cpu": cpu, **figures, "rss_start": base,
+            "rss_peak": _rss_mib()}
 
 
 def write_log(url: str, directory: str) -> dict[str, Any]:
@@ -396,6 +399,7 @@ def main() -> None:
     parser.add_argument("--skip-parallel", action="store_true",
                         help="leave out the run with --jobs processes")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     print(f"load average at start: {loadavg()}")
     rng = random.Random(15)  # noqa: S311 - a seeded sample, not a secret
     with postgres_engine(pg_server_url(), "verify") as pg:
@@ -414,7 +418,9 @@ def main() -> None:
             rate = r["events"] / r["seconds"] if r["seconds"] else 0
             print(f"{label:<34} {r['seconds']:8.2f} s  {r['events']:>9,} events  "
                   f"{r['chains']:>8,} chains  {rate:>9,.0f} events/s  broken {r['broken']}  "
-                  f"peak RSS {r['rss_peak']:.0f} MiB (at start {r['rss_start']:.0f})")
+                  f"peak RSS {r['rss_peak']:.0f} MiB (at start {r['rss_start']:.0f})  "
+                  f"CPU of the calling process {r['cpu']:.2f} s  watermark {r['watermark']}  "
+                  f"load {loadavg()}", flush=True)
 
         full = in_child(measure_run, url, False, 1)
         show("full, 1 process", full)
