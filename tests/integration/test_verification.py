@@ -236,7 +236,7 @@ def test_parallel_processes_find_the_same_breaks(session: Session, wf: Workflow,
 def _material(event: HistoryEvent) -> dict:
     fields = history.event_columns(event)
     material = {name: fields[name] for name in history.hashed_fields(fields["hash_version"])}
-    material["at"] = history._stamp(fields["at"])  # noqa: SLF001 - the stamp the hash covers
+    material["at"] = history._stamp(fields["at"])
     return material
 
 
@@ -271,7 +271,7 @@ def test_intact_chains_pass_the_fast_way_and_breaks_are_named_exactly(
     """A full run over intact chains never needs the exact check; an edited event (and an
     edited row) fails the fast check and the exact one names it."""
     exact: list[str] = []
-    original = verification._exact_check  # noqa: SLF001
+    original = verification._exact_check
 
     def spy(session: Session, key: bytes, batch: object) -> list:
         exact.extend(owner.chain for owner in batch.owners)  # type: ignore[attr-defined]
@@ -302,10 +302,10 @@ def test_values_orjson_writes_differently_still_verify(
     history.append_event(session, wf.audit_key, agency, kind="admin", at=at(wf, 1).clock(),
                          payload={"ambang": 1e-05, "nama": "Sékolah"})
     session.commit()
-    rows = session.execute(select(*verification._fast_event_columns(  # noqa: SLF001
+    rows = session.execute(select(*verification._fast_event_columns(
         session.get_bind().dialect.name)).where(HistoryEvent.chain == f"agency:{agency.id}")
         .order_by(HistoryEvent.seq)).all()
-    assert verification._fast_chain(  # noqa: SLF001
+    assert verification._fast_chain(
         wf.audit_key, rows, agency.history_seq, agency.history_head) is None
     assert run_verification(session, wf.audit_key).ok
     session.commit()
