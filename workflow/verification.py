@@ -422,12 +422,16 @@ def _fast_check(session: Session, key: bytes, batch: _Batch
 def _batch_events(batch: _Batch, columns: tuple[Any, ...]) -> Select[Any]:
     """The events of a batch's chains in key order: for a whole id range, joined to it (the
     statement's text is the same for every batch); else by chain."""
-    query = select(*columns).order_by(_events.c.chain, _events.c.seq, _events.c.id)
+    query = select(*columns)
     if batch.span is None:
-        return query.where(_events.c.chain.in_([o.chain for o in batch.owners]))
+        return query.where(_events.c.chain.in_([o.chain for o in batch.owners])).order_by(
+            _events.c.chain, _events.c.seq, _events.c.id)
+    # By evaluation id, then seq: each chain's events together (all ``groupby`` needs), in the
+    # order the join produces them (an incremental sort on seq, no sort of chain names).
     e = _evaluations
     return _scoped(query.select_from(_events.join(e, _events.c.chain == _EVALUATION_CHAIN))
-                   .where(e.c.id.between(*batch.span)), batch.scope)
+                   .where(e.c.id.between(*batch.span))
+                   .order_by(e.c.id, _events.c.seq, _events.c.id), batch.scope)
 
 
 def _batch_participants(batch: _Batch, identity_as_text: bool = False) -> Select[Any]:
@@ -636,6 +640,10 @@ def verify_part(session: Session, key: bytes, agency_id: int | None = None, *,
     """
     now = now or datetime.now(UTC)
     totals = Totals()
+    if session.get_bind().dialect.name == "postgresql":
+        # Each batch is a small index walk: parallel workers would only take the CPU this
+        # process and its siblings need (``jobs``). For this transaction only.
+        session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
 
     def done(items: Sequence[tuple[_Owner, ChainReport]], known: dict[str, Any]) -> None:
         for _owner, report in items:

@@ -203,8 +203,8 @@ def test_full_run_reads_events_a_batch_at_a_time(session: Session, wf: Workflow,
     engine = session.get_bind()
 
     def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        if ("FROM history_event" in statement and "ORDER BY history_event.chain" in statement
-                and "GROUP BY" not in statement):
+        if ("FROM history_event JOIN evaluation" in statement
+                and "ORDER BY evaluation.id, history_event.seq" in statement):
             queries.append(statement)
 
     event.listen(engine, "before_cursor_execute", count)
