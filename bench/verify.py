@@ -10,9 +10,10 @@ with ``--events`` real hash-chained events by COPY: evaluations of ``--per-chain
 the rows verify against their history), and a few hundred events in the agency chain. Then,
 each measurement in a fresh process (so its peak RSS is its own):
 
-1. a full run (``run_verification``, one process): seconds, events/s, peak RSS;
+1. a full run (``run_verification``, one process): seconds, events/s, peak RSS, the CPU time
+   of the verifying process (the machine is shared: CPU time does not depend on the load);
 2. the same with ``--jobs`` processes;
-3. an incremental run with nothing new;
+3. an incremental run with nothing new (from the watermark the full runs left);
 4. ``--new`` events appended to as many random evaluations (rows moved with them), then an
    incremental run;
 5. the auditor's ``/audit/verifikasi`` page (Flask test client, logged in): first with
