@@ -454,7 +454,9 @@ class ChainVerification(Base):
     """
 
     __tablename__ = "chain_verification"
-    __table_args__ = (Index("ix_chain_verification_agency_ok", "agency_id", "ok", "chain"),)
+    __table_args__ = (Index("ix_chain_verification_agency_ok", "agency_id", "ok", "chain"),
+                      # The broken chains an incremental run over every agency checks again.
+                      Index("ix_chain_verification_ok", "ok", "chain"))
 
     chain: Mapped[str] = mapped_column(String(40), primary_key=True)
     agency_id: Mapped[int] = mapped_column(Integer)

@@ -4,7 +4,7 @@ An incremental ``audit verify`` (and the auditor's page) finds the chains to che
 events appended since the last run (``history_event.id`` above the watermark, read on the
 primary key) instead of comparing every chain head with its record; the watermark, the
 candidates still waiting for transactions that were in flight, and their HMAC are kept on the
-run that set them.
+run that set them. The broken chains it checks again are found on an index by ``ok``.
 
 Revision ID: 0012
 Revises: 0009
@@ -31,9 +31,11 @@ def upgrade() -> None:
                                               "postgresql"), nullable=True))
         batch.add_column(sa.Column("sig", sa.String(length=64), nullable=False,
                                    server_default=""))
+    op.create_index("ix_chain_verification_ok", "chain_verification", ["ok", "chain"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_chain_verification_ok", table_name="chain_verification")
     with op.batch_alter_table("verification_run") as batch:
         batch.drop_column("sig")
         batch.drop_column("pending")
