@@ -402,7 +402,7 @@ def _fast_check(session: Session, key: bytes, batch: _Batch
     people: dict[int, list[tuple[str, int, Any]]] = {}
     if newest:
         for eid, role, employee_id, identity in session.execute(
-                _batch_participants(batch, identity_as_text=True)):
+                _batch_participants(batch, identity_as_text=True)).all():
             people.setdefault(eid, []).append((role, employee_id, identity))
     for chain, (owner, count, recorded) in newest.items():
         assert owner.evaluation_id is not None
@@ -411,8 +411,9 @@ def _fast_check(session: Session, key: bytes, batch: _Batch
                                        people.get(owner.evaluation_id, []))
         except FastError:
             current = None
-        if current is None or any(name in recorded and recorded[name] != digest
-                                  for name, digest in current.items()):
+        if current is None or (current != recorded and any(  # equal: the usual case
+                name in recorded and recorded[name] != digest
+                for name, digest in current.items())):
             suspects.append(owner)
         else:
             passed[chain] = ChainReport(chain, count, True)
