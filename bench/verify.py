@@ -10,15 +10,17 @@ with ``--events`` real hash-chained events by COPY: evaluations of ``--per-chain
 the rows verify against their history), and a few hundred events in the agency chain. Then,
 each measurement in a fresh process (so its peak RSS is its own):
 
-1. a full run (``run_verification``, one process): seconds, events/s, peak RSS;
+1. a full run (``run_verification``, one process): seconds, events/s, peak RSS, the CPU time
+   of the verifying process (the machine is shared: CPU time does not depend on the load);
 2. the same with ``--jobs`` processes;
-3. an incremental run with nothing new;
+3. an incremental run with nothing new (from the watermark the full runs left);
 4. ``--new`` events appended to as many random evaluations (rows moved with them), then an
    incremental run;
-5. the auditor's ``/audit/verifikasi`` page (Flask test client, logged in): first with
-   ``--new`` more events waiting (the page verifies them), then ``--pages`` times with nothing
-   new; median time and statements per request; then again with a checkpoint log of every
-   chain head (one checkpoint, written by ``write_checkpoint``) that the page checks too.
+5. the auditor's ``/audit/verifikasi`` page (Flask test client, logged in): the process's
+   first request and ``--pages`` more with nothing new (median time and statements per
+   request), then, warm, with ``--new`` more events waiting (the page verifies them); then
+   again with a checkpoint log of every chain head (one checkpoint, written by
+   ``write_checkpoint``) that the page checks too.
 
 Prints the load average at the start and the end.
 """
@@ -47,7 +49,11 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The benchmarks' own modules (engine, scratch) after the standard library's: bench/http.py
+# would otherwise stand in for the ``http`` package that werkzeug imports. (Run as a script,
+# sys.path[0] is this directory; in a spawned worker, the parent's first entry, put back.)
+sys.path.pop(0)
+sys.path.append(str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine import AUDIT_KEY
@@ -314,6 +320,7 @@ def measure_run(url: str, incremental: bool, jobs: int) -> dict[str, Any]:
     base = _rss_mib()
     with Session(engine) as s:
         started = time.perf_counter()
+        cpu = time.process_time()
         profile = cProfile.Profile() if os.environ.get("BENCH_PROFILE") and jobs == 1 else None
         if profile:
             profile.enable()
@@ -322,11 +329,13 @@ def measure_run(url: str, incremental: bool, jobs: int) -> dict[str, Any]:
             profile.disable()
             pstats.Stats(profile).sort_stats("tottime").print_stats(25)
         figures = {"events": result.run.events, "chains": result.run.chains,
-                   "broken": len(result.broken)}
+                   "broken": len(result.broken), "watermark": result.run.watermark}
         s.commit()
         seconds = time.perf_counter() - started
+        cpu = time.process_time() - cpu
     engine.dispose()
-    return {"seconds": seconds, **figures, "rss_start": base, "rss_peak": _rss_mib()}
+    return {"seconds": seconds, "cpu": cpu, **figures, "rss_start": base,
+            "rss_peak": _rss_mib()}
 
 
 def write_log(url: str, directory: str) -> dict[str, Any]:
@@ -351,7 +360,11 @@ def write_log(url: str, directory: str) -> dict[str, Any]:
     return {"seconds": seconds, "chains": checkpoint.chains, "check": check}
 
 
-def measure_page(url: str, reps: int, checkpoints: str | None = None) -> dict[str, Any]:
+def measure_page(url: str, reps: int, checkpoints: str | None = None,
+                 then_append: tuple[Store, int, int, int, int] | None = None) -> dict[str, Any]:
+    """Time the page: the process's first request, then ``reps`` more (median); with
+    ``then_append`` (store, evaluations, events per chain, count, seed) that many events are
+    appended afterwards and one more request, warm, checks them."""
     from web import create_app
     from web.extensions import db
 
@@ -377,8 +390,21 @@ def measure_page(url: str, reps: int, checkpoints: str | None = None) -> dict[st
         counts.append(statements[0])
         sizes.append(len(response.get_data()))
         assert response.status_code == 200, response.status_code
-    return {"first": times[0], "first_statements": counts[0], "median": statistics.median(
+    result = {"first": times[0], "first_statements": counts[0], "median": statistics.median(
         times[1:]), "statements": counts[1], "bytes": sizes[-1]}
+    if then_append is not None:
+        store, evaluations, per_chain, count, seed = then_append
+        engine = create_engine(url)
+        append_events(engine, store, evaluations, per_chain, count,
+                      random.Random(seed))  # noqa: S311 - a seeded sample, not a secret
+        engine.dispose()
+        statements[0] = 0
+        started = time.perf_counter()
+        response = client.get("/audit/verifikasi")
+        result["waiting"] = time.perf_counter() - started
+        result["waiting_statements"] = statements[0]
+        assert response.status_code == 200, response.status_code
+    return result
 
 
 def in_child(function: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
@@ -396,6 +422,7 @@ def main() -> None:
     parser.add_argument("--skip-parallel", action="store_true",
                         help="leave out the run with --jobs processes")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     print(f"load average at start: {loadavg()}")
     rng = random.Random(15)  # noqa: S311 - a seeded sample, not a secret
     with postgres_engine(pg_server_url(), "verify") as pg:
@@ -414,7 +441,9 @@ def main() -> None:
             rate = r["events"] / r["seconds"] if r["seconds"] else 0
             print(f"{label:<34} {r['seconds']:8.2f} s  {r['events']:>9,} events  "
                   f"{r['chains']:>8,} chains  {rate:>9,.0f} events/s  broken {r['broken']}  "
-                  f"peak RSS {r['rss_peak']:.0f} MiB (at start {r['rss_start']:.0f})")
+                  f"peak RSS {r['rss_peak']:.0f} MiB (at start {r['rss_start']:.0f})  "
+                  f"CPU of the calling process {r['cpu']:.2f} s  watermark {r['watermark']}  "
+                  f"load {loadavg()}", flush=True)
 
         full = in_child(measure_run, url, False, 1)
         show("full, 1 process", full)
@@ -428,13 +457,16 @@ def main() -> None:
         append_events(engine, store, evaluations, args.per_chain, args.new, rng)
         incremental = in_child(measure_run, url, True, 1)
         show(f"incremental after {args.new:,} new events", incremental)
-        append_events(engine, store, evaluations, args.per_chain, args.new, rng)
-        page = in_child(measure_page, url, args.pages)
-        print(f"page /audit/verifikasi with {args.new:,} new events waiting: "
+        page = in_child(measure_page, url, args.pages, None,
+                        (store, evaluations, args.per_chain, args.new, rng.randrange(2**31)))
+        print(f"page /audit/verifikasi, the process's first request (nothing new): "
               f"{page['first'] * 1000:.0f} ms ({page['first_statements']} statements)")
         print(f"page /audit/verifikasi, nothing new: median of {args.pages} "
               f"{page['median'] * 1000:.0f} ms ({page['statements']} statements, "
               f"{page['bytes']:,} bytes)")
+        print(f"page /audit/verifikasi with {args.new:,} new events waiting (checked in the "
+              f"request): {page['waiting'] * 1000:.0f} ms ({page['waiting_statements']} "
+              f"statements)  load {loadavg()}")
         with tempfile.TemporaryDirectory(prefix="bench-checkpoints-") as directory:
             log = in_child(write_log, url, directory)
             print(f"one checkpoint of {log['chains']:,} chain heads written in "

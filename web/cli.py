@@ -260,8 +260,8 @@ audit_cli = AppGroup("audit", help="Audit trail checks.")
 @audit_cli.command("verify")
 @click.option("--agency", "slug", default=None, help="Only this agency.")
 @click.option("--full/--incremental", default=True, show_default=True,
-              help="Re-hash every event and row (full), or only the chains whose head moved "
-                   "since they were last verified, and the broken ones (incremental; see "
+              help="Re-hash every event and row (full), or only the chains with events "
+                   "appended since the last run, and the broken ones (incremental; see "
                    "docs/audit.md for what it does not re-check).")
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Processes checking the evaluations' chains in parallel (split by id).")

@@ -21,6 +21,7 @@ from datetime import UTC
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import DDL
 from sqlalchemy import event
 from sqlalchemy import select
@@ -100,6 +101,49 @@ def event_hash(key: bytes, fields: Mapping[str, Any]) -> str:
     material = {name: fields.get(name) for name in _FIELDS_OF_VERSION[version]}
     material["at"] = _stamp(fields["at"])
     return hmac.new(key, canonical_json(material).encode(), hashlib.sha256).hexdigest()
+
+
+# --- the verifier's fast path ------------------------------------------------------------
+#
+# ``canonical_json`` (the standard library's encoder) stays the one writer of hashed bytes. To
+# re-check millions of events, the verifier encodes with orjson instead, which writes the same
+# bytes for everything the history holds (sorted keys, no spaces, UTF-8 unescaped, the same
+# escapes; tests/integration/test_verification.py compares both over real events) but not for
+# every value: a float below 1e-4 (``1e-05`` against ``0.00001``), NaN, integers beyond 64 bits
+# (orjson refuses them). So a fast result is only ever trusted when it *matches*: equal HMACs
+# mean equal bytes, and equal bytes decode to equal values. Anything that does not match is
+# checked again the exact way (``event_hash``), and only that decides a break.
+
+_FAST_OPTIONS = orjson.OPT_SORT_KEYS
+FastError = (orjson.JSONDecodeError, orjson.JSONEncodeError, TypeError, ValueError)
+
+
+def fast_canonical(data: Any) -> bytes:
+    """Return canonical JSON bytes of ``data`` written by orjson (see above: only a match
+    counts). Raises one of ``FastError`` for what orjson cannot write."""
+    return orjson.dumps(data, option=_FAST_OPTIONS)
+
+
+def fast_loads(text: str | bytes | None) -> Any:
+    """Decode JSON read as text from the database (``None`` or empty: ``{}``)."""
+    return orjson.loads(text) if text else {}
+
+
+def fast_event_hash(key: bytes, material: dict[str, Any]) -> str:
+    """Return the keyed hash of version-2 event fields whose ``at`` is already the UTC stamp
+    (``_stamp``) and whose JSON fields are decoded: ``event_hash``'s result whenever orjson
+    writes ``canonical_json``'s bytes (a mismatch must be re-checked with ``event_hash``)."""
+    return hmac.digest(key, orjson.dumps(material, option=_FAST_OPTIONS), "sha256").hex()
+
+
+def fast_digest(data: Any) -> str:
+    """Return ``digest(data)`` written by orjson (a mismatch must be re-checked exactly)."""
+    return hashlib.sha256(orjson.dumps(data, option=_FAST_OPTIONS)).hexdigest()
+
+
+def fast_text_digest(text: str | bytes | None) -> str:
+    """Return ``digest`` of the JSON value ``text`` holds (SQL NULL: of ``None``), by orjson."""
+    return fast_digest(orjson.loads(text) if text is not None else None)
 
 
 def chain_of(owner: EvaluationLike | Agency | Skp) -> str:

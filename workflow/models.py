@@ -607,7 +607,9 @@ class ChainVerification(Base):
     """
 
     __tablename__ = "chain_verification"
-    __table_args__ = (Index("ix_chain_verification_agency_ok", "agency_id", "ok", "chain"),)
+    __table_args__ = (Index("ix_chain_verification_agency_ok", "agency_id", "ok", "chain"),
+                      # The broken chains an incremental run over every agency checks again.
+                      Index("ix_chain_verification_ok", "ok", "chain"))
 
     chain: Mapped[str] = mapped_column(String(40), primary_key=True)
     agency_id: Mapped[int] = mapped_column(Integer)
@@ -639,6 +641,13 @@ class VerificationRun(Base):
     # What the checkpoint check of this run found (``checkpoints.CheckpointReport``: number,
     # newest time, the first problems), when it ran; the page shows it for a large history.
     checkpoint_report: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    # Every event with an id up to ``watermark`` was checked by this run or an earlier one of
+    # its scope, or can never appear again (``workflow.verification``: an incremental run
+    # checks the chains of the events above it); ``pending``: [id, [transaction ids]] of
+    # candidates waiting for transactions that were in flight. ``sig``: their HMAC.
+    watermark: Mapped[int | None] = mapped_column(Integer)
+    pending: Mapped[list[Any] | None] = mapped_column(JSONType)
+    sig: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
 class Document(Base):

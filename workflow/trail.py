@@ -532,7 +532,7 @@ def verify_agency(session: Session, key: bytes, actor: Actor,
     """
     require_auditor(actor)
     page, per_page = clamp_page(page, per_page, BROKEN_PER_PAGE)
-    size, pending = history_size(session, actor.agency_id)
+    size, pending = history_size(session, key, actor.agency_id, cap=INLINE_EVENTS + 1)
     checked = None
     if size <= INLINE_EVENTS or pending <= INLINE_EVENTS:
         checked = run_verification(session, key, actor.agency_id,

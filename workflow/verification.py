@@ -51,6 +51,7 @@ from sqlalchemy import func
 from sqlalchemy import literal
 from sqlalchemy import or_
 from sqlalchemy import select
+from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
@@ -61,6 +62,13 @@ from .database import sqlite_pragmas
 from .definition import canonical_json
 from .history import HASHED_FIELDS
 from .history import ChainReport
+from .history import FastError
+from .history import fast_canonical
+from .history import fast_digest
+from .history import fast_event_hash
+from .history import fast_loads
+from .history import fast_text_digest
+from .history import hashed_fields
 from .history import mismatch_reason
 from .history import verify_events
 from .models import Agency
@@ -72,6 +80,7 @@ from .models import Skp
 from .models import VerificationRun
 from .projection import STORED_COLUMNS
 from .projection import differing
+from .projection import field_digest
 from .projection import stored_projection
 
 BATCH = 1000  # evaluations per batch (their events are read in one query)
@@ -127,10 +136,15 @@ def _sign(key: bytes, chain: str, seq: int, head: str, ok: bool, broken_seq: int
 
 
 def _trusted(key: bytes, row: Any) -> bool:
-    """Tell whether a ``chain_verification`` row is the one the verifier wrote."""
-    return hmac.compare_digest(
-        _sign(key, row.chain, row.seq, row.hash, row.ok, row.broken_seq, row.reason),
-        row.sig or "")
+    """Tell whether a ``chain_verification`` row is the one the verifier wrote (orjson first:
+    a full run checks every record; only a match counts, as for events)."""
+    values = [row.chain, row.seq, row.hash, row.ok, row.broken_seq, row.reason]
+    try:
+        fast = hmac.digest(key, fast_canonical(values), "sha256").hex()
+    except FastError:
+        fast = ""
+    return hmac.compare_digest(fast, row.sig or "") or hmac.compare_digest(
+        _sign(key, *values), row.sig or "")
 
 
 def _chain_name(evaluation_id: int) -> str:
@@ -168,13 +182,14 @@ def _record(session: Session, key: bytes, items: Sequence[tuple[_Owner, ChainRep
     if not rows:
         return
     statement = _insert(session)
-    # RETURNING makes SQLAlchemy send the rows as a few multi-row INSERTs ("insertmanyvalues")
-    # instead of one statement per row.
+    # One statement, many parameter sets: psycopg sends them pipelined, the statement parsed
+    # once (multi-row INSERTs, what RETURNING would make SQLAlchemy send, cost more to build
+    # than to run).
     session.execute(statement.on_conflict_do_update(
         index_elements=["chain"],
         set_={name: statement.excluded[name] for name in (
             "agency_id", "evaluation_id", "seq", "hash", "ok", "broken_seq", "reason",
-            "verified_at", "sig")}).returning(_state.c.chain), rows).all()
+            "verified_at", "sig")}), rows)
 
 
 def _known(session: Session, chains: Iterable[str]) -> dict[str, Any]:
@@ -186,16 +201,36 @@ def _known(session: Session, chains: Iterable[str]) -> dict[str, Any]:
 
 
 # --- checking ------------------------------------------------------------------------------
+#
+# Each batch is checked the fast way first (orjson, the database writing times as UTC stamps,
+# no per-event objects beyond one dict): a chain passes only if every hash, link, its head and
+# its row's digests *match*. Whatever does not match (a break, or a value orjson writes
+# differently: ``history.fast_canonical``) is checked again the exact way, which alone names
+# the break. So the fast path can only make a run faster, never call a broken chain intact.
 
 
 def _check_evaluations(session: Session, key: bytes, batch: _Batch
                        ) -> list[tuple[_Owner, ChainReport]]:
+    """Check each evaluation chain of the batch and each intact row against its newest event:
+    the fast way, then the exact way for the chains that did not pass."""
+    passed, suspects = _fast_check(session, key, batch)
+    if suspects:
+        exact = _Batch(suspects, batch.known, _typed_stored(session, suspects), None,
+                       batch.scope)
+        passed.update((owner.chain, report)
+                      for owner, report in _exact_check(session, key, exact))
+    return [(owner, passed[owner.chain]) for owner in batch.owners]
+
+
+def _exact_check(session: Session, key: bytes, batch: _Batch
+                 ) -> list[tuple[_Owner, ChainReport]]:
     """Check the whole chain of each evaluation of the batch (one query for all their events,
-    in key order), then each intact row against its newest event."""
+    in key order), then each intact row against its newest event (``batch.stored`` holds the
+    typed column values: ``_typed_stored``)."""
     by_chain = {owner.chain: owner for owner in batch.owners}
     reports: dict[str, ChainReport] = {}
     newest: dict[str, dict[str, str]] = {}
-    rows = (_row_columns(row) for row in session.execute(_batch_events(batch)))
+    rows = (_row_columns(row) for row in session.execute(_batch_events(batch, _EVENT_COLUMNS)))
     for chain, group in groupby(rows, key=lambda fields: fields["chain"]):
         owner = by_chain.get(chain)
         if owner is None:  # an evaluation of the range the batch does not check
@@ -225,6 +260,14 @@ def _check_evaluations(session: Session, key: bytes, batch: _Batch
     return [(owner, reports[owner.chain]) for owner in batch.owners]
 
 
+def _typed_stored(session: Session, owners: Sequence[_Owner]) -> dict[int, Sequence[Any]]:
+    """Read the typed values of ``STORED_COLUMNS`` of the owners' evaluations (exact check)."""
+    e = _evaluations
+    ids = [owner.evaluation_id for owner in owners]
+    return {row[0]: row[1:] for row in session.execute(
+        select(e.c.id, *(e.c[name] for name in STORED_COLUMNS)).where(e.c.id.in_(ids)))}
+
+
 # The columns an event is checked with, in this order; JSON read as text and decoded here
 # (cheaper than through the driver's JSON type).
 _EVENT_NAMES = (*HASHED_FIELDS, "hash")
@@ -232,6 +275,10 @@ _JSON_NAMES = ("payload", "projection")
 _EVENT_COLUMNS = tuple(cast(_events.c[name], Text).label(name) if name in _JSON_NAMES
                        else _events.c[name] for name in _EVENT_NAMES)
 _PAYLOAD, _PROJECTION = (_EVENT_NAMES.index(name) for name in _JSON_NAMES)
+_SEQ, _PREV, _VERSION, _HASH = (_EVENT_NAMES.index(name)
+                                for name in ("seq", "prev_hash", "hash_version", "hash"))
+_CHAIN = _EVENT_NAMES.index("chain")
+_FIELDS_V1 = hashed_fields(1)
 
 
 def _row_columns(row: Sequence[Any]) -> dict[str, Any]:
@@ -242,23 +289,161 @@ def _row_columns(row: Sequence[Any]) -> dict[str, Any]:
     return fields
 
 
-def _batch_events(batch: _Batch) -> Select[Any]:
+# PostgreSQL writes a time as ``history._stamp`` does (UTC, microseconds); SQLite stores it
+# as SQLAlchemy wrote it, in UTC: 'YYYY-MM-DD HH:MM:SS.ffffff'. Any other form only fails the
+# fast check (the exact one reads the time itself).
+_PG_STAMP = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
+
+
+def _stamp_sql(column: Any, dialect: str) -> Any:
+    if dialect == "postgresql":
+        return func.to_char(func.timezone("UTC", column), _PG_STAMP)
+    return func.replace(column, " ", "T").concat("Z")
+
+
+_FAST_EVENT_COLUMNS: dict[str, tuple[Any, ...]] = {}
+_FAST_STORED_COLUMNS: dict[str, tuple[Any, ...]] = {}
+_STORED_JSON = frozenset({"deadlines", "data", "form_versions"})
+_STORED_TIMES = frozenset({"updated_at", "created_at"})
+_STORED_JSON_AT = frozenset(i for i, name in enumerate(STORED_COLUMNS) if name in _STORED_JSON)
+
+
+def _fast_event_columns(dialect: str) -> tuple[Any, ...]:
+    """``_EVENT_COLUMNS`` with ``at`` read as its UTC stamp."""
+    if dialect not in _FAST_EVENT_COLUMNS:
+        _FAST_EVENT_COLUMNS[dialect] = tuple(
+            _stamp_sql(column, dialect).label("at") if column.name == "at" else column
+            for column in _EVENT_COLUMNS)
+    return _FAST_EVENT_COLUMNS[dialect]
+
+
+def _fast_stored_columns(dialect: str) -> tuple[Any, ...]:
+    """``STORED_COLUMNS`` of an evaluation as the fast check reads them: JSON as text, times
+    as UTC stamps."""
+    if dialect not in _FAST_STORED_COLUMNS:
+        e = _evaluations
+        _FAST_STORED_COLUMNS[dialect] = tuple(
+            cast(e.c[name], Text).label(name) if name in _STORED_JSON
+            else _stamp_sql(e.c[name], dialect).label(name) if name in _STORED_TIMES
+            else e.c[name] for name in STORED_COLUMNS)
+    return _FAST_STORED_COLUMNS[dialect]
+
+
+def _fast_chain(key: bytes, events: Iterable[Sequence[Any]], head_seq: int, head_hash: str,
+                after: tuple[int, str] = (0, "")) -> tuple[int, dict[str, str]] | None:
+    """Check a chain's events (rows of ``_fast_event_columns``) the fast way: return how many
+    were hashed and the newest one's projection when every link, hash and the head match;
+    ``None`` when anything does not (then only the exact check may decide)."""
+    expected, prev = after
+    count = 0
+    projection: dict[str, str] = {}
+    for row in events:
+        expected += 1
+        count += 1
+        if row[_SEQ] != expected or row[_PREV] != prev:
+            return None
+        material = dict(zip(HASHED_FIELDS, row, strict=False))  # the hash is left out
+        material["payload"] = fast_loads(row[_PAYLOAD])
+        material["projection"] = projection = fast_loads(row[_PROJECTION])
+        version = row[_VERSION] or 1
+        if version == 1:
+            material = {name: material[name] for name in _FIELDS_V1}
+        elif version != 2:
+            return None
+        if not hmac.compare_digest(fast_event_hash(key, material), row[_HASH] or ""):
+            return None
+        prev = row[_HASH]
+    if expected != head_seq or prev != (head_hash or ""):
+        return None
+    return count, projection
+
+
+def _fast_projection(values: Sequence[Any], people: Iterable[tuple[str, int, str | None]]
+                     ) -> dict[str, str]:
+    """``stored_projection`` of a row read with ``_fast_stored_columns``, written by orjson."""
+    digests = {name: (fast_text_digest(value) if index in _STORED_JSON_AT
+                      else field_digest(value))
+               for index, (name, value) in enumerate(zip(STORED_COLUMNS, values, strict=True))}
+    digests["participants"] = fast_digest(
+        {role: [employee_id, fast_loads(identity) or {}] for role, employee_id, identity in people})
+    return digests
+
+
+def _fast_check(session: Session, key: bytes, batch: _Batch
+                ) -> tuple[dict[str, ChainReport], list[_Owner]]:
+    """Check a batch the fast way: the reports of the chains that passed, and the owners of
+    those that did not (to be checked exactly)."""
+    dialect = session.get_bind().dialect.name
+    by_chain = {owner.chain: owner for owner in batch.owners}
+    passed: dict[str, ChainReport] = {}
+    suspects: list[_Owner] = []
+    newest: dict[str, tuple[_Owner, int, dict[str, str]]] = {}
+    seen: set[str] = set()
+    rows = session.execute(_batch_events(batch, _fast_event_columns(dialect))).all()
+    for chain, group in groupby(rows, key=lambda row: row[_CHAIN]):
+        owner = by_chain.get(chain)
+        if owner is None:  # an evaluation of the range the batch does not check
+            continue
+        seen.add(chain)
+        try:
+            result = _fast_chain(key, group, owner.head_seq, owner.head_hash)
+        except FastError:
+            result = None
+        if result is None:
+            suspects.append(owner)
+        elif result[1]:
+            newest[chain] = (owner, *result)
+        else:
+            passed[chain] = ChainReport(chain, result[0], True)
+    for owner in batch.owners:
+        if owner.chain not in seen:  # no event at all: intact only with an empty head
+            if owner.head_seq == 0 and not owner.head_hash:
+                passed[owner.chain] = ChainReport(owner.chain, 0, True)
+            else:
+                suspects.append(owner)
+    people: dict[int, list[tuple[str, int, Any]]] = {}
+    if newest:
+        for eid, role, employee_id, identity in session.execute(
+                _batch_participants(batch, identity_as_text=True)).all():
+            people.setdefault(eid, []).append((role, employee_id, identity))
+    for chain, (owner, count, recorded) in newest.items():
+        assert owner.evaluation_id is not None
+        try:
+            current = _fast_projection(batch.stored[owner.evaluation_id],
+                                       people.get(owner.evaluation_id, []))
+        except FastError:
+            current = None
+        if current is None or (current != recorded and any(  # equal: the usual case
+                name in recorded and recorded[name] != digest
+                for name, digest in current.items())):
+            suspects.append(owner)
+        else:
+            passed[chain] = ChainReport(chain, count, True)
+    return passed, suspects
+
+
+def _batch_events(batch: _Batch, columns: tuple[Any, ...]) -> Select[Any]:
     """The events of a batch's chains in key order: for a whole id range, joined to it (the
     statement's text is the same for every batch); else by chain."""
-    query = select(*_EVENT_COLUMNS).order_by(_events.c.chain, _events.c.seq, _events.c.id)
+    query = select(*columns)
     if batch.span is None:
-        return query.where(_events.c.chain.in_([o.chain for o in batch.owners]))
+        return query.where(_events.c.chain.in_([o.chain for o in batch.owners])).order_by(
+            _events.c.chain, _events.c.seq, _events.c.id)
+    # By evaluation id, then seq: each chain's events together (all ``groupby`` needs), in the
+    # order the join produces them (an incremental sort on seq, no sort of chain names).
     e = _evaluations
     return _scoped(query.select_from(_events.join(e, _events.c.chain == _EVALUATION_CHAIN))
-                   .where(e.c.id.between(*batch.span)), batch.scope)
+                   .where(e.c.id.between(*batch.span))
+                   .order_by(e.c.id, _events.c.seq, _events.c.id), batch.scope)
 
 
-def _batch_participants(batch: _Batch) -> Select[Any]:
+def _batch_participants(batch: _Batch, identity_as_text: bool = False) -> Select[Any]:
     people = Participant.__table__
     query = select(people.c.evaluation_id, people.c.role, people.c.employee_id,
-                   people.c.identity)
+                   cast(people.c.identity, Text) if identity_as_text else people.c.identity)
     if batch.span is None:
-        return query.where(people.c.evaluation_id.in_(list(batch.stored)))
+        return query.where(people.c.evaluation_id.in_(
+            [o.evaluation_id for o in batch.owners]))
     e = _evaluations
     return _scoped(query.select_from(people.join(e, people.c.evaluation_id == e.c.id))
                    .where(e.c.id.between(*batch.span)), batch.scope)
@@ -280,7 +465,8 @@ def _same(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_agency(session: Session, key: bytes, owner: _Owner) -> ChainReport:
-    """Check an agency chain from its verified event on, streamed (log-ins make it long)."""
+    """Check an agency chain from its verified event on, streamed (log-ins make it long): the
+    fast way, and again the exact way if that does not pass."""
     seq, head = owner.after
     if seq:
         stored = session.scalar(select(_events.c.hash).where(
@@ -288,14 +474,27 @@ def _check_agency(session: Session, key: bytes, owner: _Owner) -> ChainReport:
         if stored != head:
             return ChainReport(owner.chain, 0, False, seq,
                                "peristiwa yang sudah diverifikasi telah diubah atau dihapus")
-    events = session.execute(
-        select(*_EVENT_COLUMNS).where(_events.c.chain == owner.chain, _events.c.seq > seq)
-        .order_by(_events.c.seq, _events.c.id).execution_options(yield_per=BATCH))
+
+    def read(columns: tuple[Any, ...]) -> Any:
+        return session.execute(
+            select(*columns).where(_events.c.chain == owner.chain, _events.c.seq > seq)
+            .order_by(_events.c.seq, _events.c.id).execution_options(yield_per=BATCH))
+
+    events = read(_fast_event_columns(session.get_bind().dialect.name))
+    try:
+        result = _fast_chain(key, events, owner.head_seq, owner.head_hash, after=(seq, head))
+    except FastError:
+        result = None
+    finally:
+        events.close()  # a break stops early: release the server-side cursor now
+    if result is not None:
+        return ChainReport(owner.chain, result[0], True)
+    events = read(_EVENT_COLUMNS)
     try:
         return verify_events(key, owner.chain, events, owner.head_seq, owner.head_hash,
                              after=(seq, head), columns=_row_columns)
     finally:
-        events.close()  # a break stops early: release the server-side cursor now
+        events.close()
 
 
 def _agency_owners(session: Session, key: bytes, agency_id: int | None,
@@ -331,32 +530,43 @@ class _Batch:
 
     owners: list[_Owner]
     known: dict[str, Any]
-    stored: dict[int, Sequence[Any]]  # evaluation id → values of ``STORED_COLUMNS``
+    # evaluation id → values of ``STORED_COLUMNS`` as ``_fast_stored_columns`` reads them (the
+    # exact check reads the typed ones again: ``_typed_stored``)
+    stored: dict[int, Sequence[Any]]
     span: tuple[int, int] | None
     scope: tuple[int | None, int, int]  # agency id, part, parts
 
 
 def _evaluation_batches(session: Session, key: bytes, agency_id: int | None, incremental: bool,
-                        part: int, parts: int) -> Iterator[_Batch]:
+                        part: int, parts: int, since: int | None = None) -> Iterator[_Batch]:
     """Yield the evaluations to check, ``BATCH`` at a time by id, with their records.
 
-    Incremental: only those whose head differs from a trusted, intact record.
+    Incremental: only those whose head differs from a trusted, intact record; with ``since``
+    (a watermark) only among the chains with events above it and those recorded broken
+    (``_moved``), else found by comparing every head with its record.
     """
     e = _evaluations
     columns = (e.c.id, e.c.agency_id, e.c.history_seq, e.c.history_head, _state.c.chain,
                _state.c.seq, _state.c.hash, _state.c.ok, _state.c.broken_seq, _state.c.reason,
-               _state.c.sig, *(e.c[name] for name in STORED_COLUMNS))
+               _state.c.sig, *_fast_stored_columns(session.get_bind().dialect.name))
     width = len(columns) - len(STORED_COLUMNS)
     scope = (agency_id, part, parts)
     # Finding what moved scans every evaluation's head against its record: take many at once
     # (a handful of rows each time), so a thousand new events cost one scan.
     limit = BATCH * PENDING_BATCHES if incremental else BATCH
     last = 0
+    moved = _moved(session, agency_id, since) if incremental and since is not None else None
     while True:
         query = _scoped(select(*columns).select_from(
             e.outerjoin(_state, _state.c.evaluation_id == e.c.id))
             .where(e.c.id > last).order_by(e.c.id).limit(limit), scope)
-        if incremental:
+        if moved is not None:
+            chunk = [eid for eid in moved[:limit] if eid > last]
+            del moved[:limit]
+            if not chunk:
+                return
+            query = query.where(e.c.id.in_(chunk))
+        elif incremental:
             query = query.where(or_(
                 and_(_state.c.chain.is_(None), e.c.history_seq > 0),
                 _state.c.seq != e.c.history_seq, _state.c.hash != e.c.history_head,
@@ -383,20 +593,29 @@ def _evaluation_batches(session: Session, key: bytes, agency_id: int | None, inc
             if owners:
                 yield _Batch(owners, known, stored,
                              None if incremental else (rows[0].id, rows[-1].id), scope)
-        if len(found) < limit:
+        if moved is None and len(found) < limit:
             return
 
 
 def _skp_batches(session: Session, key: bytes, agency_id: int | None,
-                 incremental: bool) -> Iterator[list[_Owner]]:
+                 incremental: bool, since: int | None = None) -> Iterator[list[_Owner]]:
     """The SKP chains (``skp:<id>``) to check, ``BATCH`` SKPs at a time by id: all, or those
-    whose head moved since their trusted, intact record."""
+    whose head moved since their trusted, intact record (with a watermark ``since``: only
+    among the SKPs whose chain has events above it or whose record says broken)."""
     last = 0
+    moved = _moved(session, agency_id, since, "skp") if incremental and since is not None \
+        else None
     while True:
         query = (select(Skp.id, Skp.agency_id, Skp.history_seq, Skp.history_head)
                  .where(Skp.id > last).order_by(Skp.id).limit(BATCH))
         if agency_id is not None:
             query = query.where(Skp.agency_id == agency_id)
+        if moved is not None:
+            chunk = [sid for sid in moved[:BATCH] if sid > last]
+            del moved[:BATCH]
+            if not chunk:
+                return
+            query = query.where(Skp.id.in_(chunk))
         rows = session.execute(query).all()
         if not rows:
             return
@@ -410,7 +629,7 @@ def _skp_batches(session: Session, key: bytes, agency_id: int | None,
                 and (row.seq, row.hash) == (o.head_seq, o.head_hash))]
         if owners:
             yield owners
-        if len(rows) < BATCH:
+        if moved is None and len(rows) < BATCH:
             return
 
 
@@ -440,6 +659,25 @@ def _check_skp(session: Session, key: bytes, owner: _Owner) -> ChainReport:
     return report
 
 
+def _moved(session: Session, agency_id: int | None, since: int,
+           owner_kind: str = "evaluation") -> list[int]:
+    """Return the ids of the owners of one kind (``evaluation`` or ``skp``) whose chain has
+    events above the watermark ``since`` (read on the primary key: as many rows as new
+    events), or whose record says broken."""
+    query = select(_events.c.chain).where(_events.c.id > since).distinct()
+    broken = select(_state.c.chain).where(_state.c.ok.is_(False),
+                                          _state.c.chain.like(f"{owner_kind}:%"))
+    if agency_id is not None:
+        query = query.where(_events.c.agency_id == agency_id)
+        broken = broken.where(_state.c.agency_id == agency_id)
+    ids: set[int] = set()
+    for chain in [*session.scalars(broken), *session.scalars(query)]:
+        kind, _, number = str(chain).partition(":")
+        if kind == owner_kind and number.isdigit():
+            ids.add(int(number))
+    return sorted(ids)
+
+
 def _orphans(session: Session, agency_id: int | None) -> Iterator[tuple[str, int, int]]:
     """Yield (chain, agency id, events) of events whose chain has no owner row."""
     evaluation_chain = _EVALUATION_CHAIN
@@ -459,8 +697,11 @@ def _orphans(session: Session, agency_id: int | None) -> Iterator[tuple[str, int
 def verify_part(session: Session, key: bytes, agency_id: int | None = None, *,
                 incremental: bool = False, part: int = 0, parts: int = 1,
                 record: bool = True, now: datetime | None = None,
-                sink: list[ChainReport] | None = None) -> Totals:
+                sink: list[ChainReport] | None = None, since: int | None = None) -> Totals:
     """Check one part of the chains (all of them with ``parts=1``); the caller commits.
+
+    ``since``: an incremental run's watermark (``run_verification``); without one an
+    incremental run compares every evaluation's head with its record.
 
     With ``record`` each checked chain's result is stored (``chain_verification``), so a
     later incremental run starts from it. ``sink`` receives every report (tests, small
@@ -468,6 +709,10 @@ def verify_part(session: Session, key: bytes, agency_id: int | None = None, *,
     """
     now = now or datetime.now(UTC)
     totals = Totals()
+    if session.get_bind().dialect.name == "postgresql":
+        # Each batch is a small index walk: parallel workers would only take the CPU this
+        # process and its siblings need (``jobs``). For this transaction only.
+        session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
 
     def done(items: Sequence[tuple[_Owner, ChainReport]], known: dict[str, Any]) -> None:
         for _owner, report in items:
@@ -481,10 +726,10 @@ def verify_part(session: Session, key: bytes, agency_id: int | None = None, *,
         owners = _agency_owners(session, key, agency_id, incremental)
         done([(o, _check_agency(session, key, o)) for o in owners],
              _known(session, (o.chain for o in owners)) if record else {})
-        for skps in _skp_batches(session, key, agency_id, incremental):
+        for skps in _skp_batches(session, key, agency_id, incremental, since):
             done([(o, _check_skp(session, key, o)) for o in skps],
                  _known(session, (o.chain for o in skps)) if record else {})
-    for batch in _evaluation_batches(session, key, agency_id, incremental, part, parts):
+    for batch in _evaluation_batches(session, key, agency_id, incremental, part, parts, since):
         done(_check_evaluations(session, key, batch), batch.known)
     if part == 0 and not incremental:
         orphans = [(_Owner(chain, aid, None, 0, ""),
@@ -496,14 +741,14 @@ def verify_part(session: Session, key: bytes, agency_id: int | None = None, *,
 
 
 def _part_in_process(url: str, key: bytes, agency_id: int | None, incremental: bool,
-                     part: int, parts: int, now: datetime) -> Totals:
+                     part: int, parts: int, now: datetime, since: int | None) -> Totals:
     """Run one part in a worker process with its own engine; commit its records."""
     engine = create_engine(url)
     sa_event.listen(engine, "connect", sqlite_pragmas)
     try:
         with Session(engine) as session:
             totals = verify_part(session, key, agency_id, incremental=incremental, part=part,
-                                 parts=parts, now=now)
+                                 parts=parts, now=now, since=since)
             session.commit()
             return totals
     finally:
@@ -529,11 +774,16 @@ def run_verification(session: Session, key: bytes, agency_id: int | None = None,
     """Verify the chains (of one agency, or all), record each result and the run; the caller
     commits.
 
+    An incremental run starts from the watermark of the newest run of its scope (``_Marks``):
+    it checks the chains with events above it, and those recorded broken; without one (the
+    first run, or a record that does not verify) it compares every head with its record.
     With ``jobs`` > 1 the evaluations are split by id across that many processes, each with
     its own database connection and transaction (the caller's session commits first, so they
     see its data).
     """
     started = now or datetime.now(UTC)
+    marks = _Marks.read(session, key, agency_id)
+    since = marks.previous if incremental else None
     totals = Totals()
     if jobs > 1:
         session.commit()
@@ -541,18 +791,111 @@ def run_verification(session: Session, key: bytes, agency_id: int | None = None,
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
             futures = [pool.submit(_part_in_process, url, key, agency_id, incremental, part,
-                                   jobs, started) for part in range(jobs)]
+                                   jobs, started, since) for part in range(jobs)]
             for future in futures:
                 totals.merge(future.result())
     else:
-        totals = verify_part(session, key, agency_id, incremental=incremental, now=started)
+        totals = verify_part(session, key, agency_id, incremental=incremental, now=started,
+                             since=since)
+    watermark, pending = marks.after_run()
     run = VerificationRun(agency_id=agency_id, mode=INCREMENTAL if incremental else FULL,
                           started_at=started, finished_at=datetime.now(UTC),
                           chains=totals.chains, events=totals.events,
-                          broken=len(totals.broken), jobs=max(jobs, 1))
+                          broken=len(totals.broken), jobs=max(jobs, 1), watermark=watermark,
+                          pending=pending,
+                          sig=_mark_sig(key, agency_id, watermark, pending))
     session.add(run)
     session.flush()
     return RunResult(run, sorted(totals.broken, key=lambda r: r.chain))
+
+
+# --- the watermark ---------------------------------------------------------------------------
+#
+# Event ids come from a sequence, but transactions commit in any order: when a run starts, a
+# transaction still in flight may hold ids below the highest one visible, and its events appear
+# later. So a run notes the highest visible id and the transactions then writing the history
+# (PostgreSQL: their locks on ``history_event``; SQLite has one writer at a time, whose ids are
+# above every committed one). That id becomes the watermark once those transactions are over
+# at the start of a later run; until then it waits in ``pending`` and the watermark stays where
+# it was, so the next incremental run reads those ids again. Every event at or below the
+# watermark was visible to a run that checked it (or to a full one), or was rolled back.
+
+PENDING_KEPT = 8  # candidates kept waiting for their transactions
+
+# The transactions (virtual ids) writing this database's history now, not this one: an INSERT
+# takes its table lock before it draws ids from the sequence, and keeps it until the end.
+_WRITERS = """
+SELECT DISTINCT virtualtransaction FROM pg_locks
+WHERE locktype = 'relation' AND mode = 'RowExclusiveLock'
+  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND relation = CAST('history_event' AS regclass)
+  AND pid IS DISTINCT FROM pg_backend_pid()
+"""
+# Of the given virtual transaction ids, those that are over (none of their locks is left).
+_FINISHED = """
+SELECT v FROM unnest(CAST(:vxids AS text[])) AS v
+WHERE NOT EXISTS (SELECT 1 FROM pg_locks AS l WHERE l.virtualtransaction = v)
+"""
+
+
+def _mark_sig(key: bytes, agency_id: int | None, watermark: int | None,
+              pending: list[Any] | None) -> str:
+    material = canonical_json(["watermark", agency_id, watermark, pending])
+    return hmac.new(key, material.encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(slots=True)
+class _Marks:
+    """The watermark state at the start of a run: the previous run's, and the event ids and
+    transactions as this run found them."""
+
+    previous: int | None  # the watermark to start from (None: none trusted)
+    waiting: list[list[Any]]  # the previous run's candidates still waiting: [id, [vxids]]
+    ready: list[int]  # candidates whose transactions are over: now watermarks
+    top: int  # highest event id visible now
+    in_flight: list[str]  # transactions writing the history now (not this one)
+
+    @classmethod
+    def read(cls, session: Session, key: bytes, agency_id: int | None) -> _Marks:
+        """Read the newest signed run of the scope (an agency's runs and the runs over every
+        agency; for all agencies only the latter) and where the event ids stand now."""
+        runs = VerificationRun.__table__
+        query = select(runs.c.agency_id, runs.c.watermark, runs.c.pending, runs.c.sig).where(
+            runs.c.sig != "").order_by(runs.c.id.desc()).limit(1)
+        query = query.where(runs.c.agency_id.is_(None) if agency_id is None else or_(
+            runs.c.agency_id == agency_id, runs.c.agency_id.is_(None)))
+        last = session.execute(query).first()
+        previous, candidates = None, []
+        if last is not None and hmac.compare_digest(
+                _mark_sig(key, last.agency_id, last.watermark, last.pending), last.sig):
+            previous, candidates = last.watermark, list(last.pending or [])
+        top = int(session.scalar(select(func.coalesce(func.max(_events.c.id), 0))) or 0)
+        in_flight: list[str] = []
+        finished: set[str] = set()
+        if session.get_bind().dialect.name == "postgresql":
+            # Read after ``top``: a writer in flight then is either still holding its lock
+            # here, or committed, and then visible to every check this run makes afterwards.
+            in_flight = list(session.scalars(text(_WRITERS)))
+            vxids = sorted({str(x) for _, waiting in candidates for x in waiting})
+            if vxids:
+                finished = set(session.scalars(text(_FINISHED), {"vxids": vxids}))
+        ready = [int(top_id) for top_id, waiting in candidates
+                 if all(str(x) in finished for x in waiting)]
+        waiting = [c for c in candidates
+                   if not all(str(x) in finished for x in c[1])]
+        return cls(previous, waiting, ready, top, in_flight)
+
+    def after_run(self) -> tuple[int | None, list[list[Any]] | None]:
+        """Return the watermark and the waiting candidates this run leaves (the run checked
+        every chain with events above ``previous``, or every chain)."""
+        marks = [m for m in (self.previous, *self.ready) if m is not None]
+        if not self.in_flight:
+            marks.append(self.top)
+        watermark = max(marks) if marks else None
+        waiting = [c for c in self.waiting if watermark is None or c[0] > watermark]
+        if self.in_flight and (watermark is None or self.top > watermark):
+            waiting.append([self.top, self.in_flight])
+        return watermark, waiting[-PENDING_KEPT:] or None
 
 
 def verify_everything(session: Session, key: bytes,
@@ -601,20 +944,28 @@ def verification_state(session: Session, key: bytes, agency_id: int, page: int,
                              last_full)
 
 
-def history_size(session: Session, agency_id: int) -> tuple[int, int]:
-    """Return how many events the agency's chains hold, and how many of its evaluation chains'
-    events are not verified yet (their head moved past the record, or there is none)."""
+def history_size(session: Session, key: bytes, agency_id: int,
+                 cap: int | None = None) -> tuple[int, int]:
+    """Return how many events the agency's chains hold (at most ``cap``: counting stops
+    there), and how many are not verified yet: above the watermark of its newest run
+    (``run_verification``), or without one, its evaluation chains' events past their record."""
+    agency_events = select(_events.c.id).where(_events.c.agency_id == agency_id)
+    total = session.scalar(select(func.count()).select_from(
+        (agency_events.limit(cap) if cap is not None else agency_events).subquery())) or 0
+    since = _Marks.read(session, key, agency_id).previous
+    if since is not None:
+        pending = session.scalar(select(func.count()).select_from(
+            agency_events.where(_events.c.id > since).subquery())) or 0
+        return int(total), int(pending)
     e = _evaluations
     behind = e.c.history_seq - func.coalesce(_state.c.seq, 0)
     unverified = or_(_state.c.chain.is_(None), _state.c.seq != e.c.history_seq,
                      _state.c.hash != e.c.history_head)
-    total, pending = session.execute(
-        select(func.coalesce(func.sum(e.c.history_seq), 0),
-               func.coalesce(func.sum(case((unverified, behind), else_=0)), 0))
+    pending = session.scalar(
+        select(func.coalesce(func.sum(case((unverified, behind), else_=0)), 0))
         .select_from(e.outerjoin(_state, _state.c.evaluation_id == e.c.id))
-        .where(e.c.agency_id == agency_id)).one()
-    own = session.scalar(select(Agency.history_seq).where(Agency.id == agency_id)) or 0
-    return int(total) + own, int(pending)
+        .where(e.c.agency_id == agency_id)) or 0
+    return int(total), int(pending)
 
 
 CHECKPOINT_PROBLEMS_KEPT = 100
