@@ -14,7 +14,7 @@ a large span is found from the indexes alone before the page's rows are read
 go: other indexes start with the same column (writes and bulk loads maintain two fewer).
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-01 22:20:00
 """
 
@@ -24,7 +24,7 @@ from alembic import op
 from sqlalchemy import text
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -7,7 +7,7 @@ candidates still waiting for transactions that were in flight, and their HMAC ar
 run that set them. The broken chains it checks again are found on an index by ``ok``.
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0011
 Create Date: 2026-12-01 23:00:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0012"
-down_revision = "0009"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
