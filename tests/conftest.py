@@ -171,6 +171,7 @@ def _app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
         "PASSWORD_HASH_METHOD": CHEAP_HASH,
         "PUBLIC_BASE_URL": "http://localhost",  # printed on documents and slips
         "AUDIT_CHECKPOINT_DIR": str(tmp_path / "checkpoints"),
+        "AUDIT_KEYRING": str(tmp_path / "audit_keys.json"),  # never the developer's instance/
     })
     with app.app_context():
         if database_url.startswith("sqlite"):

@@ -30,6 +30,7 @@ from l10n import READER_ZONE
 from l10n import local_time
 from l10n import localized
 from l10n import when
+from workflow.auditkeys import load_keys
 from workflow.registry import load_definitions
 from workflow.service import Workflow
 
@@ -113,7 +114,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     for folder in agency_form_dirs(app.config["WORKFLOW_FORMS_DIR"]).values():
         load_form_specs(folder)
     checkpoints = app.config.get("AUDIT_CHECKPOINT_DIR")
-    app.extensions["workflow"] = Workflow(audit_key=audit_key.encode(), forms=StoredForms(),
+    keyring = app.config.get("AUDIT_KEYRING")
+    keys = load_keys(audit_key.encode(), Path(keyring) if keyring else None)
+    app.extensions["workflow"] = Workflow(audit_key=keys, forms=StoredForms(),
                                           checkpoint_dir=Path(checkpoints) if checkpoints else None)
     app.session_interface = ClockedSessionInterface()  # idle expiry by the workflow's clock
 

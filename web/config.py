@@ -71,6 +71,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
         # Key of the history hash chain. Rotating it makes old chains unverifiable: keep it.
         "AUDIT_KEY": os.environ.get("AUDIT_KEY"),
+        # The agencies' own audit keys, by key id (``flask audit rotate-key``): a JSON file
+        # outside the database and its backups, on every app server and worker (0600).
+        "AUDIT_KEYRING": os.environ.get(
+            "AUDIT_KEYRING", str(Path(instance_path) / "audit_keys.json")),
         # Where the signed checkpoints of the chain heads are appended (outside the database;
         # ship it where the database administrator cannot rewrite it: docs/audit.md).
         "AUDIT_CHECKPOINT_DIR": os.environ.get(
