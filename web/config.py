@@ -116,6 +116,13 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # Reverse proxies in front of the app whose X-Forwarded-For is trusted (per-address
         # limits need the client's address, not the proxy's): 1 behind one nginx.
         "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0")),
+        # Logs: JSON lines on stderr (web.logs); LOG_FORMAT=text for plain lines.
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json"),
+        # GET /metrics answers only to "Authorization: Bearer <METRICS_TOKEN>"; unset: 404.
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
+        # Every API request, per client address (Flask-Limiter syntax; 429 with Retry-After).
+        "API_ADDRESS_LIMIT": os.environ.get("API_ADDRESS_LIMIT", "600 per minute;20000 per day"),
         # Werkzeug method new passwords are hashed with (scrypt, N=2^15). Only tests lower it
         # (their own config); a stored hash names its method, so raising it later is safe.
         "PASSWORD_HASH_METHOD": PASSWORD_HASH_METHOD,

@@ -335,6 +335,13 @@ PATHS: dict[str, Any] = {
     }},
 }
 
+TOO_MANY = _error("Terlalu banyak permintaan dari alamat ini (API_ADDRESS_LIMIT); header "
+                  "Retry-After / too many requests from this address")
+for _operations in PATHS.values():  # every token-authenticated operation is limited
+    for _operation in _operations.values():
+        if "401" in _operation["responses"]:
+            _operation["responses"]["429"] = TOO_MANY
+
 
 def openapi_document() -> dict[str, Any]:
     """Return the OpenAPI 3.1 document (a fresh dict each call)."""
