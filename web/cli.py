@@ -22,6 +22,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import Connection
 from sqlalchemy import create_engine
 from sqlalchemy import select
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from forms.library import agency_form_dirs
@@ -143,11 +144,24 @@ def owner_connection() -> Iterator[Connection]:
             engine.dispose()
 
 
+# PostgreSQL advisory lock key of schema upgrades (any constant no other lock uses): "PKMIGRAT".
+MIGRATION_LOCK = 0x504B4D4947524154
+
+
 def upgrade_schema() -> None:
-    """Bring the database schema to the newest Alembic revision (as the owner)."""
+    """Bring the database schema to the newest Alembic revision (as the owner).
+
+    On PostgreSQL the upgrade first takes a transaction-scoped advisory lock: a second
+    ``init-db`` started meanwhile (two hosts deploying at once) waits for the first to commit,
+    then finds the schema at the head and does nothing, instead of failing on tables that
+    now exist.
+    """
     config = Config(str(ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(ROOT / "migrations"))
     with owner_connection() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                               {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
