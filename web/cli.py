@@ -14,7 +14,6 @@ from typing import NoReturn
 
 import click
 from alembic import command
-from alembic.config import Config
 from flask import Flask
 from flask import current_app
 from flask.cli import AppGroup
@@ -75,8 +74,7 @@ from workflow.verification import run_verification
 from .config import sqlalchemy_url
 from .documents import public_base_url
 from .extensions import db
-
-ROOT = Path(__file__).resolve().parent.parent
+from .resources import alembic_config
 
 
 def _wf() -> Workflow:
@@ -156,8 +154,7 @@ def upgrade_schema() -> None:
     then finds the schema at the head and does nothing, instead of failing on tables that
     now exist.
     """
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config = alembic_config()
     with owner_connection() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),

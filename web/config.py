@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from workflow.accounts import PASSWORD_HASH_METHOD
 
-ROOT = Path(__file__).resolve().parent.parent
+from .resources import shipped
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -66,8 +66,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # role in DATABASE_URL); empty: DATABASE_URL migrates too.
         "MIGRATION_DATABASE_URL": os.environ.get("MIGRATION_DATABASE_URL", ""),
         "SQLALCHEMY_SESSION_OPTIONS": {"expire_on_commit": False},
-        "WORKFLOW_DEFINITIONS_DIR": str(ROOT / "definitions"),
-        "WORKFLOW_FORMS_DIR": str(ROOT / "definitions" / "forms"),
+        "WORKFLOW_DEFINITIONS_DIR": str(shipped("definitions")),
+        "WORKFLOW_FORMS_DIR": str(shipped("definitions") / "forms"),
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
         # Key of the history hash chain. Rotating it makes old chains unverifiable: keep it.
         "AUDIT_KEY": os.environ.get("AUDIT_KEY"),
@@ -129,5 +129,5 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,
         "FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION": False,
         "BOOTSTRAP_SERVE_LOCAL": True,  # agency intranets block CDNs; CI has no internet
-        "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "web" / "translations"),
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent / "translations"),
     }
