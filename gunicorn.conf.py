@@ -37,6 +37,9 @@ logconfig_dict = {
                  "console": {"class": "logging.StreamHandler", "formatter": "json",
                              "stream": "ext://sys.stderr"}},
     "loggers": {"gunicorn.error": {"handlers": ["error_console"], "propagate": False}},
+    # The app attaches its own handler to the root logger (web/logs.py): none here, or every
+    # line would be written twice.
+    "root": {"level": "INFO", "handlers": []},
 }
 
 # Set before any worker imports prometheus_client.
