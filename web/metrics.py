@@ -3,7 +3,7 @@
 Protected from the public: the endpoint answers 404 unless ``METRICS_TOKEN`` is set, and then
 only to ``Authorization: Bearer <METRICS_TOKEN>`` (compared in constant time); block
 ``/metrics`` at the load balancer as well. Under gunicorn set ``PROMETHEUS_MULTIPROC_DIR``
-(gunicorn.conf.py does) so the figures of every worker process are summed.
+(deploy/gunicorn.conf.py does) so the figures of every worker process are summed.
 
 Figures: request latency by endpoint, method and status (``observe_request``, called by
 ``web.logs`` for every request); what the core counts (``workflow.metrics``: transitions

@@ -1,4 +1,4 @@
-"""gunicorn settings for production: ``gunicorn -c gunicorn.conf.py wsgi:app``.
+"""gunicorn settings for production: ``gunicorn -c deploy/gunicorn.conf.py wsgi:app``.
 
 Every value can be overridden from the environment (the systemd unit in docs/operations.md
 sets them); the defaults suit one app server behind one load balancer. Logs: the app writes
