@@ -366,6 +366,28 @@ def _upsert(session: Session, rows: list[dict[str, Any]], columns: Sequence[str]
         session.execute(statement, list(chunk)).all()
 
 
+def _update(session: Session, rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
+    """Write the changed ``columns`` of existing employees (``id`` in each row), a slice at a
+    time: on PostgreSQL ``UPDATE … FROM unnest(<arrays>)`` by primary key, elsewhere one
+    executemany."""
+    if session.get_bind().dialect.name == "postgresql":
+        arrays = ", ".join(["CAST(:id AS integer[])",
+                            *(f"CAST(:{name} AS text[])" for name in columns)])
+        names = ", ".join(["id", *columns])
+        updates = ", ".join(f"{name} = u.{name}" for name in columns)
+        statement = text(f"UPDATE employee SET {updates} FROM unnest({arrays}) "  # noqa: S608 - fixed column names
+                         f"AS u({names}) WHERE employee.id = u.id")
+        for chunk in _chunks(rows):
+            session.execute(statement, {name: [row[name] for row in chunk]
+                                        for name in ("id", *columns)})
+        return
+    statement = (_EMPLOYEE.update().where(_EMPLOYEE.c.id == bindparam("b_id"))
+                 .values({name: bindparam(f"b_{name}") for name in columns}))
+    for chunk in _chunks(rows):
+        session.execute(statement, [{f"b_{name}": value for name, value in row.items()}
+                                    for row in chunk])
+
+
 def _set_superiors(session: Session, changes: list[tuple[int, int | None]]) -> None:
     """Set ``superior_id`` of each (employee id, superior id): on PostgreSQL one ``UPDATE …
     FROM unnest(ids, superiors)`` per slice, elsewhere one executemany."""
@@ -385,7 +407,8 @@ def _set_superiors(session: Session, changes: list[tuple[int, int | None]]) -> N
 
 def _write(session: Session, agency_id: int, rows: dict[str, tuple[int, dict[str, str]]],
            with_jenis: bool) -> tuple[int, int, int]:
-    """Write a validated file: employees as one bulk upsert (only the new and changed rows),
+    """Write a validated file: employees in bulk (new rows inserted, changed rows updated by
+    primary key, unchanged rows not written),
     then the superiors and group memberships that differ; the tallies follow employees who
     changed units. A constant number of statements per ``BATCH`` rows, whatever the size.
     Returns (created, updated, groups of the agency)."""
@@ -395,20 +418,21 @@ def _write(session: Session, agency_id: int, rows: dict[str, tuple[int, dict[str
         select(_EMPLOYEE.c.id, _EMPLOYEE.c.nip, _EMPLOYEE.c.superior_id,
                *(_EMPLOYEE.c[name] for name in columns))
         .where(_EMPLOYEE.c.agency_id == agency_id))}
-    writes: list[dict[str, Any]] = []
+    new: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
     moves: list[tuple[int, str, str]] = []
     for nip, (_number, row) in rows.items():
         values = _values(row, with_jenis)
         old = before.get(nip)
         if old is None:
-            writes.append({"agency_id": agency_id, "nip": nip, "jenis_jabatan": "",
-                           "session_epoch": 0, "active": True, **values})
+            new.append({"agency_id": agency_id, "nip": nip, "jenis_jabatan": "",
+                        "session_epoch": 0, "active": True, **values})
         elif any(getattr(old, name) != value for name, value in values.items()):
-            writes.append({"agency_id": agency_id, "nip": nip, "jenis_jabatan": "",
-                           "session_epoch": 0, "active": True, **values})
+            changed.append({"id": old.id, **values})
             if old.unit_kerja != values["unit_kerja"]:
                 moves.append((old.id, old.unit_kerja or "", values["unit_kerja"]))
-    _upsert(session, writes, columns)
+    _upsert(session, new, columns)
+    _update(session, changed, columns)
     tallies.employees_moved(session, moves)
     created = sum(1 for nip in rows if nip not in before)
 
