@@ -160,7 +160,13 @@ def employee_problems(
                                          f"NIP {record.nip} already on row {row}")))
         elif record.nip:
             first[record.nip] = index
-    taken = _employees_with_nips(session, list(first))
+    # The agency's reporting line now (read once: its NIPs, and the loop check below), and the
+    # NIPs of the records that belong to other agencies.
+    current_line = session.execute(select(Employee.id, Employee.nip, Employee.superior_id)
+                                   .where(Employee.agency_id == agency_id)).all()
+    own = {own_nip: employee_id for employee_id, own_nip, _ in current_line}
+    taken = [(found, agency_id, own[found]) for found in first if found in own]
+    taken += _elsewhere(session, agency_id, [n for n in first if n not in own])
     for found_nip, found_agency, found_id in taken:
         index = first[found_nip]
         if found_agency != agency_id:
@@ -169,7 +175,7 @@ def employee_problems(
         elif records[index].employee_id is not None and records[index].employee_id != found_id:
             problems.append((index, Text(f"NIP {found_nip} sudah dipakai pegawai lain",
                                          f"NIP {found_nip} is already another employee's")))
-    in_agency = set(session.scalars(select(Employee.nip).where(Employee.agency_id == agency_id)))
+    in_agency = own.keys()
     renamed = {r.employee_id: r.nip for r in records if r.employee_id is not None}
     for index, record in enumerate(records):
         boss = record.superior_nip
@@ -186,8 +192,6 @@ def employee_problems(
     if problems:
         return problems
     # The reporting line after saving: the agency's current one, overlaid by the records.
-    current_line = session.execute(select(Employee.id, Employee.nip, Employee.superior_id)
-                                   .where(Employee.agency_id == agency_id)).all()
     nip_of = {employee_id: renamed.get(employee_id, own) for employee_id, own, _ in current_line}
     chart: dict[str, str | None] = {
         nip_of[employee_id]: nip_of.get(boss) if boss is not None else None
@@ -314,16 +318,21 @@ def _chunks(items: Sequence[T], size: int = BATCH) -> Iterator[Sequence[T]]:
         yield items[start:start + size]
 
 
-def _employees_with_nips(session: Session, nips: list[str]) -> list[Any]:
-    """(nip, agency id, id) of every employee with one of ``nips``, any agency: on PostgreSQL
-    one join with the array of NIPs (a hash join, one parameter), elsewhere ``IN`` slices."""
+def _elsewhere(session: Session, agency_id: int, nips: list[str]) -> list[Any]:
+    """(nip, agency id, id) of the employees of other agencies with one of ``nips``: on
+    PostgreSQL one join with the array of NIPs (a hash join, one parameter), elsewhere ``IN``
+    slices."""
+    if not nips:
+        return []
     if session.get_bind().dialect.name == "postgresql":
         return list(session.execute(text(
             "SELECT e.nip, e.agency_id, e.id FROM employee e "
-            "JOIN unnest(CAST(:nips AS text[])) AS f(nip) ON e.nip = f.nip"), {"nips": nips}))
+            "JOIN unnest(CAST(:nips AS text[])) AS f(nip) ON e.nip = f.nip "
+            "WHERE e.agency_id <> :agency"), {"nips": nips, "agency": agency_id}))
     return [found for chunk in _chunks(nips)
             for found in session.execute(select(Employee.nip, Employee.agency_id, Employee.id)
-                                         .where(Employee.nip.in_(chunk)))]
+                                         .where(Employee.nip.in_(chunk),
+                                                Employee.agency_id != agency_id))]
 
 
 def _values(row: dict[str, str], with_jenis: bool) -> dict[str, str]:
@@ -375,11 +384,11 @@ def _update(session: Session, rows: list[dict[str, Any]], columns: Sequence[str]
                             *(f"CAST(:{name} AS text[])" for name in columns)])
         names = ", ".join(["id", *columns])
         updates = ", ".join(f"{name} = u.{name}" for name in columns)
-        statement = text(f"UPDATE employee SET {updates} FROM unnest({arrays}) "  # noqa: S608 - fixed column names
-                         f"AS u({names}) WHERE employee.id = u.id")
+        arrayed = text(f"UPDATE employee SET {updates} FROM unnest({arrays}) "  # noqa: S608 - fixed column names
+                       f"AS u({names}) WHERE employee.id = u.id")
         for chunk in _chunks(rows):
-            session.execute(statement, {name: [row[name] for row in chunk]
-                                        for name in ("id", *columns)})
+            session.execute(arrayed, {name: [row[name] for row in chunk]
+                                      for name in ("id", *columns)})
         return
     statement = (_EMPLOYEE.update().where(_EMPLOYEE.c.id == bindparam("b_id"))
                  .values({name: bindparam(f"b_{name}") for name in columns}))
@@ -436,9 +445,11 @@ def _write(session: Session, agency_id: int, rows: dict[str, tuple[int, dict[str
     tallies.employees_moved(session, moves)
     created = sum(1 for nip in rows if nip not in before)
 
-    ids = {nip: (employee_id, superior_id) for employee_id, nip, superior_id in session.execute(
-        select(_EMPLOYEE.c.id, _EMPLOYEE.c.nip, _EMPLOYEE.c.superior_id)
-        .where(_EMPLOYEE.c.agency_id == agency_id))}
+    ids = {nip: (old.id, old.superior_id) for nip, old in before.items()}
+    if new:  # their ids
+        ids = {nip: (employee_id, superior_id) for employee_id, nip, superior_id in
+               session.execute(select(_EMPLOYEE.c.id, _EMPLOYEE.c.nip, _EMPLOYEE.c.superior_id)
+                               .where(_EMPLOYEE.c.agency_id == agency_id))}
     superiors: list[tuple[int, int | None]] = []
     for nip, (_number, row) in rows.items():
         boss = row.get("nip_atasan", "")
