@@ -171,6 +171,8 @@ def _app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
         "PASSWORD_HASH_METHOD": CHEAP_HASH,
         "PUBLIC_BASE_URL": "http://localhost",  # printed on documents and slips
         "AUDIT_CHECKPOINT_DIR": str(tmp_path / "checkpoints"),
+        "AUDIT_KEYRING": str(tmp_path / "audit_keys.json"),  # never the developer's instance/
+        "API_ADDRESS_LIMIT": "100000 per minute",  # the API tests (and schemathesis) send many
     })
     with app.app_context():
         if database_url.startswith("sqlite"):

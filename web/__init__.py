@@ -8,7 +8,6 @@ No database access, migrations or file writes happen here; schema changes are CL
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from l10n import READER_ZONE
 from l10n import local_time
 from l10n import localized
 from l10n import when
+from workflow.auditkeys import load_keys
 from workflow.registry import load_definitions
 from workflow.service import Workflow
 
@@ -43,6 +43,7 @@ from . import dashboard
 from . import documents
 from . import evaluations
 from . import health
+from . import metrics
 from .config import ConfigurationError
 from .config import check_production
 from .config import defaults
@@ -57,6 +58,8 @@ from .extensions import login_manager
 from .headers import csp_nonce
 from .headers import init_security_headers
 from .inputs import init_inputs
+from .logs import configure_logging
+from .logs import init_request_logging
 from .session_cookie import ClockedSessionInterface
 from .times import reader_zone
 
@@ -88,9 +91,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         b"audit-chain:" + app.config["SECRET_KEY"].encode()
     ).hexdigest()
 
-    logging.basicConfig(level=logging.INFO if not app.testing else logging.WARNING)
-    logging.getLogger("transitions").setLevel(logging.WARNING)  # logs every state enter/exit
-
+    configure_logging(level=app.config["LOG_LEVEL"] if not app.testing else "WARNING",
+                      text=app.config["LOG_FORMAT"] == "text")
+    init_request_logging(app)  # first: a request refused by a later hook is logged too
     init_inputs(app)  # before any route: <int:…> ids use its range-checked converter
     db.init_app(app)
     # No async engines are configured, but Flask-SQLAlchemy-Lite registers an async teardown
@@ -105,8 +108,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     bootstrap.init_app(app)
     limiter.init_app(app)
-    if app.config["PROXY_COUNT"]:  # the client's address from the trusted proxies' header
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"])  # type: ignore[method-assign]
+    if app.config["PROXY_COUNT"]:  # the client's address (and scheme) from the trusted proxies
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
 
     # Validate every definition file now: the app refuses to start on a bad one.
     app.extensions["definitions"] = load_definitions(app.config["WORKFLOW_DEFINITIONS_DIR"])
@@ -114,14 +118,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     for folder in agency_form_dirs(app.config["WORKFLOW_FORMS_DIR"]).values():
         load_form_specs(folder)
     checkpoints = app.config.get("AUDIT_CHECKPOINT_DIR")
-    app.extensions["workflow"] = Workflow(audit_key=audit_key.encode(), forms=StoredForms(),
+    keyring = app.config.get("AUDIT_KEYRING")
+    keys = load_keys(audit_key.encode(), Path(keyring) if keyring else None)
+    app.extensions["workflow"] = Workflow(audit_key=keys, forms=StoredForms(),
                                           checkpoint_dir=Path(checkpoints) if checkpoints else None)
     app.session_interface = ClockedSessionInterface()  # idle expiry by the workflow's clock
 
     cli.register(app)
 
     for blueprint in (auth.bp, account.bp, evaluations.bp, audit.bp, dashboard.bp, api.bp,
-                      documents.bp, health.bp):
+                      documents.bp, health.bp, metrics.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)  # token-authenticated, no cookies: CSRF does not apply
     register_error_handlers(app)

@@ -63,11 +63,21 @@ from workflow.trail import verify_evaluation
 from .documents import pdf_response
 from .documents import public_base_url
 from .extensions import db
+from .extensions import limiter
 from .inputs import INT_MAX
 from .inputs import int_arg
 from .openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def _address_limit() -> str:
+    return str(current_app.config["API_ADDRESS_LIMIT"])
+
+
+# Every request per client address over the whole API (429 with Retry-After past it): tokens
+# cannot be guessed, so this bounds the load one address (a runaway integration) can cause.
+limiter.shared_limit(_address_limit, scope="api")(bp)
 
 PUBLIC_ENDPOINTS = frozenset({"api.openapi"})
 # The query parameters each endpoint takes (as web/openapi.py documents); others are a 400, so

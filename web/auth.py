@@ -28,6 +28,7 @@ from flask import abort
 from flask import current_app
 from flask import flash
 from flask import g
+from flask import jsonify
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -208,9 +209,13 @@ limit_failures_per_address = limiter.limit(
 
 
 @bp.app_errorhandler(RateLimitExceeded)
-def _too_many(exc: RateLimitExceeded) -> tuple[str, int]:
-    """Answer an address over its limit with 429 (Flask-Limiter adds ``Retry-After``)."""
+def _too_many(exc: RateLimitExceeded) -> tuple[str | Response, int]:
+    """Answer an address over its limit with 429 (Flask-Limiter adds ``Retry-After``): a page,
+    or JSON on the API."""
     db.session.rollback()
+    if request.blueprint == "api":
+        return jsonify({"error": "Too Many Requests", "message": _(
+            "Terlalu banyak permintaan dari alamat ini. Coba lagi nanti.")}), 429
     message = _("Terlalu banyak percobaan gagal dari alamat ini. Coba lagi nanti.")
     return render_template("error.html", status=429, message=message), 429
 

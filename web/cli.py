@@ -14,7 +14,6 @@ from typing import NoReturn
 
 import click
 from alembic import command
-from alembic.config import Config
 from flask import Flask
 from flask import current_app
 from flask.cli import AppGroup
@@ -22,6 +21,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import Connection
 from sqlalchemy import create_engine
 from sqlalchemy import select
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from forms.library import agency_form_dirs
@@ -39,6 +39,8 @@ from workflow.accounts import revoke_token
 from workflow.accounts import set_password
 from workflow.accounts import tokens_of
 from workflow.actors import Actor
+from workflow.auditkeys import load_keys
+from workflow.auditkeys import rotate_key
 from workflow.calendars import agency_zone
 from workflow.checkpoints import CheckpointReport
 from workflow.checkpoints import checkpoint_after
@@ -49,6 +51,7 @@ from workflow.errors import DefinitionError
 from workflow.errors import InvalidData
 from workflow.errors import OrgImportError
 from workflow.errors import WorkflowError
+from workflow.history import append_event
 from workflow.localtime import format_moment
 from workflow.models import Agency
 from workflow.models import ApiToken
@@ -71,8 +74,7 @@ from workflow.verification import run_verification
 from .config import sqlalchemy_url
 from .documents import public_base_url
 from .extensions import db
-
-ROOT = Path(__file__).resolve().parent.parent
+from .resources import alembic_config
 
 
 def _wf() -> Workflow:
@@ -140,11 +142,23 @@ def owner_connection() -> Iterator[Connection]:
             engine.dispose()
 
 
+# PostgreSQL advisory lock key of schema upgrades (any constant no other lock uses): "PKMIGRAT".
+MIGRATION_LOCK = 0x504B4D4947524154
+
+
 def upgrade_schema() -> None:
-    """Bring the database schema to the newest Alembic revision (as the owner)."""
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "migrations"))
+    """Bring the database schema to the newest Alembic revision (as the owner).
+
+    On PostgreSQL the upgrade first takes a transaction-scoped advisory lock: a second
+    ``init-db`` started meanwhile (two hosts deploying at once) waits for the first to commit,
+    then finds the schema at the head and does nothing, instead of failing on tables that
+    now exist.
+    """
+    config = alembic_config()
     with owner_connection() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                               {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
@@ -313,6 +327,32 @@ def _verify_checkpoints(agency_id: int | None) -> CheckpointReport | None:
     elif report.ok:
         click.echo("Belum ada checkpoint; jalankan 'audit checkpoint' / no checkpoint yet.")
     return report
+
+
+@audit_cli.command("rotate-key")
+@click.option("--agency", "slug", required=True, help="The agency whose key is rotated.")
+def audit_rotate_key(slug: str) -> None:
+    """Give the agency a new audit key (added to AUDIT_KEYRING); its new events are signed with
+    it, older events keep verifying with the key that signed them (docs/operations.md)."""
+    agency = db.session.scalar(select(Agency).where(Agency.slug == slug))
+    if agency is None:
+        click.echo(f"Instansi '{slug}' tidak ada / no such agency.", err=True)
+        sys.exit(2)
+    keyring = current_app.config.get("AUDIT_KEYRING")
+    if not keyring:
+        click.echo("AUDIT_KEYRING tidak diatur / not configured.", err=True)
+        sys.exit(2)
+    path = Path(keyring)
+    key_id = rotate_key(path, agency.id, utcnow())
+    keys = load_keys(bytes(_wf().audit_key), path)
+    # The first event signed with the new key says so, in the agency's own chain.
+    append_event(db.session, keys, agency, kind="admin", at=utcnow(), actor_role="system",
+                 trigger="audit_key_rotated", payload={"key_id": key_id})
+    db.session.commit()
+    click.echo(f"Kunci audit baru {key_id} untuk {slug} disimpan di {path}. Salin berkas itu ke "
+               "setiap server aplikasi dan worker, lalu mulai ulang mereka. / New audit key "
+               f"{key_id} for {slug} saved in {path}: copy the file to every app server and "
+               "worker, then restart them.")
 
 
 @audit_cli.command("checkpoint")

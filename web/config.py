@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from workflow.accounts import PASSWORD_HASH_METHOD
 
-ROOT = Path(__file__).resolve().parent.parent
+from .resources import shipped
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -66,11 +66,15 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # role in DATABASE_URL); empty: DATABASE_URL migrates too.
         "MIGRATION_DATABASE_URL": os.environ.get("MIGRATION_DATABASE_URL", ""),
         "SQLALCHEMY_SESSION_OPTIONS": {"expire_on_commit": False},
-        "WORKFLOW_DEFINITIONS_DIR": str(ROOT / "definitions"),
-        "WORKFLOW_FORMS_DIR": str(ROOT / "definitions" / "forms"),
+        "WORKFLOW_DEFINITIONS_DIR": str(shipped("definitions")),
+        "WORKFLOW_FORMS_DIR": str(shipped("definitions") / "forms"),
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
         # Key of the history hash chain. Rotating it makes old chains unverifiable: keep it.
         "AUDIT_KEY": os.environ.get("AUDIT_KEY"),
+        # The agencies' own audit keys, by key id (``flask audit rotate-key``): a JSON file
+        # outside the database and its backups, on every app server and worker (0600).
+        "AUDIT_KEYRING": os.environ.get(
+            "AUDIT_KEYRING", str(Path(instance_path) / "audit_keys.json")),
         # Where the signed checkpoints of the chain heads are appended (outside the database;
         # ship it where the database administrator cannot rewrite it: docs/audit.md).
         "AUDIT_CHECKPOINT_DIR": os.environ.get(
@@ -112,11 +116,18 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # Reverse proxies in front of the app whose X-Forwarded-For is trusted (per-address
         # limits need the client's address, not the proxy's): 1 behind one nginx.
         "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0")),
+        # Logs: JSON lines on stderr (web.logs); LOG_FORMAT=text for plain lines.
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json"),
+        # GET /metrics answers only to "Authorization: Bearer <METRICS_TOKEN>"; unset: 404.
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
+        # Every API request, per client address (Flask-Limiter syntax; 429 with Retry-After).
+        "API_ADDRESS_LIMIT": os.environ.get("API_ADDRESS_LIMIT", "600 per minute;20000 per day"),
         # Werkzeug method new passwords are hashed with (scrypt, N=2^15). Only tests lower it
         # (their own config); a stored hash names its method, so raising it later is safe.
         "PASSWORD_HASH_METHOD": PASSWORD_HASH_METHOD,
         "WTF_CSRF_TIME_LIMIT": None,
         "FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION": False,
         "BOOTSTRAP_SERVE_LOCAL": True,  # agency intranets block CDNs; CI has no internet
-        "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "web" / "translations"),
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent / "translations"),
     }

@@ -8,9 +8,7 @@ data of any agency, not cached.
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 
-from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Blueprint
@@ -19,18 +17,15 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import SQLAlchemyError
 
 from .extensions import db
+from .resources import alembic_config
 
 bp = Blueprint("health", __name__)
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @functools.cache
 def expected_revision() -> str | None:
     """Return the head revision of the migrations shipped with this code."""
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "migrations"))
-    return ScriptDirectory.from_config(config).get_current_head()
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 @bp.get("/healthz")

@@ -630,6 +630,12 @@ SKP_PATHS: dict[str, Any] = {
     }},
 }
 PATHS.update(SKP_PATHS)
+TOO_MANY = _error("Terlalu banyak permintaan dari alamat ini (API_ADDRESS_LIMIT); header "
+                  "Retry-After / too many requests from this address")
+for _operations in PATHS.values():  # every token-authenticated operation is limited
+    for _operation in _operations.values():
+        if "401" in _operation["responses"]:
+            _operation["responses"]["429"] = TOO_MANY
 
 
 def openapi_document() -> dict[str, Any]:

@@ -27,6 +27,9 @@ from sqlalchemy import event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .auditkeys import current_key_id
+from .auditkeys import signing_key
+from .correlation import current_request_id
 from .definition import canonical_json
 from .models import Agency
 from .models import Evaluation
@@ -45,9 +48,12 @@ HASHED_FIELDS_V1 = (
     "trigger", "source", "dest", "definition_version_id", "comment", "data_digest", "payload",
     "prev_hash",
 )
-HASHED_FIELDS = (*HASHED_FIELDS_V1, "hash_version", "actor_id", "projection")
-HASH_VERSION = 2
-_FIELDS_OF_VERSION = {1: HASHED_FIELDS_V1, 2: HASHED_FIELDS}
+HASHED_FIELDS_V2 = (*HASHED_FIELDS_V1, "hash_version", "actor_id", "projection")
+# Version 3 adds the id of the agency key that signed the event (``auditkeys``; empty: the
+# installation key) and the request id of the work that wrote it (``correlation``).
+HASHED_FIELDS = (*HASHED_FIELDS_V2, "key_id", "request_id")
+HASH_VERSION = 3
+_FIELDS_OF_VERSION = {1: HASHED_FIELDS_V1, 2: HASHED_FIELDS_V2, 3: HASHED_FIELDS}
 
 # PostgreSQL refuses UPDATE and DELETE on the history table outright …
 HISTORY_GUARD_SQL = """
@@ -100,7 +106,10 @@ def event_hash(key: bytes, fields: Mapping[str, Any]) -> str:
         return ""  # an unknown version never verifies
     material = {name: fields.get(name) for name in _FIELDS_OF_VERSION[version]}
     material["at"] = _stamp(fields["at"])
-    return hmac.new(key, canonical_json(material).encode(), hashlib.sha256).hexdigest()
+    secret = signing_key(key, fields.get("key_id") if version >= 3 else None)
+    if secret is None:
+        return ""  # signed with an agency key this installation does not hold
+    return hmac.new(secret, canonical_json(material).encode(), hashlib.sha256).hexdigest()
 
 
 # --- the verifier's fast path ------------------------------------------------------------
@@ -177,8 +186,9 @@ def event_fields(
     the head (``seq``/``hash``) in the same transaction. ``projection`` is the evaluation's
     projected fields after the event (``projection.project``); agency chains have none.
     """
+    agency_id = owner.id if isinstance(owner, Agency) else owner.agency_id
     fields: dict[str, Any] = {
-        "agency_id": owner.id if isinstance(owner, Agency) else owner.agency_id,
+        "agency_id": agency_id,
         "evaluation_id": None if isinstance(owner, Agency | Skp) else owner.id,
         "chain": chain_of(owner),
         "seq": (owner.history_seq or 0) + 1,
@@ -197,6 +207,8 @@ def event_fields(
         "actor_id": actor_id,
         "hash_version": HASH_VERSION,
         "projection": dict(projection or {}),
+        "key_id": current_key_id(key, agency_id) or "",
+        "request_id": current_request_id() or "",
     }
     fields["hash"] = event_hash(key, fields)
     return fields
@@ -254,6 +266,8 @@ class RecordedEvent:
     hash: str
     hash_version: int
     projection: dict[str, str]
+    key_id: str = ""
+    request_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)

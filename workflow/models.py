@@ -504,12 +504,17 @@ class HistoryEvent(Base):
     prev_hash: Mapped[str] = mapped_column(String(64), default="")
     hash: Mapped[str] = mapped_column(String(64))
     # Which fields the hash covers (``history.HASHED_FIELDS``): 1 = before the projection was
-    # recorded (``actor_id`` and ``projection`` outside it), 2 = everything shown anywhere.
+    # recorded (``actor_id`` and ``projection`` outside it), 2 = everything shown anywhere,
+    # 3 = also ``key_id`` and ``request_id``.
     hash_version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
     # Per projected field of the evaluation, the digest of its value after this event
     # (``projection.PROJECTED_FIELDS``); empty on agency chains and version-1 events.
     projection: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict,
                                                        server_default=text("'{}'"))
+    # Version 3: the id of the agency key that signed the event ("": the installation key,
+    # ``workflow.auditkeys``) and the request id of the work that wrote it (the logs' id).
+    key_id: Mapped[str] = mapped_column(String(40), default="", server_default=text("''"))
+    request_id: Mapped[str] = mapped_column(String(64), default="", server_default=text("''"))
 
     # Lets the unit of work update the evaluation (version check) before inserting its event.
     evaluation: Mapped[Evaluation | None] = relationship()

@@ -13,14 +13,20 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
+from typing import TypeVar
 
+from sqlalchemy import bindparam
 from sqlalchemy import select
+from sqlalchemy import text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
-from . import tallies  # noqa: F401 - its listener moves the counts of an employee who moves
+from . import tallies  # its listener moves the counts of an employee who moves (ORM writers)
 from .actors import Actor
 from .database import distinct_values
 from .definition import SLUG
@@ -29,6 +35,7 @@ from .history import append_event
 from .models import Agency
 from .models import Employee
 from .models import Group
+from .models import GroupMember
 from .models import utcnow
 from .texts import Text
 
@@ -38,6 +45,7 @@ JENIS_JABATAN = ("JPT", "JA", "JF")
 REQUIRED = ("nip", "nama")
 _GOLONGAN_PNS = re.compile(r"^(I|II|III|IV)/[a-e]$")
 _GOLONGAN_PPPK = re.compile(r"^(I|II|III|IV|V|VI|VII|VIII|IX|X|XI|XII|XIII|XIV|XV|XVI|XVII)$")
+T = TypeVar("T")
 GROUP_NAMES = {
     "admin": "Admin Instansi",
     "inspektorat": "Inspektorat (Auditor)",
@@ -152,8 +160,13 @@ def employee_problems(
                                          f"NIP {record.nip} already on row {row}")))
         elif record.nip:
             first[record.nip] = index
-    taken = session.execute(select(Employee.nip, Employee.agency_id, Employee.id).where(
-        Employee.nip.in_(first))).all()
+    # The agency's reporting line now (read once: its NIPs, and the loop check below), and the
+    # NIPs of the records that belong to other agencies.
+    current_line = session.execute(select(Employee.id, Employee.nip, Employee.superior_id)
+                                   .where(Employee.agency_id == agency_id)).all()
+    own = {own_nip: employee_id for employee_id, own_nip, _ in current_line}
+    taken = [(found, agency_id, own[found]) for found in first if found in own]
+    taken += _elsewhere(session, agency_id, [n for n in first if n not in own])
     for found_nip, found_agency, found_id in taken:
         index = first[found_nip]
         if found_agency != agency_id:
@@ -162,7 +175,7 @@ def employee_problems(
         elif records[index].employee_id is not None and records[index].employee_id != found_id:
             problems.append((index, Text(f"NIP {found_nip} sudah dipakai pegawai lain",
                                          f"NIP {found_nip} is already another employee's")))
-    in_agency = set(session.scalars(select(Employee.nip).where(Employee.agency_id == agency_id)))
+    in_agency = own.keys()
     renamed = {r.employee_id: r.nip for r in records if r.employee_id is not None}
     for index, record in enumerate(records):
         boss = record.superior_nip
@@ -179,8 +192,6 @@ def employee_problems(
     if problems:
         return problems
     # The reporting line after saving: the agency's current one, overlaid by the records.
-    current_line = session.execute(select(Employee.id, Employee.nip, Employee.superior_id)
-                                   .where(Employee.agency_id == agency_id)).all()
     nip_of = {employee_id: renamed.get(employee_id, own) for employee_id, own, _ in current_line}
     chart: dict[str, str | None] = {
         nip_of[employee_id]: nip_of.get(boss) if boss is not None else None
@@ -280,45 +291,9 @@ def import_org_csv(
     if problems:
         raise OrgImportError(problems)
 
-    existing = {e.nip: e for e in session.scalars(select(Employee).where(Employee.nip.in_(rows)))}
-    superior_of = {r.nip: r.superior_nip for r in records if r.superior_nip}
-    groups = {g.slug: g for g in session.scalars(select(Group).where(Group.agency_id == agency.id))}
-    created = updated = 0
-    employees: dict[str, Employee] = {}
-    for nip, (_number, row) in rows.items():
-        employee = existing.get(nip)
-        if employee is None:
-            employee = Employee(agency_id=agency.id, nip=nip)
-            session.add(employee)
-            created += 1
-        else:
-            updated += 1
-        employee.name = row["nama"]
-        employee.jabatan = row.get("jabatan", "")
-        employee.pangkat = row.get("pangkat", "")
-        employee.golongan = row.get("golongan", "")
-        employee.unit_kerja = row.get("unit_kerja", "")
-        employee.asn_type = (row.get("jenis_asn") or "PNS").upper()
-        if "jenis_jabatan" in header:
-            employee.jenis_jabatan = (row.get("jenis_jabatan") or "").upper()
-        wanted = []
-        for slug in filter(None, (g.strip() for g in row.get("grup", "").split(";"))):
-            if slug not in groups:
-                groups[slug] = Group(agency_id=agency.id, slug=slug,
-                                     name=GROUP_NAMES.get(slug, slug))
-                session.add(groups[slug])
-            wanted.append(groups[slug])
-        employee.groups = wanted
-        employees[nip] = employee
-    session.flush()
-    outside = {e.nip: e for e in session.scalars(
-        select(Employee).where(Employee.agency_id == agency.id,
-                                Employee.nip.in_(set(superior_of.values()) - set(rows))))}
-    for nip, employee in employees.items():
-        superior_nip = superior_of.get(nip)
-        employee.superior = ((employees.get(superior_nip) or outside.get(superior_nip))
-                             if superior_nip else None)
-    result = ImportResult(created, updated, len(groups))
+    created, updated, group_count = _write(session, agency.id, rows,
+                                           "jenis_jabatan" in header)
+    result = ImportResult(created, updated, group_count)
     append_event(
         session, audit_key, agency, kind="admin", at=utcnow(),
         actor_id=actor.employee_id if actor else None, actor_nip=actor.nip if actor else "",
@@ -327,6 +302,195 @@ def import_org_csv(
     )
     session.flush()
     return result
+
+
+# Rows per statement: PostgreSQL takes at most 65,535 bind parameters per statement (and SQLite
+# 32,766), so lists of NIPs and rows are sent in slices of this many.
+BATCH = 2000
+_EMPLOYEE = Employee.__table__
+_MEMBER = GroupMember.__table__
+# The employee columns a CSV row sets (``jenis_jabatan`` only when the file has the column).
+_ROW_COLUMNS = ("name", "jabatan", "pangkat", "golongan", "unit_kerja", "asn_type")
+
+
+def _chunks(items: Sequence[T], size: int = BATCH) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _elsewhere(session: Session, agency_id: int, nips: list[str]) -> list[Any]:
+    """(nip, agency id, id) of the employees of other agencies with one of ``nips``: on
+    PostgreSQL one join with the array of NIPs (a hash join, one parameter), elsewhere ``IN``
+    slices."""
+    if not nips:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        return list(session.execute(text(
+            "SELECT e.nip, e.agency_id, e.id FROM employee e "
+            "JOIN unnest(CAST(:nips AS text[])) AS f(nip) ON e.nip = f.nip "
+            "WHERE e.agency_id <> :agency"), {"nips": nips, "agency": agency_id}))
+    return [found for chunk in _chunks(nips)
+            for found in session.execute(select(Employee.nip, Employee.agency_id, Employee.id)
+                                         .where(Employee.nip.in_(chunk),
+                                                Employee.agency_id != agency_id))]
+
+
+def _values(row: dict[str, str], with_jenis: bool) -> dict[str, str]:
+    values = {"name": row["nama"], "jabatan": row.get("jabatan", ""),
+              "pangkat": row.get("pangkat", ""), "golongan": row.get("golongan", ""),
+              "unit_kerja": row.get("unit_kerja", ""),
+              "asn_type": (row.get("jenis_asn") or "PNS").upper()}
+    if with_jenis:
+        values["jenis_jabatan"] = (row.get("jenis_jabatan") or "").upper()
+    return values
+
+
+# The columns a new employee row is inserted with, and their PostgreSQL array types.
+_INSERTED = {"agency_id": "integer", "nip": "text", "name": "text", "jabatan": "text",
+             "pangkat": "text", "golongan": "text", "unit_kerja": "text", "asn_type": "text",
+             "jenis_jabatan": "text", "session_epoch": "integer", "active": "boolean"}
+
+
+def _upsert(session: Session, rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
+    """``INSERT … ON CONFLICT (nip) DO UPDATE`` the rows, a slice at a time: on PostgreSQL
+    ``INSERT … SELECT FROM unnest(<one array per column>)`` (a parameter per column, not per
+    value), elsewhere multi-row VALUES."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        names = ", ".join(_INSERTED)
+        arrays = ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in _INSERTED.items())
+        updates = ", ".join(f"{name} = excluded.{name}" for name in columns)
+        arrayed = text(f"INSERT INTO employee ({names}) SELECT * FROM unnest({arrays}) "  # noqa: S608 - fixed column names
+                       f"ON CONFLICT (nip) DO UPDATE SET {updates}")
+        for chunk in _chunks(rows):
+            session.execute(arrayed, {name: [row[name] for row in chunk] for name in _INSERTED})
+        return
+    insert = sqlite.insert(_EMPLOYEE)
+    # RETURNING makes SQLAlchemy send each slice as multi-row VALUES ("insertmanyvalues"),
+    # a round-trip per thousand rows instead of one per row.
+    statement = insert.on_conflict_do_update(
+        index_elements=["nip"], set_={name: insert.excluded[name] for name in columns}
+    ).returning(_EMPLOYEE.c.id)
+    for chunk in _chunks(rows):
+        session.execute(statement, list(chunk)).all()
+
+
+def _update(session: Session, rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
+    """Write the changed ``columns`` of existing employees (``id`` in each row), a slice at a
+    time: on PostgreSQL ``UPDATE … FROM unnest(<arrays>)`` by primary key, elsewhere one
+    executemany."""
+    if session.get_bind().dialect.name == "postgresql":
+        arrays = ", ".join(["CAST(:id AS integer[])",
+                            *(f"CAST(:{name} AS text[])" for name in columns)])
+        names = ", ".join(["id", *columns])
+        updates = ", ".join(f"{name} = u.{name}" for name in columns)
+        arrayed = text(f"UPDATE employee SET {updates} FROM unnest({arrays}) "  # noqa: S608 - fixed column names
+                       f"AS u({names}) WHERE employee.id = u.id")
+        for chunk in _chunks(rows):
+            session.execute(arrayed, {name: [row[name] for row in chunk]
+                                      for name in ("id", *columns)})
+        return
+    statement = (_EMPLOYEE.update().where(_EMPLOYEE.c.id == bindparam("b_id"))
+                 .values({name: bindparam(f"b_{name}") for name in columns}))
+    for chunk in _chunks(rows):
+        session.execute(statement, [{f"b_{name}": value for name, value in row.items()}
+                                    for row in chunk])
+
+
+def _set_superiors(session: Session, changes: list[tuple[int, int | None]]) -> None:
+    """Set ``superior_id`` of each (employee id, superior id): on PostgreSQL one ``UPDATE …
+    FROM unnest(ids, superiors)`` per slice, elsewhere one executemany."""
+    if session.get_bind().dialect.name == "postgresql":
+        for chunk in _chunks(changes):
+            session.execute(text(
+                "UPDATE employee SET superior_id = u.superior_id "
+                "FROM unnest(CAST(:ids AS integer[]), CAST(:superiors AS integer[])) "
+                "AS u(id, superior_id) WHERE employee.id = u.id"),
+                {"ids": [i for i, _ in chunk], "superiors": [b for _, b in chunk]})
+        return
+    statement = (_EMPLOYEE.update().where(_EMPLOYEE.c.id == bindparam("b_id"))
+                 .values(superior_id=bindparam("b_superior")))
+    for chunk in _chunks(changes):
+        session.execute(statement, [{"b_id": i, "b_superior": b} for i, b in chunk])
+
+
+def _write(session: Session, agency_id: int, rows: dict[str, tuple[int, dict[str, str]]],
+           with_jenis: bool) -> tuple[int, int, int]:
+    """Write a validated file: employees in bulk (new rows inserted, changed rows updated by
+    primary key, unchanged rows not written),
+    then the superiors and group memberships that differ; the tallies follow employees who
+    changed units. A constant number of statements per ``BATCH`` rows, whatever the size.
+    Returns (created, updated, groups of the agency)."""
+    session.flush()
+    columns = (*_ROW_COLUMNS, "jenis_jabatan") if with_jenis else _ROW_COLUMNS
+    before = {r.nip: r for r in session.execute(
+        select(_EMPLOYEE.c.id, _EMPLOYEE.c.nip, _EMPLOYEE.c.superior_id,
+               *(_EMPLOYEE.c[name] for name in columns))
+        .where(_EMPLOYEE.c.agency_id == agency_id))}
+    new: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    moves: list[tuple[int, str, str]] = []
+    for nip, (_number, row) in rows.items():
+        values = _values(row, with_jenis)
+        old = before.get(nip)
+        if old is None:
+            new.append({"agency_id": agency_id, "nip": nip, "jenis_jabatan": "",
+                        "session_epoch": 0, "active": True, **values})
+        elif any(getattr(old, name) != value for name, value in values.items()):
+            changed.append({"id": old.id, **values})
+            if old.unit_kerja != values["unit_kerja"]:
+                moves.append((old.id, old.unit_kerja or "", values["unit_kerja"]))
+    _upsert(session, new, columns)
+    _update(session, changed, columns)
+    tallies.employees_moved(session, moves)
+    created = sum(1 for nip in rows if nip not in before)
+
+    ids = {nip: (old.id, old.superior_id) for nip, old in before.items()}
+    if new:  # their ids
+        ids = {nip: (employee_id, superior_id) for employee_id, nip, superior_id in
+               session.execute(select(_EMPLOYEE.c.id, _EMPLOYEE.c.nip, _EMPLOYEE.c.superior_id)
+                               .where(_EMPLOYEE.c.agency_id == agency_id))}
+    superiors: list[tuple[int, int | None]] = []
+    for nip, (_number, row) in rows.items():
+        boss = row.get("nip_atasan", "")
+        wanted = ids[boss][0] if boss else None
+        employee_id, current = ids[nip]
+        if wanted != current:
+            superiors.append((employee_id, wanted))
+    _set_superiors(session, superiors)
+
+    groups = {g.slug: g for g in session.scalars(select(Group).where(Group.agency_id == agency_id))}
+    for _number, row in rows.values():
+        for slug in _group_slugs(row):
+            if slug not in groups:
+                groups[slug] = Group(agency_id=agency_id, slug=slug,
+                                     name=GROUP_NAMES.get(slug, slug))
+                session.add(groups[slug])
+    session.flush()
+    wanted_pairs = {(groups[slug].id, ids[nip][0]) for nip, (_number, row) in rows.items()
+                    for slug in _group_slugs(row)}
+    in_file = {ids[nip][0] for nip in rows}
+    current_pairs = {(group_id, employee_id) for group_id, employee_id in session.execute(
+        select(_MEMBER.c.group_id, _MEMBER.c.employee_id)
+        .join(_EMPLOYEE, _EMPLOYEE.c.id == _MEMBER.c.employee_id)
+        .where(_EMPLOYEE.c.agency_id == agency_id)) if employee_id in in_file}
+    gone = [{"g": g, "e": e} for g, e in sorted(current_pairs - wanted_pairs)]
+    new = [{"group_id": g, "employee_id": e} for g, e in sorted(wanted_pairs - current_pairs)]
+    leave = _MEMBER.delete().where(_MEMBER.c.group_id == bindparam("g"),
+                                   _MEMBER.c.employee_id == bindparam("e"))
+    for chunk in _chunks(gone):
+        session.execute(leave, list(chunk))
+    for chunk in _chunks(new):
+        session.execute(_MEMBER.insert(), list(chunk))
+    # ORM objects of this session (the acting admin, say) read the new values on next use.
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Employee | Group):
+            session.expire(obj)
+    return created, len(rows) - created, len(groups)
+
+
+def _group_slugs(row: dict[str, str]) -> list[str]:
+    return list(dict.fromkeys(filter(None, (g.strip() for g in row.get("grup", "").split(";")))))
 
 
 def units_of(session: Session, agency_id: int, limit: int | None = None) -> list[str]:

@@ -23,6 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from .history import RecordedEvent
+from .metrics import TRANSITIONS_FIRED
 from .models import Evaluation
 from .models import HistoryEvent
 
@@ -88,6 +89,7 @@ def record_transition(
     event_id = _both(session.connection(), evaluation_id, seen_version, values, event)
     if event_id is None:
         return None
+    TRANSITIONS_FIRED.labels(trigger=event["trigger"]).inc()
     loaded = session.identity_map.get(identity_key(Evaluation, evaluation_id))
     if loaded is not None:
         for name, value in values.items():

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection
@@ -119,16 +120,32 @@ def rebuild_tallies(session: Session, agency_id: int) -> int:
     return int(result.rowcount or 0)
 
 
-def _employee_moved(session: Session, employee_id: int, old_unit: str, new_unit: str) -> None:
+def employee_moved(session: Session, employee_id: int, old_unit: str, new_unit: str) -> None:
     """Move an employee's evaluations from her old unit kerja's tallies to the new one's."""
-    rows = session.connection().execute(_grouped(Evaluation.employee_id == employee_id)).all()
-    changes = []
-    for agency_id, period_id, _unit, version_id, status, predikat, n in rows:
-        for unit, sign in ((old_unit, -1), (new_unit, 1)):
-            changes.append({"agency_id": agency_id, "period_id": period_id, "unit_kerja": unit,
-                            "definition_version_id": version_id, "status": status,
-                            "predikat": predikat, "n": sign * n})
-    _upsert(session.connection(), changes)
+    employees_moved(session, [(employee_id, old_unit, new_unit)])
+
+
+def employees_moved(session: Session, moves: Sequence[tuple[int, str, str]]) -> None:
+    """Move the evaluations of employees who changed units (employee id, old unit, new unit)
+    from the old units' tallies to the new ones': one grouped read per thousand employees and
+    one upsert (the ORM listener below moves one; the org import moves many at once)."""
+    unit_of = {employee_id: (old, new) for employee_id, old, new in moves}
+    ids = list(unit_of)
+    predikat = func.coalesce(Evaluation.predikat, literal_column("''"))
+    counted: Counter[Key] = Counter()
+    for start in range(0, len(ids), 1000):
+        rows = session.connection().execute(
+            select(Evaluation.employee_id, Evaluation.agency_id, Evaluation.period_id,
+                   Evaluation.definition_version_id, Evaluation.status, predikat, func.count())
+            .where(Evaluation.employee_id.in_(ids[start:start + 1000]))
+            .group_by(Evaluation.employee_id, Evaluation.agency_id, Evaluation.period_id,
+                      Evaluation.definition_version_id, Evaluation.status, predikat)).all()
+        for employee_id, agency_id, period_id, version_id, status, pred, n in rows:
+            old_unit, new_unit = unit_of[employee_id]
+            counted[(agency_id, period_id, old_unit, version_id, status, pred)] -= n
+            counted[(agency_id, period_id, new_unit, version_id, status, pred)] += n
+    _upsert(session.connection(), [dict(zip(KEY, key, strict=True)) | {"n": n}
+                                   for key, n in counted.items() if n])
 
 
 @event.listens_for(Session, "before_flush")
@@ -139,4 +156,4 @@ def _units_follow_employees(session: Session, _flush: UOWTransaction, _instances
             continue
         history = inspect(obj).attrs.unit_kerja.history
         if history.deleted and history.added and history.deleted[0] != history.added[0]:
-            _employee_moved(session, obj.id, history.deleted[0] or "", history.added[0] or "")
+            employee_moved(session, obj.id, history.deleted[0] or "", history.added[0] or "")

@@ -419,6 +419,6 @@ def test_openapi_lists_every_route(app: Flask, client: FlaskClient) -> None:
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert method.lower() in doc["paths"][path], (path, method)
     post = doc["paths"]["/evaluations/{evaluation_id}/transitions/{name}"]["post"]
-    assert set(post["responses"]) == {"200", "400", "401", "403", "404", "409"}
+    assert set(post["responses"]) == {"200", "400", "401", "403", "404", "409", "429"}
     refs = re.findall(r'"#/components/schemas/(\w+)"', json.dumps(doc))
     assert set(refs) <= set(doc["components"]["schemas"])

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from alembic import command
-from alembic.config import Config
 from flask import Flask
 from flask.testing import FlaskClient
 
 from web import create_app
 from web.extensions import db
-from web.health import ROOT
 from web.health import expected_revision
+from web.resources import alembic_config
 
 
 def stamp(app: Flask, revision: str) -> None:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config = alembic_config()
     with app.app_context(), db.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.stamp(config, revision)

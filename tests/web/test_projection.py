@@ -271,7 +271,7 @@ EVENT_EDITS: dict[str, str] = {
     "source": "'final'", "dest": "'final'", "definition_version_id": "NULL",
     "comment": "'diubah'", "data_digest": "'0'", "payload": ":payload",
     "prev_hash": "'0'", "hash": "'0'", "hash_version": "1",
-    "projection": ":projection",
+    "projection": ":projection", "key_id": "'a1-k9-20260101'", "request_id": "'dipalsukan'",
 }
 
 
