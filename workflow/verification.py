@@ -60,6 +60,7 @@ from sqlalchemy.orm.util import identity_key
 from .checkpoints import CheckpointReport
 from .database import sqlite_pragmas
 from .definition import canonical_json
+from .auditkeys import signing_key
 from .history import HASHED_FIELDS
 from .history import ChainReport
 from .history import FastError
@@ -278,7 +279,7 @@ _PAYLOAD, _PROJECTION = (_EVENT_NAMES.index(name) for name in _JSON_NAMES)
 _SEQ, _PREV, _VERSION, _HASH = (_EVENT_NAMES.index(name)
                                 for name in ("seq", "prev_hash", "hash_version", "hash"))
 _CHAIN = _EVENT_NAMES.index("chain")
-_FIELDS_V1 = hashed_fields(1)
+_FIELDS_BY_VERSION = {version: hashed_fields(version) for version in (1, 2, 3)}
 
 
 def _row_columns(row: Sequence[Any]) -> dict[str, Any]:
@@ -346,11 +347,15 @@ def _fast_chain(key: bytes, events: Iterable[Sequence[Any]], head_seq: int, head
         material["payload"] = fast_loads(row[_PAYLOAD])
         material["projection"] = projection = fast_loads(row[_PROJECTION])
         version = row[_VERSION] or 1
-        if version == 1:
-            material = {name: material[name] for name in _FIELDS_V1}
-        elif version != 2:
+        names = _FIELDS_BY_VERSION.get(version)
+        if names is None:
             return None
-        if not hmac.compare_digest(fast_event_hash(key, material), row[_HASH] or ""):
+        if names is not HASHED_FIELDS:
+            material = {name: material[name] for name in names}
+        secret = signing_key(key, material.get("key_id") if version >= 3 else None)
+        if secret is None:
+            return None
+        if not hmac.compare_digest(fast_event_hash(secret, material), row[_HASH] or ""):
             return None
         prev = row[_HASH]
     if expected != head_seq or prev != (head_hash or ""):
