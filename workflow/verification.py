@@ -57,10 +57,10 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
+from .auditkeys import signing_key
 from .checkpoints import CheckpointReport
 from .database import sqlite_pragmas
 from .definition import canonical_json
-from .auditkeys import signing_key
 from .history import HASHED_FIELDS
 from .history import ChainReport
 from .history import FastError
