@@ -26,11 +26,13 @@ class S3Server:
     endpoint: str
     process: subprocess.Popen[bytes]
 
-    def client(self):  # noqa: ANN201 - boto3's client type is generated at run time
+    def client(self):
         import boto3
 
-        return boto3.client("s3", endpoint_url=self.endpoint, aws_access_key_id="test-key",
-                            aws_secret_access_key="test-secret", region_name="us-east-1")
+        return boto3.client("s3", endpoint_url=self.endpoint,
+                            aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                            aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                            region_name=CREDENTIALS["AWS_DEFAULT_REGION"])
 
 
 def free_port() -> int:

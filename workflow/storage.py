@@ -167,7 +167,7 @@ class S3Storage:
                                 use_threads=False)
         try:
             self.client.upload_fileobj(hashing, self.bucket, self._key(key), Config=config)
-        except Exception as exc:  # noqa: BLE001 - boto's errors are many; one error for callers
+        except Exception as exc:
             raise StorageError(f"S3 upload of {key!r} failed: {exc}") from exc
         return Stored(key, hashing.size, hashing.digest.hexdigest())
 
