@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
@@ -60,13 +59,12 @@ class RunReport:
         return text_
 
 
-def _record(session: Session, now: datetime, **values: Any) -> None:
-    row = session.get(ScheduledRun, NAME, with_for_update=True)
-    if row is None:
-        row = ScheduledRun(name=NAME, summary={})
-        session.add(row)
-    for name, value in values.items():
-        setattr(row, name, value)
+def _record(session: Session, **values: Any) -> None:
+    """Write the runner's record: one UPDATE (an INSERT the first time)."""
+    table = ScheduledRun.__table__
+    moved = session.execute(table.update().where(table.c.name == NAME).values(values))
+    if moved.rowcount == 0:  # type: ignore[attr-defined]  # an UPDATE's result has it
+        session.execute(table.insert().values({"name": NAME, "summary": {}, **values}))
 
 
 def last_run(session: Session) -> ScheduledRun | None:
@@ -93,7 +91,7 @@ def run_deadlines(engine: Engine, wf: Workflow, *, batch: int = BATCH) -> RunRep
 def _run(engine: Engine, wf: Workflow, batch: int, postgres: bool) -> RunReport:
     report = RunReport()
     with Session(engine, expire_on_commit=False) as session:
-        _record(session, wf.clock(), started_at=wf.clock())
+        _record(session, started_at=wf.clock())
         session.commit()
         last_id = 0
         while True:
@@ -121,7 +119,7 @@ def _run(engine: Engine, wf: Workflow, batch: int, postgres: bool) -> RunReport:
             if len(rows) < batch:
                 break
         now = wf.clock()
-        _record(session, now, finished_at=now, summary={
+        _record(session, finished_at=now, summary={
             "fired": report.fired, "looked": report.looked, "conflicts": len(report.conflicts)})
         session.commit()
     return report
