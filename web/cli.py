@@ -617,6 +617,8 @@ def worker(threads: int, no_periodic: bool) -> None:
     import logging
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    for noisy in ("weasyprint", "fontTools"):  # a line per PDF step otherwise
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     tasks.bind(current_app._get_current_object())  # type: ignore[attr-defined]  # really a LocalProxy
     consumer = tasks.huey.create_consumer(workers=threads, worker_type="thread",
                                           periodic=not no_periodic)

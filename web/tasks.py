@@ -36,6 +36,7 @@ from huey import SqliteHuey
 from huey import crontab
 from huey.api import Huey
 from huey.exceptions import RetryTask
+from sqlalchemy import select
 
 from workflow.actors import Actor
 from workflow.checkpoints import checkpoint_after
@@ -46,6 +47,7 @@ from workflow.jobs import expire_results
 from workflow.jobs import fail
 from workflow.jobs import finish
 from workflow.jobs import recover_stale
+from workflow.models import Employee
 from workflow.models import Job
 from workflow.models import utcnow
 from workflow.periods import open_period
@@ -156,7 +158,9 @@ def open_period_task(job_id: int) -> None:
         if job is None:
             return
         params = job.params or {}
-        actor = Actor.system(job.agency_id or 0)
+        requester = session.scalar(select(Employee).where(
+            Employee.nip == job.requested_by_nip))
+        actor = Actor.of(requester) if requester else Actor.system(job.agency_id or 0)
         try:
             report = open_period(session, wf, actor, params["period_id"],
                                  unit_kerja=params.get("unit_kerja") or None)
