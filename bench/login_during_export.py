@@ -29,7 +29,8 @@ from datetime import datetime
 from pathlib import Path
 
 # The project root first; bench/ last (its http.py would shadow the standard library's).
-sys.path[0] = str(Path(__file__).resolve().parents[1])
+sys.path.pop(0)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.append(str(Path(__file__).resolve().parent))
 
 import psycopg
@@ -62,7 +63,7 @@ from workflow.service import apply_transition
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_login_export"
 SLUG = "kota-mataram"
-PASSWORD = "rahasia-kinerja-bench-123"
+PASSWORD = "rahasia-kinerja-bench-123"  # noqa: S105 - the benchmark's own account
 CONFIG = {"SECRET_KEY": "bench-secret", "AUDIT_KEY": "bench-audit",
           "PUBLIC_BASE_URL": "http://localhost", "WTF_CSRF_ENABLED": False,
           "AUDIT_CHECKPOINT_DIR": "", "QUEUE_IMMEDIATE": True}
@@ -88,7 +89,7 @@ def at(wf: Workflow, day: int) -> Workflow:
     return replace(wf, clock=lambda: moment)
 
 
-def seed(app, n: int) -> str:  # noqa: ANN001 - a Flask app
+def seed(app, n: int) -> str:
     """One agency of ``n`` finalized staff evaluations; return the log-in NIP."""
     from forms.store import publish_national_forms
     from forms.store import seed_agency_forms
@@ -152,7 +153,7 @@ def export_child(url: str, batch: int, workers: int, storage: str) -> None:
         assert done is not None and done.status == "done", done
 
 
-def login_times(client, who: str, stop: threading.Event | None, count: int) -> list[float]:  # noqa: ANN001
+def login_times(client, who: str, stop: threading.Event | None, count: int) -> list[float]:
     times: list[float] = []
     while (stop is None and len(times) < count) or (stop is not None and not stop.is_set()):
         began = time.perf_counter()
@@ -163,11 +164,12 @@ def login_times(client, who: str, stop: threading.Event | None, count: int) -> l
     return times
 
 
-def during(url: str, client, who: str, batch: int, workers: int) -> tuple[list[float], float]:  # noqa: ANN001
+def during(url: str, client, who: str, batch: int, workers: int) -> tuple[list[float], float]:
     stop = threading.Event()
     with tempfile.TemporaryDirectory() as storage:
-        child = subprocess.Popen([sys.executable, __file__, "--url", url, "--export-child",
-                                  str(batch), "--workers", str(workers), "--storage", storage])
+        child = subprocess.Popen([sys.executable, __file__, "--url", url,  # noqa: S603 - ours
+                                  "--export-child", str(batch), "--workers", str(workers),
+                                  "--storage", storage])
         began = time.perf_counter()
         # Start timing once the child is preparing documents (its job is running).
         engine = create_engine(url)
