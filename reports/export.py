@@ -188,7 +188,9 @@ def run_export(engine: Engine, audit_key: bytes, job_id: int, storage: Storage,
                     stored = storage.put(result_key(job), handle)
             session.refresh(job)
             job.done = job.total
-            job.errors = [*refused, *([name, message] for name, message in result.errors)]
+            # Earlier attempts' reasons stay on record (a worker that died, a storage outage).
+            job.errors = [*(job.errors or []), *refused,
+                          *([name, message] for name, message in result.errors)]
             finish(session, job, utcnow(), status="failed" if result.ok_count == 0 else "done",
                    result=stored, name=f"ekspor-{job.agency_id}-{job.id}.zip", keep=keep)
             session.commit()

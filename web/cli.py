@@ -607,6 +607,17 @@ def export_run(slug: str, period_id: int | None, unit: str, workers: int | None,
         sys.exit(1)
 
 
+jobs_cli = AppGroup("jobs", help="Background jobs.")
+
+
+@jobs_cli.command("recover")
+def jobs_recover() -> None:
+    """Run the watchdog once now: resume jobs whose worker died, delete expired results."""
+    again, expired = tasks.recover(current_app._get_current_object())  # type: ignore[attr-defined]  # really a LocalProxy
+    click.echo(f"{len(again)} pekerjaan dilanjutkan, {expired} hasil kedaluwarsa dihapus / "
+               f"jobs resumed, expired results deleted.")
+
+
 @click.command("worker")
 @with_appcontext
 @click.option("--threads", type=click.IntRange(1, 32), default=2, show_default=True,
@@ -628,5 +639,5 @@ def worker(threads: int, no_periodic: bool) -> None:
 def register(app: Flask) -> None:
     """Attach every command group to the app."""
     for cmd in (init_db, db_roles_cli, definitions_cli, org_cli, audit_cli, workflow_cli, users_cli,
-                export_cli, demo, worker):
+                export_cli, demo, worker, jobs_cli):
         app.cli.add_command(cmd)

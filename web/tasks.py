@@ -229,24 +229,28 @@ def _worker() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def recover(app: Flask) -> tuple[list[Job], int]:
+    """Queue again the jobs whose worker stopped beating (or fail them visibly) and delete
+    the results past their time; return the jobs queued again and how many expired."""
+    session = db.session
+    now = utcnow()
+    again = recover_stale(session, now,
+                          timedelta(seconds=app.config["JOB_HEARTBEAT_TIMEOUT_SECONDS"]))
+    expired = expire_results(session, storage(app), now)
+    session.commit()
+    for job in again:
+        log.warning("job %s (%s) resumed after its worker stopped", job.id, job.kind)
+        enqueue(job)
+    return again, expired
+
+
 @huey.periodic_task(crontab(minute="*"), retries=0)
 def watchdog() -> None:
-    """Every minute: resume (or fail visibly) jobs whose worker stopped beating; delete
-    results past their time; run the deadline runner when it is due."""
+    """Every minute: ``recover``, and the deadline runner when it is due."""
 
     def work(app: Flask) -> None:
-        session = db.session
-        now = utcnow()
-        again = recover_stale(session, now,
-                              timedelta(seconds=app.config["JOB_HEARTBEAT_TIMEOUT_SECONDS"]))
-        expired = expire_results(session, storage(app), now)
-        session.commit()
-        for job in again:
-            log.warning("job %s (%s) resumed after its worker stopped", job.id, job.kind)
-            enqueue(job)
-        if expired:
-            log.info("%s job results expired", expired)
-        if now.minute % max(1, int(app.config["DEADLINE_RUN_MINUTES"])) == 0:
+        recover(app)
+        if utcnow().minute % max(1, int(app.config["DEADLINE_RUN_MINUTES"])) == 0:
             deadline_run()
 
     _in_app(work)
