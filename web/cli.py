@@ -348,7 +348,7 @@ def workflow_tick(batch: int) -> None:
     0 at once and says so.
     """
     report = run_deadlines(db.engine, _wf(), batch=batch)
-    if report.fired:
+    if report.ran:
         checkpoint_after(db.session, _wf().audit_key, _wf().checkpoint_dir, utcnow(), "tick")
     for evaluation_id, message in report.conflicts:
         click.echo(f"DILEWATI evaluasi {evaluation_id}: {message}", err=True)
