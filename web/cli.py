@@ -51,6 +51,7 @@ from workflow.errors import DefinitionError
 from workflow.errors import InvalidData
 from workflow.errors import OrgImportError
 from workflow.errors import WorkflowError
+from workflow.jobs import create_job
 from workflow.localtime import format_moment
 from workflow.models import Agency
 from workflow.models import ApiToken
@@ -267,7 +268,9 @@ audit_cli = AppGroup("audit", help="Audit trail checks.")
                    "docs/audit.md for what it does not re-check).")
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Processes checking the evaluations' chains in parallel (split by id).")
-def audit_verify(slug: str | None, full: bool, jobs: int) -> None:
+@click.option("--queue", "queued", is_flag=True, help="Hand the check to a queue worker (a "
+              "verify_chains job; its result is in the job and in verification_run).")
+def audit_verify(slug: str | None, full: bool, jobs: int, queued: bool) -> None:
     """Recompute the history chains; exit 1 and name the first broken link on any break."""
     agency_id = None
     if slug:
@@ -276,6 +279,12 @@ def audit_verify(slug: str | None, full: bool, jobs: int) -> None:
             click.echo(f"Instansi '{slug}' tidak ada.", err=True)
             sys.exit(2)
         agency_id = agency.id
+    if queued:
+        job = create_job(db.session, "verify_chains", agency_id, "", {"full": full}, utcnow())
+        db.session.commit()
+        tasks.enqueue(job)
+        click.echo(f"Pemeriksaan #{job.id} masuk antrean / verification queued.")
+        return
     result = run_verification(db.session, _wf().audit_key, agency_id, incremental=not full,
                               jobs=jobs)
     run = result.run

@@ -224,3 +224,15 @@ def test_export_through_s3_downloads_through_the_app(
     in_bucket = s3(s3_endpoint).client.get_object(
         Bucket="hasil", Key=f"aplikasi/{job.result_key}")["Body"].read()
     assert in_bucket == download.data
+
+
+def test_chain_verification_as_a_job(app: Flask, session: Session, finalized: World) -> None:
+    """`audit verify --queue` records a verify_chains job; a worker (here: immediate mode)
+    runs it and the job holds what it checked."""
+    result = app.test_cli_runner().invoke(args=["audit", "verify", "--agency", "kota-mataram",
+                                                "--queue"])
+    assert result.exit_code == 0, result.output
+    job = session.scalars(select(Job).where(Job.kind == "verify_chains")).one()
+    session.refresh(job)
+    assert (job.status, job.errors, job.agency_id) == ("done", [], finalized.agency.id)
+    assert job.total > 0 and job.params == {"full": True}
