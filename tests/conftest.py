@@ -173,6 +173,8 @@ def _app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
         "AUDIT_CHECKPOINT_DIR": str(tmp_path / "checkpoints"),
         "AUDIT_KEYRING": str(tmp_path / "audit_keys.json"),  # never the developer's instance/
         "API_ADDRESS_LIMIT": "100000 per minute",  # the API tests (and schemathesis) send many
+        "QUEUE_IMMEDIATE": True,  # each job runs where it is enqueued (Huey's immediate mode)
+        "STORAGE_URL": f"file://{tmp_path / 'storage'}",
     })
     with app.app_context():
         if database_url.startswith("sqlite"):

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from flask import Flask
+from sqlalchemy import event
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import text
@@ -20,13 +23,16 @@ from tests.conftest import PG_URL
 from tests.conftest import ROOT
 from tests.conftest import nip
 from tests.conftest import org_rows
+from web.extensions import db
 from workflow.accounts import activate_account
 from workflow.models import ActivationCode
+from workflow.models import Agency
 from workflow.models import ApiToken
 from workflow.models import DefinitionVersion
 from workflow.models import Employee
 from workflow.models import Evaluation
 from workflow.models import HistoryEvent
+from workflow.models import Job
 from workflow.models import utcnow
 
 
@@ -128,13 +134,16 @@ def test_workflow_tick_and_users_token(app: Flask, session: Session) -> None:
 
 
 def test_export_run_writes_zip(app: Flask, session: Session, tmp_path: Path) -> None:
-    """`export run` renders the finalized documents of an agency into a ZIP."""
-    app.instance_path = str(tmp_path)
+    """`export run` renders the finalized documents of an agency into a ZIP in the storage,
+    whose size and SHA-256 the job records."""
     run(app, "demo")
     code, out = run(app, "export", "run", "--agency", "kota-mataram", "--workers", "2")
     assert code == 0, out
-    zip_path = Path(out.strip().splitlines()[-1].split("→ ")[1])
-    assert zip_path.exists() and zip_path.stat().st_size > 10_000
+    job = session.scalars(select(Job)).one()
+    session.refresh(job)
+    content = (tmp_path / "storage" / job.result_key).read_bytes()
+    assert job.result_key in out and len(content) == job.result_size > 10_000
+    assert hashlib.sha256(content).hexdigest() == job.result_sha256
 
 
 def test_users_activation_codes_writes_a_private_csv(app: Flask, session: Session,
@@ -166,6 +175,41 @@ def test_users_activation_codes_writes_a_private_csv(app: Flask, session: Sessio
                "--out", str(tmp_path / "y.csv"))[0] == 2
     assert session.scalar(select(func.count()).select_from(ActivationCode)) == before
     assert not (tmp_path / "x.csv").exists() and not (tmp_path / "y.csv").exists()
+
+
+def test_activation_codes_commit_in_batches(app: Flask, session: Session, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Codes are issued and committed a batch at a time (the agency's log-ins wait for one
+    batch at most): with batches of 3, every code of the agency is in the file, in the
+    database and in the history, once; an invalid validity issues nothing and writes no
+    file."""
+    from web import cli
+
+    run(app, "demo")
+    agency = session.scalars(select(Agency).order_by(Agency.id)).first()
+    assert agency is not None
+    monkeypatch.setattr(cli, "ACTIVATION_BATCH", 3)
+    commits: list[object] = []
+    with app.app_context():
+        engine = db.engine
+    listener = commits.append
+    event.listen(engine, "commit", listener)
+    try:
+        code, printed = run(app, "users", "activation-codes", "--agency", agency.slug,
+                            "--out", str(tmp_path / "semua.csv"))
+    finally:
+        event.remove(engine, "commit", listener)
+    assert code == 0, printed
+    rows = list(csv.DictReader((tmp_path / "semua.csv").read_text(encoding="utf-8")
+                               .splitlines()))
+    active = session.scalar(select(func.count()).select_from(Employee).where(
+        Employee.agency_id == agency.id, Employee.active))
+    assert len(rows) == len({r["nip"] for r in rows}) == active > 6
+    assert session.scalar(select(func.count()).select_from(ActivationCode)) == active
+    assert len(commits) >= active // 3
+    assert run(app, "users", "activation-codes", "--agency", agency.slug, "--days", "91",
+               "--out", str(tmp_path / "z.csv"))[0] == 1
+    assert not (tmp_path / "z.csv").exists()
 
 
 def _flask(tmp_path: Path, *args: str, definitions: Path | None = None,
