@@ -319,6 +319,8 @@ def measure_run(url: str, incremental: bool, jobs: int) -> dict[str, Any]:
     engine = create_engine(url)
     base = _rss_mib()
     with Session(engine) as s:
+        backend = s.scalar(text("SELECT pg_backend_pid()"))
+        server = _cpu_of(backend)
         started = time.perf_counter()
         cpu = time.process_time()
         profile = cProfile.Profile() if os.environ.get("BENCH_PROFILE") and jobs == 1 else None
@@ -333,9 +335,21 @@ def measure_run(url: str, incremental: bool, jobs: int) -> dict[str, Any]:
         s.commit()
         seconds = time.perf_counter() - started
         cpu = time.process_time() - cpu
+        after = _cpu_of(backend)
     engine.dispose()
     return {"seconds": seconds, "cpu": cpu, **figures, "rss_start": base,
-            "rss_peak": _rss_mib()}
+            "rss_peak": _rss_mib(),
+            "server_cpu": after - server if after is not None and server is not None else None}
+
+
+def _cpu_of(pid: int | None) -> float | None:
+    """CPU seconds a local process has used (the PostgreSQL backend serving a session);
+    ``None`` if it is not on this machine."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def write_log(url: str, directory: str) -> dict[str, Any]:
@@ -442,7 +456,10 @@ def main() -> None:
             print(f"{label:<34} {r['seconds']:8.2f} s  {r['events']:>9,} events  "
                   f"{r['chains']:>8,} chains  {rate:>9,.0f} events/s  broken {r['broken']}  "
                   f"peak RSS {r['rss_peak']:.0f} MiB (at start {r['rss_start']:.0f})  "
-                  f"CPU of the calling process {r['cpu']:.2f} s  watermark {r['watermark']}  "
+                  f"CPU of the calling process {r['cpu']:.2f} s"
+                  + (f" (its PostgreSQL backend {r['server_cpu']:.2f} s)"
+                     if r["server_cpu"] is not None else "")
+                  + f"  watermark {r['watermark']}  "
                   f"load {loadavg()}", flush=True)
 
         full = in_child(measure_run, url, False, 1)

@@ -716,8 +716,10 @@ def verify_part(session: Session, key: bytes, agency_id: int | None = None, *,
     totals = Totals()
     if session.get_bind().dialect.name == "postgresql":
         # Each batch is a small index walk: parallel workers would only take the CPU this
-        # process and its siblings need (``jobs``). For this transaction only.
+        # process and its siblings need (``jobs``); a batch's events (~1.3 KB each with their
+        # projection) are sorted in memory, not spilled to disk. For this transaction only.
         session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
 
     def done(items: Sequence[tuple[_Owner, ChainReport]], known: dict[str, Any]) -> None:
         for _owner, report in items:
