@@ -42,6 +42,7 @@ from . import dashboard
 from . import documents
 from . import evaluations
 from . import health
+from . import skp_pages
 from .config import ConfigurationError
 from .config import check_production
 from .config import defaults
@@ -120,7 +121,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     cli.register(app)
 
     for blueprint in (auth.bp, account.bp, evaluations.bp, audit.bp, dashboard.bp, api.bp,
-                      documents.bp, health.bp):
+                      documents.bp, health.bp, skp_pages.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)  # token-authenticated, no cookies: CSRF does not apply
     register_error_handlers(app)

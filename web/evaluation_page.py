@@ -28,6 +28,7 @@ from forms import build_form_class
 from forms import form_values_from_stored
 from forms.fields import RowsField
 from forms.fields import is_blank_entry
+from forms.slots import slot
 from forms.store import StoredForms
 from forms.store import spec_of
 from forms.visibility import Visibility
@@ -51,6 +52,10 @@ from workflow.rating import RATING_LEVELS
 from workflow.rating import Predikat
 from workflow.rating import rating_label
 from workflow.service import Workflow
+from workflow.skp_plan import PlannedRow
+from workflow.skp_plan import planned_rows
+from workflow.skp_plan import skp_of
+from workflow.skp_plan import with_plan
 from workflow.workcalendar import has_passed
 
 from .auth import current_actor
@@ -97,6 +102,9 @@ class ActionBlock:
     show_when: dict[str, Any] = field(default_factory=dict)
     guidance: Guidance | None = None  # the unit's distribution pattern, for steps that rate
     confirm: list[TransitionRule] = field(default_factory=list)  # closing steps: tick first
+    # Rows fields whose plan columns come from the SKP (read-only, no rows added or removed).
+    locked: dict[str, list[str]] = field(default_factory=dict)
+    skp: Any = None  # the SKP those rows come from
 
 
 @dataclass
@@ -178,6 +186,38 @@ def returned_notice(page: EvaluationPage) -> dict[str, Any] | None:
             "at": when(last.at), "comment": last.comment}
 
 
+@dataclass(frozen=True)
+class ReportPlan:
+    """The rows of the self-assessment that come from the SKP the evaluation is keyed on."""
+
+    field: str
+    columns: dict[str, str]
+    rows: list[PlannedRow]
+    skp: Any
+
+
+def report_plan(session: Session, evaluation: Evaluation, form_key: str) -> ReportPlan | None:
+    """Return the SKP's planned rows when ``form_key`` is the form that fills the evaluation's
+    HASIL KERJA (printed slot ``evaluasi.hasil_kerja``) and the evaluation reads an SKP."""
+    report = slot("evaluasi.hasil_kerja")
+    if form_key != report.form:
+        return None
+    skp = skp_of(session, evaluation)
+    rows = planned_rows(skp)
+    if not rows:
+        return None
+    columns = {attr: str(slot(f"evaluasi.hasil_kerja.{attr}").column)
+               for attr in ("rencana_hasil_kerja", "indikator", "target")}
+    return ReportPlan(field=report.field, columns=columns, rows=rows, skp=skp)
+
+
+def apply_plan(plan: ReportPlan | None, data: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Write the SKP's RHK, indicators and targets into posted report data (never retyped)."""
+    if plan is None or data is None:
+        return data
+    return {**data, plan.field: with_plan(data.get(plan.field) or [], plan.rows, plan.columns)}
+
+
 def _acting_role(rule: TransitionRule, roles: Iterable[str]) -> str:
     mine = set(roles)
     return next((r for r in rule.by if r in mine), "")
@@ -215,10 +255,11 @@ def _apply_errors(form: Form, errors: Mapping[str, list[str]]) -> set[str]:
     return placed
 
 
-def _add_spare_rows(form: Form) -> None:
-    """Give every rows field blank rows at the end, so rows can be added without JavaScript."""
+def _add_spare_rows(form: Form, locked: set[str]) -> None:
+    """Give every rows field blank rows at the end, so rows can be added without JavaScript
+    (not those whose rows are the SKP's)."""
     for f in form:
-        if not isinstance(f, RowsField):
+        if not isinstance(f, RowsField) or f.name in locked:
             continue
         blank = sum(1 for entry in f.entries if is_blank_entry(entry))
         while blank < SPARE_ROWS and (f.max_entries is None or len(f.entries) < f.max_entries):
@@ -249,11 +290,16 @@ def _action_blocks(session: Session, page: EvaluationPage, posted_key: str | Non
                                      if lang == "en" else spec.description) or ""
                 form_class = build_form_class(spec, FlaskForm, role=role,
                                               state=evaluation.status, lang=lang)
+                plan = report_plan(session, evaluation, rule.form)
+                if plan is not None:
+                    block.locked = {plan.field: list(plan.columns.values())}
+                    block.skp = plan.skp
                 if posted_key == key:
                     block.form = form_class()  # re-show exactly what was posted
                 else:
+                    stored = apply_plan(plan, dict(evaluation.values(rule.form)))
                     block.form = form_class(formdata=None, data=form_values_from_stored(
-                        spec, evaluation.values(rule.form)))
+                        spec, stored or {}))
                 block.show_when = {f.name: rule_json for f in spec.fields
                                    if (rule_json := _rule_json(f)) is not None}
         block.rules.append(rule)
@@ -279,7 +325,7 @@ def _action_blocks(session: Session, page: EvaluationPage, posted_key: str | Non
                                   if k not in placed and k not in ("comment", "konfirmasi")
                                   for m in ms]
         if block.form is not None:
-            _add_spare_rows(block.form)
+            _add_spare_rows(block.form, set(block.locked))
     return list(blocks.values())
 
 
