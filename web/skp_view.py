@@ -21,6 +21,7 @@ from workflow.models import Employee
 from workflow.models import Skp
 from workflow.rating import BERAKHLAK
 from workflow.skp import SkpPage
+from workflow.skp import _parent_choices as parent_choices  # the core's rule; not public yet
 from workflow.skp import flow_of
 from workflow.skp_plan import target_text
 
@@ -203,8 +204,6 @@ def page_view(session: Session, page: SkpPage, actor: Actor, lang: str, *, messa
 
 def _parent_options(session: Session, skp: Skp) -> list[tuple[int, str]]:
     """The appraiser's set RHK this SKP's results may cascade from (the core's choices)."""
-    from workflow.skp import parent_choices
-
     return [(rid, rhk.text) for rid, rhk in parent_choices(session, skp).items()]
 
 
@@ -223,7 +222,7 @@ def matrix_view(matrix: RoleMatrix, actor: Actor, lang: str, message: str) -> di
                       and child.assigned_by_id == actor.employee_id}
                      for child in matrix.cells.get((rhk.id, column.employee.id), ())]
             cells.append({"subordinate_id": column.employee.id, "name": column.employee.name,
-                          "items": items,
+                          "children": items,
                           "can_assign": matrix.may_assign and column.editable and not items})
         rows.append({"id": rhk.id, "text": rhk.text, "cells": cells})
     identity = leader.employee_identity or {}

@@ -492,11 +492,14 @@ class Document(Base):
     """An issued PDF: its verification code binds the content digest and a history event."""
 
     __tablename__ = "document"
-    __table_args__ = (Index("ix_document_evaluation_kind", "evaluation_id", "kind"),)
+    __table_args__ = (Index("ix_document_evaluation_kind", "evaluation_id", "kind"),
+                      Index("ix_document_skp_kind", "skp_id", "kind"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
-    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id"))
+    # An evaluation's document, or an SKP's (``reports.skp_document``): one of the two.
+    evaluation_id: Mapped[int | None] = mapped_column(ForeignKey("evaluation.id"))
+    skp_id: Mapped[int | None] = mapped_column(ForeignKey("skp.id"))
     kind: Mapped[str] = mapped_column(String(32))
     code: Mapped[str] = mapped_column(String(32), unique=True)
     digest: Mapped[str] = mapped_column(String(64))
