@@ -78,9 +78,20 @@ class Casting:
 
     # --- who plays what --------------------------------------------------------------------
 
-    def people(self, employee: Employee) -> dict[str, Employee | None]:
-        """Return role → person for every person role (None where nobody can be found)."""
-        out = {name: chain_up(employee, spec.hops) for name, spec in self.definition.roles.items()
+    def people(self, employee: Employee,
+               appraiser: Employee | None = None) -> dict[str, Employee | None]:
+        """Return role → person for every person role (None where nobody can be found).
+
+        ``appraiser``: the Pejabat Penilai of the SKP the evaluation reads (``Skp``), when it
+        differs from the org chart's (an SKP closed by a mutasi): the roles above the
+        employee are counted from her instead.
+        """
+        def up(hops: int) -> Employee | None:
+            if appraiser is None or hops == 0:
+                return chain_up(employee, hops)
+            return chain_up(appraiser, hops - 1)
+
+        out = {name: up(spec.hops) for name, spec in self.definition.roles.items()
                if spec.hops is not None}
         for name, spec in self.definition.roles.items():
             if name in out and out[name] is None and spec.fallback:

@@ -50,6 +50,7 @@ from .models import Agency
 from .models import AuditCheckpoint
 from .models import Evaluation
 from .models import HistoryEvent
+from .models import Skp
 
 LOG_NAME = "checkpoints.jsonl"
 log = logging.getLogger("penilaian.audit")
@@ -85,9 +86,11 @@ def chain_heads(session: Session, agency_id: int | None = None) -> Heads:
     agencies = select(Agency.id, Agency.history_seq, Agency.history_head)
     evaluations = select(Evaluation.id, Evaluation.history_seq, Evaluation.history_head,
                          Evaluation.agency_id)
+    skps = select(Skp.id, Skp.history_seq, Skp.history_head, Skp.agency_id)
     if agency_id is not None:
         agencies = agencies.where(Agency.id == agency_id)
         evaluations = evaluations.where(Evaluation.agency_id == agency_id)
+        skps = skps.where(Skp.agency_id == agency_id)
     heads: Heads = {}
     for aid, seq, head in session.execute(agencies):
         if seq:
@@ -95,6 +98,9 @@ def chain_heads(session: Session, agency_id: int | None = None) -> Heads:
     for eid, seq, head, aid in session.execute(evaluations):
         if seq:
             heads[f"evaluation:{eid}"] = (seq, head or "", aid)
+    for sid, seq, head, aid in session.execute(skps):
+        if seq:
+            heads[f"skp:{sid}"] = (seq, head or "", aid)
     return heads
 
 

@@ -15,6 +15,23 @@ from typing import Any
 from .workcalendar import WorkCalendar
 
 
+@dataclass(frozen=True, slots=True)
+class SkpFacts:
+    """What the SKP guards look at, read by ``workflow.skp`` before a step fires."""
+
+    jenis_jabatan: str
+    # Whether the SKP has a Pejabat Penilai Kinerja (False: the top of the agency).
+    has_appraiser: bool
+    # Status of the appraiser's SKP in force for the same year (None: she has none).
+    appraiser_skp_status: str | None = None
+    # Positions (1-based) of the utama RHK that name no parent RHK.
+    utama_without_parent: tuple[int, ...] = ()
+    utama_count: int = 0
+    # Positions of RHK without an indicator, and of indicators without a target.
+    rhk_without_indicator: tuple[int, ...] = ()
+    indicators_without_target: tuple[str, ...] = ()
+
+
 @dataclass(slots=True)
 class TransitionContext:
     """Who acts on which evaluation, when, with what data; collects guard failures."""
@@ -33,6 +50,8 @@ class TransitionContext:
     # that use it); other steps get the national default.
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     failures: list[tuple[str, str, str]] = field(default_factory=list)
+    # Set on SKP steps only (``workflow.skp``): what the SKP guards check.
+    skp: SkpFacts | None = None
 
     @property
     def is_system(self) -> bool:

@@ -161,6 +161,9 @@ class WorkflowDefinition:
     content_hash: str
     source: Mapping[str, Any] = field(repr=False)
     timezone: str = DEFAULT_ZONE  # IANA name, one of ``localtime.ZONES``
+    # The agency's own SKP flow (its ``skp:`` section), or None: the national one
+    # (``skp_flow.skp_flow_of``).
+    skp: WorkflowDefinition | None = field(default=None, repr=False)
 
     def transition(self, name: str) -> TransitionRule | None:
         """Return the transition called ``name``, or None."""

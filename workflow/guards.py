@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement
 from sqlalchemy import and_
 from sqlalchemy import exists
+from sqlalchemy import false
 from sqlalchemy import true
 
 from .context import TransitionContext
@@ -208,6 +209,102 @@ def comment_given(ctx: TransitionContext, _arg: str | None) -> bool:
     return True
 
 
+# --- the SKP flow's guards (``workflow.skp_flow``): facts in ``ctx.skp`` -------------------
+
+#: Jenis jabatan whose utama RHK must cascade from (intervene in) an RHK of the appraiser.
+CASCADING_JABATAN = ("JA", "JF")
+
+
+def _never_an_evaluation(_q: InboxQuestion) -> ColumnElement[bool]:
+    """Inbox filter of the SKP guards: no evaluation passes them (they carry no SKP facts),
+    exactly as their checks refuse on an evaluation."""
+    return false()
+
+
+def _no_skp(ctx: TransitionContext, guard: str) -> bool:
+    return ctx.fail(guard, "Guard ini hanya berlaku pada alur SKP.",
+                    "This guard only applies to the SKP flow.")
+
+
+def skp_content_complete(ctx: TransitionContext, _arg: str | None) -> bool:
+    """Pass when the SKP has an utama RHK, every RHK an indicator and every indicator a
+    target (SKP only)."""
+    facts = ctx.skp
+    if facts is None:
+        return _no_skp(ctx, "skp_content_complete")
+    if not facts.utama_count:
+        return ctx.fail("skp_content_complete",
+                        "SKP belum memuat Rencana Hasil Kerja utama.",
+                        "The SKP has no main result (RHK utama) yet.")
+    if facts.rhk_without_indicator:
+        where = ", ".join(str(n) for n in facts.rhk_without_indicator)
+        return ctx.fail("skp_content_complete",
+                        f"RHK nomor {where} belum punya indikator kinerja.",
+                        f"RHK number {where} has no performance indicator yet.")
+    if facts.indicators_without_target:
+        where = ", ".join(facts.indicators_without_target)
+        return ctx.fail("skp_content_complete",
+                        f"Indikator {where} belum punya target.",
+                        f"Indicator {where} has no target yet.")
+    return True
+
+
+def skp_parent_rhk(ctx: TransitionContext, _arg: str | None) -> bool:
+    """Pass when every utama RHK of a JA/JF SKP names the appraiser's RHK it cascades from
+    (PermenPANRB 6/2022: the RHK intervenes in a result of the appraiser) (SKP only)."""
+    facts = ctx.skp
+    if facts is None:
+        return _no_skp(ctx, "skp_parent_rhk")
+    if (facts.has_appraiser and facts.jenis_jabatan in CASCADING_JABATAN
+            and facts.utama_without_parent):
+        where = ", ".join(str(n) for n in facts.utama_without_parent)
+        return ctx.fail(
+            "skp_parent_rhk",
+            f"RHK utama nomor {where} belum menyebut RHK Pejabat Penilai yang diintervensi.",
+            f"Main result (RHK utama) number {where} does not name the appraiser's result it "
+            "cascades from.")
+    return True
+
+
+def skp_appraiser_set(ctx: TransitionContext, _arg: str | None) -> bool:
+    """Pass when the appraiser's SKP for the year is set (or the SKP has no appraiser: the
+    top of the agency) (SKP only)."""
+    facts = ctx.skp
+    if facts is None:
+        return _no_skp(ctx, "skp_appraiser_set")
+    if facts.has_appraiser and facts.appraiser_skp_status != "ditetapkan":
+        return ctx.fail(
+            "skp_appraiser_set",
+            "SKP belum dapat diajukan: SKP Pejabat Penilai Kinerja Anda untuk tahun ini belum "
+            "ditetapkan.",
+            "The SKP cannot be submitted yet: your appraiser's SKP for this year is not set.")
+    return True
+
+
+def skp_setter(ctx: TransitionContext, _arg: str | None) -> bool:
+    """Pass when the actor may set or return the SKP: its appraiser (never the employee
+    herself); for the top of the agency (no appraiser), the leader herself or an admin on her
+    behalf (SKP only)."""
+    facts = ctx.skp
+    if facts is None:
+        return _no_skp(ctx, "skp_setter")
+    if facts.has_appraiser:
+        if ctx.actor_id is not None and ctx.actor_id == ctx.participants.get("penilai") and (
+                ctx.actor_id != ctx.owner_id):
+            return True
+        return ctx.fail("skp_setter",
+                        "Hanya Pejabat Penilai Kinerja pegawai ini yang dapat menetapkan atau "
+                        "mengembalikan SKP-nya.",
+                        "Only this employee's appraiser can set or return her SKP.")
+    if ctx.actor_id == ctx.owner_id or "admin" in ctx.actor_roles:
+        return True
+    return ctx.fail("skp_setter",
+                    "SKP pimpinan instansi ditetapkan oleh pimpinan sendiri atau admin atas "
+                    "namanya.",
+                    "The agency leader's SKP is set by the leader herself or by an admin on her "
+                    "behalf.")
+
+
 GUARDS: dict[str, GuardSpec] = {
     "form_complete": GuardSpec(form_complete, None, form_complete.__doc__ or "", unrestricted),
     "not_own_evaluation": GuardSpec(not_own_evaluation, None, not_own_evaluation.__doc__ or "",
@@ -228,6 +325,15 @@ GUARDS: dict[str, GuardSpec] = {
         _accepts_or_closed_sql,
     ),
     "comment_given": GuardSpec(comment_given, None, comment_given.__doc__ or "", unrestricted),
+    # The SKP flow's guards: evaluations never carry SKP facts, so in an evaluation flow they
+    # refuse, and their inbox filter selects no evaluation (SKP lists are ``workflow.skp``'s).
+    "skp_content_complete": GuardSpec(skp_content_complete, None,
+                                      skp_content_complete.__doc__ or "", _never_an_evaluation),
+    "skp_parent_rhk": GuardSpec(skp_parent_rhk, None, skp_parent_rhk.__doc__ or "",
+                                _never_an_evaluation),
+    "skp_appraiser_set": GuardSpec(skp_appraiser_set, None, skp_appraiser_set.__doc__ or "",
+                                   _never_an_evaluation),
+    "skp_setter": GuardSpec(skp_setter, None, skp_setter.__doc__ or "", _never_an_evaluation),
 }
 
 # Guards that depend only on who acts (not on data or time): opening a period checks them to

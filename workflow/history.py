@@ -29,6 +29,7 @@ from .definition import canonical_json
 from .models import Agency
 from .models import Evaluation
 from .models import HistoryEvent
+from .models import Skp
 from .projection import differing
 from .projection import row_projections
 from .snapshot import EvaluationLike
@@ -100,15 +101,16 @@ def event_hash(key: bytes, fields: Mapping[str, Any]) -> str:
     return hmac.new(key, canonical_json(material).encode(), hashlib.sha256).hexdigest()
 
 
-def chain_of(owner: EvaluationLike | Agency) -> str:
-    """Return the chain key of an evaluation or an agency."""
-    kind = "agency" if isinstance(owner, Agency) else "evaluation"
+def chain_of(owner: EvaluationLike | Agency | Skp) -> str:
+    """Return the chain key of an evaluation, an agency or an SKP (``skp:<id>``)."""
+    kind = ("agency" if isinstance(owner, Agency) else "skp" if isinstance(owner, Skp)
+            else "evaluation")
     return f"{kind}:{owner.id}"
 
 
 def event_fields(
     key: bytes,
-    owner: EvaluationLike | Agency,
+    owner: EvaluationLike | Agency | Skp,
     *,
     kind: str,
     at: datetime,
@@ -132,7 +134,7 @@ def event_fields(
     """
     fields: dict[str, Any] = {
         "agency_id": owner.id if isinstance(owner, Agency) else owner.agency_id,
-        "evaluation_id": None if isinstance(owner, Agency) else owner.id,
+        "evaluation_id": None if isinstance(owner, Agency | Skp) else owner.id,
         "chain": chain_of(owner),
         "seq": (owner.history_seq or 0) + 1,
         "at": at,
@@ -158,7 +160,7 @@ def event_fields(
 def append_event(
     session: Session,
     key: bytes,
-    owner: Evaluation | Agency,
+    owner: Evaluation | Agency | Skp,
     **event: Any,
 ) -> HistoryEvent:
     """Append one event to the owner's chain (ORM) and move the chain head; the caller commits.
@@ -166,7 +168,9 @@ def append_event(
     For an evaluation the head lives on the row whose optimistic lock already serialises
     writers (the relationship makes the flush update the evaluation before inserting the
     event, so a stale writer fails on its version). For an agency chain the row is locked
-    first (``SELECT … FOR UPDATE``).
+    first (``SELECT … FOR UPDATE``). An SKP's head lives on its row, whose optimistic lock
+    (``lock_version``) serialises writers like an evaluation's: the caller changes the row in
+    the same flush.
     """
     if isinstance(owner, Agency):
         session.refresh(owner, with_for_update=True)

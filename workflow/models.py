@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC
 from datetime import date
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from typing import ClassVar
 
@@ -18,6 +19,7 @@ from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import Integer
 from sqlalchemy import MetaData
+from sqlalchemy import Numeric
 from sqlalchemy import String
 from sqlalchemy import Table
 from sqlalchemy import Text
@@ -254,7 +256,10 @@ class Evaluation(Base):
 
     __tablename__ = "evaluation"
     __table_args__ = (
-        UniqueConstraint("employee_id", "period_id"),
+        # One evaluation per employee, period and SKP in force (``skp``): a mutasi inside the
+        # period gives two. Evaluations without an SKP (none was made) are one per period by
+        # ``periods.open_period`` (NULLs never clash in a unique constraint).
+        UniqueConstraint("employee_id", "period_id", "skp_id"),
         # A state's evaluations in the order they wait (inbox sections of group roles).
         Index("ix_evaluation_agency_status", "agency_id", "status", "updated_at", "id"),
         # Lists newest change first (inbox, API, admin) walk this index and stop at a page.
@@ -267,6 +272,9 @@ class Evaluation(Base):
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
     employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"), index=True)
     period_id: Mapped[int] = mapped_column(ForeignKey("period.id"), index=True)
+    # The SKP in force the evaluation reads (RHK, indicators, targets); kept when the SKP is
+    # later replaced (perubahan) or closed (mutasi). None: opened without an SKP.
+    skp_id: Mapped[int | None] = mapped_column(ForeignKey("skp.id"), index=True)
     definition_version_id: Mapped[int] = mapped_column(ForeignKey("definition_version.id"))
     status: Mapped[str] = mapped_column(String(32))
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
@@ -316,6 +324,128 @@ class Participant(Base):
     identity: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict)
 
     evaluation: Mapped[Evaluation] = relationship(back_populates="participants")
+
+
+class Skp(Base):
+    """A *Sasaran Kinerja Pegawai*: one employee's plan for (part of) a year, agreed with her
+    appraiser, in its own flow (``workflow.skp``; status written only by ``skp.fire_skp_transition``
+    and the perubahan/mutasi use cases through the engine) with its own history chain
+    (``skp:<id>``). A *perubahan* makes a new version (``previous_id``); a *mutasi* shortens
+    ``ends_on`` and opens a new SKP. See docs/skp.md "Data and rules"."""
+
+    __tablename__ = "skp"
+    __table_args__ = (
+        # "My SKPs" and the SKP in force at a date: by employee and year.
+        Index("ix_skp_employee_year", "employee_id", "year", "starts_on"),
+        # "My subordinates' SKPs": by appraiser and year.
+        Index("ix_skp_appraiser_year", "appraiser_id", "year"),
+        Index("ix_skp_agency_year", "agency_id", "year"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"))
+    # Pejabat Penilai Kinerja; None only for the top of the agency (set by the leader herself
+    # or by an admin on her behalf).
+    appraiser_id: Mapped[int | None] = mapped_column(ForeignKey("employee.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    previous_id: Mapped[int | None] = mapped_column(ForeignKey("skp.id"))
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+    pendekatan: Mapped[str] = mapped_column(String(16))  # kuantitatif / kualitatif
+    jenis_jabatan: Mapped[str] = mapped_column(String(3))  # JPT / JA / JF
+    status: Mapped[str] = mapped_column(String(32))
+    definition_version_id: Mapped[int] = mapped_column(ForeignKey("definition_version.id"))
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+    history_seq: Mapped[int] = mapped_column(Integer, default=0)
+    history_head: Mapped[str] = mapped_column(String(64), default="")
+    employee_identity: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict)
+    appraiser_identity: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict)
+    # {dukungan_sumber_daya: [..], skema_pertanggungjawaban: [..], konsekuensi: [..]}
+    lampiran: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # Values of the agency's own fields (the form editor's ``skp`` form).
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    change_reason: Mapped[str] = mapped_column(Text, default="")
+    closed_reason: Mapped[str] = mapped_column(Text, default="")
+    # The appraiser's comment when she returned it (shown until it is submitted again).
+    return_comment: Mapped[str] = mapped_column(Text, default="")
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    set_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("employee.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    employee: Mapped[Employee] = relationship(foreign_keys=[employee_id], lazy="joined",
+                                              innerjoin=True)
+    appraiser: Mapped[Employee | None] = relationship(foreign_keys=[appraiser_id])
+    rhk: Mapped[list[SkpRhk]] = relationship(
+        back_populates="skp", cascade="all, delete-orphan", order_by="SkpRhk.position",
+        lazy="selectin")
+    expectations: Mapped[list[SkpExpectation]] = relationship(
+        back_populates="skp", cascade="all, delete-orphan", order_by="SkpExpectation.value",
+        lazy="selectin")
+
+    # Optimistic lock like Evaluation: UPDATE … WHERE lock_version = :seen.
+    __mapper_args__ = {"version_id_col": lock_version}  # noqa: RUF012 - a ClassVar fails mypy
+
+
+class SkpRhk(Base):
+    """A *rencana hasil kerja* of an SKP: utama or tambahan, with the leader's RHK it cascades
+    from (``parent_id``: an RHK of the appraiser's set SKP)."""
+
+    __tablename__ = "skp_rhk"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    skp_id: Mapped[int] = mapped_column(ForeignKey("skp.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    jenis: Mapped[str] = mapped_column(String(16))  # utama / tambahan
+    text: Mapped[str] = mapped_column(Text)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("skp_rhk.id"), index=True)
+    klasifikasi: Mapped[str] = mapped_column(String(100), default="")
+    perspektif: Mapped[str] = mapped_column(String(100), default="")  # JPT
+    # The leader who put it here from her Matriks Peran Hasil (None: written by the employee).
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("employee.id"))
+    # The RHK of the previous version it was copied from (perubahan SKP): RHK that cascade
+    # from that one cascade from this one too (``cascade.cascade_tree``).
+    copied_from_id: Mapped[int | None] = mapped_column(ForeignKey("skp_rhk.id"))
+
+    skp: Mapped[Skp] = relationship(back_populates="rhk")
+    indicators: Mapped[list[SkpIndicator]] = relationship(
+        back_populates="rhk", cascade="all, delete-orphan", order_by="SkpIndicator.position",
+        lazy="selectin")
+
+
+class SkpIndicator(Base):
+    """An indicator of an RHK on one aspect, with its target (a range where allowed)."""
+
+    __tablename__ = "skp_indicator"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rhk_id: Mapped[int] = mapped_column(ForeignKey("skp_rhk.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    aspek: Mapped[str] = mapped_column(String(16))  # kuantitas / kualitas / waktu / biaya
+    text: Mapped[str] = mapped_column(Text)
+    target_min: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
+    target_max: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
+    target_text: Mapped[str] = mapped_column(Text, default="")
+    satuan: Mapped[str] = mapped_column(String(50), default="")
+    perspektif: Mapped[str] = mapped_column(String(100), default="")  # JPT
+
+    rhk: Mapped[SkpRhk] = relationship(back_populates="indicators")
+
+
+class SkpExpectation(Base):
+    """The leader's specific behaviour expectation (*ekspektasi khusus pimpinan*) for one
+    BerAKHLAK value (``rating.BERAKHLAK`` key) of an SKP; written by the appraiser."""
+
+    __tablename__ = "skp_expectation"
+
+    skp_id: Mapped[int] = mapped_column(ForeignKey("skp.id"), primary_key=True)
+    value: Mapped[str] = mapped_column(String(32), primary_key=True)
+    text: Mapped[str] = mapped_column(Text, default="")
+
+    skp: Mapped[Skp] = relationship(back_populates="expectations")
 
 
 class HistoryEvent(Base):

@@ -8,6 +8,8 @@ the current form versions. Later re-organisations or form edits do not change an
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterator
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
@@ -33,12 +35,14 @@ from .models import Evaluation
 from .models import HistoryEvent
 from .models import Participant
 from .models import Period
+from .models import Skp
 from .projection import of_evaluation
 from .projection import project
 from .publishing import current_version
 from .rating import CapaianOrganisasi
 from .service import Workflow
 from .service import definition_of
+from .skp import skps_in_window
 from .texts import Text
 
 MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
@@ -127,16 +131,20 @@ def open_period(
     query = select(Employee).where(Employee.agency_id == actor.agency_id, Employee.active)
     if unit_kerja:
         query = query.where(Employee.unit_kerja == unit_kerja)
-    already = set(session.scalars(select(Evaluation.employee_id).where(
-        Evaluation.period_id == period.id)))
+    already: dict[int, set[int | None]] = {}
+    for employee_id, skp_id in session.execute(
+            select(Evaluation.employee_id, Evaluation.skp_id).where(
+                Evaluation.period_id == period.id)):
+        already.setdefault(employee_id, set()).add(skp_id)
     pins = wf.forms.pin_versions(session, actor.agency_id, definition.forms())
     now = wf.clock()
     report = OpenReport()
     cast = Casting(session, definition, actor.agency_id)
-    for employee in session.scalars(query.order_by(Employee.unit_kerja, Employee.name)):
-        if employee.id in already:
-            continue
-        people = cast.people(employee)
+    employees = list(session.scalars(query.order_by(Employee.unit_kerja, Employee.name)))
+    in_force = skps_in_window(session, [e.id for e in employees], period.starts_on,
+                              period.ends_on)
+    for employee, skp in _openings(employees, in_force, already):
+        people = cast.people(employee, skp.appraiser if skp is not None else None)
         missing = [r for r in REQUIRED_ROLES if r in people and people[r] is None]
         if missing:
             report.skipped.append((employee, Text(
@@ -157,6 +165,7 @@ def open_period(
             continue
         report.evaluations.append(Evaluation(
             agency_id=actor.agency_id, employee_id=employee.id, period_id=period.id,
+            skp_id=skp.id if skp is not None else None,
             definition_version_id=version.id, status=definition.initial, deadlines={},
             data={}, form_versions=pins, created_at=now, updated_at=now,
             participants=[Participant(role=name, employee_id=person.id,
@@ -178,7 +187,7 @@ def open_period(
             actor_nip=actor.nip, actor_role="admin", trigger="open", source="",
             dest=definition.initial, projection=project(of_evaluation(evaluation)),
             definition_version_id=version.id,
-            payload={"period": period.label,
+            payload={"period": period.label, "skp": evaluation.skp_id,
                      "participants": {p.role: p.identity.get("nip")
                                       for p in evaluation.participants},
                      "form_versions": pins},
@@ -193,6 +202,28 @@ def open_period(
             set_committed_value(evaluation, "history_head", head["head"])
     session.flush()
     return report
+
+
+def _openings(employees: list[Employee], in_force: Mapping[int, list[Skp]],
+              already: Mapping[int, set[int | None]]) -> Iterator[tuple[Employee, Skp | None]]:
+    """Yield the evaluations a period opening adds: one per SKP in force during the period
+    (two after a mutasi inside it), or one without an SKP for an employee who has none.
+
+    An employee whose evaluation of the period was opened without an SKP is left alone; so is
+    an SKP that already has its evaluation (opening again adds only what is missing).
+    """
+    for employee in employees:
+        opened = already.get(employee.id, set())
+        if None in opened:
+            continue
+        skps = in_force.get(employee.id, [])
+        if not skps:
+            if not opened:
+                yield employee, None
+            continue
+        for skp in skps:
+            if skp.id not in opened:
+                yield employee, skp
 
 
 CAPAIAN_DASAR_MAX = 200

@@ -36,7 +36,7 @@ from .texts import Text
 TOP_KEYS = {
     "agency", "name", "name_en", "version", "extends", "periods", "roles", "states",
     "initial", "final", "deadlines", "transitions", "rating", "labels", "role_labels",
-    "timezone",
+    "timezone", "skp",
 }
 REQUIRED_TOP_KEYS = ("agency", "version", "roles", "states", "initial", "final", "transitions")
 TRANSITION_KEYS = {
@@ -176,6 +176,7 @@ def check_definition(
     if not c.problems:
         _check_graph(c, m, states, initial, set(final), rules)
         _check_duties(c, m, roles, rules)
+    skp = _check_skp(c, m, agency, version) if "skp" in m else None
     if c.problems:
         return None, c.problems
 
@@ -199,9 +200,38 @@ def check_definition(
             content_hash=content_hash(source),
             source=source,
             timezone=timezone,
+            skp=skp,
         ),
         [],
     )
+
+
+def _check_skp(c: _Checker, m: Mapping[str, Any], agency: Any,
+               version: Any) -> WorkflowDefinition | None:
+    """Validate the agency's own SKP flow (``skp:``) like a flow of its own (``skp_flow``)."""
+    from .skp_flow import skp_mapping
+    from .skp_flow import skp_problems
+
+    raw = m["skp"]
+    if not isinstance(raw, Mapping):
+        c.add(m, Text("skp harus mapping alur SKP (roles, states, transitions, …)",
+                      "skp must be a mapping of the SKP flow (roles, states, transitions, …)"),
+              "skp")
+        return None
+    for key in ("agency", "version", "extends", "skp"):
+        if key in raw:
+            c.add(raw, Text(f"'{key}' tidak boleh di dalam skp (diambil dari definisi)",
+                            f"'{key}' may not appear inside skp (taken from the definition)"),
+                  key)
+    if c.problems:
+        return None
+    definition, problems = check_definition(skp_mapping(raw, agency, version), c.default_file)
+    c.problems.extend(problems)
+    if definition is None:
+        return None
+    for problem in skp_problems(definition):
+        c.add(raw, problem)
+    return definition if not c.problems else None
 
 
 def _check_timezone(c: _Checker, m: Mapping[str, Any]) -> str:

@@ -67,6 +67,7 @@ from .models import ChainVerification
 from .models import Evaluation
 from .models import HistoryEvent
 from .models import Participant
+from .models import Skp
 from .models import VerificationRun
 from .projection import STORED_COLUMNS
 from .projection import differing
@@ -385,13 +386,54 @@ def _evaluation_batches(session: Session, key: bytes, agency_id: int | None, inc
             return
 
 
+def _skp_owners(session: Session, key: bytes, agency_id: int | None,
+                incremental: bool) -> list[_Owner]:
+    """The SKP chains (``skp:<id>``) to check: all, or those whose head moved since their
+    trusted, intact record."""
+    query = select(Skp.id, Skp.agency_id, Skp.history_seq, Skp.history_head)
+    if agency_id is not None:
+        query = query.where(Skp.agency_id == agency_id)
+    owners = [_Owner(f"skp:{sid}", aid, None, seq or 0, head or "")
+              for sid, aid, seq, head in session.execute(query.order_by(Skp.id))]
+    if not incremental:
+        return owners
+    known = _known(session, (o.chain for o in owners))
+    return [o for o in owners if not (
+        (row := known.get(o.chain)) is not None and _trusted(key, row) and row.ok
+        and (row.seq, row.hash) == (o.head_seq, o.head_hash))]
+
+
+def _check_skp(session: Session, key: bytes, owner: _Owner) -> ChainReport:
+    """Check an SKP's chain whole, then its row (and content) against its newest event."""
+    from .skp import projection_differs
+    from .skp import skp_projection
+
+    events = [_row_columns(row) for row in session.execute(
+        select(*_EVENT_COLUMNS).where(_events.c.chain == owner.chain)
+        .order_by(_events.c.seq, _events.c.id))]
+    report = verify_events(key, owner.chain, events, owner.head_seq, owner.head_hash,
+                           columns=_same)
+    if not report.ok or not events or not events[-1]["projection"]:
+        return report
+    skp = session.get(Skp, int(owner.chain.split(":", 1)[1]))
+    if skp is None:
+        return report
+    fields = tuple(projection_differs(events[-1]["projection"], skp_projection(skp)))
+    if fields:
+        return ChainReport(owner.chain, report.events, False, owner.head_seq,
+                           mismatch_reason(fields), fields)
+    return report
+
+
 def _orphans(session: Session, agency_id: int | None) -> Iterator[tuple[str, int, int]]:
     """Yield (chain, agency id, events) of events whose chain has no owner row."""
     evaluation_chain = _EVALUATION_CHAIN
     agency_chain = literal("agency:") + cast(Agency.__table__.c.id, _events.c.chain.type)
+    skp_chain = literal("skp:") + cast(Skp.__table__.c.id, _events.c.chain.type)
     query = (select(_events.c.chain, func.min(_events.c.agency_id), func.count())
              .where(~exists().where(evaluation_chain == _events.c.chain),
-                    ~exists().where(agency_chain == _events.c.chain))
+                    ~exists().where(agency_chain == _events.c.chain),
+                    ~exists().where(skp_chain == _events.c.chain))
              .group_by(_events.c.chain).order_by(_events.c.chain))
     if agency_id is not None:
         query = query.where(_events.c.agency_id == agency_id)
@@ -424,6 +466,9 @@ def verify_part(session: Session, key: bytes, agency_id: int | None = None, *,
         owners = _agency_owners(session, key, agency_id, incremental)
         done([(o, _check_agency(session, key, o)) for o in owners],
              _known(session, (o.chain for o in owners)) if record else {})
+        skps = _skp_owners(session, key, agency_id, incremental)
+        done([(o, _check_skp(session, key, o)) for o in skps],
+             _known(session, (o.chain for o in skps)) if record else {})
     for batch in _evaluation_batches(session, key, agency_id, incremental, part, parts):
         done(_check_evaluations(session, key, batch), batch.known)
     if part == 0 and not incremental:
