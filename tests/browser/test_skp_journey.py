@@ -167,10 +167,23 @@ def test_cascade_return_set_and_report(live_server: LiveServer, page: Page,
             "AND r.parent_id IS NOT NULL UNION ALL SELECT r.id, r.parent_id FROM skp_rhk r "
             "JOIN up ON up.parent_id = r.id) SELECT id FROM up WHERE parent_id IS NULL"),
             {"who": plan.first_id, "year": YEAR}).scalar_one()
-    page.goto(f"{live_server.url}/skp/rhk/{root}/pohon")
+        auditor = conn.execute(text(
+            "SELECT e.nip FROM employee e JOIN group_member m ON m.employee_id = e.id "
+            "JOIN agency_group g ON g.id = m.group_id JOIN agency a ON a.id = e.agency_id "
+            "WHERE g.slug = 'inspektorat' AND a.slug = 'kota-kupang' ORDER BY e.id "
+            "LIMIT 1")).scalar_one()
+    # The head sees her result carried by her subordinate...
+    page.goto(f"{live_server.url}/skp/{plan.leader_skp}/matriks")
+    page.click(f"[data-leader-rhk='{first_rhk}'] a")
+    expect(page.locator("#pohon [data-node]")).to_have_count(2)
     expect(page.locator("#pohon")).to_contain_text(
         "Terselesaikannya akta pencatatan sipil sesuai SOP")
-    assert page.locator("#pohon [data-node]").count() >= 4  # Sekda → Kadis → Kabid → staff
+    # ...and an auditor follows the Sekda's result down through every level to it.
+    as_user(page, live_server, auditor)
+    page.goto(f"{live_server.url}/skp/rhk/{root}/pohon")
+    chain = page.locator("#pohon li:has(li[data-node] li[data-node] li[data-node] "
+                         "[data-node-text]:text('Terselesaikannya akta pencatatan sipil'))")
+    expect(chain.first).to_be_visible()  # Sekda → Kepala Dinas → Kepala Bidang → staff
     found += problems(page)
     shot(page, "skp-tree")
 
