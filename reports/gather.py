@@ -37,12 +37,12 @@ from workflow.service import definition_of
 from workflow.skp_plan import skp_of
 
 from .finality import standing
-from .skp_gather import behaviours as skp_behaviours
-from .skp_gather import plan_results as skp_plan_results
-from .skp_gather import plan_rows
 from .layout import KUALITATIF
 from .layout import KUANTITATIF
 from .layout import period_line
+from .skp_gather import behaviours as skp_behaviours
+from .skp_gather import plan_results as skp_plan_results
+from .skp_gather import plan_rows
 from .snapshot import AppealSnapshot
 from .snapshot import Behaviour
 from .snapshot import DocumentSnapshot

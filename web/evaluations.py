@@ -42,9 +42,9 @@ from workflow.service import save_draft
 from .auth import current_actor
 from .evaluation_page import DEADLINE_LABELS
 from .evaluation_page import apply_plan
-from .evaluation_page import report_plan
 from .evaluation_page import needs_confirmation
 from .evaluation_page import render_page
+from .evaluation_page import report_plan
 from .evaluation_page import rule_label
 from .evaluation_page import spec_for
 from .evaluation_page import unsaved_input

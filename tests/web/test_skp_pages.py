@@ -1,0 +1,311 @@
+"""The planning pages: SKP saya, SKP bawahan, the SKP page and its steps, the Matriks Peran
+Hasil, the cascade tree, the SKP PDF, and the self-assessment reading the set SKP (issue 13)."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from pypdf import PdfReader
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tests.conftest import World
+from tests.web.conftest import login
+from workflow.cascade import assign_result
+from workflow.models import Evaluation
+from workflow.models import Skp
+from workflow.service import Workflow
+from workflow.skp import create_skp
+from workflow.skp import current_skp
+from workflow.skp import fire_skp_transition
+from workflow.skp import save_content
+from workflow.skp_content import content_of
+
+pytestmark = pytest.mark.usefixtures("own_contexts")
+
+YEAR = 2026
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "pdf"
+TOP_RESULT = "Meningkatnya kualitas layanan publik dinas"
+EXPECTATION = "Menanggapi pengaduan paling lambat satu hari kerja."
+
+
+def indicator(text: str = "Persentase layanan sesuai standar", low: Any = 90,
+              high: Any = 95, satuan: str = "persen") -> dict[str, Any]:
+    return {"aspek": "kuantitas", "text": text, "target_min": low, "target_max": high,
+            "satuan": satuan}
+
+
+def set_chain(session: Session, wf: Workflow, world: World, *, down_to: str = "pegawai"
+              ) -> dict[str, Skp]:
+    """Plan the year through the use cases: the Kepala Dinas (top) sets her SKP and each
+    leader assigns her first result to the next one down, who refines, submits and is set."""
+    chain = ["kepala", "atasan", "penilai", "pegawai"]
+    chain = chain[:chain.index(down_to) + 1]
+    top = world.actor("kepala")
+    skp = create_skp(session, wf, top, year=YEAR, pendekatan="kuantitatif", jenis_jabatan="JPT")
+    save_content(session, wf, top, skp.id, {
+        "rhk": [{"jenis": "utama", "text": TOP_RESULT, "indicators": [indicator()]},
+                {"jenis": "utama", "text": "Terwujudnya tata kelola keuangan yang akuntabel",
+                 "indicators": [indicator("Nilai SAKIP dinas", 70, 75, "nilai")]}],
+        "lampiran": {"dukungan_sumber_daya": ["Anggaran DPA dinas"],
+                     "skema_pertanggungjawaban": ["Laporan bulanan"],
+                     "konsekuensi": ["Bahan pembinaan kinerja"]}}, None)
+    fire_skp_transition(session, wf, top, skp.id, "ajukan")
+    fire_skp_transition(session, wf, top, skp.id, "tetapkan")
+    skps = {"kepala": skp}
+    for leader, member in zip(chain, chain[1:], strict=False):
+        parent = sorted(skps[leader].rhk, key=lambda r: r.position)[0]
+        assign_result(session, wf, world.actor(leader), parent.id, world.people[member].id)
+        mine = current_skp(session, world.people[member].id, YEAR)
+        assert mine is not None
+        document = content_of(mine)
+        document["rhk"][0]["text"] = f"Hasil {member}: layanan bidang sesuai standar"
+        document["rhk"][0]["indicators"] = [indicator(f"Layanan {member} selesai", 10, 12,
+                                                      "berkas")]
+        save_content(session, wf, world.actor(member), mine.id, {"rhk": document["rhk"]},
+                     None)
+        save_content(session, wf, world.actor(leader), mine.id,
+                     {"expectations": {"berorientasi_pelayanan": EXPECTATION}}, None)
+        fire_skp_transition(session, wf, world.actor(member), mine.id, "ajukan")
+        fire_skp_transition(session, wf, world.actor(leader), mine.id, "tetapkan")
+        skps[member] = mine
+    session.commit()
+    return skps
+
+
+def client_for(app: Flask, world: World, who: str) -> FlaskClient:
+    client = app.test_client()
+    login(client, world.people[who])
+    return client
+
+
+def page_text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_plan_submit_return_and_set_through_the_pages(app: Flask, session: Session, wf: Workflow,
+                                                      two: tuple[World, World]) -> None:
+    """The top sets her SKP, assigns a result on the matrix; the subordinate refines and
+    submits; a return needs a comment and shows it; then it is set and the tree shows it."""
+    world = two[0]
+    kepala = client_for(app, world, "kepala")
+    answer = kepala.post("/skp/", data={"year": YEAR, "pendekatan": "kuantitatif",
+                                        "jenis_jabatan": "JPT"})
+    assert answer.status_code == 302
+    skp_id = int(answer.headers["Location"].rsplit("/", 1)[1])
+    skp = session.get(Skp, skp_id)
+    assert skp is not None
+    form = {"version": skp.lock_version, "rhk-0-jenis": "utama", "rhk-0-text": TOP_RESULT,
+            "rhk-0-ind-0-aspek": "kuantitas", "rhk-0-ind-0-text": "Indeks kepuasan",
+            "rhk-0-ind-0-target_min": "85", "rhk-0-ind-0-satuan": "poin",
+            "rhk-1-text": "", "rhk-1-ind-0-text": "",  # the blank RHK to add with: dropped
+            "lampiran-dukungan_sumber_daya": "Anggaran\nAplikasi daring"}
+    assert kepala.post(f"/skp/{skp_id}/isi", data=form).status_code == 302
+    session.refresh(skp)
+    assert [r.text for r in skp.rhk] == [TOP_RESULT]
+    assert skp.lampiran["dukungan_sumber_daya"] == ["Anggaran", "Aplikasi daring"]
+    for step in ("ajukan", "tetapkan"):
+        assert kepala.post(f"/skp/{skp_id}/langkah/{step}", data={}).status_code == 302
+    session.refresh(skp)
+    assert skp.status == "ditetapkan"
+
+    # The Matriks Peran Hasil: one result to her subordinate (a draft SKP for him).
+    matrix = kepala.get(f"/skp/{skp_id}/matriks").get_data(as_text=True)
+    rhk_id = skp.rhk[0].id
+    atasan_id = world.people["atasan"].id
+    assert f'data-assign="{rhk_id}-{atasan_id}"' in matrix
+    assert kepala.post(f"/skp/{skp_id}/matriks", data={
+        "rhk_id": rhk_id, "subordinate_id": atasan_id}).status_code == 302
+    child = current_skp(session, atasan_id, YEAR)
+    assert child is not None and child.rhk[0].parent_id == rhk_id
+
+    # He refines it (the assigned RHK keeps its id and parent) and submits.
+    atasan = client_for(app, world, "atasan")
+    page = atasan.get(f"/skp/{child.id}").get_data(as_text=True)
+    assert "Mengintervensi RHK atasan:" in page and TOP_RESULT in page
+    assert atasan.post(f"/skp/{child.id}/isi", data={
+        "version": child.lock_version, "rhk-0-id": child.rhk[0].id, "rhk-0-jenis": "utama",
+        "rhk-0-parent_id": rhk_id, "rhk-0-text": "Layanan bidang A sesuai standar",
+        "rhk-0-ind-0-aspek": "kuantitas", "rhk-0-ind-0-text": "Berkas selesai",
+        "rhk-0-ind-0-target_min": "100", "rhk-0-ind-0-target_max": "120",
+        "rhk-0-ind-0-satuan": "berkas"}).status_code == 302
+    session.refresh(child)
+    assert atasan.post(f"/skp/{child.id}/langkah/ajukan",
+                       data={"version": child.lock_version}).status_code == 302
+
+    # SKP bawahan lists it as waiting; returning without a comment is refused, nothing moves.
+    waiting = kepala.get("/skp/bawahan").get_data(as_text=True)
+    assert f'data-skp="{child.id}"' in waiting and "Menunggu penetapan Anda" in waiting
+    session.refresh(child)
+    refused = kepala.post(f"/skp/{child.id}/langkah/kembalikan",
+                          data={"version": child.lock_version, "comment": ""})
+    assert refused.status_code == 400
+    session.refresh(child)
+    assert child.status == "diajukan"
+    assert kepala.post(f"/skp/{child.id}/langkah/kembalikan", data={
+        "version": child.lock_version, "comment": "Tambahkan indikator waktu."}
+    ).status_code == 302
+    shown = atasan.get(f"/skp/{child.id}").get_data(as_text=True)
+    assert "data-returned" in shown and "Tambahkan indikator waktu." in shown
+    session.refresh(child)
+    assert atasan.post(f"/skp/{child.id}/langkah/ajukan",
+                       data={"version": child.lock_version}).status_code == 302
+    session.refresh(child)
+    assert kepala.post(f"/skp/{child.id}/langkah/tetapkan",
+                       data={"version": child.lock_version}).status_code == 302
+    session.refresh(child)
+    assert child.status == "ditetapkan"
+
+    tree = kepala.get(f"/skp/rhk/{rhk_id}/pohon").get_data(as_text=True)
+    assert "Layanan bidang A sesuai standar" in tree and "1 RHK mengintervensi" in tree
+
+
+def test_refused_posts_keep_what_was_typed(app: Flask, session: Session, wf: Workflow,
+                                          two: tuple[World, World]) -> None:
+    """A bad target (400) and a JA utama RHK without parent (409) re-show the page with the
+    typed values and the reason; nothing is stored."""
+    world = two[0]
+    set_chain(session, wf, world, down_to="kepala")
+    atasan = client_for(app, world, "atasan")
+    assert atasan.post("/skp/", data={"year": YEAR, "pendekatan": "kuantitatif",
+                                      "jenis_jabatan": "JA"}).status_code == 302
+    skp = current_skp(session, world.people["atasan"].id, YEAR)
+    assert skp is not None
+    bad = atasan.post(f"/skp/{skp.id}/isi", data={
+        "version": skp.lock_version, "rhk-0-text": "Layanan tanpa induk",
+        "rhk-0-ind-0-text": "Berkas", "rhk-0-ind-0-target_min": "banyak"})
+    assert bad.status_code == 400
+    html = bad.get_data(as_text=True)
+    assert "Layanan tanpa induk" in html and 'value="banyak"' in html
+    assert "is-invalid" in html
+    session.refresh(skp)
+    assert skp.rhk == []
+
+    assert atasan.post(f"/skp/{skp.id}/isi", data={
+        "version": skp.lock_version, "rhk-0-text": "Layanan tanpa induk",
+        "rhk-0-ind-0-text": "Berkas", "rhk-0-ind-0-target_min": "10"}).status_code == 302
+    session.refresh(skp)
+    refused = atasan.post(f"/skp/{skp.id}/langkah/ajukan", data={"version": skp.lock_version})
+    assert refused.status_code == 409
+    assert "belum menyebut RHK Pejabat Penilai" in refused.get_data(as_text=True)
+    session.refresh(skp)
+    assert skp.status == "draft"
+
+
+def test_another_agency_or_an_unrelated_colleague_gets_404(
+        app: Flask, session: Session, wf: Workflow, two: tuple[World, World]) -> None:
+    """Every planning URL of an SKP the reader may not see answers 404 and changes nothing."""
+    mataram, kupang = two
+    skps = set_chain(session, wf, mataram, down_to="atasan")
+    skp = skps["atasan"]
+    rhk_id = skp.rhk[0].id
+    version = skp.lock_version
+    for client in (client_for(app, kupang, "kepala"), client_for(app, mataram, "pegawai2")):
+        for url in (f"/skp/{skp.id}", f"/skp/{skp.id}/pdf", f"/skp/{skp.id}/matriks",
+                    f"/skp/rhk/{rhk_id}/pohon"):
+            assert client.get(url).status_code == 404, url
+        for url, data in ((f"/skp/{skp.id}/isi", {"rhk-0-text": "x"}),
+                          (f"/skp/{skp.id}/langkah/kembalikan", {"comment": "x"}),
+                          (f"/skp/{skp.id}/perubahan", {"comment": "x"})):
+            assert client.post(url, data=data).status_code == 404, url
+    session.refresh(skp)
+    assert skp.lock_version == version and skp.status == "ditetapkan"
+
+
+def test_skp_pdf_prints_the_set_skp_and_verifies(app: Flask, session: Session, wf: Workflow,
+                                                 two: tuple[World, World]) -> None:
+    """The SKP PDF read back: RHK, the parent RHK, indicators, targets, expectations,
+    lampiran and both signatures; its code verifies until the SKP changes."""
+    world = two[0]
+    skps = set_chain(session, wf, world, down_to="atasan")
+    atasan = client_for(app, world, "atasan")
+    answer = atasan.get(f"/skp/{skps['atasan'].id}/pdf")
+    assert answer.status_code == 200 and answer.mimetype == "application/pdf"
+    pdf = answer.get_data()
+    text = re.sub(r"\s+", " ", " ".join(p.extract_text() or "" for p in
+                                        PdfReader(io.BytesIO(pdf)).pages))
+    for expected in ("SASARAN KINERJA PEGAWAI", "PENDEKATAN HASIL KERJA KUANTITATIF",
+                     "RENCANA HASIL KERJA ATASAN YANG DIINTERVENSI", TOP_RESULT,
+                     "Hasil atasan: layanan bidang sesuai standar", "Layanan atasan selesai",
+                     "10 – 12 berkas", EXPECTATION, "LAMPIRAN SASARAN KINERJA PEGAWAI",
+                     "Pegawai yang Dinilai,", "Pejabat Penilai Kinerja,",
+                     world.people["atasan"].name, world.people["atasan"].nip,
+                     world.people["kepala"].name, world.people["kepala"].nip,
+                     "Ditandatangani secara elektronik saat diajukan",
+                     "Ditetapkan secara elektronik"):
+        assert expected in text, expected
+    assert "BELUM DITETAPKAN" not in text
+    code = re.search(r"Kode verifikasi:? ([0-9A-Z]{4}(?:-[0-9A-Z]{4}){3})", text)
+    assert code is not None
+    if shutil.which("pdftoppm"):  # the page as a reviewer sees it
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        source = ARTIFACTS / "skp-set.pdf"
+        source.write_bytes(pdf)
+        subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "1", str(source),
+                        str(ARTIFACTS / "skp-set")], check=True)
+        assert any(ARTIFACTS.glob("skp-set*.png"))
+    valid = app.test_client().get(f"/verify/{code.group(1)}")
+    assert valid.status_code == 200 and "masih berlaku" in valid.get_data(as_text=True)
+
+    # A perubahan SKP moves the SKP's history: the printed code is superseded.
+    kepala = client_for(app, world, "kepala")
+    session.refresh(skps["atasan"])
+    assert atasan.post(f"/skp/{skps['atasan'].id}/perubahan", data={
+        "version": skps["atasan"].lock_version, "comment": "Tugas tambahan dari Wali Kota."}
+    ).status_code == 302
+    stale = app.test_client().get(f"/verify/{code.group(1)}").get_data(as_text=True)
+    assert "sudah tidak berlaku" in stale
+    old = kepala.get(f"/skp/{skps['atasan'].id}").get_data(as_text=True)
+    assert "Diganti" in old
+
+
+def test_self_assessment_lists_the_set_skp(app: Flask, session: Session, wf: Workflow,
+                                          two: tuple[World, World]) -> None:
+    """The employee's report lists the RHK, indicator and target of her set SKP read-only;
+    a post that retypes them is stored with the SKP's words, and the evaluation's SKP
+    document prints them."""
+    world = two[0]
+    set_chain(session, wf, world)
+    evaluation = world.evaluations["pegawai"]
+    pegawai = client_for(app, world, "pegawai")
+    html = pegawai.get(f"/evaluasi/{evaluation.id}").get_data(as_text=True)
+    assert "data-from-skp" in html
+    assert 'data-planned="rencana_hasil_kerja">Hasil pegawai: layanan bidang sesuai standar' \
+        in html
+    assert 'data-planned="target">10 – 12 berkas' in html
+    assert 'name="hasil_kerja-1-realisasi"' not in html  # no spare rows to add results with
+    answer = pegawai.post(f"/evaluasi/{evaluation.id}/langkah/submit", data={
+        "version": evaluation.lock_version,
+        "hasil_kerja-0-rencana_hasil_kerja": "Sesuatu yang lain",
+        "hasil_kerja-0-indikator": "Indikator lain", "hasil_kerja-0-target": "1000",
+        "hasil_kerja-0-realisasi": "11 berkas",
+        "hasil_kerja-5-rencana_hasil_kerja": "Hasil yang tidak direncanakan",
+        "hasil_kerja-5-indikator": "x", "hasil_kerja-5-target": "1",
+        "hasil_kerja-5-realisasi": "1"})
+    assert answer.status_code == 302, page_text(answer.get_data(as_text=True))[:800]
+    stored = session.scalar(select(Evaluation).where(Evaluation.id == evaluation.id))
+    assert stored is not None
+    session.refresh(stored)
+    rows = stored.values("self-assessment")["hasil_kerja"]
+    assert len(rows) == 1
+    assert {k: rows[0][k] for k in ("rencana_hasil_kerja", "indikator", "target", "realisasi")
+            } == {"rencana_hasil_kerja": "Hasil pegawai: layanan bidang sesuai standar",
+                  "indikator": "Layanan pegawai selesai", "target": "10 – 12 berkas",
+                  "realisasi": "11 berkas"}
+    # The evaluation's documents print the same plan: RHK, parent RHK and target.
+    document = pegawai.get(f"/evaluasi/{evaluation.id}/dokumen/skp.pdf")
+    assert document.status_code == 200
+    printed = re.sub(r"\s+", " ", " ".join(p.extract_text() or "" for p in
+                                           PdfReader(io.BytesIO(document.get_data())).pages))
+    for expected in ("Hasil pegawai: layanan bidang sesuai standar",
+                     "Hasil penilai: layanan bidang sesuai standar", "10 – 12 berkas",
+                     EXPECTATION):
+        assert expected in printed, expected
