@@ -37,6 +37,7 @@ from workflow.skp import change_skp
 from workflow.skp import copy_from_last_year
 from workflow.skp import create_skp
 from workflow.skp import fire_skp_transition
+from workflow.skp import flow_of
 from workflow.skp import my_skps
 from workflow.skp import save_content
 from workflow.skp import skp_page
@@ -204,16 +205,19 @@ def step(skp_id: int, trigger: str) -> Response | tuple[str, int]:
     """Take a step of the SKP flow (ajukan, kembalikan with a comment, tetapkan)."""
     comment = (request.form.get("comment") or "").strip()
     try:
-        fire_skp_transition(db.session, workflow_deps(), current_actor(), skp_id, trigger,
-                            comment or None, int_form("version"))
+        skp = fire_skp_transition(db.session, workflow_deps(), current_actor(), skp_id,
+                                  trigger, comment or None, int_form("version"))
     except REFUSED as exc:
         if not _refused(exc):
             raise
         message, errors = _errors(exc)
         return _page(skp_id, status=exc.status, message=message, errors=errors,
                      posted=trigger, comment=comment)
+    rule = flow_of(db.session, skp).transition(trigger)
+    label = trigger if rule is None else (
+        (rule.label_en or rule.label) if current_language() == "en" else rule.label)
     db.session.commit()
-    flash(_("Berhasil."), "success")
+    flash(_("Berhasil: %(step)s.", step=label), "success")
     return redirect(url_for(".show", skp_id=skp_id))
 
 
