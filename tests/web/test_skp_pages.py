@@ -309,3 +309,19 @@ def test_self_assessment_lists_the_set_skp(app: Flask, session: Session, wf: Wor
                      "Hasil penilai: layanan bidang sesuai standar", "10 – 12 berkas",
                      EXPECTATION):
         assert expected in printed, expected
+
+
+def test_pages_in_english(app: Flask, session: Session, wf: Workflow,
+                          two: tuple[World, World]) -> None:
+    """The planning pages speak English when the reader chose it (the flow's own labels too)."""
+    world = two[0]
+    skps = set_chain(session, wf, world, down_to="atasan")
+    kepala = client_for(app, world, "kepala")
+    kepala.set_cookie("lang", "en")
+    mine = kepala.get("/skp/").get_data(as_text=True)
+    assert "My SKP" in mine and "Copy from last year" in mine and "SKP saya" not in mine
+    page = kepala.get(f"/skp/{skps['atasan'].id}").get_data(as_text=True)
+    assert "Cascades from the leader's result:" in page
+    assert re.search(r'data-skp-state="ditetapkan">\s*Set\s*<', page)
+    matrix = kepala.get(f"/skp/{skps['kepala'].id}/matriks").get_data(as_text=True)
+    assert "Role–result matrix" in matrix
