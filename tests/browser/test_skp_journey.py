@@ -52,10 +52,13 @@ def planning_under_way(server: LiveServer, agency: str = "kota-kupang") -> Plann
             "x.superior_id = e.id) AND NOT EXISTS (SELECT 1 FROM employee x JOIN skp y ON "
             "y.employee_id = x.id WHERE x.superior_id = e.id) ORDER BY e.id LIMIT 1"),
             {"agency": agency, "year": YEAR}).one()
+        # Their evaluation of the demo's period (another test may open a period too).
         staff = conn.execute(text(
             "SELECT e.nip, e.id, v.id, v.status FROM employee e "
-            "JOIN evaluation v ON v.employee_id = e.id WHERE e.superior_id = :leader "
-            "ORDER BY (v.status = 'draft') DESC, e.id"), {"leader": leader_id}).all()
+            "JOIN evaluation v ON v.employee_id = e.id AND v.period_id = "
+            "(SELECT min(p.id) FROM period p WHERE p.agency_id = e.agency_id) "
+            "WHERE e.superior_id = :leader ORDER BY (v.status = 'draft') DESC, e.id"),
+            {"leader": leader_id}).all()
     assert len(staff) >= 2 and staff[0][3] == "draft", staff
     return Planning(leader, skp_id, staff[0][0], staff[0][1], staff[1][0], staff[1][1],
                     staff[0][2])
