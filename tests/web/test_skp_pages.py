@@ -325,3 +325,45 @@ def test_pages_in_english(app: Flask, session: Session, wf: Workflow,
     assert re.search(r'data-skp-state="ditetapkan">\s*Set\s*<', page)
     matrix = kepala.get(f"/skp/{skps['kepala'].id}/matriks").get_data(as_text=True)
     assert "Role–result matrix" in matrix
+
+
+def test_copy_from_last_year_and_withdraw_an_assignment(
+        app: Flask, session: Session, wf: Workflow, two: tuple[World, World]) -> None:
+    """SKP saya copies last year's SKP as a draft (no parent links); the leader withdraws a
+    result she assigned while the subordinate's SKP is still a draft."""
+    world = two[0]
+    skps = set_chain(session, wf, world, down_to="atasan")
+    atasan = client_for(app, world, "atasan")
+    assert atasan.post("/skp/salin", data={"year": YEAR + 1}).status_code == 302
+    copied = current_skp(session, world.people["atasan"].id, YEAR + 1)
+    assert copied is not None and copied.status == "draft"
+    assert [r.text for r in copied.rhk] == [r.text for r in skps["atasan"].rhk]
+    assert all(r.parent_id is None for r in copied.rhk)
+    again = atasan.post("/skp/salin", data={"year": YEAR + 1})
+    assert again.status_code == 409 and "data-error" in again.get_data(as_text=True)
+
+    kepala = client_for(app, world, "kepala")
+    rhk_id = skps["kepala"].rhk[1].id
+    penilai_id = world.people["penilai"].id
+    # The Kepala Dinas is not the penilai's appraiser: the assignment is refused, shown.
+    refused = kepala.post(f"/skp/{skps['kepala'].id}/matriks",
+                          data={"rhk_id": rhk_id, "subordinate_id": penilai_id})
+    assert refused.status_code == 400 and "bawahan langsung" in refused.get_data(as_text=True)
+    # His SKP is set: a second result for him is refused; the team member has none yet.
+    atasan_id = world.people["atasan"].id
+    busy = kepala.post(f"/skp/{skps['kepala'].id}/matriks",
+                       data={"rhk_id": rhk_id, "subordinate_id": atasan_id})
+    assert busy.status_code == 409
+    tim_id = world.people["tim"].id
+    assert kepala.post(f"/skp/{skps['kepala'].id}/matriks",
+                       data={"rhk_id": rhk_id, "subordinate_id": tim_id}).status_code == 302
+    draft = current_skp(session, tim_id, YEAR)
+    assert draft is not None
+    child = next(r for r in draft.rhk if r.parent_id == rhk_id)
+    matrix = kepala.get(f"/skp/{skps['kepala'].id}/matriks").get_data(as_text=True)
+    assert f'data-unassign="{child.id}"' in matrix
+    assert kepala.post(f"/skp/{skps['kepala'].id}/matriks/batal",
+                       data={"rhk_id": child.id}).status_code == 302
+    session.expire_all()
+    draft = current_skp(session, tim_id, YEAR)
+    assert draft is not None and draft.rhk == []
