@@ -4,6 +4,7 @@ Hasil, the cascade tree, the SKP PDF, and the self-assessment reading the set SK
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import shutil
 import subprocess
@@ -61,7 +62,7 @@ def set_chain(session: Session, wf: Workflow, world: World, *, down_to: str = "p
     fire_skp_transition(session, wf, top, skp.id, "ajukan")
     fire_skp_transition(session, wf, top, skp.id, "tetapkan")
     skps = {"kepala": skp}
-    for leader, member in zip(chain, chain[1:], strict=False):
+    for leader, member in itertools.pairwise(chain):
         parent = sorted(skps[leader].rhk, key=lambda r: r.position)[0]
         assign_result(session, wf, world.actor(leader), parent.id, world.people[member].id)
         mine = current_skp(session, world.people[member].id, YEAR)
