@@ -73,7 +73,14 @@ PUBLIC_ENDPOINTS = frozenset({"api.openapi"})
 # The query parameters each endpoint takes (as web/openapi.py documents); others are a 400, so
 # a misspelt filter (``perpage``) is not silently ignored.
 QUERY_PARAMS = {"api.evaluations": frozenset({"state", "period_id", "role", "q", "page",
-                                              "per_page", "after"})}
+                                              "per_page", "after"}),
+                "api.skp_list": frozenset({"year"})}
+# Endpoints whose operation is a flow step (scope ``transition[:<name>]``), and the SKP writes
+# that are not (scope ``skp``: web/api_skp.py); everything else needs ``read``.
+TRANSITION_ENDPOINTS = frozenset({"api.transition", "api.skp_transition"})
+SKP_WRITES = frozenset({"api.skp_create", "api.skp_change"})
+# One URL rule for reading and writing (web/api_skp.py): the write needs ``skp``.
+SKP_SHARED = frozenset({"api.skp_get", "api.skp_matrix"})
 TRANSITION_KEYS = frozenset({"data", "comment", "version"})
 
 
@@ -119,8 +126,12 @@ def authenticate() -> tuple[Response, int] | None:
     g.actor_nip = use.actor.nip
     if use.touched:
         db.session.commit()  # last_used_at, kept even when the request then fails
-    operation = ("transition:" + str((request.view_args or {}).get("name", ""))
-                 if request.endpoint == "api.transition" else "read")
+    if request.endpoint in TRANSITION_ENDPOINTS:
+        operation = "transition:" + str((request.view_args or {}).get("name", ""))
+    else:
+        write = request.endpoint in SKP_WRITES or (
+            request.endpoint in SKP_SHARED and request.method not in ("GET", "HEAD"))
+        operation = "skp" if write else "read"
     if not token_allows(use.scope, operation):
         response = jsonify({"error": "Forbidden", "message": _(
             "Cakupan token ini tidak mencakup operasi %(operation)s.", operation=operation)})

@@ -335,6 +335,273 @@ PATHS: dict[str, Any] = {
     }},
 }
 
+SKP_ID = {"name": "skp_id", "in": "path", "required": True, "schema": DB_ID,
+          "description": "Id SKP / SKP id"}
+RHK_ID = {"name": "rhk_id", "in": "path", "required": True, "schema": DB_ID,
+          "description": "Id RHK / result id"}
+SKP_NOT_FOUND = _error("Tidak ditemukan: SKP yang tidak boleh Anda baca, termasuk SKP instansi "
+                       "lain / not found: an SKP you may not read, including another agency's")
+SKP_FORBIDDEN = _error("NotPermitted: bagian ini bukan milik Anda atau SKP tidak dapat diubah "
+                       "sekarang; atau cakupan token tidak mencakup operasi ini / not your part, "
+                       "or not editable now; or the token's scope does not cover it")
+SKP_CONFLICT = _error("ConcurrentUpdate (stale `version`), TransitionNotAllowed (wrong state / "
+                      "unknown step) or GuardFailed (`guard` names it)")
+SKP_INVALID = _error("InvalidData: field errors in `errors` (e.g. `rhk[0].indicators[1]."
+                     "target_min`), or a malformed body; nothing changed")
+NUMBER_OR_TEXT = {"anyOf": [{"type": ["number", "null"]}, TEXT]}
+LIST_OF_TEXTS = {"type": "array", "items": TEXT}
+
+SKP_SCHEMAS: dict[str, Any] = {
+    "SkpIndicator": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "integer", "description": "read only"},
+            "aspek": {"enum": ["kuantitas", "kualitas", "waktu", "biaya"]},
+            "text": TEXT, "target_min": NUMBER_OR_TEXT, "target_max": NUMBER_OR_TEXT,
+            "target_text": TEXT, "satuan": TEXT, "perspektif": TEXT},
+    },
+    "SkpRhk": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "id": {"anyOf": [DB_ID, {"type": "null"}],
+                   "description": "an RHK of this SKP to update; none: a new RHK"},
+            "jenis": {"enum": ["utama", "tambahan"]}, "text": TEXT,
+            "parent_id": {"anyOf": [DB_ID, {"type": "null"}],
+                          "description": "an RHK of the appraiser's set SKP it cascades from"},
+            "klasifikasi": TEXT, "perspektif": TEXT,
+            "assigned_by_id": {"type": ["integer", "null"], "description": "read only"},
+            "indicators": {"type": "array", "items": _ref("SkpIndicator")}},
+    },
+    "SkpContent": {
+        "type": "object",
+        "description": "The SKP's content document (docs/skp.md, Data and rules). A save "
+                       "sends the parts it changes: rhk, lampiran and data are the employee's, "
+                       "expectations the appraiser's.",
+        "additionalProperties": False,
+        "properties": {
+            "rhk": {"type": "array", "items": _ref("SkpRhk")},
+            "expectations": {"type": "object", "description": "BerAKHLAK value key → text",
+                             "propertyNames": TEXT, "additionalProperties": TEXT},
+            "lampiran": {"type": "object", "additionalProperties": False, "properties": {
+                "dukungan_sumber_daya": LIST_OF_TEXTS,
+                "skema_pertanggungjawaban": LIST_OF_TEXTS, "konsekuensi": LIST_OF_TEXTS}},
+            "data": {"type": "object", "description": "the agency's own fields",
+                     "propertyNames": TEXT, "additionalProperties": {"anyOf": [{"type": ["null", "boolean",
+                                                                   "number"]}, TEXT]}}},
+    },
+    "SkpSummary": {
+        "type": "object",
+        "required": ["id", "year", "state", "state_label", "version"],
+        "properties": {
+            "id": {"type": "integer"}, "year": {"type": "integer"},
+            "version": {"type": "integer",
+                        "description": "lock_version; send it back as `version` when acting"},
+            "skp_version": {"type": "integer", "description": "1, 2, …: perubahan SKP"},
+            "state": {"type": "string"}, "state_label": {"type": "string"},
+            "employee": {"type": "object"}, "appraiser_id": {"type": ["integer", "null"]},
+            "starts_on": {"type": "string", "format": "date"},
+            "ends_on": {"type": "string", "format": "date"},
+            "pendekatan": {"enum": ["kuantitatif", "kualitatif"]},
+            "jenis_jabatan": {"enum": ["JPT", "JA", "JF"]},
+            "updated_at": {"type": "string", "format": "date-time"},
+            "url": {"type": "string"}},
+    },
+    "SkpList": {
+        "type": "object",
+        "properties": {"mine": {"type": "array", "items": _ref("SkpSummary")},
+                       "subordinates": {"type": "array", "items": _ref("SkpSummary")}},
+    },
+    "Skp": {
+        "allOf": [_ref("SkpSummary"), {
+            "type": "object",
+            "properties": {
+                "roles": {"type": "array", "items": {"type": "string"}},
+                "previous_id": {"type": ["integer", "null"]},
+                "employee_identity": {"type": "object"},
+                "appraiser_identity": {"type": "object"},
+                "change_reason": {"type": "string"}, "closed_reason": {"type": "string"},
+                "return_comment": {"type": "string"},
+                "submitted_at": {"type": ["string", "null"], "format": "date-time"},
+                "set_at": {"type": ["string", "null"], "format": "date-time"},
+                "content": _ref("SkpContent"),
+                "parents": {"type": "object", "description": "RHK id → its parent RHK"},
+                "may_edit": {"type": "boolean"}, "may_edit_expectations": {"type": "boolean"},
+                "may_change": {"type": "boolean"},
+                "transitions": {"type": "array", "items": {"type": "object", "properties": {
+                    "name": {"type": "string"}, "label": {"type": "string"},
+                    "comment_required": {"type": "boolean"}, "url": {"type": "string"}}}},
+                "versions": {"type": "array", "items": {"type": "object"}},
+                "history": {"type": "array", "items": _ref("HistoryEvent")},
+                "links": {"type": "object"}},
+        }],
+    },
+    "SkpCreateRequest": {
+        "type": "object",
+        "required": ["year"],
+        "additionalProperties": False,
+        "properties": {
+            "year": {"type": "integer", "minimum": 2000, "maximum": 2100},
+            "pendekatan": {"enum": ["kuantitatif", "kualitatif"]},
+            "jenis_jabatan": {"enum": ["JPT", "JA", "JF"]},
+            "copy_from": {"anyOf": [DB_ID, {"type": "null"}]},
+            "copy_last_year": {"type": "boolean",
+                               "description": "true: copy the newest SKP of year − 1"}},
+    },
+    "SkpSaveRequest": {
+        "type": "object",
+        "required": ["content", "version"],
+        "additionalProperties": False,
+        "properties": {"content": _ref("SkpContent"),
+                       "version": {"type": "integer", "minimum": 0, "maximum": INT_MAX}},
+    },
+    "SkpTransitionRequest": {
+        "type": "object",
+        "required": ["version"],
+        "additionalProperties": False,
+        "properties": {"comment": {"type": ["string", "null"], "pattern": TEXT["pattern"]},
+                       "version": {"type": "integer", "minimum": 0, "maximum": INT_MAX}},
+    },
+    "SkpTransitionResult": {
+        "type": "object",
+        "properties": {"skp": _ref("SkpSummary"), "event": {"type": "object"}},
+    },
+    "SkpChangeRequest": {
+        "type": "object",
+        "required": ["reason", "version"],
+        "additionalProperties": False,
+        "properties": {"reason": TEXT,
+                       "version": {"type": "integer", "minimum": 0, "maximum": INT_MAX}},
+    },
+    "SkpRhkRef": {
+        "type": "object",
+        "properties": {"id": {"type": "integer"}, "skp_id": {"type": "integer"},
+                       "jenis": {"type": "string"}, "text": {"type": "string"},
+                       "parent_id": {"type": ["integer", "null"]},
+                       "assigned_by_id": {"type": ["integer", "null"]}},
+    },
+    "RoleMatrix": {
+        "type": "object",
+        "properties": {
+            "skp_id": {"type": "integer"}, "may_assign": {"type": "boolean"},
+            "rows": {"type": "array", "items": _ref("SkpRhkRef")},
+            "columns": {"type": "array", "items": {"type": "object", "properties": {
+                "employee": {"type": "object"},
+                "skp": {"anyOf": [_ref("SkpSummary"), {"type": "null"}]},
+                "editable": {"type": "boolean"}}}},
+            "cells": {"type": "array", "items": {"type": "object", "properties": {
+                "rhk_id": {"type": "integer"}, "employee_id": {"type": "integer"},
+                "rhk": {"type": "array", "items": _ref("SkpRhkRef")}}}}},
+    },
+    "AssignRequest": {
+        "type": "object",
+        "required": ["rhk_id", "subordinate_id"],
+        "additionalProperties": False,
+        "properties": {"rhk_id": DB_ID, "subordinate_id": DB_ID},
+    },
+    "AssignResult": {
+        "type": "object",
+        "properties": {"rhk": _ref("SkpRhkRef"), "skp": _ref("SkpSummary")},
+    },
+    "CascadeNode": {
+        "type": "object",
+        "properties": {
+            "rhk": _ref("SkpRhkRef"), "skp_id": {"type": "integer"},
+            "year": {"type": "integer"}, "state": {"type": "string"},
+            "state_label": {"type": "string"}, "employee": {"type": "object"},
+            "children": {"type": "array", "items": _ref("CascadeNode")}},
+    },
+}
+SCHEMAS.update(SKP_SCHEMAS)
+
+
+def _body(schema: str) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": _ref(schema)}}}
+
+
+SKP_PATHS: dict[str, Any] = {
+    "/skp": {
+        "get": {
+            "summary": "SKP saya dan SKP bawahan / my SKPs and those I appraise",
+            "parameters": [_query("year", {"type": "integer", "minimum": 2000,
+                                           "maximum": 2100}, "Tahun / year")],
+            "responses": {"200": _json("SKP", "SkpList"),
+                          "400": _error("Parameter tidak valid / invalid parameter"),
+                          "401": UNAUTHORIZED, "403": FORBIDDEN},
+        },
+        "post": {
+            "summary": "Buat SKP saya / create my SKP (scope `skp`)",
+            "requestBody": _body("SkpCreateRequest"),
+            "responses": {"201": _json("SKP baru (draf) / the new draft", "Skp"),
+                          "400": SKP_INVALID, "401": UNAUTHORIZED, "403": SKP_FORBIDDEN,
+                          "404": _error("SKP sumber tidak ditemukan / source SKP not found"),
+                          "409": SKP_CONFLICT},
+        },
+    },
+    "/skp/{skp_id}": {
+        "get": {
+            "summary": "Satu SKP / one SKP",
+            "parameters": [SKP_ID],
+            "responses": {"200": _json("SKP", "Skp"), "401": UNAUTHORIZED,
+                          "403": FORBIDDEN, "404": SKP_NOT_FOUND},
+        },
+        "put": {
+            "summary": "Simpan isi SKP / save the SKP's content (scope `skp`)",
+            "parameters": [SKP_ID],
+            "requestBody": _body("SkpSaveRequest"),
+            "responses": {"200": _json("SKP", "Skp"), "400": SKP_INVALID,
+                          "401": UNAUTHORIZED, "403": SKP_FORBIDDEN, "404": SKP_NOT_FOUND,
+                          "409": SKP_CONFLICT},
+        },
+    },
+    "/skp/{skp_id}/transitions/{name}": {"post": {
+        "summary": "Langkah alur SKP / a step of the SKP flow (scope `transition`)",
+        "parameters": [SKP_ID, {"name": "name", "in": "path", "required": True,
+                                "schema": TEXT,
+                                "description": "ajukan, kembalikan, tetapkan"}],
+        "requestBody": _body("SkpTransitionRequest"),
+        "responses": {"200": _json("Berhasil / done", "SkpTransitionResult"),
+                      "400": SKP_INVALID, "401": UNAUTHORIZED,
+                      "403": _error("NotPermitted: the caller plays none of the step's roles; "
+                                    "or the token's scope does not cover this step"),
+                      "404": SKP_NOT_FOUND, "409": SKP_CONFLICT},
+    }},
+    "/skp/{skp_id}/perubahan": {"post": {
+        "summary": "Perubahan SKP: versi baru / SKP change: a new version (scope `skp`)",
+        "parameters": [SKP_ID],
+        "requestBody": _body("SkpChangeRequest"),
+        "responses": {"201": _json("Versi baru (draf) / the new version", "Skp"),
+                      "400": SKP_INVALID, "401": UNAUTHORIZED, "403": SKP_FORBIDDEN,
+                      "404": SKP_NOT_FOUND, "409": SKP_CONFLICT},
+    }},
+    "/skp/{skp_id}/matriks": {
+        "get": {
+            "summary": "Matriks Peran Hasil / the role matrix",
+            "parameters": [SKP_ID],
+            "responses": {"200": _json("Matriks", "RoleMatrix"), "401": UNAUTHORIZED,
+                          "403": FORBIDDEN, "404": SKP_NOT_FOUND},
+        },
+        "post": {
+            "summary": "Bagikan RHK ke bawahan / assign a result to a subordinate "
+                       "(scope `skp`)",
+            "parameters": [SKP_ID],
+            "requestBody": _body("AssignRequest"),
+            "responses": {"201": _json("RHK bawahan / the subordinate's new RHK",
+                                       "AssignResult"),
+                          "400": SKP_INVALID, "401": UNAUTHORIZED, "403": SKP_FORBIDDEN,
+                          "404": SKP_NOT_FOUND, "409": SKP_CONFLICT},
+        },
+    },
+    "/skp/rhk/{rhk_id}/pohon": {"get": {
+        "summary": "Pohon kinerja: RHK yang mengintervensi / the cascade tree of a result",
+        "parameters": [RHK_ID],
+        "responses": {"200": _json("Pohon / tree", "CascadeNode"), "401": UNAUTHORIZED,
+                      "403": FORBIDDEN, "404": SKP_NOT_FOUND},
+    }},
+}
+PATHS.update(SKP_PATHS)
+
 
 def openapi_document() -> dict[str, Any]:
     """Return the OpenAPI 3.1 document (a fresh dict each call)."""

@@ -123,9 +123,10 @@ def role_matrix(session: Session, actor: Actor, skp_id: int) -> RoleMatrix:
                       actor.employee_id == skp.employee_id and skp.status == SET)
 
 
-def _leader_rhk(session: Session, actor: Actor, leader_rhk_id: int) -> tuple[SkpRhk, Skp]:
+def _leader_rhk(session: Session, actor: Actor, leader_rhk_id: int,
+                skp_id: int | None) -> tuple[SkpRhk, Skp]:
     rhk = session.get(SkpRhk, leader_rhk_id)
-    if rhk is None:
+    if rhk is None or (skp_id is not None and rhk.skp_id != skp_id):
         raise NotFound("RHK tidak ditemukan.", "Result not found.")
     skp = rhk.skp
     if not may_read_skp(session, actor, skp):
@@ -140,19 +141,20 @@ def _leader_rhk(session: Session, actor: Actor, leader_rhk_id: int) -> tuple[Skp
 
 
 def assign_result(session: Session, wf: Workflow, actor: Actor, leader_rhk_id: int,
-                  subordinate_id: int) -> SkpRhk:
+                  subordinate_id: int, *, skp_id: int | None = None) -> SkpRhk:
     """Assign one of the leader's RHK to a direct subordinate: a draft utama RHK with the
     parent link (and the leader's wording, for the subordinate to refine) is added to the
     subordinate's current SKP of the year, created as a draft if she has none (pendekatan of
     the leader's SKP, jenis jabatan from the org chart, else JA).
 
-    :raises NotFound: no such RHK or subordinate (another agency's included).
+    :raises NotFound: no such RHK (or not one of ``skp_id``'s, when given) or subordinate
+        (another agency's included).
     :raises NotPermitted: the RHK is not the actor's.
     :raises GuardFailed: the leader's SKP is not set (``skp_set``); the subordinate's SKP is
         submitted or set (``skp_editable``); already assigned (``already_assigned``).
     :raises InvalidData: the employee is not the actor's direct subordinate.
     """
-    rhk, leader_skp = _leader_rhk(session, actor, leader_rhk_id)
+    rhk, leader_skp = _leader_rhk(session, actor, leader_rhk_id, skp_id)
     subordinate = session.get(Employee, subordinate_id)
     if subordinate is None or subordinate.agency_id != actor.agency_id:
         raise NotFound("Pegawai tidak ditemukan.", "Employee not found.")

@@ -1,6 +1,7 @@
 """Append-only, hash-chained history: write events, verify chains.
 
-Every evaluation has its own chain (``evaluation:<id>``) and every agency one more
+Every evaluation has its own chain (``evaluation:<id>``), every SKP too (``skp:<id>``,
+``workflow.skp``), and every agency one more
 (``agency:<id>``) for admin changes, log-ins and issued documents. Each event's hash is an
 HMAC-SHA256, keyed by a secret the database does not hold, over the event's fields and the
 previous event's hash; the chain's head (sequence and hash) is kept on the owning row. So an

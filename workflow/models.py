@@ -292,6 +292,8 @@ class Evaluation(Base):
     employee: Mapped[Employee] = relationship(lazy="joined", innerjoin=True)
     period: Mapped[Period] = relationship(lazy="joined", innerjoin=True)
     definition_version: Mapped[DefinitionVersion] = relationship()
+    # The SKP it reads (its RHK and targets): loaded when asked for.
+    skp: Mapped[Skp | None] = relationship()
     participants: Mapped[list[Participant]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", back_populates="evaluation"
     )

@@ -14,7 +14,10 @@ transition body the schema allows may still fail its form's rules, which is a 40
 document lists).
 
 Path ids are mapped onto the evaluations that exist (most of the time) so the examples reach
-real records, not only 404s; transition names onto the flow's real steps likewise.
+real records, not only 404s; transition names onto the flow's real steps likewise. The same
+goes for the SKP endpoints (an SKP chain is planned in one agency); an SKP write the schema
+allows may still break the SKP's rules (a parent RHK that is not the appraiser's, a target
+range upside down): that too is a 400 ``InvalidData`` naming the fields.
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ from tests.conftest import api_token
 from tests.conftest import build_world
 from web import create_app
 from workflow.service import Workflow
+from workflow.skp import create_skp
+from workflow.skp import fire_skp_transition
+from workflow.skp import save_content
 
 pytestmark = pytest.mark.contract
 
@@ -44,7 +50,9 @@ MAX_EXAMPLES = 25
 # (agency, person): the tokens each generated request is sent with.
 CALLERS = (("mataram", "pegawai"), ("mataram", "penilai"), ("mataram", "tim"),
            ("mataram", "auditor"), ("mataram", "kepala"), ("kupang", "pegawai"))
-STEPS = ("submit", "review", "appeal", "approve", "rate", "return", "decide")
+STEPS = ("submit", "review", "appeal", "approve", "rate", "return", "decide", "ajukan",
+         "kembalikan", "tetapkan")
+SKP_YEAR = 2027
 
 
 class Fixture:
@@ -54,9 +62,30 @@ class Fixture:
         worlds: dict[str, World] = {"mataram": build_world(session, wf, "kota-mataram"),
                                     "kupang": build_world(session, wf, "kota-kupang", offset=50)}
         self.ids = sorted(e.id for w in worlds.values() for e in w.evaluations.values())
-        self.tokens = [api_token(session, worlds[agency].people[who], "contract")
+        self.skp_ids, self.rhk_ids = _plan(session, wf, worlds["mataram"])
+        self.tokens = [api_token(session, worlds[agency].people[who], "contract",
+                                 scope="read transition skp")
                        for agency, who in CALLERS]
         session.commit()
+
+
+def _plan(session: Session, wf: Workflow, world: World) -> tuple[list[int], list[int]]:
+    """The Kepala Dinas' SKP set, the Kepala Bidang's drafted under it: their ids and RHK."""
+    parent = None
+    skps = []
+    for who in ("kepala", "atasan"):
+        actor = world.actor(who)
+        skp = create_skp(session, wf, actor, year=SKP_YEAR, pendekatan="kuantitatif",
+                         jenis_jabatan="JPT" if who == "kepala" else "JA")
+        save_content(session, wf, actor, skp.id, {"rhk": [{
+            "jenis": "utama", "text": "Hasil", "parent_id": parent,
+            "indicators": [{"aspek": "kuantitas", "text": "Jumlah", "target_min": 1}]}]}, None)
+        if who == "kepala":
+            fire_skp_transition(session, wf, actor, skp.id, "ajukan")
+            fire_skp_transition(session, wf, actor, skp.id, "tetapkan")
+        parent = skp.rhk[0].id
+        skps.append(skp)
+    return [s.id for s in skps], [r.id for s in skps for r in s.rhk]
 
 
 @pytest.fixture(name="fixture")
@@ -84,6 +113,10 @@ def _real(case: Any, fixture: Fixture) -> None:
     raw = params.get("evaluation_id")
     if isinstance(raw, int) and raw % 5:
         params["evaluation_id"] = fixture.ids[raw % len(fixture.ids)]
+    for key, known in (("skp_id", fixture.skp_ids), ("rhk_id", fixture.rhk_ids)):
+        value = params.get(key)
+        if isinstance(value, int) and value % 5:
+            params[key] = known[value % len(known)]
     name = params.get("name")
     if isinstance(name, str) and len(name) % 3:
         params["name"] = STEPS[len(name) % len(STEPS)]
@@ -123,7 +156,10 @@ def _well_formed(case: Any) -> bool:
 
 
 def _is_transition(case: Any) -> bool:
-    return str(case.operation.path).endswith("/transitions/{name}")
+    """A flow step, or an SKP write: rules the schema cannot state may refuse it (400)."""
+    path, method = str(case.operation.path), str(case.operation.method).upper()
+    return path.endswith("/transitions/{name}") or (
+        path.startswith("/skp") and method in ("POST", "PUT"))
 
 
 def _transition_refusal_is_the_forms(response: Any) -> None:
