@@ -45,7 +45,8 @@ TOP_RESULTS = (
     ("Terwujudnya aparatur sipil negara yang profesional",
      "Indeks profesionalitas ASN", 75, None, "poin", "penguatan_internal"),
 )
-#: How each level words the two results it receives (k = 0, 1), and its indicators.
+#: How each level words the two results it receives (k = 0, 1), and its indicators: "JPT"
+#: (Kepala Dinas, Inspektur), "JA" (a head of bidang), "JF" (staff, PPPK included).
 LEVELS: dict[str, tuple[tuple[str, str], list[tuple[str, str, float, float | None, str]]]] = {
     "JPT": (("Meningkatnya kualitas layanan {unit}",
              "Meningkatnya akuntabilitas kinerja {unit}"),
@@ -126,10 +127,6 @@ class _Clock:
         return _at(self._wf, next(self._moments))
 
 
-def _level(employee: Employee) -> str:
-    return employee.jenis_jabatan if employee.jenis_jabatan in LEVELS else "JA"
-
-
 def plan_year(session: Session, wf: Workflow, agency: Agency, year: int) -> None:
     """Create and set the agency's SKPs for ``year``, cascading from its top down."""
     people = list(session.scalars(select(Employee).where(Employee.agency_id == agency.id,
@@ -179,23 +176,28 @@ def _cascade(session: Session, t: _Clock, leader: Employee, leader_skp: Skp,
         skp = session.scalar(select(Skp).where(Skp.employee_id == subordinate.id,
                                                Skp.year == year))
         assert skp is not None
-        _refine(session, t, subordinate, skp, year, city)
+        # Each level words a result by which of the leader's two it cascades from.
+        order = {r.id: k for k, r in enumerate(results)}
+        level = ("JPT" if subordinate.jenis_jabatan == "JPT" else
+                 "JA" if below.get(subordinate.id) else "JF")
+        _refine(session, t, subordinate, skp, level, order, year, city)
         save_content(session, t(), boss, skp.id, {"expectations": EXPECTATIONS}, None)
         fire_skp_transition(session, t(), boss, skp.id, "tetapkan")
         if below.get(subordinate.id):
             _cascade(session, t, subordinate, skp, below, year, city)
 
 
-def _refine(session: Session, t: _Clock, employee: Employee, skp: Skp, year: int,
-            city: str) -> None:
-    """The subordinate words the assigned results her way, adds indicators and targets and a
-    result of her own (tambahan), and submits."""
+def _refine(session: Session, t: _Clock, employee: Employee, skp: Skp, level: str,
+            order: dict[int, int], year: int, city: str) -> None:
+    """The subordinate words the assigned results her way (``level``: a JPT, a head of bidang
+    or staff; ``order``: which of the leader's results each parent is), adds indicators and
+    targets and a result of her own (tambahan), and submits."""
     me = Actor.of(employee)
-    level = _level(employee)
     document = content_of(skp)
     wording = LEVELS[level][0]
     rhk = []
-    for k, item in enumerate(document["rhk"]):
+    for item in document["rhk"]:
+        k = order.get(item.get("parent_id") or 0, 0)
         rhk.append({**item, "text": _fill(wording[k % 2], employee, year, city),
                     "perspektif": "", "indicators": _indicators(
                         level, employee, year, city,
