@@ -388,8 +388,9 @@ SKP_SCHEMAS: dict[str, Any] = {
                 "dukungan_sumber_daya": LIST_OF_TEXTS,
                 "skema_pertanggungjawaban": LIST_OF_TEXTS, "konsekuensi": LIST_OF_TEXTS}},
             "data": {"type": "object", "description": "the agency's own fields",
-                     "propertyNames": TEXT, "additionalProperties": {"anyOf": [{"type": ["null", "boolean",
-                                                                   "number"]}, TEXT]}}},
+                     "propertyNames": TEXT,
+                     "additionalProperties": {"anyOf": [
+                         {"type": ["null", "boolean", "number"]}, TEXT]}}},
     },
     "SkpSummary": {
         "type": "object",

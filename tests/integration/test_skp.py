@@ -508,3 +508,31 @@ def test_audit_verify_finds_an_edited_skp(session: Session, wf: Workflow, world:
     broken = [r for r in verify_all(session, wf.audit_key) if not r.ok]
     assert [(r.chain, r.broken_seq) for r in broken] == [(f"skp:{top.id}", 2)]
     assert session.scalar(select(func.count()).select_from(Skp)) == 1
+
+
+def test_a_second_session_on_the_same_version_conflicts(session: Session, wf: Workflow,
+                                                        world: World) -> None:
+    """Two sessions read the SKP at one version; the first saves; the second's write is
+    refused by the database (the optimistic lock), not by a pre-check."""
+    from web.extensions import db
+
+    skp = make(session, wf, world, "kepala", jenis="JPT")
+    seq = skp.history_seq
+    other = Session(db.engine)
+    try:
+        theirs = other.get(Skp, skp.id)
+        assert theirs is not None and theirs.lock_version == skp.lock_version
+        save_content(session, wf, world.actor("kepala"), skp.id, {"rhk": [rhk("Pertama")]},
+                     None)
+        session.commit()
+        with pytest.raises(ConcurrentUpdate):
+            save_content(other, wf, world.actor("kepala"), skp.id, {"lampiran": {
+                "konsekuensi": ["Teguran"]}}, None)
+        other.rollback()
+    finally:
+        other.close()
+    session.expire_all()
+    fresh = session.get(Skp, skp.id)
+    assert fresh.history_seq == seq + 1 and fresh.rhk[0].text == "Pertama"
+    assert fresh.lampiran == {}
+    assert all(r.ok for r in verify_all(session, wf.audit_key))
