@@ -206,11 +206,16 @@ def test_cascade_return_set_and_report(live_server: LiveServer, page: Page,
 
 
 def test_skp_pages_on_a_phone_pass_axe(live_server: LiveServer, phone: Page) -> None:
-    """SKP saya, a set SKP and the tree of one of its results, on a phone."""
+    """SKP saya, a set SKP, its Matriks Peran Hasil, the tree of one of its results and SKP
+    bawahan, on a phone: no serious axe finding, nothing wider than the screen."""
     plan = planning_under_way(live_server, "kota-mataram")
+    with live_server.db.connect() as conn:
+        rhk = conn.execute(text("SELECT min(id) FROM skp_rhk WHERE skp_id = :skp"),
+                           {"skp": plan.leader_skp}).scalar_one()
     login(phone, live_server, plan.leader)
     found: list[str] = []
-    for path in ("/skp/", f"/skp/{plan.leader_skp}", "/skp/bawahan"):
+    for path in ("/skp/", f"/skp/{plan.leader_skp}", f"/skp/{plan.leader_skp}/matriks",
+                 f"/skp/rhk/{rhk}/pohon", "/skp/bawahan"):
         phone.goto(f"{live_server.url}{path}")
         found += problems(phone)
         assert no_horizontal_scroll(phone), path
