@@ -9,6 +9,7 @@ another agency's (or an unreadable) SKP is 404. Token scopes: ``read`` for the G
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Response
@@ -42,6 +43,7 @@ from workflow.skp import my_skps
 from workflow.skp import save_content
 from workflow.skp import skp_page
 from workflow.skp import subordinate_skps
+from workflow.skp import transfer
 
 from .api import bp
 from .extensions import db
@@ -306,3 +308,33 @@ def skp_assign(skp_id: int) -> tuple[Response, int]:
 def skp_tree(rhk_id: int) -> Response:
     """Every RHK that cascades from one RHK, down to the staff."""
     return jsonify(_tree(cascade_tree(db.session, _actor(), rhk_id), current_language()))
+
+
+@bp.post("/skp/mutasi")
+def skp_transfer() -> tuple[Response, int]:
+    """*Mutasi* / change of appraiser (admins): close the SKP in force, open the next one."""
+    body = _body({"employee_id", "on_date", "new_appraiser_id", "reason", "unit_kerja",
+                  "jabatan", "jenis_jabatan", "copy_rhk"})
+    employee_id = _integer(body, "employee_id", required=True)
+    appraiser_id = _integer(body, "new_appraiser_id", required=True)
+    assert employee_id is not None and appraiser_id is not None
+    raw = _text(body, "on_date") or ""
+    try:
+        on_date = date.fromisoformat(raw) if len(raw) == 10 else None
+    except ValueError:
+        on_date = None
+    if on_date is None:
+        raise InvalidData({"on_date": [_("Tanggal harus berformat YYYY-MM-DD.")]},
+                          _("Permintaan tidak valid; periksa isian yang ditandai."),
+                          "Invalid request; check the marked fields.")
+    if not isinstance(body.get("copy_rhk", False), bool):
+        raise InvalidData({"copy_rhk": [_("Harus berupa true atau false.")]},
+                          _("Permintaan tidak valid; periksa isian yang ditandai."),
+                          "Invalid request; check the marked fields.")
+    new = transfer(db.session, _wf(), _actor(), employee_id, on_date,
+                   new_appraiser_id=appraiser_id, reason=_text(body, "reason") or "",
+                   unit_kerja=_text(body, "unit_kerja"), jabatan=_text(body, "jabatan"),
+                   jenis_jabatan=_text(body, "jenis_jabatan"),
+                   copy_rhk=body.get("copy_rhk") is True)
+    db.session.commit()
+    return jsonify(_page(skp_page(db.session, _actor(), new.id), current_language())), 201

@@ -475,6 +475,19 @@ SKP_SCHEMAS: dict[str, Any] = {
         "properties": {"reason": TEXT,
                        "version": {"type": "integer", "minimum": 0, "maximum": INT_MAX}},
     },
+    "TransferRequest": {
+        "type": "object",
+        "required": ["employee_id", "on_date", "new_appraiser_id", "reason"],
+        "additionalProperties": False,
+        "properties": {
+            "employee_id": DB_ID, "new_appraiser_id": DB_ID,
+            "on_date": {"type": "string", "format": "date",
+                        "description": "the first day with the new appraiser"},
+            "reason": TEXT, "unit_kerja": {"anyOf": [TEXT, {"type": "null"}]},
+            "jabatan": {"anyOf": [TEXT, {"type": "null"}]},
+            "jenis_jabatan": {"anyOf": [{"enum": ["JPT", "JA", "JF"]}, {"type": "null"}]},
+            "copy_rhk": {"type": "boolean"}},
+    },
     "SkpRhkRef": {
         "type": "object",
         "properties": {"id": {"type": "integer"}, "skp_id": {"type": "integer"},
@@ -594,6 +607,18 @@ SKP_PATHS: dict[str, Any] = {
                           "404": SKP_NOT_FOUND, "409": SKP_CONFLICT},
         },
     },
+    "/skp/mutasi": {"post": {
+        "summary": "Mutasi / ganti Pejabat Penilai (admin): tutup SKP yang berlaku, buka yang "
+                   "baru / transfer or new appraiser (admins; scope `skp`)",
+        "requestBody": _body("TransferRequest"),
+        "responses": {"201": _json("SKP baru (draf) / the new draft", "Skp"),
+                      "400": SKP_INVALID, "401": UNAUTHORIZED,
+                      "403": _error("NotPermitted: only agency admins record a transfer; or "
+                                    "the token's scope does not cover it"),
+                      "404": _error("Pegawai tidak ditemukan / employee not found"),
+                      "409": _error("GuardFailed: no SKP in force on that date "
+                                    "(`skp_in_force`)")},
+    }},
     "/skp/rhk/{rhk_id}/pohon": {"get": {
         "summary": "Pohon kinerja: RHK yang mengintervensi / the cascade tree of a result",
         "parameters": [RHK_ID],

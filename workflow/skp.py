@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.exc import StaleDataError
 
 from .actors import Actor
@@ -198,6 +199,8 @@ def skps_in_window(session: Session, employee_ids: Iterable[int], starts_on: dat
             select(Skp).where(Skp.employee_id.in_(ids[start:start + 500]),
                               Skp.starts_on <= ends_on, Skp.ends_on >= starts_on,
                               Skp.status != REPLACED)
+            # Opening a period needs the rows, not their RHK and indicators.
+            .options(lazyload(Skp.rhk), lazyload(Skp.expectations))
             .order_by(Skp.employee_id, Skp.starts_on, Skp.id))
         for skp in rows:
             found.setdefault(skp.employee_id, []).append(skp)
