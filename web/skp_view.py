@@ -21,8 +21,8 @@ from workflow.models import Employee
 from workflow.models import Skp
 from workflow.rating import BERAKHLAK
 from workflow.skp import SkpPage
-from workflow.skp import _parent_choices as parent_choices  # the core's rule; not public yet
 from workflow.skp import flow_of
+from workflow.skp import parent_choices
 from workflow.skp_plan import target_text
 
 from .extensions import db
