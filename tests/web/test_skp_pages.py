@@ -19,11 +19,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.conftest import World
+from tests.conftest import api_token
 from tests.web.conftest import login
 from workflow.cascade import assign_result
 from workflow.models import Evaluation
 from workflow.models import Skp
 from workflow.service import Workflow
+from workflow.service import save_draft
 from workflow.skp import create_skp
 from workflow.skp import current_skp
 from workflow.skp import fire_skp_transition
@@ -310,6 +312,42 @@ def test_self_assessment_lists_the_set_skp(app: Flask, session: Session, wf: Wor
                      "Hasil penilai: layanan bidang sesuai standar", "10 – 12 berkas",
                      EXPECTATION):
         assert expected in printed, expected
+
+
+def test_api_post_cannot_retype_the_plan(app: Flask, session: Session, wf: Workflow,
+                                         two: tuple[World, World]) -> None:
+    """The JSON API goes through the same form port as the page: a self-assessment posted
+    with retyped RHK, indicator and target (and an extra row) is stored with the SKP's words;
+    a draft saved through the core with a retyped plan is too."""
+    world = two[0]
+    set_chain(session, wf, world)
+    evaluation = world.evaluations["pegawai"]
+    token = api_token(session, world.people["pegawai"])
+    session.commit()
+    retyped = {"hasil_kerja": [
+        {"rencana_hasil_kerja": "Sesuatu yang lain", "indikator": "Indikator lain",
+         "target": "1000", "realisasi": "11 berkas", "bukti_dukung": ""},
+        {"rencana_hasil_kerja": "Hasil yang tidak direncanakan", "indikator": "x",
+         "target": "1", "realisasi": "1", "bukti_dukung": ""}]}
+    save_draft(session, wf, world.actor("pegawai"), evaluation.id, "self-assessment",
+               retyped)
+    session.commit()
+    session.refresh(evaluation)
+    draft_rows = evaluation.values("self-assessment")["hasil_kerja"]
+    assert [r["rencana_hasil_kerja"] for r in draft_rows] == [
+        "Hasil pegawai: layanan bidang sesuai standar"]
+    answer = app.test_client().post(
+        f"/api/v1/evaluations/{evaluation.id}/transitions/submit",
+        json={"data": retyped, "version": evaluation.lock_version},
+        headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200, answer.get_data(as_text=True)[:800]
+    session.refresh(evaluation)
+    rows = evaluation.values("self-assessment")["hasil_kerja"]
+    assert [{k: r[k] for k in ("rencana_hasil_kerja", "indikator", "target", "realisasi")}
+            for r in rows] == [{
+                "rencana_hasil_kerja": "Hasil pegawai: layanan bidang sesuai standar",
+                "indikator": "Layanan pegawai selesai", "target": "10 – 12 berkas",
+                "realisasi": "11 berkas"}]
 
 
 def test_pages_in_english(app: Flask, session: Session, wf: Workflow,
