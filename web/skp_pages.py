@@ -10,6 +10,7 @@ again with what was typed and the reason (400 for invalid data, 409 for a confli
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Blueprint
@@ -42,6 +43,7 @@ from workflow.skp import my_skps
 from workflow.skp import save_content
 from workflow.skp import skp_page
 from workflow.skp import subordinate_skps
+from workflow.skp import transfer
 
 from .auth import current_actor
 from .documents import pdf_response
@@ -239,6 +241,45 @@ def change(skp_id: int) -> Response | tuple[str, int]:
                      posted="perubahan", comment=comment)
     db.session.commit()
     flash(_("Perubahan SKP dibuat sebagai draf versi %(v)s.", v=new.version), "success")
+    return redirect(url_for(".show", skp_id=new.id))
+
+
+@bp.post("/<int:skp_id>/mutasi")
+@login_required
+def transfer_employee(skp_id: int) -> Response | tuple[str, int]:
+    """*Mutasi* / change of appraiser (agency admins): closes the SKP in force on the day
+    before the date and opens a new draft with the new appraiser (``workflow.skp.transfer``)."""
+    actor = current_actor()
+    page = skp_page(db.session, actor, skp_id)  # 404 for an SKP the reader may not see
+    typed = {k: (request.form.get(k) or "").strip()
+             for k in ("on_date", "new_appraiser_id", "reason", "unit_kerja", "jabatan",
+                       "copy_rhk")}
+    problems: dict[str, list[str]] = {}
+    on_date = None
+    try:
+        on_date = date.fromisoformat(typed["on_date"])
+    except ValueError:
+        problems["on_date"] = [_("Isi tanggal mulai dengan Pejabat Penilai baru.")]
+    appraiser_id = int_form("new_appraiser_id")
+    if not appraiser_id:
+        problems["new_appraiser_id"] = [_("Pilih Pejabat Penilai baru.")]
+    if problems or on_date is None or appraiser_id is None:
+        return _page(skp_id, status=400, message=_("Data mutasi belum lengkap."),
+                     errors=problems, posted="mutasi", mutasi=typed)
+    try:
+        new = transfer(db.session, workflow_deps(), actor, page.skp.employee_id, on_date,
+                       new_appraiser_id=appraiser_id,
+                       reason=typed["reason"], unit_kerja=typed["unit_kerja"] or None,
+                       jabatan=typed["jabatan"] or None, copy_rhk=bool(typed["copy_rhk"]))
+    except REFUSED as exc:
+        if not _refused(exc):
+            raise
+        message, errors = _errors(exc)
+        return _page(skp_id, status=exc.status, message=message, errors=errors,
+                     posted="mutasi", mutasi=typed)
+    db.session.commit()
+    flash(_("Mutasi dicatat: SKP lama ditutup, draf SKP baru dibuka dengan Pejabat Penilai "
+            "baru."), "success")
     return redirect(url_for(".show", skp_id=new.id))
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from l10n import when
@@ -134,7 +135,7 @@ def page_view(session: Session, page: SkpPage, actor: Actor, lang: str, *, messa
               errors: Mapping[str, list[str]] | None = None,
               content: Mapping[str, Any] | None = None,
               expectations: Mapping[str, str] | None = None, posted: str = "",
-              comment: str = "") -> dict[str, Any]:
+              comment: str = "", mutasi: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Everything ``skp/show.html`` shows for one reader (``content`` / ``expectations``:
     what was posted and refused, shown again in the forms)."""
     skp = page.skp
@@ -178,6 +179,7 @@ def page_view(session: Session, page: SkpPage, actor: Actor, lang: str, *, messa
                                               "evaluasi yang memakainya.")})
     identity = skp.employee_identity or {}
     return {
+        "mutasi": mutasi_form(session, skp, actor, posted == "mutasi", mutasi or {}),
         "skp": {"id": skp.id, "year": skp.year, "version": skp.version, "status": skp.status,
                 "status_label": page.status_label(lang), "badge": BADGES.get(skp.status, ""),
                 "lock_version": skp.lock_version, "period": _period(skp),
@@ -200,6 +202,24 @@ def page_view(session: Session, page: SkpPage, actor: Actor, lang: str, *, messa
         "versions": [{"id": i, "version": n, "status_label": flow.label(st, lang)}
                      for i, n, st in page.versions if i != skp.id],
     }
+
+
+def mutasi_form(session: Session, skp: Skp, actor: Actor, refused: bool,
+                typed: Mapping[str, str]) -> dict[str, Any] | None:
+    """The *mutasi* form for an agency admin on an SKP still running (``transfer`` decides;
+    this only offers it): the date, the new appraiser (another active employee of the
+    agency), the reason, whether to copy the RHK, and the new unit kerja / jabatan."""
+    if not actor.is_admin or skp.status in ("ditutup", "diganti"):
+        return None
+    people = session.execute(
+        select(Employee.id, Employee.name, Employee.nip, Employee.jabatan)
+        .where(Employee.agency_id == skp.agency_id, Employee.active.is_(True),
+               Employee.id != skp.employee_id)
+        .order_by(Employee.name, Employee.id)).all()
+    return {"url": url_for("skp.transfer_employee", skp_id=skp.id), "open": refused,
+            "typed": dict(typed),
+            "appraisers": [(p.id, f"{p.name} — {p.jabatan or p.nip}") for p in people],
+            "current_appraiser": skp.appraiser_id}
 
 
 def _parent_options(session: Session, skp: Skp) -> list[tuple[int, str]]:

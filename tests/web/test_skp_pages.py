@@ -350,6 +350,46 @@ def test_api_post_cannot_retype_the_plan(app: Flask, session: Session, wf: Workf
                 "realisasi": "11 berkas"}]
 
 
+def test_mutasi_from_the_skp_page(app: Flask, session: Session, wf: Workflow,
+                                  two: tuple[World, World]) -> None:
+    """The agency admin records a mutasi on the employee's SKP page: the SKP in force is
+    closed the day before, a draft opens with the new appraiser (RHK copied when asked);
+    an incomplete form is 400, the appraiser (not an admin) gets 403, nothing changes."""
+    world = two[0]
+    skps = set_chain(session, wf, world)
+    old = skps["pegawai"]
+    kepala = client_for(app, world, "kepala")  # the agency admin
+    html = kepala.get(f"/skp/{old.id}").get_data(as_text=True)
+    assert 'id="form-mutasi"' in html and "csrf_token" in html
+    assert 'id="form-mutasi"' not in client_for(app, world, "penilai").get(
+        f"/skp/{old.id}").get_data(as_text=True)
+    form = {"on_date": "2026-07-01", "new_appraiser_id": str(world.people["tim"].id),
+            "reason": "Mutasi ke BKPSDM", "copy_rhk": "1", "unit_kerja": "BKPSDM"}
+    incomplete = kepala.post(f"/skp/{old.id}/mutasi", data={**form, "on_date": ""})
+    assert incomplete.status_code == 400
+    assert "Mutasi ke BKPSDM" in incomplete.get_data(as_text=True)  # what was typed stays
+    refused = client_for(app, world, "penilai").post(f"/skp/{old.id}/mutasi", data=form)
+    assert refused.status_code == 403
+    session.refresh(old)
+    assert old.status == "ditetapkan" and old.ends_on.isoformat() == "2026-12-31"
+    answer = kepala.post(f"/skp/{old.id}/mutasi", data=form)
+    assert answer.status_code == 302, page_text(answer.get_data(as_text=True))[:800]
+    session.expire_all()
+    closed = session.get(Skp, old.id)
+    assert closed is not None
+    assert closed.status == "ditutup" and closed.ends_on.isoformat() == "2026-06-30"
+    assert closed.closed_reason == "Mutasi ke BKPSDM"
+    new = current_skp(session, world.people["pegawai"].id, YEAR)
+    assert new is not None and new.id != old.id
+    assert answer.headers["Location"].endswith(f"/skp/{new.id}")
+    assert new.status == "draft" and new.appraiser_id == world.people["tim"].id
+    assert new.starts_on.isoformat() == "2026-07-01"
+    assert [r.text for r in new.rhk] == ["Hasil pegawai: layanan bidang sesuai standar"]
+    assert all(r.parent_id is None for r in new.rhk)
+    # The closed SKP offers no second mutasi.
+    assert 'id="form-mutasi"' not in kepala.get(f"/skp/{old.id}").get_data(as_text=True)
+
+
 def test_pages_in_english(app: Flask, session: Session, wf: Workflow,
                           two: tuple[World, World]) -> None:
     """The planning pages speak English when the reader chose it (the flow's own labels too)."""
