@@ -24,6 +24,8 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
+from forms.skp_fields import agency_spec
+from forms.skp_fields import clean as clean_agency_values
 from l10n import current_language
 from reports.skp_document import issue_skp_document
 from workflow.cascade import assign_result
@@ -33,6 +35,7 @@ from workflow.cascade import unassign_result
 from workflow.errors import InvalidData
 from workflow.errors import WorkflowError
 from workflow.models import Employee
+from workflow.models import Skp
 from workflow.models import utcnow
 from workflow.skp import change_skp
 from workflow.skp import copy_from_last_year
@@ -51,6 +54,7 @@ from .documents import public_base_url
 from .evaluation_page import workflow_deps
 from .extensions import db
 from .inputs import int_form
+from .skp_forms import posted_agency_values
 from .skp_forms import posted_content
 from .skp_forms import posted_expectations
 from .skp_view import JABATAN_OPTIONS
@@ -166,11 +170,23 @@ def show(skp_id: int) -> tuple[str, int]:
 @bp.post("/<int:skp_id>/isi")
 @login_required
 def save(skp_id: int) -> Response | tuple[str, int]:
-    """Save the employee's part: RHK with indicators and targets, and the lampiran."""
+    """Save the employee's part: RHK with indicators and targets, the lampiran and the
+    agency's own SKP fields (checked with their form rules first: ``forms.skp_fields``)."""
     content = posted_content(request.form)
+    actor = current_actor()
+    fields = agency_spec(db.session, actor.agency_id)
+    posted = posted_agency_values(fields, request.form)
+    if fields is not None and posted is not None:
+        values, problems = clean_agency_values(fields, posted)
+        if problems:
+            return _page(skp_id, status=400, message=_("Periksa isian yang ditandai."),
+                         errors=problems, content={**content, "data": posted})
+        stored = db.session.get(Skp, skp_id)
+        kept = dict(stored.data or {}) if stored is not None and \
+            stored.agency_id == actor.agency_id else {}
+        content["data"] = {**kept, **values}  # fields the form no longer has are kept
     try:
-        save_content(db.session, workflow_deps(), current_actor(), skp_id, content,
-                     int_form("version"))
+        save_content(db.session, workflow_deps(), actor, skp_id, content, int_form("version"))
     except REFUSED as exc:
         if not _refused(exc):
             raise

@@ -13,8 +13,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from wtforms import Form
 
+from forms.builder import build_form_class
+from forms.builder import form_values_from_stored
+from forms.skp_fields import agency_spec
+from forms.spec import FormSpec
 from l10n import when
+from reports.sources import display
 from workflow.actors import Actor
 from workflow.cascade import RoleMatrix
 from workflow.cascade import TreeNode
@@ -159,7 +165,7 @@ def page_view(session: Session, page: SkpPage, actor: Actor, lang: str, *, messa
             "aspek_options": ASPEK_OPTIONS, "perspektif_options": PERSPEKTIF_OPTIONS,
             "errors": dict(errors or {}),
             "errors_other": [m for k, ms in (errors or {}).items()
-                             if not k.startswith(("rhk", "lampiran", "expectations"))
+                             if not k.startswith(("rhk", "lampiran", "expectations", "data."))
                              and k != "comment" for m in ms],
         }
     actions = []
@@ -178,7 +184,9 @@ def page_view(session: Session, page: SkpPage, actor: Actor, lang: str, *, messa
                                               "ditetapkan tetap tersimpan dan tetap dibaca "
                                               "evaluasi yang memakainya.")})
     identity = skp.employee_identity or {}
+    fields = agency_spec(session, skp.agency_id)
     return {
+        "agency_fields": _agency_fields(fields, page, lang, errors or {}, content),
         "mutasi": mutasi_form(session, skp, actor, posted == "mutasi", mutasi or {}),
         "skp": {"id": skp.id, "year": skp.year, "version": skp.version, "status": skp.status,
                 "status_label": page.status_label(lang), "badge": BADGES.get(skp.status, ""),
@@ -202,6 +210,29 @@ def page_view(session: Session, page: SkpPage, actor: Actor, lang: str, *, messa
         "versions": [{"id": i, "version": n, "status_label": flow.label(st, lang)}
                      for i, n, st in page.versions if i != skp.id],
     }
+
+
+def _agency_fields(spec: FormSpec | None, page: SkpPage, lang: str,
+                   errors: Mapping[str, list[str]],
+                   posted: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The agency's own SKP fields (``forms.skp_fields``): read-only values for every reader,
+    and the generated inputs (``data-<name>``) when the reader edits the SKP."""
+    if spec is None:
+        return None
+    stored = dict(page.content.get("data") or {})
+    shown = [{"label": (f.label_en or f.label) if lang == "en" else f.label,
+              "name": f.name, "text": display(f, stored.get(f.name)) or "—"}
+             for f in spec.fields]
+    form = None
+    if page.may_edit:
+        form_class = build_form_class(spec, Form, lang=lang)
+        values = dict((posted or {}).get("data") or stored)
+        form = form_class(formdata=None, data=form_values_from_stored(spec, values),
+                          prefix="data")
+        for f in form:
+            f.errors = list(errors.get(f"data.{f.short_name}", []))
+    title = (spec.title_en or spec.title) if lang == "en" else spec.title
+    return {"title": title, "shown": shown, "form": form}
 
 
 def mutasi_form(session: Session, skp: Skp, actor: Actor, refused: bool,

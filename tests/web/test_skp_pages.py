@@ -18,12 +18,14 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from forms import authoring
 from tests.conftest import World
 from tests.conftest import api_token
 from tests.web.conftest import login
 from workflow.cascade import assign_result
 from workflow.models import Evaluation
 from workflow.models import Skp
+from workflow.models import utcnow
 from workflow.service import Workflow
 from workflow.service import save_draft
 from workflow.skp import create_skp
@@ -388,6 +390,51 @@ def test_mutasi_from_the_skp_page(app: Flask, session: Session, wf: Workflow,
     assert all(r.parent_id is None for r in new.rhk)
     # The closed SKP offers no second mutasi.
     assert 'id="form-mutasi"' not in kepala.get(f"/skp/{old.id}").get_data(as_text=True)
+
+
+def test_agency_fields_edited_on_the_page_and_printed(app: Flask, session: Session,
+                                                      wf: Workflow,
+                                                      two: tuple[World, World]) -> None:
+    """Fields the agency added to the ``skp`` form are edited on the SKP page with their own
+    rules (a wrong value: 400, nothing stored), shown to the appraiser, and the one marked
+    ``prints: skp.keterangan_tambahan`` is printed on the SKP PDF (the other is not)."""
+    world = two[0]
+    set_chain(session, wf, world, down_to="penilai")
+    admin = world.actor("kepala")
+    now = utcnow()
+    draft = authoring.start_draft(session, wf.audit_key, admin, "skp", now)
+    authoring.put_field(session, wf.audit_key, admin, draft.id, {
+        "name": "kesepakatan", "type": "textarea", "label": "Catatan Kesepakatan",
+        "prints": "skp.keterangan_tambahan"}, now)
+    authoring.put_field(session, wf.audit_key, admin, draft.id, {
+        "name": "nomor_rapat", "type": "integer", "label": "Nomor Rapat Penyusunan"}, now)
+    authoring.publish(session, wf.audit_key, admin, draft.id, now)
+    mine = create_skp(session, wf, world.actor("pegawai"), year=YEAR,
+                      pendekatan="kuantitatif", jenis_jabatan="JA")
+    session.commit()
+    pegawai = client_for(app, world, "pegawai")
+    html = pegawai.get(f"/skp/{mine.id}").get_data(as_text=True)
+    assert 'name="data-kesepakatan"' in html and 'name="data-nomor_rapat"' in html
+    form = {"version": str(mine.lock_version), "data-shown": "1",
+            "data-kesepakatan": "Disepakati rapat 14 Januari.", "data-nomor_rapat": "tiga"}
+    wrong = pegawai.post(f"/skp/{mine.id}/isi", data=form)
+    assert wrong.status_code == 400
+    assert "Disepakati rapat 14 Januari." in wrong.get_data(as_text=True)
+    session.refresh(mine)
+    assert not mine.data
+    saved = pegawai.post(f"/skp/{mine.id}/isi", data={**form, "data-nomor_rapat": "3"})
+    assert saved.status_code == 302, page_text(saved.get_data(as_text=True))[:800]
+    session.refresh(mine)
+    assert mine.data == {"kesepakatan": "Disepakati rapat 14 Januari.", "nomor_rapat": 3}
+    shown = page_text(client_for(app, world, "penilai").get(f"/skp/{mine.id}").get_data(
+        as_text=True))
+    assert "Nomor Rapat Penyusunan 3" in shown and "Disepakati rapat 14 Januari." in shown
+    pdf = pegawai.get(f"/skp/{mine.id}/pdf")
+    assert pdf.status_code == 200
+    printed = re.sub(r"\s+", " ", " ".join(p.extract_text() or "" for p in
+                                           PdfReader(io.BytesIO(pdf.get_data())).pages))
+    assert "CATATAN KESEPAKATAN DISEPAKATI RAPAT 14 JANUARI." in printed.upper()
+    assert "Nomor Rapat" not in printed
 
 
 def test_pages_in_english(app: Flask, session: Session, wf: Workflow,
