@@ -35,6 +35,7 @@ from workflow.service import Workflow
 
 from . import account
 from . import api
+from . import api_feedback  # noqa: F401 - feedback and dialog routes on the api blueprint
 from . import api_skp  # noqa: F401 - registers the SKP routes on the api blueprint
 from . import audit
 from . import auth
@@ -43,6 +44,7 @@ from . import dashboard
 from . import documents
 from . import evaluations
 from . import health
+from . import skp_feedback  # noqa: F401 - feedback and dialog routes on the skp blueprint
 from . import skp_pages
 from .config import ConfigurationError
 from .config import check_production

@@ -33,6 +33,7 @@ from workflow.skp import parent_choices
 from workflow.skp_plan import target_text
 
 from .extensions import db
+from .skp_feedback_view import feedback_view
 from .skp_forms import LAMPIRAN
 from .skp_forms import edit_rows
 from .skp_forms import lampiran_text
@@ -141,7 +142,8 @@ def page_view(session: Session, page: SkpPage, actor: Actor, lang: str, *, messa
               errors: Mapping[str, list[str]] | None = None,
               content: Mapping[str, Any] | None = None,
               expectations: Mapping[str, str] | None = None, posted: str = "",
-              comment: str = "", mutasi: Mapping[str, str] | None = None) -> dict[str, Any]:
+              comment: str = "", mutasi: Mapping[str, str] | None = None,
+              feedback_posted: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Everything ``skp/show.html`` shows for one reader (``content`` / ``expectations``:
     what was posted and refused, shown again in the forms)."""
     skp = page.skp
@@ -187,6 +189,7 @@ def page_view(session: Session, page: SkpPage, actor: Actor, lang: str, *, messa
     fields = agency_spec(session, skp.agency_id)
     return {
         "agency_fields": _agency_fields(fields, page, lang, errors or {}, content),
+        "feedback": feedback_view(session, actor, skp.id, posted=feedback_posted),
         "mutasi": mutasi_form(session, skp, actor, posted == "mutasi", mutasi or {}),
         "skp": {"id": skp.id, "year": skp.year, "version": skp.version, "status": skp.status,
                 "status_label": page.status_label(lang), "badge": BADGES.get(skp.status, ""),
