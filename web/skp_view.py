@@ -119,7 +119,9 @@ def _timeline(page: SkpPage, lang: str) -> list[dict[str, Any]]:
         else:
             title = {"create": _("SKP dibuat"), "assign": _("Hasil kerja dibagikan pimpinan"),
                      "unassign": _("Pembagian hasil kerja dibatalkan"),
-                     "save": _("Isi SKP disimpan")}.get(event.trigger or "", "")
+                     "save": _("Isi SKP disimpan"), "umpan_balik": _("Umpan balik diberikan"),
+                     "balas_umpan_balik": _("Umpan balik dibalas"),
+                     "dialog_kinerja": _("Dialog kinerja dicatat")}.get(event.trigger or "", "")
             title = title or (_("Isi SKP disimpan") if event.kind == "data" else
                               event.trigger or "")
         items.append({"title": title, "at": when(event.at), "comment": event.comment,
