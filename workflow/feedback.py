@@ -364,7 +364,7 @@ def verify_records(session: Session, skp_id: int,
 
     ``events`` are the SKP chain's events as ``audit verify`` read them (``seq``, ``kind``,
     ``data_digest``, ``payload``)."""
-    recorded: dict[tuple[str, int], Mapping[str, Any]] = {}
+    recorded: dict[tuple[str, int], Mapping[str, Any] | None] = {}
     for event in events:
         if event["kind"] in (FEEDBACK_KIND, DIALOG_KIND):
             record = (event.get("payload") or {}).get("record") or {}
@@ -377,9 +377,9 @@ def verify_records(session: Session, skp_id: int,
     rows += [(DIALOG_KIND, r, dialog_record(r)) for r in session.scalars(
         select(SkpDialog).where(SkpDialog.skp_id == skp_id))]
     for kind, row, record in rows:
-        event = recorded.pop((kind, row.id), None)
-        if event is None or event["seq"] != row.event_seq or \
-                event["data_digest"] != digest(record):
+        found = recorded.pop((kind, row.id), None)
+        if found is None or found["seq"] != row.event_seq or \
+                found["data_digest"] != digest(record):
             bad.append(f"{kind}#{row.id}")
     bad += [f"{kind}#{rid}" for kind, rid in recorded]  # recorded, row deleted
     return sorted(bad)
