@@ -13,8 +13,9 @@ lampiran), which the SKP keeps in its own tables. The rule, in one place:
 - the **SKP PDF** prints those that say ``prints: skp.keterangan_tambahan`` (``printed``), in
   KETERANGAN TAMBAHAN, like every document prints an agency's fields (``printed_extras``).
 
-Values are checked with the field's own rules (``clean``: types, options, lengths, required)
-through the same WTForms machinery as every form (``validate_data``).
+Values are checked with the field's own rules (``check_data``: types, options, lengths,
+required) through the same WTForms machinery as every form (``validate_data``), by the SKP
+page and the API's ``PUT /skp/<id>`` alike.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session
+
+from workflow.errors import InvalidData
 
 from .builder import validate_data
 from .slots import SLOTS
@@ -66,6 +69,21 @@ def agency_fields(spec: FormSpec) -> tuple[FieldSpec, ...]:
 def printed(spec: FormSpec | None) -> tuple[FieldSpec, ...]:
     """Return the agency fields the SKP PDF prints (``prints: skp.keterangan_tambahan``)."""
     return printed_extras(spec, PRINTED_IN) if spec is not None else ()
+
+
+def check_data(session: Session, agency_id: int, data: Any) -> Any:
+    """Return an SKP's ``data`` with the agency fields' values as their form rules store them
+    (page and API both call this before ``save_content``); other keys pass unchanged.
+
+    :raises InvalidData: a value breaks its field's rules (errors keyed ``data.<name>``).
+    """
+    spec = agency_spec(session, agency_id)
+    if spec is None or not isinstance(data, Mapping):
+        return data
+    stored, errors = clean(spec, {f.name: data.get(f.name) for f in spec.fields})
+    if errors:
+        raise InvalidData(errors)
+    return {**data, **stored}
 
 
 def clean(spec: FormSpec, values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:

@@ -25,7 +25,7 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from forms.skp_fields import agency_spec
-from forms.skp_fields import clean as clean_agency_values
+from forms.skp_fields import check_data
 from l10n import current_language
 from reports.skp_document import issue_skp_document
 from workflow.cascade import assign_result
@@ -174,18 +174,14 @@ def save(skp_id: int) -> Response | tuple[str, int]:
     agency's own SKP fields (checked with their form rules first: ``forms.skp_fields``)."""
     content = posted_content(request.form)
     actor = current_actor()
-    fields = agency_spec(db.session, actor.agency_id)
-    posted = posted_agency_values(fields, request.form)
-    if fields is not None and posted is not None:
-        values, problems = clean_agency_values(fields, posted)
-        if problems:
-            return _page(skp_id, status=400, message=_("Periksa isian yang ditandai."),
-                         errors=problems, content={**content, "data": posted})
-        stored = db.session.get(Skp, skp_id)
-        kept = dict(stored.data or {}) if stored is not None and \
-            stored.agency_id == actor.agency_id else {}
-        content["data"] = {**kept, **values}  # fields the form no longer has are kept
+    posted = posted_agency_values(agency_spec(db.session, actor.agency_id), request.form)
     try:
+        if posted is not None:
+            stored = db.session.get(Skp, skp_id)
+            kept = dict(stored.data or {}) if stored is not None and \
+                stored.agency_id == actor.agency_id else {}
+            content["data"] = {**kept, **posted}  # fields the form no longer has are kept
+            content["data"] = check_data(db.session, actor.agency_id, content["data"])
         save_content(db.session, workflow_deps(), actor, skp_id, content, int_form("version"))
     except REFUSED as exc:
         if not _refused(exc):

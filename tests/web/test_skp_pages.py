@@ -426,6 +426,17 @@ def test_agency_fields_edited_on_the_page_and_printed(app: Flask, session: Sessi
     assert saved.status_code == 302, page_text(saved.get_data(as_text=True))[:800]
     session.refresh(mine)
     assert mine.data == {"kesepakatan": "Disepakati rapat 14 Januari.", "nomor_rapat": 3}
+    # The API checks the same rules (forms.skp_fields.check_data): nothing changes.
+    token = api_token(session, world.people["pegawai"], scope="read skp")
+    session.commit()
+    refused = app.test_client().put(
+        f"/api/v1/skp/{mine.id}", headers={"Authorization": f"Bearer {token}"},
+        json={"content": {"data": {"kesepakatan": "x", "nomor_rapat": "tiga"}},
+              "version": mine.lock_version})
+    assert refused.status_code == 400
+    assert "data.nomor_rapat" in refused.get_json()["errors"]
+    session.refresh(mine)
+    assert mine.data["kesepakatan"] == "Disepakati rapat 14 Januari."
     shown = page_text(client_for(app, world, "penilai").get(f"/skp/{mine.id}").get_data(
         as_text=True))
     assert "Nomor Rapat Penyusunan 3" in shown and "Disepakati rapat 14 Januari." in shown
