@@ -398,6 +398,7 @@ def evaluation(evaluation_id: int) -> Response:
         "definition": {"agency": reader.definition.agency,
                        "version": reader.definition.version,
                        "version_id": ev.definition_version_id},
+        "skp_id": ev.skp_id,  # the SKP it reads (GET /skp/{id}: for those who may read it)
         "period": {"id": ev.period_id, "label": ev.period.label,
                    "capaian_organisasi": _capaian(ev.period.capaian_organisasi, lang)},
         "deadlines": dict(ev.deadlines or {}),  # UTC instants; people read them in `timezone`

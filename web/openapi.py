@@ -132,6 +132,9 @@ SCHEMAS: dict[str, Any] = {
             "type": "object",
             "properties": {
                 "roles": {"type": "array", "items": {"type": "string"}},
+                "skp_id": {"type": ["integer", "null"],
+                           "description": "the SKP the evaluation reads (null: opened "
+                                          "without one); GET /skp/{skp_id}"},
                 "period": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "label": {"type": "string"},
                     "capaian_organisasi": {

@@ -256,3 +256,20 @@ def test_mutasi_by_an_admin(api: Api, session: Session, wf: Workflow) -> None:
     old = api.call("GET", "kepala", f"/skp/{mid['id']}").get_json()
     assert (old["state"], old["ends_on"]) == ("ditutup", f"{YEAR}-06-30")
     assert top["id"] != new["id"]
+
+
+def test_an_evaluation_names_the_skp_it_reads(api: Api, session: Session, wf: Workflow) -> None:
+    from workflow.models import Evaluation
+    from workflow.periods import ensure_period
+    from workflow.periods import open_period
+
+    top, mid = chain(api)
+    period = ensure_period(session, api.world.agency, "annual", YEAR)
+    open_period(session, wf, api.world.actor("kepala"), period.id)
+    session.commit()
+    evaluation = session.scalar(select(Evaluation).where(
+        Evaluation.period_id == period.id,
+        Evaluation.employee_id == api.world.people["atasan"].id))
+    assert evaluation is not None
+    body = api.call("GET", "atasan", f"/evaluations/{evaluation.id}").get_json()
+    assert body["skp_id"] == mid["id"] != top["id"]
