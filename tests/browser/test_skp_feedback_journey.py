@@ -42,10 +42,12 @@ def test_feedback_reply_and_dialog(live_server: LiveServer, page: Page, phone: P
 
     as_user(page, live_server, appraiser)
     page.goto(f"{live_server.url}/skp/{skp_id}#umpan-balik")
+    page.click(f"[data-open-comment='rhk-{rhk_id}']")
     form = page.locator(f"[data-comment-form='rhk-{rhk_id}']")
     form.locator("textarea[name='text']").fill("Progres Maret baik; lengkapi bukti dukung.")
     form.locator("button[data-action='comment']").click()
     expect(page.locator(".alert-success")).to_contain_text("Umpan balik terkirim")
+    page.click("[data-open-comment='val-kolaboratif']")
     value = page.locator("[data-comment-form='val-kolaboratif']")
     value.locator("textarea[name='text']").fill("Libatkan rekan seksi lain saat verifikasi.")
     value.locator("button[data-action='comment']").click()
