@@ -38,6 +38,11 @@ from workflow.service import Workflow
 from workflow.service import apply_transition
 from workflow.service import run_due_transitions
 from workflow.service import save_draft
+from workflow.skp_plan import PlannedRow
+from workflow.skp_plan import planned_rows
+from workflow.skp_plan import skp_of
+
+from .planning import plan_year
 
 AGENCIES = (
     ("kota-kupang", "Pemerintah Kota Kupang", "Kupang", "annual", 2026, 1),
@@ -137,6 +142,18 @@ SELF_ASSESSMENT = {
 }
 
 
+def self_assessment(plan: list[PlannedRow]) -> dict[str, Any]:
+    """The employee's report: the realisation of each indicator of her SKP (as planned, never
+    retyped), or the example rows when the evaluation reads no SKP."""
+    if not plan:
+        return SELF_ASSESSMENT
+    rows = [{"rencana_hasil_kerja": p.rencana_hasil_kerja, "indikator": p.indikator,
+             "target": p.target, "realisasi": f"Tercapai: {p.target}",
+             "bukti_dukung": f"https://arsip.example.go.id/bukti/{n + 1}"}
+            for n, p in enumerate(plan)]
+    return {**SELF_ASSESSMENT, "hasil_kerja": rows}
+
+
 def _rating(hk: str, pk: str) -> dict[str, str]:
     data = {"rating_hasil_kerja": hk, "rating_perilaku_kerja": pk,
             "umpan_balik": "Target utama tercapai; koordinasi dengan bidang lain perlu "
@@ -196,6 +213,7 @@ def seed_demo(
                 set_password(employee, password, hash_method=hash_method)
             publish_definitions(session, {slug: definitions[slug]})
             prepare_agency(agency)
+            plan_year(session, wf, agency, year)
             _run_journeys(session, wf, agency, kind, year, number, base)
         lines.extend(_user_lines(session, agency))
     return lines
@@ -219,7 +237,9 @@ def _run_journeys(session: Session, wf: Workflow, agency: Agency, kind: str, yea
     team = [e for e in session.scalars(select(Employee).where(Employee.agency_id == agency.id))
             if any(g.slug == "tim-penilai-kinerja" for g in e.groups)]
     for i, evaluation in enumerate(report.evaluations):
-        _journey(session, wf, evaluation, SCRIPTS[i % len(SCRIPTS)], base, team)
+        # Without an SKP (planning still under way there) the self-assessment waits for it.
+        script = SCRIPTS[i % len(SCRIPTS)] if skp_of(session, evaluation) else "draft"
+        _journey(session, wf, evaluation, script, base, team)
     run_due_transitions(session, _at(wf, base + timedelta(days=19)), agency.id)
 
 
@@ -242,17 +262,18 @@ def _journey(session: Session, wf: Workflow, ev: Evaluation, script: str, base: 
 
     if script == "draft":
         return
+    report = self_assessment(planned_rows(skp_of(session, ev)))
     if script == "draft_saved":
         save_draft(session, t(), me, ev.id, "self-assessment",
                    {"kendala": SELF_ASSESSMENT["kendala"]})
         return
-    fire(me, "submit", data=SELF_ASSESSMENT)
+    fire(me, "submit", data=report)
     if script == "submitted":
         return
     if script == "returned":
         fire(boss, "return_for_revision",
              comment="Bukti dukung realisasi layanan belum dilampirkan; mohon dilengkapi.")
-        fire(me, "submit", data=SELF_ASSESSMENT, comment="Bukti dukung sudah dilengkapi.")
+        fire(me, "submit", data=report, comment="Bukti dukung sudah dilengkapi.")
         return
     low = script in ("reviewed_low", "appealed", "appeal_decided", "appeal_heard")
     rating = _rating("di_bawah", "sesuai") if low else _rating(

@@ -9,6 +9,7 @@ as the document's reader may see them (``forms.visibility``).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -33,11 +34,15 @@ from workflow.rating import Predikat
 from workflow.rating import rating_label
 from workflow.rating import rule_lines
 from workflow.service import definition_of
+from workflow.skp_plan import skp_of
 
 from .finality import standing
 from .layout import KUALITATIF
 from .layout import KUANTITATIF
 from .layout import period_line
+from .skp_gather import behaviours as skp_behaviours
+from .skp_gather import plan_results as skp_plan_results
+from .skp_gather import plan_rows
 from .snapshot import AppealSnapshot
 from .snapshot import Behaviour
 from .snapshot import DocumentSnapshot
@@ -204,6 +209,22 @@ def build_snapshot(session: Session, evaluation: Evaluation, now: datetime,
         for v in BERAKHLAK)
     result = standing(definition, evaluation.status, evaluation.deadlines, events)
     plan = _plan_results(data)
+    lampiran = {key: _lines(data.text(f"skp.lampiran.{key}")) for key in (
+        "dukungan_sumber_daya", "skema_pertanggungjawaban", "konsekuensi")}
+    pendekatan = _pendekatan(data, "evaluasi.pendekatan")
+    skp_signed_at = _skp_recorded_at(evaluation)
+    skp = skp_of(session, evaluation)
+    if skp is not None:
+        # The evaluation reads the SKP it is keyed on: its RHK (with the parent RHK), targets,
+        # the appraiser's expectations where the rating form left them empty, and the lampiran.
+        plan = plan_rows(skp_plan_results(session, skp))
+        expected = {b.value: b.ekspektasi_khusus for b in skp_behaviours(skp)}
+        behaviours = tuple(b if b.ekspektasi_khusus else dataclasses.replace(
+            b, ekspektasi_khusus=expected.get(b.value, "")) for b in behaviours)
+        lampiran = {key: tuple(str(v) for v in (skp.lampiran or {}).get(key) or ())
+                    for key in lampiran}
+        pendekatan = KUALITATIF if skp.pendekatan == "kualitatif" else KUANTITATIF
+        skp_signed_at = skp.set_at
     employee = people.get("employee") or EMPTY
     history = tuple(
         HistoryEntry(seq=e.seq, at=e.at, actor_name=names.get(e.actor_nip, "Sistem"),
@@ -231,17 +252,17 @@ def build_snapshot(session: Session, evaluation: Evaluation, now: datetime,
         appeal=_appeal(definition, view, events, people, data),
         history=history, state=definition.label(evaluation.status), issued_at=now,
         chain_head_hash=evaluation.history_head,
-        pendekatan=_pendekatan(data, "evaluasi.pendekatan"),
+        pendekatan=pendekatan,
         jenis_jabatan=_jenis_jabatan(evaluation),
-        lampiran_dukungan=_lines(data.text("skp.lampiran.dukungan_sumber_daya")),
-        lampiran_skema=_lines(data.text("skp.lampiran.skema_pertanggungjawaban")),
-        lampiran_konsekuensi=_lines(data.text("skp.lampiran.konsekuensi")),
+        lampiran_dukungan=lampiran["dukungan_sumber_daya"],
+        lampiran_skema=lampiran["skema_pertanggungjawaban"],
+        lampiran_konsekuensi=lampiran["konsekuensi"],
         plan_results=plan,
         umpan_balik_hasil_kerja=data.text("evaluasi.hasil_kerja.umpan_balik"),
         keterangan_tambahan=data.extras("evaluasi.keterangan_tambahan"),
         skp_keterangan_tambahan=data.extras("skp.keterangan_tambahan"),
         final=result.final, appeal_until=result.appeal_until, signed_at=result.result_set_at,
-        skp_signed_at=_skp_recorded_at(evaluation),
+        skp_signed_at=skp_signed_at,
         timezone=agency_zone(session, evaluation.agency_id),
     )
 

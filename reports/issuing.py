@@ -34,6 +34,7 @@ from workflow.models import Agency
 from workflow.models import Document
 from workflow.models import Evaluation
 from workflow.models import HistoryEvent
+from workflow.models import Skp
 from workflow.service import definition_of
 from workflow.service import get_evaluation
 
@@ -239,6 +240,8 @@ def verify_code(session: Session, key: bytes, code: str, now: datetime) -> Verif
     document = session.scalar(select(Document).where(Document.code == normalize_code(code)))
     if document is None:
         return None
+    if document.evaluation_id is None:
+        return verify_skp_document(session, key, document)
     evaluation = session.get(Evaluation, document.evaluation_id)
     fields = document_mismatch(session, key, document)
     if evaluation is not None:
@@ -270,3 +273,32 @@ def verify_code(session: Session, key: bytes, code: str, now: datetime) -> Verif
         appeal_until=datetime.fromisoformat(until) if until else None,
         zone=agency_zone(session, document.agency_id),
     )
+
+
+def verify_skp_document(session: Session, key: bytes, document: Document) -> Verification:
+    """What ``/verify`` tells of an SKP document: whose SKP, and whether the SKP changed
+    since (its history head moved) or a newer document of it was issued. A document changed
+    behind the app's back is refused like an evaluation's."""
+    fields = document_mismatch(session, key, document)
+    zone = agency_zone(session, document.agency_id)
+    title = DOCUMENT_TITLES["skp"][0]
+    if fields:
+        return Verification(kind_label=title, name="", period="", predikat="", agency="",
+                            issued_at=document.issued_at, superseded=True, reason="",
+                            zone=zone, refused=fields)
+    skp = session.get(Skp, document.skp_id) if document.skp_id is not None else None
+    newer = session.scalar(select(Document.id).where(
+        Document.skp_id == document.skp_id, Document.kind == document.kind,
+        Document.id > document.id, Document.digest != document.digest).limit(1))
+    changed = skp is None or skp.history_head != document.event_hash
+    reason = ""
+    if newer is not None:
+        reason = "Sudah ada dokumen yang lebih baru untuk SKP ini."
+    elif changed:
+        reason = "SKP telah berubah sejak dokumen ini diterbitkan."
+    summary = document.summary or {}
+    return Verification(
+        kind_label=title, name=summary.get("name", ""), period=summary.get("period", ""),
+        predikat="", agency=summary.get("agency", ""), issued_at=document.issued_at,
+        superseded=bool(newer is not None or changed), reason=reason,
+        final=bool(summary.get("final", True)), zone=zone)

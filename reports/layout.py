@@ -77,3 +77,14 @@ def plan_columns(jenis_jabatan: str, pendekatan: str) -> tuple[Column, ...]:
     if pendekatan == KUALITATIF:
         return (_RHK_ATASAN, _RHK, _UKURAN, _TARGET)
     return (_RHK_ATASAN, _RHK, _ASPEK, _IKI, _TARGET)
+
+
+ASPEK_LABELS = {"kuantitas": "Kuantitas", "kualitas": "Kualitas", "waktu": "Waktu",
+                "biaya": "Biaya"}
+PERSPEKTIF_LABELS = {"penerima_layanan": "Penerima Layanan", "proses_bisnis": "Proses Bisnis",
+                     "penguatan_internal": "Penguatan Internal", "anggaran": "Anggaran"}
+
+
+def label_of(labels: dict[str, str], value: str) -> str:
+    """Return the printed label of a stored key (the key itself when it has none)."""
+    return labels.get(value, value.replace("_", " ").capitalize() if value else "")

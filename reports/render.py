@@ -26,6 +26,8 @@ from reports.layout import JPT
 from reports.layout import plan_columns
 from reports.layout import position_heading
 from reports.snapshot import DocumentSnapshot
+from reports.snapshot import Person
+from reports.snapshot import SkpSnapshot
 from reports.verification import qr_svg
 from workflow.localtime import format_date
 from workflow.localtime import format_moment
@@ -170,6 +172,38 @@ def render_html(
         position=position_heading(snapshot.jenis_jabatan),
         instansi=snapshot.agency_name if snapshot.jenis_jabatan == JPT else None,
     )
+
+
+_NOBODY = Person(name="-", nip="-", pangkat_golongan="-", jabatan="-", unit_kerja="-")
+
+
+def render_skp_html(snapshot: SkpSnapshot, *, verification_code: str, verify_url: str) -> str:
+    """Return the HTML of the set SKP (``skp_set.html``), the string :func:`render_skp_pdf`
+    lays out. Columns follow the variant: the parent RHK whenever a result cascades, the
+    aspect on the quantitative JA/JF form, the perspective on the quantitative JPT form."""
+    if not isinstance(snapshot, SkpSnapshot):
+        raise TypeError(f"expected SkpSnapshot, got {type(snapshot).__name__}")
+    jpt = snapshot.jenis_jabatan == JPT
+    quantitative = snapshot.pendekatan == "KUANTITATIF"
+    with_parent = not jpt or any(r.rhk_atasan for r in snapshot.results)
+    with_aspek = quantitative and not jpt
+    with_perspektif = quantitative and jpt
+    width = 4 + with_parent + with_aspek + with_perspektif
+    return _ENV.get_template("skp_set.html").render(
+        s=snapshot, code=verification_code, verify_url=verify_url,
+        qr_uri=qr_svg(verify_url) if verification_code else "",
+        utama=[r for r in snapshot.results if r.jenis == "utama"],
+        tambahan=[r for r in snapshot.results if r.jenis == "tambahan"],
+        with_parent=with_parent, with_aspek=with_aspek, with_perspektif=with_perspektif,
+        width=width, position=position_heading(snapshot.jenis_jabatan), empty=_NOBODY,
+        instansi=snapshot.agency_name if jpt else None,
+    )
+
+
+def render_skp_pdf(snapshot: SkpSnapshot, *, verification_code: str, verify_url: str) -> bytes:
+    """Return the PDF bytes of the set SKP."""
+    return write_pdf_from_html(render_skp_html(snapshot, verification_code=verification_code,
+                                               verify_url=verify_url))
 
 
 def write_pdf_from_html(html: str) -> bytes:

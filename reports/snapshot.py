@@ -272,3 +272,73 @@ def snapshot_digest(snapshot: DocumentSnapshot, kind: str) -> str:
     ``issued_at`` is never part of it: printing the same content again gives the same digest.
     """
     return hashlib.sha256(canonical_json(snapshot, kind)).hexdigest()
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanIndicator:
+    """One indicator of a planned result: aspect, text, target (as printed) and perspective."""
+
+    aspek: str
+    indikator: str
+    target: str
+    perspektif: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanResult:
+    """One *rencana hasil kerja* of a set SKP with the leader's RHK it cascades from."""
+
+    jenis: Literal["utama", "tambahan"]
+    rhk_atasan: str
+    rencana_hasil_kerja: str
+    indicators: tuple[PlanIndicator, ...]
+    klasifikasi: str = ""
+    perspektif: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SkpSnapshot:
+    """Everything the SKP document prints about one SKP (its own table, not an evaluation).
+
+    Built by ``reports.skp_gather`` inside the request transaction; ``history_head`` is the
+    SKP's chain head the verification code binds.
+    """
+
+    skp_id: int
+    agency_name: str
+    place: str
+    timezone: str
+    year: int
+    version: int
+    period_start: dt.date
+    period_end: dt.date
+    employee: Person
+    appraiser: Person | None
+    pendekatan: str
+    jenis_jabatan: str
+    results: tuple[PlanResult, ...]
+    behaviours: tuple[Behaviour, ...]
+    lampiran_dukungan: tuple[str, ...] = ()
+    lampiran_skema: tuple[str, ...] = ()
+    lampiran_konsekuensi: tuple[str, ...] = ()
+    keterangan_tambahan: tuple[PrintedItem, ...] = ()
+    state: str = ""
+    # The employee signed when she submitted it; the appraiser set it (or, at the top of the
+    # agency, its leader or an admin on her behalf: ``set_by``).
+    signed_at: dt.datetime | None = None
+    set_at: dt.datetime | None = None
+    set_by: Person | None = None
+    final: bool = False
+    change_reason: str = ""
+    closed_reason: str = ""
+    issued_at: dt.datetime | None = None
+    history_head: str = ""
+
+
+def skp_digest(snapshot: SkpSnapshot) -> str:
+    """Return the SHA-256 hex digest of what an SKP document prints (never ``issued_at``)."""
+    data = {f.name: _plain(getattr(snapshot, f.name)) for f in dataclasses.fields(snapshot)
+            if f.name not in ("issued_at", "history_head")}
+    data["kind"] = "skp-set"
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False,
+                                     separators=(",", ":")).encode()).hexdigest()

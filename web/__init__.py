@@ -35,6 +35,7 @@ from workflow.service import Workflow
 
 from . import account
 from . import api
+from . import api_feedback  # noqa: F401 - feedback and dialog routes on the api blueprint
 from . import api_skp  # noqa: F401 - registers the SKP routes on the api blueprint
 from . import audit
 from . import auth
@@ -44,6 +45,8 @@ from . import documents
 from . import evaluations
 from . import health
 from . import metrics
+from . import skp_feedback  # noqa: F401 - feedback and dialog routes on the skp blueprint
+from . import skp_pages
 from . import tasks
 from .config import ConfigurationError
 from .config import check_production
@@ -130,7 +133,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["jobs"] = tasks.JobQueue(app)
 
     for blueprint in (auth.bp, account.bp, evaluations.bp, audit.bp, dashboard.bp, api.bp,
-                      documents.bp, health.bp, metrics.bp):
+                      documents.bp, health.bp, metrics.bp, skp_pages.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)  # token-authenticated, no cookies: CSRF does not apply
     register_error_handlers(app)

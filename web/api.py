@@ -88,9 +88,11 @@ QUERY_PARAMS = {"api.evaluations": frozenset({"state", "period_id", "role", "q",
 # Endpoints whose operation is a flow step (scope ``transition[:<name>]``), and the SKP writes
 # that are not (scope ``skp``: web/api_skp.py); everything else needs ``read``.
 TRANSITION_ENDPOINTS = frozenset({"api.transition", "api.skp_transition"})
-SKP_WRITES = frozenset({"api.skp_create", "api.skp_change", "api.skp_transfer"})
+SKP_WRITES = frozenset({"api.skp_create", "api.skp_change", "api.skp_transfer",
+                        "api.skp_feedback_reply"})
 # One URL rule for reading and writing (web/api_skp.py): the write needs ``skp``.
-SKP_SHARED = frozenset({"api.skp_get", "api.skp_matrix"})
+SKP_SHARED = frozenset({"api.skp_get", "api.skp_matrix", "api.skp_feedback_threads",
+                        "api.skp_dialogs"})
 TRANSITION_KEYS = frozenset({"data", "comment", "version"})
 
 

@@ -21,6 +21,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from forms.skp_fields import check_data
 from l10n import current_language
 from workflow.actors import Actor
 from workflow.cascade import RoleMatrix
@@ -244,7 +245,11 @@ def skp_save(skp_id: int) -> Response:
     """Save parts of the SKP's content ``{content, version}``; nothing changes on any error."""
     body = _body({"content", "version"})
     version = _integer(body, "version", required=True, low=0)
-    save_content(db.session, _wf(), _actor(), skp_id, body.get("content"), version)
+    content = body.get("content")
+    if isinstance(content, dict) and "data" in content:  # the agency fields' own rules
+        content = {**content, "data": check_data(db.session, _actor().agency_id,
+                                                 content["data"])}
+    save_content(db.session, _wf(), _actor(), skp_id, content, version)
     db.session.commit()
     return jsonify(_page(skp_page(db.session, _actor(), skp_id), current_language()))
 

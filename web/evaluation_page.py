@@ -28,6 +28,8 @@ from forms import build_form_class
 from forms import form_values_from_stored
 from forms.fields import RowsField
 from forms.fields import is_blank_entry
+from forms.skp_report import apply_plan
+from forms.skp_report import report_plan
 from forms.store import StoredForms
 from forms.store import spec_of
 from forms.visibility import Visibility
@@ -97,6 +99,9 @@ class ActionBlock:
     show_when: dict[str, Any] = field(default_factory=dict)
     guidance: Guidance | None = None  # the unit's distribution pattern, for steps that rate
     confirm: list[TransitionRule] = field(default_factory=list)  # closing steps: tick first
+    # Rows fields whose plan columns come from the SKP (read-only, no rows added or removed).
+    locked: dict[str, list[str]] = field(default_factory=dict)
+    skp: Any = None  # the SKP those rows come from
 
 
 @dataclass
@@ -215,10 +220,11 @@ def _apply_errors(form: Form, errors: Mapping[str, list[str]]) -> set[str]:
     return placed
 
 
-def _add_spare_rows(form: Form) -> None:
-    """Give every rows field blank rows at the end, so rows can be added without JavaScript."""
+def _add_spare_rows(form: Form, locked: set[str]) -> None:
+    """Give every rows field blank rows at the end, so rows can be added without JavaScript
+    (not those whose rows are the SKP's)."""
     for f in form:
-        if not isinstance(f, RowsField):
+        if not isinstance(f, RowsField) or f.name in locked:
             continue
         blank = sum(1 for entry in f.entries if is_blank_entry(entry))
         while blank < SPARE_ROWS and (f.max_entries is None or len(f.entries) < f.max_entries):
@@ -249,11 +255,16 @@ def _action_blocks(session: Session, page: EvaluationPage, posted_key: str | Non
                                      if lang == "en" else spec.description) or ""
                 form_class = build_form_class(spec, FlaskForm, role=role,
                                               state=evaluation.status, lang=lang)
+                plan = report_plan(session, evaluation, rule.form)
+                if plan is not None:
+                    block.locked = {plan.field: list(plan.columns.values())}
+                    block.skp = plan.skp
                 if posted_key == key:
                     block.form = form_class()  # re-show exactly what was posted
                 else:
+                    stored = apply_plan(plan, dict(evaluation.values(rule.form)))
                     block.form = form_class(formdata=None, data=form_values_from_stored(
-                        spec, evaluation.values(rule.form)))
+                        spec, stored or {}))
                 block.show_when = {f.name: rule_json for f in spec.fields
                                    if (rule_json := _rule_json(f)) is not None}
         block.rules.append(rule)
@@ -279,7 +290,7 @@ def _action_blocks(session: Session, page: EvaluationPage, posted_key: str | Non
                                   if k not in placed and k not in ("comment", "konfirmasi")
                                   for m in ms]
         if block.form is not None:
-            _add_spare_rows(block.form)
+            _add_spare_rows(block.form, set(block.locked))
     return list(blocks.values())
 
 

@@ -217,7 +217,7 @@ def draft(evaluation_id: int, form_key: str) -> Response | tuple[str, int]:
     actor = current_actor()
     _page, _key, spec = _step_form(actor, evaluation_id, form_key, None)
     assert spec is not None
-    data = posted_values(spec, request.form)
+    data = posted_values(spec, request.form)  # plan columns: the form port writes the SKP's
     comment = (request.form.get("comment") or "").strip()
     try:
         save_draft(db.session, workflow_deps(), actor, evaluation_id, form_key, data,

@@ -516,7 +516,7 @@ def copy_from_last_year(session: Session, wf: Workflow, actor: Actor, year: int)
                       jenis_jabatan=last.jenis_jabatan, copy_from=last.id)
 
 
-def _parent_choices(session: Session, skp: Skp) -> dict[int, SkpRhk]:
+def parent_choices(session: Session, skp: Skp) -> dict[int, SkpRhk]:
     """The RHK this SKP's RHK may cascade from: those of the appraiser's current SKP of the
     year, once it is set."""
     if skp.appraiser_id is None:
@@ -591,7 +591,7 @@ def _apply_rhk(session: Session, skp: Skp, items: list[Any]) -> None:
     """Check every RHK of the document first, then write them (nothing on a refusal)."""
     problems: dict[str, tuple[str, str]] = {}
     existing = {r.id: r for r in skp.rhk}
-    choices = _parent_choices(session, skp)
+    choices = parent_choices(session, skp)
     rows: list[SkpRhk | None] = []
     for n, item in enumerate(items):
         at = f"rhk[{n}]"
@@ -636,7 +636,7 @@ def _apply_rhk(session: Session, skp: Skp, items: list[Any]) -> None:
 
 
 def _facts(session: Session, skp: Skp) -> SkpFacts:
-    choices = _parent_choices(session, skp)
+    choices = parent_choices(session, skp)
     leader = current_skp(session, skp.appraiser_id, skp.year) if skp.appraiser_id else None
     ordered = sorted(skp.rhk, key=lambda r: r.position)
     orphans = tuple(n for n, r in enumerate(ordered, start=1)

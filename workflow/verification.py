@@ -640,6 +640,7 @@ def _skp_batches(session: Session, key: bytes, agency_id: int | None,
 
 def _check_skp(session: Session, key: bytes, owner: _Owner) -> ChainReport:
     """Check an SKP's chain whole, then its row (and content) against its newest event."""
+    from .feedback import verify_records
     from .skp import projection_differs
     from .skp import skp_projection
 
@@ -656,6 +657,8 @@ def _check_skp(session: Session, key: bytes, owner: _Owner) -> ChainReport:
     if skp is None:
         return report
     fields = tuple(projection_differs(events[-1]["projection"], skp_projection(skp)))
+    # Feedback and dialog rows against the events that recorded them (workflow.feedback).
+    fields += tuple(verify_records(session, skp_id, events))
     if not held:  # memory stays flat over many SKPs (its RHK and indicators go with it)
         session.expunge(skp)
     if fields:

@@ -37,13 +37,18 @@ class Cast:
 
 def pick(server: LiveServer, status: str, without: str = "") -> Cast:
     """Return the newest Kota Mataram evaluation in ``status`` with a full reporting line
-    (and, given ``without``, in which that NIP plays no role)."""
+    (and, given ``without``, in which that NIP plays no role). A draft is one whose employee
+    has no SKP yet (the demo's bidang where planning is under way), so its self-assessment
+    rows are typed in full (an SKP's rows come from the SKP: tests/browser/test_skp_journey.py).
+    """
     with server.db.connect() as conn:
         rows = conn.execute(text(
             "SELECT e.id, p.role, p.identity FROM evaluation e "
             "JOIN agency a ON a.id = e.agency_id "
             "JOIN evaluation_participant p ON p.evaluation_id = e.id "
-            "WHERE a.slug = 'kota-mataram' AND e.status = :status ORDER BY e.id DESC"),
+            "WHERE a.slug = 'kota-mataram' AND e.status = :status AND (e.status != 'draft' "
+            "OR NOT EXISTS (SELECT 1 FROM skp s WHERE s.employee_id = e.employee_id)) "
+            "ORDER BY e.id DESC"),
             {"status": status}).all()
     people: dict[int, dict[str, str]] = {}
     for evaluation_id, role, identity in rows:

@@ -114,9 +114,20 @@ ENDPOINTS: dict[str, Callable[[FlaskClient, Session, Setup], Any]] = {
         c, db, s, "POST", "/skp/mutasi",
         {"employee_id": s.target.employee_id, "on_date": f"{YEAR}-07-01",
          "new_appraiser_id": s.a.people["kepala"].id, "reason": "Mutasi"}),
+    # Continuous feedback and dialog (workflow/feedback.py): only on a set SKP, the target is
+    # submitted, so the parties get 409 and nothing is written.
+    "skp-umpan-balik": lambda c, db, s: _api(c, db, s, "GET", f"/skp/{s.target.id}/umpan-balik"),
+    "skp-umpan-balik-post": lambda c, db, s: _api(
+        c, db, s, "POST", f"/skp/{s.target.id}/umpan-balik",
+        {"topic": "rhk", "rhk_id": s.rhk_id, "text": "Umpan balik"}),
+    "skp-dialog": lambda c, db, s: _api(c, db, s, "GET", f"/skp/{s.target.id}/dialog"),
+    "skp-dialog-post": lambda c, db, s: _api(
+        c, db, s, "POST", f"/skp/{s.target.id}/dialog",
+        {"held_on": f"{YEAR}-01-05", "topics": "Topik", "agreed_actions": "Tindak lanjut"}),
 }
 WRITES = {"skp-save-expectations", "skp-save-rhk", "skp-tetapkan", "skp-kembalikan",
-          "skp-perubahan", "skp-assign", "skp-mutasi"}
+          "skp-perubahan", "skp-assign", "skp-mutasi", "skp-umpan-balik-post",
+          "skp-dialog-post"}
 
 
 def expected(endpoint: str, role: str, agency: str) -> int:
@@ -130,8 +141,13 @@ def expected(endpoint: str, role: str, agency: str) -> int:
         return 201 if agency == "A" else 404
     if agency == "B" or role not in READERS:
         return 404  # an SKP the reader may not read does not exist for her
-    if endpoint in ("skp-get", "skp-matriks", "skp-pohon"):
+    if endpoint in ("skp-get", "skp-matriks", "skp-pohon", "skp-umpan-balik", "skp-dialog"):
         return 200
+    if endpoint == "skp-umpan-balik-post":
+        # The appraiser starts threads (409 here: not set yet); the employee only replies.
+        return 409 if role == "appraiser" else 403
+    if endpoint == "skp-dialog-post":
+        return 409 if role in ("appraiser", "employee") else 403
     if endpoint == "skp-save-expectations":
         return 200 if role == "appraiser" else 403
     if endpoint == "skp-save-rhk":

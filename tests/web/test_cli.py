@@ -33,6 +33,7 @@ from workflow.models import Employee
 from workflow.models import Evaluation
 from workflow.models import HistoryEvent
 from workflow.models import Job
+from workflow.models import Skp
 from workflow.models import utcnow
 
 
@@ -104,6 +105,19 @@ def test_demo_then_audit_verify(app: Flask, session: Session) -> None:
     # One appeal was decided after hearing both parties.
     triggers = set(session.scalars(select(HistoryEvent.trigger)))
     assert {"ask_explanations", "explain_appraiser", "explain_employee"} <= triggers
+    # The year starts with SKPs cascading from the top of each agency down to staff, and the
+    # evaluations read them (demo/planning.py).
+    skps = session.scalars(select(Skp)).all()
+    assert skps and {s.status for s in skps} == {"ditetapkan"}
+    depth: dict[int, int] = {}
+    parents = {r.id: r.parent_id for s in skps for r in s.rhk}
+    for rhk_id in parents:
+        level, node = 0, parents[rhk_id]
+        while node is not None:
+            level, node = level + 1, parents[node]
+        depth[rhk_id] = level
+    assert max(depth.values()) == 3  # Sekda → Kepala Dinas → Kepala Bidang → staff
+    assert sum(1 for ev in evaluations if ev.skp_id is not None) > len(evaluations) // 2
     code, out = run(app, "demo")  # idempotent
     assert code == 0
     code, out = run(app, "audit", "verify")
@@ -112,7 +126,7 @@ def test_demo_then_audit_verify(app: Flask, session: Session) -> None:
         session.execute(text("SET session_replication_role = replica"))
     session.execute(text("UPDATE history_event SET comment = 'diubah diam-diam' "
                          "WHERE id = (SELECT min(id) FROM history_event WHERE kind='transition' "
-                         "AND seq > 1)"))
+                         "AND seq > 1 AND evaluation_id IS NOT NULL)"))
     if PG_URL:
         session.execute(text("SET session_replication_role = DEFAULT"))
     session.commit()
