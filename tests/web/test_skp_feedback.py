@@ -226,3 +226,23 @@ def test_feedback_api(app: Flask, session: Session, wf: Workflow,
     session.expire_all()
     assert session.get(Skp, mine.id) is not None
     assert all(r.ok for r in verify_all(session, wf.audit_key))
+
+
+def test_feedback_section_in_english(app: Flask, session: Session, wf: Workflow,
+                                     two: tuple[World, World]) -> None:
+    """The feedback and dialog sections speak English when the reader chose it."""
+    world = two[0]
+    mine = set_chain(session, wf, world)["pegawai"]
+    comment(session, wf, world.actor("penilai"), mine.id, topic="indikator",
+            indicator_id=mine.rhk[0].indicators[0].id, month=3, text="Good progress.")
+    session.commit()
+    penilai = client_for(app, world, "penilai")
+    penilai.set_cookie("lang", "en")
+    html = page_text(penilai.get(f"/skp/{mine.id}").get_data(as_text=True))
+    for english in ("Continuous feedback", "Performance dialog", "Give feedback",
+                    "Record a performance dialog", "Agreed actions", "March",
+                    "Feedback given"):
+        assert english in html, english
+    for indonesian in ("Umpan balik berkelanjutan", "Kirim umpan balik", "Maret",
+                       "Tindak lanjut yang disepakati"):
+        assert indonesian not in html, indonesian
