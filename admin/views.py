@@ -38,6 +38,7 @@ from workflow.errors import DefinitionError
 from workflow.errors import WorkflowError
 from workflow.localtime import abbreviation
 from workflow.localtime import local_date
+from workflow.models import Agency
 from workflow.models import AgencyDayOff
 from workflow.models import DefinitionVersion
 from workflow.models import Employee
@@ -51,12 +52,14 @@ from workflow.org import employee_problems
 from workflow.periods import PERIOD_COUNTS
 from workflow.periods import period_bounds
 from workflow.publishing import current_version
+from workflow.publishing import overlay_text
 from workflow.publishing import publish_edited_definition
 from workflow.service import definition_of
 from workflow.trail import COUNT_CAP
 from workflow.workcalendar import national_holidays
 
 from .account_access_view import AccountAccessView
+from .agency_setup_view import AgencySetupView
 from .diagram import flow_svg
 from .export_view import ExportView
 from .forms_view import FormsView
@@ -65,6 +68,7 @@ from .org_import_view import OrgImportView
 from .period_capaian_view import PeriodCapaianView
 from .period_capaian_view import capaian_label
 from .period_open_view import PeriodOpenView
+from .recap_view import RecapView
 from .security import AgencyModelView
 from .security import admin_actor
 from .sessions_tokens_view import SessionsTokensView
@@ -350,7 +354,8 @@ class DefinitionView(ReadOnlyView):
             try:
                 row = publish_edited_definition(
                     session, current_app.extensions["workflow"].audit_key, actor, text,
-                    utcnow())
+                    utcnow(), parents={slug: d.source for slug, d in
+                                       current_app.extensions["definitions"].items()})
             except DefinitionError as exc:
                 session.rollback()
                 problems = [p.in_language(current_language()) for p in exc.problems]
@@ -362,9 +367,13 @@ class DefinitionView(ReadOnlyView):
                 return redirect(url_for(".details_view", id=row.id))
         else:
             latest = current_version(session, actor.agency_id, required=False)
-            source = dict(latest.source) if latest is not None else {}
-            text = yaml.safe_dump(source, allow_unicode=True, sort_keys=False)
-        page = self.render("admin/definition_edit.html", text=text, problems=problems)
+            agency = session.get_one(Agency, actor.agency_id)
+            overlay = overlay_text(session, latest, agency.slug)
+            text = overlay if overlay is not None else yaml.safe_dump(
+                dict(latest.source) if latest is not None else {}, allow_unicode=True,
+                sort_keys=False)
+        page = self.render("admin/definition_edit.html", text=text, problems=problems,
+                           parents=sorted(current_app.extensions["definitions"]))
         return (page, 400) if problems else page
 
     @expose("/diagram/<int:version_id>.svg")
@@ -418,3 +427,7 @@ def add_views(admin: Admin, db: SQLAlchemy, public_base_url: Callable[[], str]) 
     admin.add_view(HistoryView(HistoryEvent, db, name=_l("Riwayat"), endpoint="history"))
     admin.add_view(ExportView(db, public_base_url, name=_l("Ekspor massal"), endpoint="export",
                               url="/admin/ekspor"))
+    admin.add_view(RecapView(db, name=_l("Rekap TPP/SIASN"), endpoint="recap",
+                             url="/admin/rekap"))
+    admin.add_view(AgencySetupView(db, public_base_url, name=_l("Instansi baru"),
+                                   endpoint="agency_setup", url="/admin/instansi-baru"))

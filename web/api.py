@@ -32,6 +32,9 @@ from forms.visibility import sees
 from l10n import current_language
 from l10n import reader_zone
 from reports.issuing import issue_document
+from reports.recap import recap_json
+from reports.recap import recap_of
+from reports.recap import recap_periods
 from workflow.accounts import token_allows
 from workflow.accounts import token_for_request
 from workflow.actors import Actor
@@ -41,6 +44,9 @@ from workflow.definition import TransitionRule
 from workflow.definition import WorkflowDefinition
 from workflow.errors import InvalidData
 from workflow.history import ChainReport
+from workflow.integration_tokens import IntegrationUse
+from workflow.integration_tokens import integration_token_for_request
+from workflow.integration_tokens import is_integration_token
 from workflow.localtime import abbreviation
 from workflow.models import Evaluation
 from workflow.models import HistoryEvent
@@ -70,10 +76,14 @@ from .openapi import openapi_document
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 PUBLIC_ENDPOINTS = frozenset({"api.openapi"})
+# What an agency's integration token (``workflow.integration_tokens``) may call, by scope;
+# employees' tokens may call none of these.
+INTEGRATION_ENDPOINTS = {"api.recap": "recap", "api.recap_periods_list": "recap"}
 # The query parameters each endpoint takes (as web/openapi.py documents); others are a 400, so
 # a misspelt filter (``perpage``) is not silently ignored.
 QUERY_PARAMS = {"api.evaluations": frozenset({"state", "period_id", "role", "q", "page",
-                                              "per_page", "after"})}
+                                              "per_page", "after"}),
+                "api.recap": frozenset({"period_id", "unit_kerja"})}
 TRANSITION_KEYS = frozenset({"data", "comment", "version"})
 
 
@@ -112,6 +122,11 @@ def authenticate() -> tuple[Response, int] | None:
     if scheme.lower() != "bearer" or not token.strip():
         return _unauthorized(_("Token API diperlukan: kirim header 'Authorization: Bearer "
                                "<token>'."))
+    if is_integration_token(token.strip()):
+        return _authenticate_integration(token.strip())
+    if request.endpoint in INTEGRATION_ENDPOINTS:
+        return _forbidden(_("Rekap hanya dapat dibaca dengan token integrasi instansi, bukan "
+                            "token pegawai."))
     use = token_for_request(db.session, token.strip(), _wf().clock())
     if use is None:
         return _unauthorized(_("Token API tidak sah, sudah kedaluwarsa, atau sudah dicabut."))
@@ -127,6 +142,32 @@ def authenticate() -> tuple[Response, int] | None:
         response.headers["WWW-Authenticate"] = 'Bearer realm="api", error="insufficient_scope"'
         return response, 403
     return None
+
+
+def _forbidden(message: str) -> tuple[Response, int]:
+    response = jsonify({"error": "Forbidden", "message": message})
+    response.headers["WWW-Authenticate"] = 'Bearer realm="api", error="insufficient_scope"'
+    return response, 403
+
+
+def _authenticate_integration(token: str) -> tuple[Response, int] | None:
+    """An agency's integration token: only the endpoints its scope names."""
+    use = integration_token_for_request(db.session, token, _wf().clock())
+    if use is None:
+        return _unauthorized(_("Token API tidak sah, sudah kedaluwarsa, atau sudah dicabut."))
+    g.integration = use
+    g.actor_nip = f"integrasi:{use.token_id}"
+    if use.touched:
+        db.session.commit()  # last_used_at, kept even when the request then fails
+    operation = INTEGRATION_ENDPOINTS.get(request.endpoint or "")
+    if operation is None or not use.allows(operation):
+        return _forbidden(_("Token integrasi hanya dapat membaca rekap instansinya."))
+    return None
+
+
+def _integration() -> IntegrationUse:
+    use: IntegrationUse = g.integration
+    return use
 
 
 # --- parsing ---------------------------------------------------------------------------------
@@ -456,3 +497,31 @@ def verify(evaluation_id: int) -> Response:
     """Verify the evaluation's hash chain and report the first broken link."""
     report = verify_evaluation(db.session, _wf().audit_key, _actor(), evaluation_id)
     return jsonify(_report(report))
+
+
+@bp.get("/rekap/periode")
+def recap_periods_list() -> Response:
+    """List the agency's periods (for the recap; integration token with scope ``recap``)."""
+    lang = current_language()
+    periods = recap_periods(db.session, _integration().agency_id)
+    return jsonify({"items": [{"id": p.id, "label": p.label, "kind": p.kind, "year": p.year,
+                               "number": p.number, "starts_on": p.starts_on.isoformat(),
+                               "ends_on": p.ends_on.isoformat(),
+                               "capaian_organisasi": _capaian(p.capaian_organisasi, lang)}
+                              for p in periods]})
+
+
+@bp.get("/rekap")
+def recap() -> Response:
+    """The recap of one period (one unit kerja if given) for payroll and SIASN
+    (``reports.recap``, the same rows as the admin's CSV and XLSX)."""
+    period_id = int_arg("period_id")
+    if period_id is None:
+        raise InvalidData({"period_id": [_("Wajib diisi.")]}, _("Parameter tidak valid."),
+                          "Invalid parameters.")
+    result = recap_of(db.session, _integration().agency_id, period_id,
+                      request.args.get("unit_kerja", "").strip())
+    lang = current_language()
+    return jsonify({"period": {"id": result.period.id, "label": result.period.label},
+                    "unit_kerja": result.unit_kerja or None,
+                    "items": [recap_json(r, lang) for r in result.rows]})

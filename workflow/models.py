@@ -523,3 +523,45 @@ class ExportJob(Base):
     path: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class InstallationAdmin(Base):
+    """A super-admin of the installation (``flask users create-superadmin``): creates agencies
+    and their first admin in the browser (``workflow.agencies``). Her employee row lives in the
+    reserved agency ``instalasi``; no agency admin can make anyone a super-admin."""
+
+    __tablename__ = "installation_admin"
+
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DefinitionOverlay(Base):
+    """The text an agency admin wrote in the browser's flow editor for one published version:
+    an overlay (``extends: default`` plus what differs), shown again the next time she edits.
+    The version's ``source`` holds the merged, validated definition."""
+
+    __tablename__ = "definition_overlay"
+
+    definition_version_id: Mapped[int] = mapped_column(ForeignKey("definition_version.id"),
+                                                       primary_key=True)
+    text: Mapped[str] = mapped_column(Text, default="")
+
+
+class IntegrationToken(Base):
+    """An agency-level API token for a system (payroll/TPP, SIASN sync), not a person: it reads
+    only what its scope names (``recap``), expires, can be revoked, and only its SHA-256 digest
+    is stored (``workflow.integration_tokens``)."""
+
+    __tablename__ = "integration_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    scope: Mapped[str] = mapped_column(String(200), default="recap")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_nip: Mapped[str] = mapped_column(String(18), default="")
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
