@@ -21,8 +21,10 @@ from flask_admin import BaseView
 from flask_admin import expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model import typefmt
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_sqlalchemy_lite import SQLAlchemy
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import object_session
 from werkzeug.wrappers import Response
@@ -137,6 +139,13 @@ def _local_moment(view: Any, value: datetime, name: str) -> str:
     return local_time(value, "timestamp")
 
 
+def _yes_no(view: Any, value: bool, name: str) -> Markup:
+    """A yes/no column in the reader's language (Flask-Admin's icon says "true"/"false")."""
+    text = _("Ya") if value else _("Tidak")
+    icon = "fa-check-circle" if value else "fa-minus-circle"
+    return Markup('<span class="fa {}" aria-hidden="true"></span> {}').format(icon, text)
+
+
 class AgencyModelView(AdminsOnly, ModelView):
     """A model view limited to the admin's own agency (the model has ``agency_id``).
 
@@ -146,8 +155,9 @@ class AgencyModelView(AdminsOnly, ModelView):
     agency_column = "agency_id"
     can_set_page_size = True
     page_size = 50
-    column_type_formatters = {**typefmt.BASE_FORMATTERS, datetime: _local_moment}
-    column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, datetime: _local_moment}
+    column_type_formatters = {**typefmt.BASE_FORMATTERS, datetime: _local_moment, bool: _yes_no}
+    column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, datetime: _local_moment,
+                                     bool: _yes_no}
 
     form_excluded_columns = tuple(sorted(SECRET_COLUMNS))  # views without form_columns
 

@@ -118,6 +118,7 @@ class EmployeeView(RecordedModelView):
                                       ("JF", _l("JF — Fungsional"))]}
     can_delete = False  # history refers to people: deactivate instead
     can_view_details = True
+    column_details_list = (*column_list, "groups")
 
     def _restrict(self, form: Any) -> Any:
         agency_id = self._agency_id()
