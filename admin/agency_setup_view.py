@@ -25,7 +25,6 @@ from workflow.agencies import create_agency
 from workflow.errors import InvalidData
 from workflow.localtime import abbreviation
 from workflow.models import Agency
-from workflow.models import utcnow
 
 from .security import SuperAdminsOnly
 

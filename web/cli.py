@@ -38,8 +38,8 @@ from workflow.accounts import issue_token
 from workflow.accounts import revoke_token
 from workflow.accounts import set_password
 from workflow.accounts import tokens_of
-from workflow.agencies import create_superadmin
 from workflow.actors import Actor
+from workflow.agencies import create_superadmin
 from workflow.calendars import agency_zone
 from workflow.checkpoints import CheckpointReport
 from workflow.checkpoints import checkpoint_after
@@ -57,8 +57,8 @@ from workflow.integration_tokens import revoke_integration_token
 from workflow.localtime import format_moment
 from workflow.models import Agency
 from workflow.models import ApiToken
-from workflow.models import IntegrationToken
 from workflow.models import Employee
+from workflow.models import IntegrationToken
 from workflow.models import utcnow
 from workflow.org import import_org_csv
 from workflow.org_files import org_file_text

@@ -95,7 +95,7 @@ def _org_csv() -> str:
             kabid = f"1980{d + 1:02d}{b + 11:02d}2005031{d}{b}0"
             rows.append(f"{kabid};Kepala Bidang {d + 1}.{b + 1};Kepala Bidang;Pembina;IV/a;"
                         f"Dinas {d + 1};PNS;{kadis};")
-            for s in range(3 if (d, b) != (0, 0) else 5):
+            for _staff in range(3 if (d, b) != (0, 0) else 5):
                 n += 1
                 staff = f"1990{(n % 12) + 1:02d}{(n % 27) + 1:02d}2015{n:06d}"[:18]
                 kind, gol = ("PPPK", "IX") if n % 4 == 0 else ("PNS", "III/a")
