@@ -64,6 +64,7 @@ from .diagram import flow_svg
 from .export_view import ExportView
 from .forms_view import FormsView
 from .history_hooks import record_admin_change
+from .integration_tokens_view import IntegrationTokensView
 from .org_import_view import OrgImportView
 from .period_capaian_view import PeriodCapaianView
 from .period_capaian_view import capaian_label
@@ -430,5 +431,8 @@ def add_views(admin: Admin, db: SQLAlchemy, public_base_url: Callable[[], str]) 
                               url="/admin/ekspor"))
     admin.add_view(RecapView(db, name=_l("Rekap TPP/SIASN"), endpoint="recap",
                              url="/admin/rekap"))
+    admin.add_view(IntegrationTokensView(db, name=_l("Token integrasi"), category=org,
+                                         endpoint="integration_tokens",
+                                         url="/admin/token-integrasi"))
     admin.add_view(AgencySetupView(db, public_base_url, name=_l("Instansi baru"),
                                    endpoint="agency_setup", url="/admin/instansi-baru"))

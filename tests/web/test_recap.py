@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
@@ -139,6 +140,8 @@ def test_recap_api_needs_a_live_integration_token(
 
     # Expired: the app's clock moves past its expiry.
     short = _integration(session, wf, a, days=1)
+    assert client.get(f"/api/v1/rekap?period_id={rated.period_id}", headers={
+        "Authorization": f"Bearer {short}"}).status_code == 200
     wf.clock = lambda: utcnow() + timedelta(days=2)
     try:
         assert client.get(f"/api/v1/rekap?period_id={rated.period_id}", headers={
@@ -192,3 +195,38 @@ def test_integration_tokens_from_the_command_line(app: Flask, session: Session,
     bad = runner.invoke(args=["users", "integration-token", "--agency", a.agency.slug,
                               "--name", "x", "--scope", "read"])
     assert bad.exit_code == 1 and "Cakupan" in bad.output
+
+
+def test_admin_issues_and_revokes_an_integration_token_in_the_browser(
+        client: FlaskClient, session: Session, wf: Workflow, two: tuple[World, World]) -> None:
+    a, b = two
+    rated = _rate(session, wf, a)
+    login(client, a.people["kepala"])
+    page = client.post("/admin/token-integrasi/terbitkan", data={"name": "TPP BPKAD",
+                                                                 "days": "30"})
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    match = re.search(r'id="new-token">(pki_[\w-]+)<', page.get_data(as_text=True))
+    assert match is not None
+    token = match.group(1)
+    auth = {"Authorization": f"Bearer {token}"}
+    assert client.get(f"/api/v1/rekap?period_id={rated.period_id}",
+                      headers=auth).status_code == 200
+    listing = client.get("/admin/token-integrasi/").get_data(as_text=True)
+    assert "TPP BPKAD" in listing and token not in listing  # shown once, never listed
+    row = session.scalars(select(IntegrationToken).where(
+        IntegrationToken.agency_id == a.agency.id)).one()
+    # Another agency's admin cannot revoke it.
+    client.post("/keluar")
+    login(client, b.people["kepala"])
+    client.post(f"/admin/token-integrasi/cabut/{row.id}")
+    assert client.get(f"/api/v1/rekap?period_id={rated.period_id}",
+                      headers=auth).status_code == 200
+    client.post("/keluar")
+    login(client, a.people["kepala"])
+    assert client.post(f"/admin/token-integrasi/cabut/{row.id}").status_code == 302
+    assert client.get(f"/api/v1/rekap?period_id={rated.period_id}",
+                      headers=auth).status_code == 401
+    # No name: refused, nothing issued.
+    client.post("/admin/token-integrasi/terbitkan", data={"name": " ", "days": "30"})
+    session.expire_all()
+    assert len(session.scalars(select(IntegrationToken)).all()) == 1
