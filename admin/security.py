@@ -32,6 +32,7 @@ from werkzeug.wrappers import Response
 from l10n import local_time
 from l10n import reader_zone
 from workflow.actors import Actor
+from workflow.agencies import INSTALLATION_SLUG
 from workflow.agencies import is_superadmin
 from workflow.localtime import abbreviation
 
@@ -46,8 +47,9 @@ def admin_actor() -> Actor | None:
 
 def superadmin_actor() -> Actor | None:
     """Return the logged-in super-admin of the installation (``workflow.agencies``), or None."""
-    if not current_user.is_authenticated:
-        return None
+    if not current_user.is_authenticated or (
+            current_user.employee.agency.slug != INSTALLATION_SLUG):
+        return None  # only the reserved agency's accounts are looked up: no query for others
     session = object_session(current_user.employee)
     actor: Actor = current_user.actor
     return actor if session is not None and is_superadmin(session, actor.employee_id) else None

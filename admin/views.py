@@ -408,7 +408,7 @@ def add_views(admin: Admin, db: SQLAlchemy, public_base_url: Callable[[], str]) 
     org = _l("Struktur organisasi")
     admin.add_view(EmployeeView(Employee, db, name=_l("Pegawai"), category=org,
                                 endpoint="employee"))
-    admin.add_view(OrgImportView(db, name=_l("Impor CSV"), category=org, endpoint="org_import",
+    admin.add_view(OrgImportView(db, name=_l("Impor CSV/XLSX"), category=org, endpoint="org_import",
                                  url="/admin/impor-pegawai"))
     admin.add_view(GroupView(Group, db, name=_l("Grup"), category=org, endpoint="group"))
     admin.add_view(AccountAccessView(db, public_base_url, name=_l("Akses akun"), category=org,

@@ -57,6 +57,7 @@ def test_superadmin_creates_an_agency_and_its_first_admin(
     assert client.post("/masuk", data={"nip": SUPER_NIP,
                                        "password": PASSWORD}).status_code == 302
     assert "instansi-baru" in client.get("/admin/").get_data(as_text=True)
+    assert "instansi-baru" in client.get("/evaluasi/").get_data(as_text=True)  # app menu
     status, page = _create(client, slug="kota-mataram")
     assert status == 400 and "sudah dipakai" in page
     status, page = _create(client, admin_nip="123")
