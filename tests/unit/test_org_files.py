@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import date
 
 import pytest
 from openpyxl import Workbook
@@ -27,7 +27,7 @@ def _book(rows: list[list[object]]) -> bytes:
 def test_an_xlsx_sheet_becomes_the_import_csv() -> None:
     raw = _book([["nip", "nama", "golongan", "grup", "catatan"],
                  ["198001012005011004", "Ani; \"Budi\"", 3.0, "admin;inspektorat",
-                  datetime(2026, 1, 2)],
+                  date(2026, 1, 2)],
                  [None, None, None, None, None],
                  ["198001012005011005", "Citra", None, None, None]])
     rows = list(csv.reader(io.StringIO(org_file_text(raw))))
@@ -55,5 +55,5 @@ def test_csv_and_broken_workbooks() -> None:
 def test_the_xlsx_writer_keeps_formulas_as_text() -> None:
     from openpyxl import load_workbook
     book = load_workbook(io.BytesIO(xlsx_bytes("R", ["a", "b"], [["=1+1", "@x"]])))
-    cells = list(book.worksheets[0].iter_rows(min_row=2, values_only=False))[0]
+    cells = next(iter(book.worksheets[0].iter_rows(min_row=2, values_only=False)))
     assert [(c.value, c.data_type) for c in cells] == [("=1+1", "s"), ("@x", "s")]
