@@ -54,6 +54,7 @@ from workflow.periods import period_bounds
 from workflow.publishing import current_version
 from workflow.publishing import overlay_text
 from workflow.publishing import publish_edited_definition
+from workflow.reassignment import open_holdings
 from workflow.service import definition_of
 from workflow.trail import COUNT_CAP
 from workflow.workcalendar import national_holidays
@@ -69,6 +70,7 @@ from .org_import_view import OrgImportView
 from .period_capaian_view import PeriodCapaianView
 from .period_capaian_view import capaian_label
 from .period_open_view import PeriodOpenView
+from .reassignment_view import ReassignmentView
 from .recap_view import RecapView
 from .security import AgencyModelView
 from .security import admin_actor
@@ -157,6 +159,19 @@ class EmployeeView(RecordedModelView):
             problems = employee_problems(self.session.session, model.agency_id, [record])
         if problems:
             raise ValidationError("; ".join(localized(p) for _index, p in problems))
+
+    def after_model_change(self, form: Any, model: Employee, is_created: bool) -> None:
+        """Deactivated while holding open roles: list how many and offer the reassignment."""
+        if is_created or model.active:
+            return
+        actor = admin_actor()
+        assert actor is not None
+        held = open_holdings(self.session.session, actor, model.id)
+        if held:
+            link = url_for("reassignment.index", dari=model.id)
+            flash(Markup('{} <a href="{}" id="offer-reassignment">{}</a>').format(
+                _("%(name)s masih memegang %(num)d peran pada evaluasi yang belum final.",
+                  name=model.name, num=len(held)), link, _("Alihkan perannya")), "warning")
 
 
 class GroupView(RecordedModelView):
@@ -411,6 +426,8 @@ def add_views(admin: Admin, db: SQLAlchemy, public_base_url: Callable[[], str]) 
     admin.add_view(OrgImportView(db, name=_l("Impor CSV/XLSX"), category=org, endpoint="org_import",
                                  url="/admin/impor-pegawai"))
     admin.add_view(GroupView(Group, db, name=_l("Grup"), category=org, endpoint="group"))
+    admin.add_view(ReassignmentView(db, name=_l("Pengalihan peran"), category=org,
+                                    endpoint="reassignment", url="/admin/pengalihan"))
     admin.add_view(AccountAccessView(db, public_base_url, name=_l("Akses akun"), category=org,
                                      endpoint="account_access", url="/admin/akses-akun"))
     admin.add_view(SessionsTokensView(db, name=_l("Sesi dan token API"), category=org,

@@ -54,6 +54,7 @@ from workflow.models import utcnow
 from workflow.rating import CapaianOrganisasi
 from workflow.rating import Predikat
 from workflow.rating import rating_label
+from workflow.reassignment import reassign_to_nip
 from workflow.service import Workflow
 from workflow.service import available_transitions
 from workflow.service import fire_transition
@@ -85,6 +86,8 @@ QUERY_PARAMS = {"api.evaluations": frozenset({"state", "period_id", "role", "q",
                                               "per_page", "after"}),
                 "api.recap": frozenset({"period_id", "unit_kerja"})}
 TRANSITION_KEYS = frozenset({"data", "comment", "version"})
+REASSIGN_KEYS = frozenset({"evaluations", "role", "to", "reason"})
+REASSIGN_MAX = 500  # evaluations in one request
 
 
 def _wf() -> Workflow:
@@ -135,7 +138,8 @@ def authenticate() -> tuple[Response, int] | None:
     if use.touched:
         db.session.commit()  # last_used_at, kept even when the request then fails
     operation = ("transition:" + str((request.view_args or {}).get("name", ""))
-                 if request.endpoint == "api.transition" else "read")
+                 if request.endpoint == "api.transition"
+                 else "reassign" if request.endpoint == "api.reassign" else "read")
     if not token_allows(use.scope, operation):
         response = jsonify({"error": "Forbidden", "message": _(
             "Cakupan token ini tidak mencakup operasi %(operation)s.", operation=operation)})
@@ -207,6 +211,33 @@ def _transition_body() -> tuple[dict[str, Any], str | None, int]:
     assert isinstance(data, dict) and isinstance(version, int)
     assert comment is None or isinstance(comment, str)
     return data, comment, version
+
+
+def _reassign_body() -> tuple[list[tuple[int, str]], str, str]:
+    """Parse ``{evaluations, role, to, reason}``; raise InvalidData on anything malformed."""
+    body = request.get_json(silent=True) if request.is_json else None
+    if not isinstance(body, dict):
+        raise InvalidData({"_body": [_("Badan permintaan harus objek JSON dengan Content-Type "
+                                       "application/json.")]},
+                          _("Permintaan tidak dapat dibaca."), "The request cannot be read.")
+    errors: dict[str, list[str]] = {}
+    for key in sorted(set(body) - REASSIGN_KEYS):
+        errors[key] = [_("Kunci tidak dikenal.")]
+    ids = body.get("evaluations")
+    if not isinstance(ids, list) or not 1 <= len(ids) <= REASSIGN_MAX or not all(
+            isinstance(i, int) and not isinstance(i, bool) and 1 <= i <= INT_MAX for i in ids):
+        errors["evaluations"] = [_("Harus berupa daftar 1–%(max)d id evaluasi.",
+                                   max=REASSIGN_MAX)]
+    for key in ("role", "to", "reason"):
+        value = body.get(key)
+        if not isinstance(value, str) or not value.strip() or "\x00" in value:
+            errors[key] = [_("Wajib diisi (teks).")]
+    if errors:
+        raise InvalidData(errors, _("Permintaan tidak valid; periksa isian yang ditandai."),
+                          "Invalid request; check the marked fields.")
+    assert isinstance(ids, list)
+    return [(int(i), str(body["role"]).strip()) for i in ids], str(body["to"]), str(
+        body["reason"])
 
 
 # --- rendering -------------------------------------------------------------------------------
@@ -469,6 +500,19 @@ def transition(evaluation_id: int, name: str) -> Response:
                   "role_label": definition.role_label(event.actor_role, lang),
                   "hash": event.hash, "prev_hash": event.prev_hash},
     })
+
+
+@bp.post("/reassignments")
+def reassign() -> Response:
+    """Give a role on open evaluations to another person (``workflow.reassignment``): all or
+    nothing."""
+    items, nip, reason = _reassign_body()
+    events = reassign_to_nip(db.session, _wf(), _actor(), items, nip, reason)
+    db.session.commit()
+    return jsonify({"items": [
+        {"evaluation_id": e.evaluation_id, "role": e.payload["role"],
+         "from": e.payload["from"], "to": e.payload["to"], "seq": e.seq, "hash": e.hash}
+        for e in events]})
 
 
 @bp.get("/evaluations/<int:evaluation_id>/history")

@@ -299,6 +299,29 @@ SCHEMAS.update({
                            "capaian_organisasi": _LABEL_OR_NULL}}}},
     },
 })
+SCHEMAS.update({
+    "ReassignmentRequest": {
+        "type": "object", "required": ["evaluations", "role", "to", "reason"],
+        "additionalProperties": False,
+        "properties": {
+            "evaluations": {"type": "array", "minItems": 1, "maxItems": 500, "items": DB_ID,
+                            "description": "Ids of open evaluations"},
+            "role": {**TEXT, "minLength": 1,
+                     "description": "The role handed over: appraiser or appeal_reviewer"},
+            "to": {**TEXT, "minLength": 1, "description": "NIP of the new person (active, "
+                                                          "same agency)"},
+            "reason": {**TEXT, "minLength": 1, "maxLength": 500},
+        },
+    },
+    "ReassignmentResult": {
+        "type": "object", "required": ["items"],
+        "properties": {"items": {"type": "array", "items": {
+            "type": "object",
+            "properties": {"evaluation_id": {"type": "integer"}, "role": {"type": "string"},
+                           "from": {"type": "string"}, "to": {"type": "string"},
+                           "seq": {"type": "integer"}, "hash": {"type": "string"}}}}},
+    },
+})
 INTEGRATION_ONLY = _error("Token pegawai (rekap hanya dengan token integrasi instansi) / an "
                           "employee's token: the recap takes the agency's integration token")
 
@@ -355,6 +378,26 @@ PATHS: dict[str, Any] = {
             "404": NOT_FOUND,
             "409": _error("ConcurrentUpdate (stale `version`), TransitionNotAllowed (wrong "
                           "state / unknown step) or GuardFailed (`guard` names it)"),
+        },
+    }},
+    "/reassignments": {"post": {
+        "summary": "Alihkan peran / reassign a role on open evaluations",
+        "description": "The agency admin, or the holder's direct superior for evaluations of "
+                       "her own unit kerja, gives the appraiser or appeal decider of open "
+                       "evaluations to another active employee, with a reason. Each change is "
+                       "an event in the evaluation's history; all or nothing. Token scope "
+                       "`reassign`.",
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": _ref("ReassignmentRequest")}}},
+        "responses": {
+            "200": _json("Dialihkan / reassigned", "ReassignmentResult"),
+            "400": _error("InvalidData (malformed body) or a refusal: no reason, an inactive "
+                          "person, a final evaluation, separation of duties (nothing changed)"),
+            "401": UNAUTHORIZED,
+            "403": _error("NotPermitted, or the token's scope does not cover `reassign`"),
+            "404": _error("Evaluasi atau pegawai tidak ditemukan (termasuk instansi lain) / "
+                          "no such evaluation or employee (including another agency's)"),
+            "409": _error("ConcurrentUpdate: an evaluation changed meanwhile"),
         },
     }},
     "/evaluations/{evaluation_id}/history": {"get": {

@@ -172,11 +172,20 @@ def check_duties(session: Session, definition: WorkflowDefinition, evaluation: E
 
 
 def reassign(
-    session: Session, wf: Workflow, actor: Actor, evaluation_ids: Sequence[int] | Iterable[int],
+    session: Session, wf: Workflow, actor: Actor, evaluation_ids: Iterable[int],
     role: str, new_employee_id: int, reason: str,
 ) -> list[HistoryEvent]:
-    """Give ``role`` on each evaluation to ``new_employee_id``, with ``reason``; return the
-    events. All or nothing: any evaluation refused raises and nothing is changed (module
+    """Give ``role`` on each evaluation to ``new_employee_id`` (``reassign_roles``)."""
+    return reassign_roles(session, wf, actor, [(i, role) for i in evaluation_ids],
+                          new_employee_id, reason)
+
+
+def reassign_roles(
+    session: Session, wf: Workflow, actor: Actor, items: Sequence[tuple[int, str]],
+    new_employee_id: int, reason: str,
+) -> list[HistoryEvent]:
+    """Give each (evaluation id, role) of ``items`` to ``new_employee_id``, with ``reason``;
+    return the events. All or nothing: any item refused raises and nothing is changed (module
     docstring for the rules).
 
     :raises NotFound: an evaluation or the new employee is not of the actor's agency.
@@ -184,9 +193,9 @@ def reassign(
     :raises WorkflowError: no reason, an inactive new person, a closed evaluation, a role the
         flow does not hand over, or a separation-of-duties rule broken (each one named).
     """
-    ids = list(dict.fromkeys(evaluation_ids))
+    wanted = list(dict.fromkeys(items))
     reason = (reason or "").strip()
-    if not ids:
+    if not wanted:
         raise WorkflowError("Pilih sedikitnya satu evaluasi.", "Select at least one evaluation.")
     if not reason:
         raise WorkflowError("Alasan pengalihan wajib diisi.", "A reason is required.")
@@ -199,7 +208,7 @@ def reassign(
     if not new.active:
         raise WorkflowError(f"{new.name} tidak aktif: pilih pegawai yang aktif.",
                             f"{new.name} is not active: choose an active employee.")
-    plans: list[tuple[Evaluation, Participant]] = []
+    plans: list[tuple[Evaluation, Participant, str]] = []
     problems_id: list[str] = []
     problems_en: list[str] = []
 
@@ -208,10 +217,16 @@ def reassign(
         problems_id.append(f"{who}: {why}")
         problems_en.append(f"{who}: {why.en}")
 
-    for evaluation_id in ids:
+    seen: set[int] = set()
+    for evaluation_id, role in wanted:
         evaluation = session.get(Evaluation, evaluation_id)
         if evaluation is None or evaluation.agency_id != actor.agency_id:
             raise NotFound("Evaluasi tidak ditemukan.", "Evaluation not found.")
+        if evaluation_id in seen:
+            problem(evaluation, Text("satu peran per evaluasi dalam satu pengalihan",
+                                     "one role per evaluation in one reassignment"))
+            continue
+        seen.add(evaluation_id)
         definition = definition_of(session, evaluation.definition_version_id)
         held = next((p for p in evaluation.participants if p.role == role), None)
         if role not in reassignable_roles(definition) or held is None:
@@ -235,14 +250,14 @@ def reassign(
         if why is not None:
             problem(evaluation, why)
             continue
-        plans.append((evaluation, held))
+        plans.append((evaluation, held, role))
     if problems_id:
         raise WorkflowError("Tidak ada yang dialihkan. " + "; ".join(problems_id) + ".",
                             "Nothing was reassigned. " + "; ".join(problems_en) + ".")
     now = wf.clock()
     events = []
     acting = "admin" if actor.is_admin else "superior"
-    for evaluation, held in plans:
+    for evaluation, held, role in plans:
         bad = row_mismatch(session, wf.audit_key, evaluation)
         if bad:
             raise refuse(session, wf.audit_key, evaluation, bad, surface="reassignment",
@@ -262,7 +277,8 @@ def reassign(
             trigger="reassign", source=evaluation.status, dest=evaluation.status,
             definition_version_id=evaluation.definition_version_id, comment=reason,
             payload={"role": role, "from": old_identity.get("nip", ""), "from_id": old_id,
-                     "to": new.nip, "to_id": new.id},
+                     "from_name": old_identity.get("name", ""), "to": new.nip,
+                     "to_id": new.id, "to_name": new.name},
             projection=project(after)))
     try:
         session.flush()
@@ -271,3 +287,16 @@ def reassign(
             "Evaluasi baru saja diubah oleh orang lain. Muat ulang lalu coba lagi.",
             "Someone else changed an evaluation a moment ago. Reload and try again.") from exc
     return events
+
+
+def reassign_to_nip(
+    session: Session, wf: Workflow, actor: Actor, items: Sequence[tuple[int, str]], nip: str,
+    reason: str,
+) -> list[HistoryEvent]:
+    """``reassign_roles`` to the employee of the actor's agency with this NIP (the API's
+    way of naming a person)."""
+    person = session.scalar(select(Employee.id).where(Employee.nip == (nip or "").strip(),
+                                                      Employee.agency_id == actor.agency_id))
+    if person is None:
+        raise NotFound("Pegawai tidak ditemukan.", "Employee not found.")
+    return reassign_roles(session, wf, actor, items, person, reason)
