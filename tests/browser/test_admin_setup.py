@@ -23,7 +23,8 @@ ADMIN_PAGES = ("/admin/", "/admin/employee/", "/admin/employee/new/", "/admin/im
                "/admin/period/", "/admin/period/new/", "/admin/hari-libur/",
                "/admin/hari-libur/new/", "/admin/capaian-organisasi/", "/admin/definition/",
                "/admin/definition/ubah/", "/admin/evaluation/", "/admin/history/",
-               "/admin/ekspor/", "/admin/rekap/", "/admin/token-integrasi/")
+               "/admin/ekspor/", "/admin/rekap/", "/admin/token-integrasi/",
+               "/admin/pengalihan/")
 
 
 def _admin_of(server: LiveServer, agency: str) -> str:
