@@ -33,6 +33,10 @@ class TransitionContext:
     # that use it); other steps get the national default.
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     failures: list[tuple[str, str, str]] = field(default_factory=list)
+    # The result so far and whether a coaching plan (``follow_up``) exists: read by the service
+    # only for steps whose guards name ``coaching_plan_if_low``.
+    predikat: str | None = None
+    coaching_planned: bool = False
 
     @property
     def is_system(self) -> bool:

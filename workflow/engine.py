@@ -138,6 +138,7 @@ class Flow:
                 actor_id=ctx.actor_id, actor_roles=ctx.actor_roles, owner_id=ctx.owner_id,
                 participants=ctx.participants, now=ctx.now, deadlines=ctx.deadlines,
                 data=ctx.data, form_errors={}, comment="-", calendar=ctx.calendar,
+                predikat=ctx.predikat, coaching_planned=ctx.coaching_planned,
             )
             if all(check(probe) for check in self.checks[rule.name]):
                 result.append(rule)

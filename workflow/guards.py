@@ -17,11 +17,13 @@ from datetime import datetime
 from sqlalchemy import ColumnElement
 from sqlalchemy import and_
 from sqlalchemy import exists
+from sqlalchemy import or_
 from sqlalchemy import true
 
 from .context import TransitionContext
 from .localtime import format_moment
 from .models import Evaluation
+from .models import FollowUpAction
 from .models import Participant
 from .workcalendar import has_passed
 
@@ -208,6 +210,31 @@ def comment_given(ctx: TransitionContext, _arg: str | None) -> bool:
     return True
 
 
+# Butuh Perbaikan or worse (``follow_up.LOW``; the core's guards cannot import the use cases).
+LOW_PREDIKAT = frozenset({"BUTUH_PERBAIKAN", "KURANG", "SANGAT_KURANG"})
+
+
+def coaching_plan_if_low(ctx: TransitionContext, _arg: str | None) -> bool:
+    """Pass unless the result is Butuh Perbaikan or worse and no coaching plan (*pembinaan*,
+    a follow-up action not cancelled) is recorded yet: such a result is not final without it."""
+    if ctx.predikat in LOW_PREDIKAT and not ctx.coaching_planned:
+        return ctx.fail(
+            "coaching_plan_if_low",
+            "Predikat Butuh Perbaikan atau lebih rendah: catat dulu rencana pembinaan (tindak "
+            "lanjut) sebelum hasil ini final.",
+            "A Needs-improvement-or-worse result needs a coaching plan (follow-up) before it "
+            "becomes final.",
+        )
+    return True
+
+
+def _coaching_plan_if_low_sql(_q: InboxQuestion) -> ColumnElement[bool]:
+    return or_(Evaluation.predikat.is_(None), Evaluation.predikat.not_in(LOW_PREDIKAT),
+               exists().where(FollowUpAction.evaluation_id == Evaluation.id,
+                              FollowUpAction.kind == "coaching",
+                              FollowUpAction.status != "cancelled"))
+
+
 GUARDS: dict[str, GuardSpec] = {
     "form_complete": GuardSpec(form_complete, None, form_complete.__doc__ or "", unrestricted),
     "not_own_evaluation": GuardSpec(not_own_evaluation, None, not_own_evaluation.__doc__ or "",
@@ -228,6 +255,9 @@ GUARDS: dict[str, GuardSpec] = {
         _accepts_or_closed_sql,
     ),
     "comment_given": GuardSpec(comment_given, None, comment_given.__doc__ or "", unrestricted),
+    "coaching_plan_if_low": GuardSpec(coaching_plan_if_low, None,
+                                      coaching_plan_if_low.__doc__ or "",
+                                      _coaching_plan_if_low_sql),
 }
 
 # Guards that depend only on who acts (not on data or time): opening a period checks them to

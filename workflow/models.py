@@ -565,3 +565,26 @@ class IntegrationToken(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class FollowUpAction(Base):
+    """A follow-up (*tindak lanjut*) of one evaluation's result (``workflow.follow_up``): an
+    award, competence development, coaching (*pembinaan*), a sanction or a PPPK contract
+    recommendation, with who owns it, when it is due and how far it is."""
+
+    __tablename__ = "follow_up_action"
+    __table_args__ = (Index("ix_follow_up_action_evaluation_kind", "evaluation_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(Text, default="")
+    owner_id: Mapped[int] = mapped_column(ForeignKey("employee.id"))
+    due_on: Mapped[date]
+    status: Mapped[str] = mapped_column(String(16), default="planned")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_nip: Mapped[str] = mapped_column(String(18), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    owner: Mapped[Employee] = relationship(lazy="joined", innerjoin=True)
