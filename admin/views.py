@@ -63,6 +63,7 @@ from .account_access_view import AccountAccessView
 from .agency_setup_view import AgencySetupView
 from .diagram import flow_svg
 from .export_view import ExportView
+from .follow_up_view import FollowUpView
 from .forms_view import FormsView
 from .history_hooks import record_admin_change
 from .integration_tokens_view import IntegrationTokensView
@@ -446,6 +447,8 @@ def add_views(admin: Admin, db: SQLAlchemy, public_base_url: Callable[[], str]) 
     admin.add_view(HistoryView(HistoryEvent, db, name=_l("Riwayat"), endpoint="history"))
     admin.add_view(ExportView(db, public_base_url, name=_l("Ekspor massal"), endpoint="export",
                               url="/admin/ekspor"))
+    admin.add_view(FollowUpView(db, name=_l("Tindak lanjut"), endpoint="follow_up",
+                                url="/admin/tindak-lanjut"))
     admin.add_view(RecapView(db, name=_l("Rekap TPP/SIASN"), endpoint="recap",
                              url="/admin/rekap"))
     admin.add_view(IntegrationTokensView(db, name=_l("Token integrasi"), category=org,

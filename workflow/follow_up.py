@@ -252,3 +252,28 @@ def actions_of_period(session: Session, actor: Actor, period_id: int) -> list[Ac
             Participant.evaluation_id == Evaluation.id, Participant.role == "appraiser",
             Participant.employee_id == actor.employee_id))
     return [ActionRow(*row) for row in session.execute(query).all()]
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """A period's follow-up at a glance: its rated results, the actions, the talent pool, the
+    consecutive low results, and the low results still without a coaching plan."""
+
+    period: Period
+    results: list[Result]
+    actions: list[ActionRow]
+    talent: list[Result]
+    streaks: list[Result]
+    coaching_missing: list[Result]
+
+
+def overview(session: Session, actor: Actor, period_id: int) -> Overview:
+    """Return the period's ``Overview`` (the admin's follow-up page)."""
+    period = _period(session, actor, period_id)
+    results = _results(session, actor.agency_id, period.id)
+    actions = actions_of_period(session, actor, period.id)
+    planned = {row.action.evaluation_id for row in actions
+               if row.action.kind == COACHING and row.action.status != "cancelled"}
+    return Overview(period, results, actions, [r for r in results if r.predikat == TALENT],
+                    low_streaks(session, actor, period.id),
+                    [r for r in results if r.predikat in LOW and r.evaluation_id not in planned])

@@ -24,7 +24,7 @@ ADMIN_PAGES = ("/admin/", "/admin/employee/", "/admin/employee/new/", "/admin/im
                "/admin/hari-libur/new/", "/admin/capaian-organisasi/", "/admin/definition/",
                "/admin/definition/ubah/", "/admin/evaluation/", "/admin/history/",
                "/admin/ekspor/", "/admin/rekap/", "/admin/token-integrasi/",
-               "/admin/pengalihan/")
+               "/admin/pengalihan/", "/admin/tindak-lanjut/")
 
 
 def _admin_of(server: LiveServer, agency: str) -> str:
