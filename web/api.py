@@ -224,6 +224,9 @@ def _reassign_body() -> tuple[list[tuple[int, str]], str, str]:
     for key in sorted(set(body) - REASSIGN_KEYS):
         errors[key] = [_("Kunci tidak dikenal.")]
     ids = body.get("evaluations")
+    if isinstance(ids, list):  # 3.0 is an integer in JSON
+        ids = [int(i) if isinstance(i, float) and i.is_integer() and abs(i) < 2**53 else i
+               for i in ids]
     if not isinstance(ids, list) or not 1 <= len(ids) <= REASSIGN_MAX or not all(
             isinstance(i, int) and not isinstance(i, bool) and 1 <= i <= INT_MAX for i in ids):
         errors["evaluations"] = [_("Harus berupa daftar 1–%(max)d id evaluasi.",

@@ -299,6 +299,9 @@ SCHEMAS.update({
                            "capaian_organisasi": _LABEL_OR_NULL}}}},
     },
 })
+# Text with something besides spaces (what a reason, a role or a NIP must have).
+WORDS = {"type": "string",
+         "pattern": "^[^\\x00]*[^\\s\\x00\\x1c-\\x1f\\x85][^\\x00]*$"}
 SCHEMAS.update({
     "ReassignmentRequest": {
         "type": "object", "required": ["evaluations", "role", "to", "reason"],
@@ -306,11 +309,11 @@ SCHEMAS.update({
         "properties": {
             "evaluations": {"type": "array", "minItems": 1, "maxItems": 500, "items": DB_ID,
                             "description": "Ids of open evaluations"},
-            "role": {**TEXT, "minLength": 1,
+            "role": {**WORDS,
                      "description": "The role handed over: appraiser or appeal_reviewer"},
-            "to": {**TEXT, "minLength": 1, "description": "NIP of the new person (active, "
+            "to": {**WORDS, "description": "NIP of the new person (active, "
                                                           "same agency)"},
-            "reason": {**TEXT, "minLength": 1, "maxLength": 500},
+            "reason": {**WORDS, "maxLength": 500},
         },
     },
     "ReassignmentResult": {
@@ -391,13 +394,14 @@ PATHS: dict[str, Any] = {
             "schema": _ref("ReassignmentRequest")}}},
         "responses": {
             "200": _json("Dialihkan / reassigned", "ReassignmentResult"),
-            "400": _error("InvalidData (malformed body) or a refusal: no reason, an inactive "
-                          "person, a final evaluation, separation of duties (nothing changed)"),
+            "400": _error("InvalidData: a malformed body, no reason"),
             "401": UNAUTHORIZED,
             "403": _error("NotPermitted, or the token's scope does not cover `reassign`"),
             "404": _error("Evaluasi atau pegawai tidak ditemukan (termasuk instansi lain) / "
                           "no such evaluation or employee (including another agency's)"),
-            "409": _error("ConcurrentUpdate: an evaluation changed meanwhile"),
+            "409": _error("Refused, nothing changed: an inactive person, a final evaluation, "
+                          "a role not handed over, separation of duties (every evaluation "
+                          "named); or ConcurrentUpdate: an evaluation changed meanwhile"),
         },
     }},
     "/evaluations/{evaluation_id}/history": {"get": {

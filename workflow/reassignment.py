@@ -35,6 +35,7 @@ from .actors import Actor
 from .definition import WorkflowDefinition
 from .duties import judging_steps
 from .errors import ConcurrentUpdate
+from .errors import InvalidData
 from .errors import NotFound
 from .errors import NotPermitted
 from .errors import WorkflowError
@@ -51,6 +52,14 @@ from .projection import project
 from .service import Workflow
 from .service import definition_of
 from .texts import Text
+
+
+class ReassignmentRefused(WorkflowError):
+    """The evaluations or the person as they stand now do not allow it (a final evaluation,
+    an inactive person, separation of duties); nothing was changed."""
+
+    status = 409
+
 
 FORMER_MARK = "~"
 REASON_MAX = 500
@@ -190,23 +199,24 @@ def reassign_roles(
 
     :raises NotFound: an evaluation or the new employee is not of the actor's agency.
     :raises NotPermitted: the actor may not reassign one of them.
-    :raises WorkflowError: no reason, an inactive new person, a closed evaluation, a role the
-        flow does not hand over, or a separation-of-duties rule broken (each one named).
+    :raises InvalidData: no evaluation, no reason (or too long).
+    :raises ReassignmentRefused: an inactive new person, a closed evaluation, a role the flow
+        does not hand over, or a separation-of-duties rule broken (each one named).
     """
     wanted = list(dict.fromkeys(items))
     reason = (reason or "").strip()
     if not wanted:
-        raise WorkflowError("Pilih sedikitnya satu evaluasi.", "Select at least one evaluation.")
-    if not reason:
-        raise WorkflowError("Alasan pengalihan wajib diisi.", "A reason is required.")
-    if len(reason) > REASON_MAX:
-        raise WorkflowError(f"Alasan paling panjang {REASON_MAX} karakter.",
-                            f"The reason may be at most {REASON_MAX} characters long.")
+        raise InvalidData.of({"evaluations": ("Pilih sedikitnya satu evaluasi.",
+                                              "Select at least one evaluation.")})
+    if not reason or len(reason) > REASON_MAX:
+        raise InvalidData.of({"reason": (
+            f"Alasan pengalihan wajib diisi, paling panjang {REASON_MAX} karakter.",
+            f"A reason of at most {REASON_MAX} characters is required.")})
     new = session.get(Employee, new_employee_id)
     if new is None or new.agency_id != actor.agency_id:
         raise NotFound("Pegawai tidak ditemukan.", "Employee not found.")
     if not new.active:
-        raise WorkflowError(f"{new.name} tidak aktif: pilih pegawai yang aktif.",
+        raise ReassignmentRefused(f"{new.name} tidak aktif: pilih pegawai yang aktif.",
                             f"{new.name} is not active: choose an active employee.")
     plans: list[tuple[Evaluation, Participant, str]] = []
     problems_id: list[str] = []
@@ -252,7 +262,7 @@ def reassign_roles(
             continue
         plans.append((evaluation, held, role))
     if problems_id:
-        raise WorkflowError("Tidak ada yang dialihkan. " + "; ".join(problems_id) + ".",
+        raise ReassignmentRefused("Tidak ada yang dialihkan. " + "; ".join(problems_id) + ".",
                             "Nothing was reassigned. " + "; ".join(problems_en) + ".")
     now = wf.clock()
     events = []

@@ -54,7 +54,8 @@ class Fixture:
         worlds: dict[str, World] = {"mataram": build_world(session, wf, "kota-mataram"),
                                     "kupang": build_world(session, wf, "kota-kupang", offset=50)}
         self.ids = sorted(e.id for w in worlds.values() for e in w.evaluations.values())
-        self.tokens = [api_token(session, worlds[agency].people[who], "contract")
+        self.tokens = [api_token(session, worlds[agency].people[who], "contract",
+                                 scope="read transition reassign")
                        for agency, who in CALLERS]
         session.commit()
 

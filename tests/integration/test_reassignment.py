@@ -15,6 +15,7 @@ from tests.conftest import SELF
 from tests.conftest import World
 from tests.conftest import build_world
 from workflow.actors import Actor
+from workflow.errors import InvalidData
 from workflow.errors import NotFound
 from workflow.errors import NotPermitted
 from workflow.errors import WorkflowError
@@ -22,6 +23,7 @@ from workflow.history import verify_chain
 from workflow.models import Employee
 from workflow.models import Evaluation
 from workflow.models import HistoryEvent
+from workflow.reassignment import ReassignmentRefused
 from workflow.reassignment import open_holdings
 from workflow.reassignment import reassign
 from workflow.service import Workflow
@@ -132,9 +134,10 @@ def test_reason_active_person_role_and_closed_evaluations(session: Session, wf: 
     admin = mataram.actor("kepala")
     ev = mataram.evaluations["pegawai"]
     new = newcomer(session, mataram, active=False)
-    with pytest.raises(WorkflowError, match="Alasan"):
+    with pytest.raises(InvalidData) as caught:
         reassign(session, wf, admin, [ev.id], "appraiser", new.id, "  ")
-    with pytest.raises(WorkflowError, match="tidak aktif"):
+    assert "Alasan" in caught.value.errors["reason"][0]
+    with pytest.raises(ReassignmentRefused, match="tidak aktif"):
         reassign(session, wf, admin, [ev.id], "appraiser", new.id, "Mutasi")
     new.active = True
     session.commit()

@@ -81,4 +81,7 @@ def test_api_reassigns_with_the_scope_and_refuses_strangers(
     assert response.status_code == 200, response.json
     assert response.json["items"][0]["to"] == a.people["tim"].nip
     again = client.post(url, json=body, headers={"Authorization": f"Bearer {admin}"})
-    assert again.status_code == 400 and "sudah memegang" in again.json["message"]
+    assert again.status_code == 409 and "sudah memegang" in again.json["message"]
+    blank = client.post(url, json={**body, "reason": " "},
+                        headers={"Authorization": f"Bearer {admin}"})
+    assert blank.status_code == 400 and "reason" in blank.json["errors"]
