@@ -37,6 +37,7 @@ from . import account
 from . import api
 from . import audit
 from . import auth
+from . import bulk
 from . import cli
 from . import dashboard
 from . import documents
@@ -119,8 +120,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     cli.register(app)
 
-    for blueprint in (auth.bp, account.bp, evaluations.bp, audit.bp, dashboard.bp, api.bp,
-                      documents.bp, health.bp):
+    for blueprint in (auth.bp, account.bp, evaluations.bp, bulk.bp, audit.bp, dashboard.bp,
+                      api.bp, documents.bp, health.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)  # token-authenticated, no cookies: CSRF does not apply
     register_error_handlers(app)

@@ -83,3 +83,23 @@ def test_deactivated_appraiser_reassigned_in_bulk(live_server: LiveServer, page:
     expect(timeline).to_contain_text("Tetapkan penilaian")
     expect(page.locator("[data-participant^='appraiser~']")).to_contain_text(name)
     shot(page, "evaluation-after-reassignment")
+
+
+def test_bulk_actions_page_passes_axe_and_fits_a_phone(live_server: LiveServer, page: Page,
+                                                       phone: Page) -> None:
+    """The appraiser's bulk page (issue 16 item 8), with a step chosen, on both screens."""
+    with live_server.db.connect() as conn:
+        nip = conn.execute(text(
+            "SELECT e.nip FROM evaluation v JOIN evaluation_participant p "
+            "ON p.evaluation_id = v.id AND p.role = 'appraiser' JOIN employee e "
+            "ON e.id = p.employee_id JOIN agency a ON a.id = v.agency_id "
+            "WHERE a.slug = 'kota-mataram' AND v.status = 'submitted' AND e.active "
+            "ORDER BY v.id LIMIT 1")).scalar_one()
+    for screen in (page, phone):
+        login(screen, live_server, str(nip))
+        screen.goto(f"{live_server.url}/evaluasi-massal/?status=submitted")
+        expect(screen.locator("#queue tbody tr").first).to_be_visible()
+        assert problems(screen) == []
+    assert page.locator("#bulk-fire").count() == 1
+    assert phone.evaluate(
+        "document.documentElement.scrollWidth <= window.innerWidth + 1")
