@@ -20,6 +20,8 @@ from sqlalchemy import exists
 from sqlalchemy import or_
 from sqlalchemy import true
 
+from .actors import FORMER_MARK
+from .actors import base_role
 from .context import TransitionContext
 from .localtime import format_moment
 from .models import Evaluation
@@ -78,7 +80,18 @@ def _not_own_sql(q: InboxQuestion) -> ColumnElement[bool]:
 
 
 def _not_original_appraiser_sql(q: InboxQuestion) -> ColumnElement[bool]:
-    return ~is_participant(q.actor_id, "appraiser")
+    # The appraiser now, or one replaced by a reassignment (``appraiser~<id>``).
+    return ~exists().where(Participant.evaluation_id == Evaluation.id,
+                           Participant.employee_id == q.actor_id,
+                           or_(Participant.role == "appraiser",
+                               Participant.role.like(f"appraiser{FORMER_MARK}%")))
+
+
+def _an_appraiser(ctx: TransitionContext) -> bool:
+    """Tell whether the actor is the evaluation's appraiser, now or before a reassignment."""
+    return ctx.actor_id is not None and any(
+        employee_id == ctx.actor_id for role, employee_id in ctx.participants.items()
+        if base_role(role) == "appraiser")
 
 
 def _independent_sql(q: InboxQuestion) -> ColumnElement[bool]:
@@ -129,7 +142,7 @@ def not_own_evaluation(ctx: TransitionContext, _arg: str | None) -> bool:
 
 def not_original_appraiser(ctx: TransitionContext, _arg: str | None) -> bool:
     """Pass unless the actor is the appraiser who gave the rating (appeals need another person)."""
-    if ctx.actor_id is not None and ctx.actor_id == ctx.participants.get("appraiser"):
+    if _an_appraiser(ctx):
         return ctx.fail(
             "not_original_appraiser",
             "Keberatan harus diputus oleh pejabat selain Pejabat Penilai Kinerja yang menilai.",
@@ -141,8 +154,7 @@ def not_original_appraiser(ctx: TransitionContext, _arg: str | None) -> bool:
 def independent(ctx: TransitionContext, _arg: str | None) -> bool:
     """Pass unless the actor is the employee or the appraiser who rated her (an independent
     reviewer, e.g. the Tim Penilai Kinerja, judges someone else's rating of someone else)."""
-    if ctx.actor_id is not None and ctx.actor_id in (ctx.owner_id,
-                                                     ctx.participants.get("appraiser")):
+    if ctx.actor_id is not None and (ctx.actor_id == ctx.owner_id or _an_appraiser(ctx)):
         return ctx.fail(
             "independent",
             "Anda tidak boleh bertindak sebagai penelaah independen pada evaluasi yang Anda "

@@ -32,6 +32,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from .actors import Actor
+from .actors import base_role as base_role
+from .actors import former_role
+from .actors import is_former as is_former
 from .definition import WorkflowDefinition
 from .duties import judging_steps
 from .errors import ConcurrentUpdate
@@ -61,24 +64,8 @@ class ReassignmentRefused(WorkflowError):
     status = 409
 
 
-FORMER_MARK = "~"
 REASON_MAX = 500
 EVENT_KIND = "reassignment"
-
-
-def former_role(role: str, employee_id: int) -> str:
-    """Return the participant role under which a replaced holder keeps read access."""
-    return f"{role}{FORMER_MARK}{employee_id}"
-
-
-def base_role(name: str) -> str:
-    """Return the flow role a participant role stands for (``appraiser~7`` → ``appraiser``)."""
-    return name.split(FORMER_MARK, 1)[0]
-
-
-def is_former(name: str) -> bool:
-    """Tell whether a participant role is a replaced holder's (read-only) role."""
-    return FORMER_MARK in name
 
 
 def reassignable_roles(definition: WorkflowDefinition) -> tuple[str, ...]:

@@ -15,10 +15,15 @@ from tests.conftest import SELF
 from tests.conftest import World
 from tests.conftest import build_world
 from workflow.actors import Actor
+from workflow.context import TransitionContext
 from workflow.errors import InvalidData
 from workflow.errors import NotFound
 from workflow.errors import NotPermitted
 from workflow.errors import WorkflowError
+from workflow.guards import GUARDS
+from workflow.guards import InboxQuestion
+from workflow.guards import independent
+from workflow.guards import not_original_appraiser
 from workflow.history import verify_chain
 from workflow.models import Employee
 from workflow.models import Evaluation
@@ -169,3 +174,27 @@ def test_who_may_reassign(session: Session, wf: Workflow, mataram: World) -> Non
     with pytest.raises(NotFound):
         reassign(session, wf, mataram.actor("kepala"), [ev.id], "appraiser",
                  other.people["penilai"].id, "x")
+
+
+def test_a_replaced_appraiser_is_still_the_original_appraiser(session: Session, wf: Workflow,
+                                                              mataram: World) -> None:
+    """Guards about the appraiser who rated (``not_original_appraiser``, ``independent``) and
+    their inbox filter also see the appraiser replaced by a reassignment."""
+    old = mataram.people["penilai"]
+    new = newcomer(session, mataram)
+    ev = mataram.evaluations["pegawai"]
+    reassign(session, wf, mataram.actor("kepala"), [ev.id], "appraiser", new.id, "Mutasi")
+    session.commit()
+    session.refresh(ev)
+    now = datetime(2026, 2, 1, tzinfo=UTC)
+    for person, refused in ((old.id, True), (new.id, True), (mataram.people["tim"].id, False)):
+        ctx = TransitionContext(actor_id=person, actor_roles=frozenset(), owner_id=ev.employee_id,
+                                participants=ev.participant_ids(), now=now)
+        assert not_original_appraiser(ctx, None) is not refused
+        assert independent(ctx, None) is not refused
+        question = InboxQuestion(person, "evaluation_team", None, now.isoformat())
+        sql = GUARDS["not_original_appraiser"].inbox
+        assert sql is not None
+        allowed = session.scalars(select(Evaluation.id).where(
+            Evaluation.id == ev.id, sql(question))).all()
+        assert (allowed == []) is refused
