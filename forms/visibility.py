@@ -37,6 +37,7 @@ from sqlalchemy.orm import load_only
 from sqlalchemy.orm import selectinload
 
 from workflow.actors import Actor
+from workflow.actors import base_role
 from workflow.actors import roles_of
 from workflow.definition import WorkflowDefinition
 from workflow.definition import canonical_json
@@ -44,7 +45,6 @@ from workflow.errors import NotFound
 from workflow.models import Evaluation
 from workflow.models import HistoryEvent
 from workflow.models import Participant
-from workflow.reassignment import base_role
 from workflow.service import definition_of
 from workflow.snapshot import EvaluationLike
 from workflow.trail import Change
