@@ -54,6 +54,8 @@ from workflow.models import utcnow
 from workflow.rating import CapaianOrganisasi
 from workflow.rating import Predikat
 from workflow.rating import rating_label
+from workflow.reassignment import base_role
+from workflow.reassignment import is_former
 from workflow.reassignment import reassign_to_nip
 from workflow.service import Workflow
 from workflow.service import available_transitions
@@ -467,8 +469,10 @@ def evaluation(evaluation_id: int) -> Response:
         "ratings": {"hasil_kerja": _rating(rating["rating_hasil_kerja"], lang),
                     "perilaku_kerja": _rating(rating["rating_perilaku_kerja"], lang)},
         "appeal": _appeal(session, ev, view, lang),
-        "participants": [{"role": p.role, "role_label": reader.definition.role_label(p.role, lang),
-                          "identity": dict(p.identity or {})}
+        # A holder replaced by a reassignment: ``appraiser~<id>``, ``former`` true.
+        "participants": [{"role": p.role,
+                          "role_label": reader.definition.role_label(base_role(p.role), lang),
+                          "former": is_former(p.role), "identity": dict(p.identity or {})}
                          for p in sorted(ev.participants, key=lambda p: p.role)],
         "transitions": [_transition(view, ev, reader.definition, rule, available.roles, lang)
                         for rule in available.transitions],

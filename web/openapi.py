@@ -165,6 +165,8 @@ SCHEMAS: dict[str, Any] = {
                         "revised": {"type": "boolean"}}}, {"type": "null"}]},
                 "participants": {"type": "array", "items": {"type": "object", "properties": {
                     "role": {"type": "string"}, "role_label": ROLE_LABEL,
+                    "former": {"type": "boolean", "description": "a holder replaced by a "
+                               "reassignment (role `<role>~<employee id>`): reads, never acts"},
                     "identity": {"type": "object"}}}},
                 "transitions": {"type": "array", "items": _ref("Transition")},
                 "data": {"type": "object", "additionalProperties": {

@@ -82,6 +82,11 @@ def test_api_reassigns_with_the_scope_and_refuses_strangers(
     assert response.json["items"][0]["to"] == a.people["tim"].nip
     again = client.post(url, json=body, headers={"Authorization": f"Bearer {admin}"})
     assert again.status_code == 409 and "sudah memegang" in again.json["message"]
+    shown = client.get(f"/api/v1/evaluations/{ev.id}",
+                       headers={"Authorization": f"Bearer {admin}"}).json["participants"]
+    former = [p for p in shown if p["former"]]
+    assert [(p["role"], p["role_label"]) for p in former] == [
+        (f"appraiser~{a.people['penilai'].id}", "Pejabat Penilai Kinerja")]
     blank = client.post(url, json={**body, "reason": " "},
                         headers={"Authorization": f"Bearer {admin}"})
     assert blank.status_code == 400 and "reason" in blank.json["errors"]
