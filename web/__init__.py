@@ -43,6 +43,7 @@ from . import dashboard
 from . import documents
 from . import evaluations
 from . import health
+from . import reassignment_page
 from .config import ConfigurationError
 from .config import check_production
 from .config import defaults
@@ -120,8 +121,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     cli.register(app)
 
-    for blueprint in (auth.bp, account.bp, evaluations.bp, bulk.bp, audit.bp, dashboard.bp,
-                      api.bp, documents.bp, health.bp):
+    for blueprint in (auth.bp, account.bp, evaluations.bp, bulk.bp, reassignment_page.bp,
+                      audit.bp, dashboard.bp, api.bp, documents.bp, health.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)  # token-authenticated, no cookies: CSRF does not apply
     register_error_handlers(app)

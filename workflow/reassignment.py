@@ -297,3 +297,23 @@ def reassign_to_nip(
     if person is None:
         raise NotFound("Pegawai tidak ditemukan.", "Employee not found.")
     return reassign_roles(session, wf, actor, items, person, reason)
+
+
+def staff_holdings(session: Session, actor: Actor) -> list[tuple[Employee, list[Holding]]]:
+    """Return, for each employee the actor directly supervises (org chart now), the open
+    roles she holds on evaluations of the actor's own unit kerja — what the superior may hand
+    over (``may_reassign``). Employees holding none are left out."""
+    if actor.employee_id is None:
+        return []
+    me = session.get(Employee, actor.employee_id)
+    if me is None:
+        return []
+    found = []
+    for person in session.scalars(select(Employee).where(
+            Employee.superior_id == me.id, Employee.agency_id == actor.agency_id)
+            .order_by(Employee.name)):
+        held = [h for h in open_holdings(session, actor, person.id)
+                if h.unit_kerja == me.unit_kerja]
+        if held:
+            found.append((person, held))
+    return found

@@ -101,5 +101,7 @@ def test_bulk_actions_page_passes_axe_and_fits_a_phone(live_server: LiveServer, 
         expect(screen.locator("#queue tbody tr").first).to_be_visible()
         assert problems(screen) == []
     assert page.locator("#bulk-fire").count() == 1
+    page.goto(f"{live_server.url}/pengalihan/")  # her staff's open roles (a superior's page)
+    assert problems(page) == []
     assert phone.evaluate(
         "document.documentElement.scrollWidth <= window.innerWidth + 1")

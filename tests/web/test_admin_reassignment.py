@@ -90,3 +90,29 @@ def test_api_reassigns_with_the_scope_and_refuses_strangers(
     blank = client.post(url, json={**body, "reason": " "},
                         headers={"Authorization": f"Bearer {admin}"})
     assert blank.status_code == 400 and "reason" in blank.json["errors"]
+
+
+def test_the_superior_reassigns_her_staffs_roles_in_the_app(
+        client: FlaskClient, session: Session, two: tuple[World, World]) -> None:
+    """The Atasan Penilai sees the open roles of the Pejabat Penilai (her staff) on Bidang A's
+    evaluations, and hands one over; someone with no staff sees none and can change nothing."""
+    a, _b = two
+    login(client, a.people["pegawai"])
+    assert 'id="no-holdings"' in client.get("/pengalihan/").get_data(as_text=True)
+    ev = a.evaluations["pegawai"]
+    response = client.post("/pengalihan/", data={
+        "item": [f"{ev.id}:appraiser"], "ke": a.people["tim"].id, "alasan": "x"},
+        follow_redirects=True)
+    assert "Hanya admin instansi" in response.get_data(as_text=True)
+    client.post("/keluar")
+    login(client, a.people["atasan"])
+    page = client.get("/pengalihan/").get_data(as_text=True)
+    assert "Pejabat Penilai" in page and f'value="{ev.id}:appraiser"' in page
+    response = client.post("/pengalihan/", data={
+        "item": [f"{ev.id}:appraiser"], "ke": a.people["tim"].id, "alasan": "Cuti besar"},
+        follow_redirects=True)
+    assert "1 peran dialihkan" in response.get_data(as_text=True)
+    event = session.scalar(select(HistoryEvent).where(HistoryEvent.kind == "reassignment"))
+    assert event is not None
+    assert (event.actor_role, event.comment, event.payload["to"]) == (
+        "superior", "Cuti besar", a.people["tim"].nip)
