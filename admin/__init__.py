@@ -32,8 +32,12 @@ def init_admin(app: Flask, db: SQLAlchemy, *, csp_nonce: Callable[[], str],
     """
     admin = Admin(
         name=_l("Admin Instansi"),
+        # Flask-Admin's own strings in Indonesian: its "admin" translation domain looks here
+        # first (admin/translations/id/LC_MESSAGES/admin.po; Flask-Admin ships no Indonesian).
+        translations_path=str(Path(__file__).parent / "translations"),
         index_view=SecureIndexView(name=_l("Beranda"), url="/admin"),
-        theme=Bootstrap4Theme(swatch="default", fluid=True),
+        # admin/templates/admin/app_base.html: language, back to the app, log-out, phone
+        theme=Bootstrap4Theme(swatch="default", fluid=True, base_template="admin/app_base.html"),
         csp_nonce_generator=csp_nonce,  # Flask-Admin's inline scripts carry the page's nonce
     )
     with app.app_context():  # the model views need an app context with Flask-SQLAlchemy-Lite

@@ -1,4 +1,5 @@
-"""Upload the org chart as CSV: all rows or none, with the problems per row."""
+"""Upload the org chart as CSV (``,`` or Excel's ``;``) or XLSX: all rows or none, with the
+problems per row (``workflow.org_files`` reads the file, ``workflow.org`` imports it)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from werkzeug.wrappers import Response
 from workflow.errors import OrgImportError
 from workflow.models import Agency
 from workflow.org import COLUMNS
-from workflow.org import decode_org_csv
 from workflow.org import import_org_csv
+from workflow.org_files import org_file_text
 
 from .security import SecureBaseView
 
@@ -25,7 +26,7 @@ MAX_BYTES = 5 * 1024 * 1024
 
 
 class OrgImportView(SecureBaseView):
-    """The CSV import page of the org chart."""
+    """The import page of the org chart (CSV or XLSX)."""
 
     @expose("/", methods=["GET", "POST"])
     def index(self) -> Response | str:
@@ -36,7 +37,7 @@ class OrgImportView(SecureBaseView):
             upload = request.files.get("file")
             raw = upload.read(MAX_BYTES + 1) if upload else b""
             if not raw:
-                problems = [_("Pilih berkas CSV terlebih dahulu.")]
+                problems = [_("Pilih berkas CSV atau XLSX terlebih dahulu.")]
             elif len(raw) > MAX_BYTES:
                 problems = [_("Berkas terlalu besar (maksimum 5 MB).")]
             else:
@@ -44,7 +45,7 @@ class OrgImportView(SecureBaseView):
                 agency = session.get_one(Agency, actor.agency_id)
                 try:
                     result = import_org_csv(session, current_app.extensions["workflow"].audit_key,
-                                            agency, decode_org_csv(raw), actor)
+                                            agency, org_file_text(raw), actor)
                 except OrgImportError as exc:
                     session.rollback()
                     problems = exc.problems

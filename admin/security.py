@@ -21,14 +21,19 @@ from flask_admin import BaseView
 from flask_admin import expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model import typefmt
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_sqlalchemy_lite import SQLAlchemy
+from markupsafe import Markup
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import object_session
 from werkzeug.wrappers import Response
 
 from l10n import local_time
 from l10n import reader_zone
 from workflow.actors import Actor
+from workflow.agencies import INSTALLATION_SLUG
+from workflow.agencies import is_superadmin
 from workflow.localtime import abbreviation
 
 
@@ -38,6 +43,37 @@ def admin_actor() -> Actor | None:
         return None
     actor: Actor = current_user.actor
     return actor if actor.is_admin else None
+
+
+def superadmin_actor() -> Actor | None:
+    """Return the logged-in super-admin of the installation (``workflow.agencies``), or None."""
+    if not current_user.is_authenticated or (
+            current_user.employee.agency.slug != INSTALLATION_SLUG):
+        return None  # only the reserved agency's accounts are looked up: no query for others
+    session = object_session(current_user.employee)
+    actor: Actor = current_user.actor
+    return actor if session is not None and is_superadmin(session, actor.employee_id) else None
+
+
+class SuperAdminsOnly:
+    """Mixin for the installation's pages: super-admins get in, anonymous users log in."""
+
+    def is_accessible(self) -> bool:
+        """Allow the installation's super-admins only."""
+        return superadmin_actor() is not None
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
+        """Send anonymous users to log in; refuse everyone else."""
+        if current_user.is_authenticated:
+            abort(403)
+        return redirect(url_for("auth.login", next=request.full_path))
+
+    def actor(self) -> Actor:
+        """Return the super-admin using the page."""
+        actor = superadmin_actor()
+        if actor is None:
+            abort(403)
+        return actor
 
 
 class AdminsOnly:
@@ -62,13 +98,19 @@ class AdminsOnly:
 
 
 class SecureIndexView(AdminsOnly, AdminIndexView):
-    """The admin home page, for agency admins only."""
+    """The admin home page, for agency admins and the installation's super-admins."""
+
+    def is_accessible(self) -> bool:
+        """Allow agency admins and super-admins."""
+        return admin_actor() is not None or superadmin_actor() is not None
 
     @expose("/")
     def index(self) -> str:
         """Render the admin home (with the agency's time zone)."""
         zone = reader_zone()
-        return self.render("admin/home.html", actor=admin_actor(), zone=zone,
+        return self.render("admin/home.html", actor=admin_actor() or superadmin_actor(),
+                           agency_admin=admin_actor() is not None,
+                           superadmin=superadmin_actor() is not None, zone=zone,
                            zone_abbreviation=abbreviation(zone))
 
 
@@ -99,6 +141,13 @@ def _local_moment(view: Any, value: datetime, name: str) -> str:
     return local_time(value, "timestamp")
 
 
+def _yes_no(view: Any, value: bool, name: str) -> Markup:
+    """A yes/no column in the reader's language (Flask-Admin's icon says "true"/"false")."""
+    text = _("Ya") if value else _("Tidak")
+    icon = "fa-check-circle" if value else "fa-minus-circle"
+    return Markup('<span class="fa {}" aria-hidden="true"></span> {}').format(icon, text)
+
+
 class AgencyModelView(AdminsOnly, ModelView):
     """A model view limited to the admin's own agency (the model has ``agency_id``).
 
@@ -108,8 +157,9 @@ class AgencyModelView(AdminsOnly, ModelView):
     agency_column = "agency_id"
     can_set_page_size = True
     page_size = 50
-    column_type_formatters = {**typefmt.BASE_FORMATTERS, datetime: _local_moment}
-    column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, datetime: _local_moment}
+    column_type_formatters = {**typefmt.BASE_FORMATTERS, datetime: _local_moment, bool: _yes_no}
+    column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, datetime: _local_moment,
+                                     bool: _yes_no}
 
     form_excluded_columns = tuple(sorted(SECRET_COLUMNS))  # views without form_columns
 

@@ -38,6 +38,7 @@ from workflow.errors import DefinitionError
 from workflow.errors import WorkflowError
 from workflow.localtime import abbreviation
 from workflow.localtime import local_date
+from workflow.models import Agency
 from workflow.models import AgencyDayOff
 from workflow.models import DefinitionVersion
 from workflow.models import Employee
@@ -51,20 +52,27 @@ from workflow.org import employee_problems
 from workflow.periods import PERIOD_COUNTS
 from workflow.periods import period_bounds
 from workflow.publishing import current_version
+from workflow.publishing import overlay_text
 from workflow.publishing import publish_edited_definition
+from workflow.reassignment import open_holdings
 from workflow.service import definition_of
 from workflow.trail import COUNT_CAP
 from workflow.workcalendar import national_holidays
 
 from .account_access_view import AccountAccessView
+from .agency_setup_view import AgencySetupView
 from .diagram import flow_svg
 from .export_view import ExportView
+from .follow_up_view import FollowUpView
 from .forms_view import FormsView
 from .history_hooks import record_admin_change
+from .integration_tokens_view import IntegrationTokensView
 from .org_import_view import OrgImportView
 from .period_capaian_view import PeriodCapaianView
 from .period_capaian_view import capaian_label
 from .period_open_view import PeriodOpenView
+from .reassignment_view import ReassignmentView
+from .recap_view import RecapView
 from .security import AgencyModelView
 from .security import admin_actor
 from .sessions_tokens_view import SessionsTokensView
@@ -114,6 +122,7 @@ class EmployeeView(RecordedModelView):
                                       ("JF", _l("JF — Fungsional"))]}
     can_delete = False  # history refers to people: deactivate instead
     can_view_details = True
+    column_details_list = (*column_list, "groups")
 
     def _restrict(self, form: Any) -> Any:
         agency_id = self._agency_id()
@@ -151,6 +160,19 @@ class EmployeeView(RecordedModelView):
             problems = employee_problems(self.session.session, model.agency_id, [record])
         if problems:
             raise ValidationError("; ".join(localized(p) for _index, p in problems))
+
+    def after_model_change(self, form: Any, model: Employee, is_created: bool) -> None:
+        """Deactivated while holding open roles: list how many and offer the reassignment."""
+        if is_created or model.active:
+            return
+        actor = admin_actor()
+        assert actor is not None
+        held = open_holdings(self.session.session, actor, model.id)
+        if held:
+            link = url_for("reassignment.index", dari=model.id)
+            flash(Markup('{} <a href="{}" id="offer-reassignment">{}</a>').format(
+                _("%(name)s masih memegang %(num)d peran pada evaluasi yang belum final.",
+                  name=model.name, num=len(held)), link, _("Alihkan perannya")), "warning")
 
 
 class GroupView(RecordedModelView):
@@ -350,7 +372,8 @@ class DefinitionView(ReadOnlyView):
             try:
                 row = publish_edited_definition(
                     session, current_app.extensions["workflow"].audit_key, actor, text,
-                    utcnow())
+                    utcnow(), parents={slug: d.source for slug, d in
+                                       current_app.extensions["definitions"].items()})
             except DefinitionError as exc:
                 session.rollback()
                 problems = [p.in_language(current_language()) for p in exc.problems]
@@ -362,9 +385,13 @@ class DefinitionView(ReadOnlyView):
                 return redirect(url_for(".details_view", id=row.id))
         else:
             latest = current_version(session, actor.agency_id, required=False)
-            source = dict(latest.source) if latest is not None else {}
-            text = yaml.safe_dump(source, allow_unicode=True, sort_keys=False)
-        page = self.render("admin/definition_edit.html", text=text, problems=problems)
+            agency = session.get_one(Agency, actor.agency_id)
+            overlay = overlay_text(session, latest, agency.slug)
+            text = overlay if overlay is not None else yaml.safe_dump(
+                dict(latest.source) if latest is not None else {}, allow_unicode=True,
+                sort_keys=False)
+        page = self.render("admin/definition_edit.html", text=text, problems=problems,
+                           parents=sorted(current_app.extensions["definitions"]))
         return (page, 400) if problems else page
 
     @expose("/diagram/<int:version_id>.svg")
@@ -397,9 +424,11 @@ def add_views(admin: Admin, db: SQLAlchemy, public_base_url: Callable[[], str]) 
     org = _l("Struktur organisasi")
     admin.add_view(EmployeeView(Employee, db, name=_l("Pegawai"), category=org,
                                 endpoint="employee"))
-    admin.add_view(OrgImportView(db, name=_l("Impor CSV"), category=org, endpoint="org_import",
+    admin.add_view(OrgImportView(db, name=_l("Impor CSV/XLSX"), category=org, endpoint="org_import",
                                  url="/admin/impor-pegawai"))
     admin.add_view(GroupView(Group, db, name=_l("Grup"), category=org, endpoint="group"))
+    admin.add_view(ReassignmentView(db, name=_l("Pengalihan peran"), category=org,
+                                    endpoint="reassignment", url="/admin/pengalihan"))
     admin.add_view(AccountAccessView(db, public_base_url, name=_l("Akses akun"), category=org,
                                      endpoint="account_access", url="/admin/akses-akun"))
     admin.add_view(SessionsTokensView(db, name=_l("Sesi dan token API"), category=org,
@@ -418,3 +447,12 @@ def add_views(admin: Admin, db: SQLAlchemy, public_base_url: Callable[[], str]) 
     admin.add_view(HistoryView(HistoryEvent, db, name=_l("Riwayat"), endpoint="history"))
     admin.add_view(ExportView(db, public_base_url, name=_l("Ekspor massal"), endpoint="export",
                               url="/admin/ekspor"))
+    admin.add_view(FollowUpView(db, name=_l("Tindak lanjut"), endpoint="follow_up",
+                                url="/admin/tindak-lanjut"))
+    admin.add_view(RecapView(db, name=_l("Rekap TPP/SIASN"), endpoint="recap",
+                             url="/admin/rekap"))
+    admin.add_view(IntegrationTokensView(db, name=_l("Token integrasi"), category=org,
+                                         endpoint="integration_tokens",
+                                         url="/admin/token-integrasi"))
+    admin.add_view(AgencySetupView(db, public_base_url, name=_l("Instansi baru"),
+                                   endpoint="agency_setup", url="/admin/instansi-baru"))

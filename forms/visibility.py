@@ -37,6 +37,7 @@ from sqlalchemy.orm import load_only
 from sqlalchemy.orm import selectinload
 
 from workflow.actors import Actor
+from workflow.actors import base_role
 from workflow.actors import roles_of
 from workflow.definition import WorkflowDefinition
 from workflow.definition import canonical_json
@@ -71,7 +72,12 @@ class Viewer:
 
 
 def viewer_of(actor: Actor, roles: Iterable[str], state: str) -> Viewer:
-    """Return the viewer an actor is on an evaluation where she plays ``roles``."""
+    """Return the viewer an actor is on an evaluation where she plays ``roles``.
+
+    A replaced holder (``appraiser~7``, ``workflow.reassignment``) reads as the role she held:
+    she sees what she did, and can no longer act (no step names her role).
+    """
+    roles = {base_role(r) for r in roles}
     extra = {name for name, member in (("auditor", actor.is_auditor), ("admin", actor.is_admin))
              if member}
     return Viewer(frozenset(roles) | extra, state)

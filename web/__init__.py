@@ -39,12 +39,14 @@ from . import api_feedback  # noqa: F401 - feedback and dialog routes on the api
 from . import api_skp  # noqa: F401 - registers the SKP routes on the api blueprint
 from . import audit
 from . import auth
+from . import bulk
 from . import cli
 from . import dashboard
 from . import documents
 from . import evaluations
 from . import health
 from . import metrics
+from . import reassignment_page
 from . import skp_feedback  # noqa: F401 - feedback and dialog routes on the skp blueprint
 from . import skp_pages
 from . import tasks
@@ -132,7 +134,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     tasks.bind(app)  # the app queue tasks run in when none is active (a worker's)
     app.extensions["jobs"] = tasks.JobQueue(app)
 
-    for blueprint in (auth.bp, account.bp, evaluations.bp, audit.bp, dashboard.bp, api.bp,
+    for blueprint in (auth.bp, account.bp, evaluations.bp, bulk.bp, reassignment_page.bp,
+                      audit.bp, dashboard.bp, api.bp,
                       documents.bp, health.bp, metrics.bp, skp_pages.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)  # token-authenticated, no cookies: CSRF does not apply

@@ -32,6 +32,9 @@ from forms.visibility import sees
 from l10n import current_language
 from l10n import reader_zone
 from reports.issuing import issue_document
+from reports.recap import recap_json
+from reports.recap import recap_of
+from reports.recap import recap_periods
 from workflow.accounts import token_allows
 from workflow.accounts import token_for_request
 from workflow.actors import Actor
@@ -41,6 +44,9 @@ from workflow.definition import TransitionRule
 from workflow.definition import WorkflowDefinition
 from workflow.errors import InvalidData
 from workflow.history import ChainReport
+from workflow.integration_tokens import IntegrationUse
+from workflow.integration_tokens import integration_token_for_request
+from workflow.integration_tokens import is_integration_token
 from workflow.localtime import abbreviation
 from workflow.models import Evaluation
 from workflow.models import HistoryEvent
@@ -48,6 +54,9 @@ from workflow.models import utcnow
 from workflow.rating import CapaianOrganisasi
 from workflow.rating import Predikat
 from workflow.rating import rating_label
+from workflow.reassignment import base_role
+from workflow.reassignment import is_former
+from workflow.reassignment import reassign_to_nip
 from workflow.service import Workflow
 from workflow.service import available_transitions
 from workflow.service import fire_transition
@@ -80,11 +89,15 @@ def _address_limit() -> str:
 limiter.shared_limit(_address_limit, scope="api")(bp)
 
 PUBLIC_ENDPOINTS = frozenset({"api.openapi"})
+# What an agency's integration token (``workflow.integration_tokens``) may call, by scope;
+# employees' tokens may call none of these.
+INTEGRATION_ENDPOINTS = {"api.recap": "recap", "api.recap_periods_list": "recap"}
 # The query parameters each endpoint takes (as web/openapi.py documents); others are a 400, so
 # a misspelt filter (``perpage``) is not silently ignored.
 QUERY_PARAMS = {"api.evaluations": frozenset({"state", "period_id", "role", "q", "page",
                                               "per_page", "after"}),
-                "api.skp_list": frozenset({"year"})}
+                "api.skp_list": frozenset({"year"}),
+                "api.recap": frozenset({"period_id", "unit_kerja"})}
 # Endpoints whose operation is a flow step (scope ``transition[:<name>]``), and the SKP writes
 # that are not (scope ``skp``: web/api_skp.py); everything else needs ``read``.
 TRANSITION_ENDPOINTS = frozenset({"api.transition", "api.skp_transition"})
@@ -94,6 +107,8 @@ SKP_WRITES = frozenset({"api.skp_create", "api.skp_change", "api.skp_transfer",
 SKP_SHARED = frozenset({"api.skp_get", "api.skp_matrix", "api.skp_feedback_threads",
                         "api.skp_dialogs"})
 TRANSITION_KEYS = frozenset({"data", "comment", "version"})
+REASSIGN_KEYS = frozenset({"evaluations", "role", "to", "reason"})
+REASSIGN_MAX = 500  # evaluations in one request
 
 
 def _wf() -> Workflow:
@@ -131,6 +146,11 @@ def authenticate() -> tuple[Response, int] | None:
     if scheme.lower() != "bearer" or not token.strip():
         return _unauthorized(_("Token API diperlukan: kirim header 'Authorization: Bearer "
                                "<token>'."))
+    if is_integration_token(token.strip()):
+        return _authenticate_integration(token.strip())
+    if request.endpoint in INTEGRATION_ENDPOINTS:
+        return _forbidden(_("Rekap hanya dapat dibaca dengan token integrasi instansi, bukan "
+                            "token pegawai."))
     use = token_for_request(db.session, token.strip(), _wf().clock())
     if use is None:
         return _unauthorized(_("Token API tidak sah, sudah kedaluwarsa, atau sudah dicabut."))
@@ -140,6 +160,8 @@ def authenticate() -> tuple[Response, int] | None:
         db.session.commit()  # last_used_at, kept even when the request then fails
     if request.endpoint in TRANSITION_ENDPOINTS:
         operation = "transition:" + str((request.view_args or {}).get("name", ""))
+    elif request.endpoint == "api.reassign":
+        operation = "reassign"
     else:
         write = request.endpoint in SKP_WRITES or (
             request.endpoint in SKP_SHARED and request.method not in ("GET", "HEAD"))
@@ -150,6 +172,32 @@ def authenticate() -> tuple[Response, int] | None:
         response.headers["WWW-Authenticate"] = 'Bearer realm="api", error="insufficient_scope"'
         return response, 403
     return None
+
+
+def _forbidden(message: str) -> tuple[Response, int]:
+    response = jsonify({"error": "Forbidden", "message": message})
+    response.headers["WWW-Authenticate"] = 'Bearer realm="api", error="insufficient_scope"'
+    return response, 403
+
+
+def _authenticate_integration(token: str) -> tuple[Response, int] | None:
+    """An agency's integration token: only the endpoints its scope names."""
+    use = integration_token_for_request(db.session, token, _wf().clock())
+    if use is None:
+        return _unauthorized(_("Token API tidak sah, sudah kedaluwarsa, atau sudah dicabut."))
+    g.integration = use
+    g.actor_nip = f"integrasi:{use.token_id}"
+    if use.touched:
+        db.session.commit()  # last_used_at, kept even when the request then fails
+    operation = INTEGRATION_ENDPOINTS.get(request.endpoint or "")
+    if operation is None or not use.allows(operation):
+        return _forbidden(_("Token integrasi hanya dapat membaca rekap instansinya."))
+    return None
+
+
+def _integration() -> IntegrationUse:
+    use: IntegrationUse = g.integration
+    return use
 
 
 # --- parsing ---------------------------------------------------------------------------------
@@ -189,6 +237,36 @@ def _transition_body() -> tuple[dict[str, Any], str | None, int]:
     assert isinstance(data, dict) and isinstance(version, int)
     assert comment is None or isinstance(comment, str)
     return data, comment, version
+
+
+def _reassign_body() -> tuple[list[tuple[int, str]], str, str]:
+    """Parse ``{evaluations, role, to, reason}``; raise InvalidData on anything malformed."""
+    body = request.get_json(silent=True) if request.is_json else None
+    if not isinstance(body, dict):
+        raise InvalidData({"_body": [_("Badan permintaan harus objek JSON dengan Content-Type "
+                                       "application/json.")]},
+                          _("Permintaan tidak dapat dibaca."), "The request cannot be read.")
+    errors: dict[str, list[str]] = {}
+    for key in sorted(set(body) - REASSIGN_KEYS):
+        errors[key] = [_("Kunci tidak dikenal.")]
+    ids = body.get("evaluations")
+    if isinstance(ids, list):  # 3.0 is an integer in JSON
+        ids = [int(i) if isinstance(i, float) and i.is_integer() and abs(i) < 2**53 else i
+               for i in ids]
+    if not isinstance(ids, list) or not 1 <= len(ids) <= REASSIGN_MAX or not all(
+            isinstance(i, int) and not isinstance(i, bool) and 1 <= i <= INT_MAX for i in ids):
+        errors["evaluations"] = [_("Harus berupa daftar 1–%(max)d id evaluasi.",
+                                   max=REASSIGN_MAX)]
+    for key in ("role", "to", "reason"):
+        value = body.get(key)
+        if not isinstance(value, str) or not value.strip() or "\x00" in value:
+            errors[key] = [_("Wajib diisi (teks).")]
+    if errors:
+        raise InvalidData(errors, _("Permintaan tidak valid; periksa isian yang ditandai."),
+                          "Invalid request; check the marked fields.")
+    assert isinstance(ids, list)
+    return [(int(i), str(body["role"]).strip()) for i in ids], str(body["to"]), str(
+        body["reason"])
 
 
 # --- rendering -------------------------------------------------------------------------------
@@ -416,8 +494,10 @@ def evaluation(evaluation_id: int) -> Response:
         "ratings": {"hasil_kerja": _rating(rating["rating_hasil_kerja"], lang),
                     "perilaku_kerja": _rating(rating["rating_perilaku_kerja"], lang)},
         "appeal": _appeal(session, ev, view, lang),
-        "participants": [{"role": p.role, "role_label": reader.definition.role_label(p.role, lang),
-                          "identity": dict(p.identity or {})}
+        # A holder replaced by a reassignment: ``appraiser~<id>``, ``former`` true.
+        "participants": [{"role": p.role,
+                          "role_label": reader.definition.role_label(base_role(p.role), lang),
+                          "former": is_former(p.role), "identity": dict(p.identity or {})}
                          for p in sorted(ev.participants, key=lambda p: p.role)],
         "transitions": [_transition(view, ev, reader.definition, rule, available.roles, lang)
                         for rule in available.transitions],
@@ -454,6 +534,19 @@ def transition(evaluation_id: int, name: str) -> Response:
     })
 
 
+@bp.post("/reassignments")
+def reassign() -> Response:
+    """Give a role on open evaluations to another person (``workflow.reassignment``): all or
+    nothing."""
+    items, nip, reason = _reassign_body()
+    events = reassign_to_nip(db.session, _wf(), _actor(), items, nip, reason)
+    db.session.commit()
+    return jsonify({"items": [
+        {"evaluation_id": e.evaluation_id, "role": e.payload["role"],
+         "from": e.payload["from"], "to": e.payload["to"], "seq": e.seq, "hash": e.hash}
+        for e in events]})
+
+
 @bp.get("/evaluations/<int:evaluation_id>/history")
 def history(evaluation_id: int) -> Response:
     """Return the evaluation's history; values of fields the caller may not see are hidden."""
@@ -480,3 +573,31 @@ def verify(evaluation_id: int) -> Response:
     """Verify the evaluation's hash chain and report the first broken link."""
     report = verify_evaluation(db.session, _wf().audit_key, _actor(), evaluation_id)
     return jsonify(_report(report))
+
+
+@bp.get("/rekap/periode")
+def recap_periods_list() -> Response:
+    """List the agency's periods (for the recap; integration token with scope ``recap``)."""
+    lang = current_language()
+    periods = recap_periods(db.session, _integration().agency_id)
+    return jsonify({"items": [{"id": p.id, "label": p.label, "kind": p.kind, "year": p.year,
+                               "number": p.number, "starts_on": p.starts_on.isoformat(),
+                               "ends_on": p.ends_on.isoformat(),
+                               "capaian_organisasi": _capaian(p.capaian_organisasi, lang)}
+                              for p in periods]})
+
+
+@bp.get("/rekap")
+def recap() -> Response:
+    """The recap of one period (one unit kerja if given) for payroll and SIASN
+    (``reports.recap``, the same rows as the admin's CSV and XLSX)."""
+    period_id = int_arg("period_id")
+    if period_id is None:
+        raise InvalidData({"period_id": [_("Wajib diisi.")]}, _("Parameter tidak valid."),
+                          "Invalid parameters.")
+    result = recap_of(db.session, _integration().agency_id, period_id,
+                      request.args.get("unit_kerja", "").strip())
+    lang = current_language()
+    return jsonify({"period": {"id": result.period.id, "label": result.period.label},
+                    "unit_kerja": result.unit_kerja or None,
+                    "items": [recap_json(r, lang) for r in result.rows]})

@@ -57,6 +57,8 @@ from workflow.accounts import authenticate
 from workflow.accounts import record_logout
 from workflow.accounts import session_fingerprint
 from workflow.actors import Actor
+from workflow.agencies import INSTALLATION_SLUG
+from workflow.agencies import is_superadmin
 from workflow.models import Employee
 from workflow.service import Workflow
 
@@ -87,6 +89,13 @@ class SessionUser(UserMixin):
     def is_active(self) -> bool:
         """Return whether the account may log in."""
         return bool(self.employee.active)
+
+    @property
+    def is_superadmin(self) -> bool:
+        """Return whether she is a super-admin of the installation (creates agencies); only an
+        account of the reserved agency is looked up (no query on anyone else's pages)."""
+        return (self.employee.agency.slug == INSTALLATION_SLUG
+                and is_superadmin(db.session, self.employee.id))
 
 
 def clock_now() -> datetime:

@@ -40,6 +40,7 @@ from workflow.accounts import revoke_token
 from workflow.accounts import set_password
 from workflow.accounts import tokens_of
 from workflow.actors import Actor
+from workflow.agencies import create_superadmin
 from workflow.auditkeys import load_keys
 from workflow.auditkeys import rotate_key
 from workflow.calendars import agency_zone
@@ -54,14 +55,19 @@ from workflow.errors import InvalidData
 from workflow.errors import OrgImportError
 from workflow.errors import WorkflowError
 from workflow.history import append_event
+from workflow.integration_tokens import INTEGRATION_SCOPES
+from workflow.integration_tokens import integration_tokens_of
+from workflow.integration_tokens import issue_integration_token
+from workflow.integration_tokens import revoke_integration_token
 from workflow.jobs import create_job
 from workflow.localtime import format_moment
 from workflow.models import Agency
 from workflow.models import ApiToken
 from workflow.models import Employee
+from workflow.models import IntegrationToken
 from workflow.models import utcnow
-from workflow.org import decode_org_csv
 from workflow.org import import_org_csv
+from workflow.org_files import org_file_text
 from workflow.publishing import publish_definitions
 from workflow.registry import load_definitions
 from workflow.registry import validate_paths
@@ -254,7 +260,7 @@ org_cli = AppGroup("org", help="Org chart: employees, superiors, groups.")
 @click.option("--name", default=None, help="Agency name (creates the agency if missing).")
 @click.option("--city", default="", help="City printed on documents (tempat tanda tangan).")
 def org_import(file: Path, slug: str, name: str | None, city: str) -> None:
-    """Import employees from a CSV file: every row or none."""
+    """Import employees from a CSV (UTF-8, `,` or `;`) or XLSX file: every row or none."""
     agency = db.session.scalar(select(Agency).where(Agency.slug == slug))
     if agency is None:
         if not name:
@@ -265,7 +271,7 @@ def org_import(file: Path, slug: str, name: str | None, city: str) -> None:
         db.session.flush()
     try:
         result = import_org_csv(db.session, _wf().audit_key, agency,
-                                decode_org_csv(file.read_bytes()))
+                                org_file_text(file.read_bytes()))
     except WorkflowError as exc:
         db.session.rollback()
         _fail(exc)
@@ -526,12 +532,80 @@ def users_tokens(slug: str, nip: str, include_dead: bool) -> None:
         click.echo("\t".join([str(row.id), row.employee.nip, row.name or "-", row.scope,
                               format_moment(row.expires_at, zone, "id", "timestamp"), used,
                               state]))
+    if nip:
+        return
+    for item in integration_tokens_of(db.session, agency.id, include_dead=include_dead,
+                                      now=now):
+        state = ("dicabut/revoked" if item.revoked_at else
+                 "kedaluwarsa/expired" if item.expires_at <= now else "aktif/live")
+        used = (format_moment(item.last_used_at, zone, "id", "timestamp")
+                if item.last_used_at else "-")
+        click.echo("\t".join([str(item.id), "integrasi", item.name, item.scope,
+                              format_moment(item.expires_at, zone, "id", "timestamp"), used,
+                              state]))
+
+
+@users_cli.command("integration-token")
+@click.option("--agency", "slug", required=True, help="Agency slug.")
+@click.option("--name", required=True, help="What the token is for (e.g. TPP BPKAD).")
+@click.option("--scope", default="recap", show_default=True,
+              help=f"Operations, space-separated: {', '.join(INTEGRATION_SCOPES)}.")
+@click.option("--days", type=int, default=TOKEN_DAYS, show_default=True,
+              help=f"Days the token stays valid (1–{TOKEN_MAX_DAYS}).")
+def users_integration_token(slug: str, name: str, scope: str, days: int) -> None:
+    """Create an agency-level integration token (payroll, SIASN: reads the recap); printed
+    once, stored only as a hash, recorded in the agency's history."""
+    agency = db.session.scalar(select(Agency).where(Agency.slug == slug))
+    if agency is None:
+        click.echo(f"Instansi '{slug}' tidak ada / no such agency.", err=True)
+        sys.exit(2)
+    try:
+        issued = issue_integration_token(db.session, _wf().audit_key, Actor.system(agency.id),
+                                         agency, now=utcnow(), name=name, scope=scope,
+                                         days=days)
+    except WorkflowError as exc:
+        db.session.rollback()
+        _fail(exc)
+        return
+    db.session.commit()
+    click.echo(issued.token)
+
+
+@users_cli.command("create-superadmin")
+@click.argument("nip")
+@click.option("--name", required=True, help="The super-admin's name.")
+@click.password_option("--password", prompt="Kata sandi / password")
+def users_create_superadmin(nip: str, name: str, password: str) -> None:
+    """Create the installation's super-admin (once per installation): she creates agencies
+    and their first admin in the browser (/admin/instansi-baru)."""
+    try:
+        create_superadmin(db.session, _wf().audit_key, nip=nip, name=name, password=password,
+                          hash_method=current_app.config["PASSWORD_HASH_METHOD"],
+                          now=utcnow())
+    except WorkflowError as exc:
+        db.session.rollback()
+        _fail(exc)
+        return
+    db.session.commit()
+    click.echo(f"Super-admin {name} ({nip}) siap / ready: /admin/instansi-baru")
 
 
 @users_cli.command("revoke-token")
 @click.argument("token_id", type=int)
-def users_revoke_token(token_id: int) -> None:
+@click.option("--integration", is_flag=True,
+              help="TOKEN_ID is an integration token's (the 'integrasi' lines of users tokens).")
+def users_revoke_token(token_id: int, integration: bool) -> None:
     """Revoke an API token by its id (see ``users tokens``); recorded in the history."""
+    if integration:
+        found = db.session.get(IntegrationToken, token_id)
+        if found is None:
+            click.echo(f"Token integrasi {token_id} tidak ada / no such token.", err=True)
+            sys.exit(1)
+        revoke_integration_token(db.session, _wf().audit_key, Actor.system(found.agency_id),
+                                 token_id, now=utcnow())
+        db.session.commit()
+        click.echo(f"Token integrasi {token_id} dicabut / revoked.")
+        return
     row = db.session.get(ApiToken, token_id)
     if row is None:
         click.echo(f"Token {token_id} tidak ada / no such token.", err=True)

@@ -52,6 +52,9 @@ from workflow.rating import MATRIX
 from workflow.rating import RATING_LEVELS
 from workflow.rating import Predikat
 from workflow.rating import rating_label
+from workflow.reassignment import EVENT_KIND as REASSIGNMENT
+from workflow.reassignment import base_role
+from workflow.reassignment import is_former
 from workflow.service import Workflow
 from workflow.workcalendar import has_passed
 
@@ -440,6 +443,12 @@ def _timeline(page: EvaluationPage) -> list[dict[str, Any]]:
             title = _("Evaluasi dibuka")
         elif event.kind == "data":
             title = _("Draf formulir disimpan")
+        elif event.kind == REASSIGNMENT:
+            payload = event.payload or {}
+            title = _("%(role)s dialihkan: %(old)s → %(new)s",
+                      role=definition.role_label(str(payload.get("role", "")), lang),
+                      old=payload.get("from_name") or payload.get("from", ""),
+                      new=payload.get("to_name") or payload.get("to", ""))
         else:
             title = rule_label(definition.transition(event.trigger), event.trigger)
         name = page.names.get(event.actor_nip) if event.actor_nip else None
@@ -476,8 +485,9 @@ def render_page(page: EvaluationPage, *, status: int = 200, posted_key: str | No
               "class": "current" if s == evaluation.status else ("done" if s in visited else "")}
              for s in definition.states]
     order = ["employee", "appraiser", "appeal_reviewer"]
-    people = sorted(evaluation.participants,
-                    key=lambda p: (order.index(p.role) if p.role in order else 9, p.role))
+    # Replaced holders (``reassignment``) last, under the role they held.
+    people = sorted(((p, base_role(p.role), is_former(p.role)) for p in evaluation.participants),
+                    key=lambda t: (t[2], order.index(t[1]) if t[1] in order else 9, t[0].role))
     viewer_roles = sorted(available.roles)
     view = Visibility.for_actor(session, actor, evaluation, definition, available.roles)
     return render_template(

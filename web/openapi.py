@@ -168,6 +168,8 @@ SCHEMAS: dict[str, Any] = {
                         "revised": {"type": "boolean"}}}, {"type": "null"}]},
                 "participants": {"type": "array", "items": {"type": "object", "properties": {
                     "role": {"type": "string"}, "role_label": ROLE_LABEL,
+                    "former": {"type": "boolean", "description": "a holder replaced by a "
+                               "reassignment (role `<role>~<employee id>`): reads, never acts"},
                     "identity": {"type": "object"}}}},
                 "transitions": {"type": "array", "items": _ref("Transition")},
                 "data": {"type": "object", "additionalProperties": {
@@ -253,6 +255,84 @@ def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any
             "description": description}
 
 
+_LABEL_OR_NULL = {"anyOf": [_ref("Label"), {"type": "null"}]}
+SCHEMAS.update({
+    "RecapRow": {
+        "type": "object",
+        "description": "one employee's result (reports.recap: the same rows as the admin's "
+                       "CSV and XLSX)",
+        "required": ["evaluation_id", "nip", "nama", "jenis_asn", "unit_kerja", "jabatan",
+                     "periode", "rating_hasil_kerja", "rating_perilaku_kerja", "predikat",
+                     "capaian_organisasi", "final", "tanggal_ditetapkan", "kode_dokumen"],
+        "properties": {
+            "evaluation_id": {"type": "integer"},
+            "nip": {"type": "string", "description": "NIP, or NI PPPK when jenis_asn is PPPK"},
+            "nama": {"type": "string"}, "jenis_asn": {"enum": ["PNS", "PPPK"]},
+            "unit_kerja": {"type": "string"}, "jabatan": {"type": "string"},
+            "periode": {"type": "string"},
+            "rating_hasil_kerja": _LABEL_OR_NULL, "rating_perilaku_kerja": _LABEL_OR_NULL,
+            "predikat": _LABEL_OR_NULL,
+            "capaian_organisasi": {"description": "the period's capaian kinerja organisasi "
+                                   "(null until recorded)", **_LABEL_OR_NULL},
+            "final": {"type": "boolean", "description": "false while the result can still be "
+                      "appealed or the appeal is undecided"},
+            "tanggal_ditetapkan": {"type": ["string", "null"], "format": "date",
+                                   "description": "the date the result was set, in the "
+                                                  "agency's zone (the documents' signing date)"},
+            "kode_dokumen": {"type": "array", "items": {"type": "string"},
+                             "description": "verification codes of the documents issued"},
+        },
+    },
+    "Recap": {
+        "type": "object", "required": ["period", "unit_kerja", "items"],
+        "properties": {
+            "period": {"type": "object", "properties": {"id": {"type": "integer"},
+                                                        "label": {"type": "string"}}},
+            "unit_kerja": {"type": ["string", "null"]},
+            "items": {"type": "array", "items": _ref("RecapRow")},
+        },
+    },
+    "RecapPeriods": {
+        "type": "object", "required": ["items"],
+        "properties": {"items": {"type": "array", "items": {
+            "type": "object",
+            "properties": {"id": {"type": "integer"}, "label": {"type": "string"},
+                           "kind": {"type": "string"}, "year": {"type": "integer"},
+                           "number": {"type": "integer"},
+                           "starts_on": {"type": "string", "format": "date"},
+                           "ends_on": {"type": "string", "format": "date"},
+                           "capaian_organisasi": _LABEL_OR_NULL}}}},
+    },
+})
+# Text with something besides spaces (what a reason, a role or a NIP must have).
+WORDS = {"type": "string",
+         "pattern": "^[^\\x00]*[^\\s\\x00\\x1c-\\x1f\\x85][^\\x00]*$"}
+SCHEMAS.update({
+    "ReassignmentRequest": {
+        "type": "object", "required": ["evaluations", "role", "to", "reason"],
+        "additionalProperties": False,
+        "properties": {
+            "evaluations": {"type": "array", "minItems": 1, "maxItems": 500, "items": DB_ID,
+                            "description": "Ids of open evaluations"},
+            "role": {**WORDS,
+                     "description": "The role handed over: appraiser or appeal_reviewer"},
+            "to": {**WORDS, "description": "NIP of the new person (active, "
+                                                          "same agency)"},
+            "reason": {**WORDS, "maxLength": 500},
+        },
+    },
+    "ReassignmentResult": {
+        "type": "object", "required": ["items"],
+        "properties": {"items": {"type": "array", "items": {
+            "type": "object",
+            "properties": {"evaluation_id": {"type": "integer"}, "role": {"type": "string"},
+                           "from": {"type": "string"}, "to": {"type": "string"},
+                           "seq": {"type": "integer"}, "hash": {"type": "string"}}}}},
+    },
+})
+INTEGRATION_ONLY = _error("Token pegawai (rekap hanya dengan token integrasi instansi) / an "
+                          "employee's token: the recap takes the agency's integration token")
+
 PATHS: dict[str, Any] = {
     "/openapi.json": {"get": {
         "summary": "Dokumen OpenAPI ini / this OpenAPI document",
@@ -308,6 +388,27 @@ PATHS: dict[str, Any] = {
                           "state / unknown step) or GuardFailed (`guard` names it)"),
         },
     }},
+    "/reassignments": {"post": {
+        "summary": "Alihkan peran / reassign a role on open evaluations",
+        "description": "The agency admin, or the holder's direct superior for evaluations of "
+                       "her own unit kerja, gives the appraiser or appeal decider of open "
+                       "evaluations to another active employee, with a reason. Each change is "
+                       "an event in the evaluation's history; all or nothing. Token scope "
+                       "`reassign`.",
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": _ref("ReassignmentRequest")}}},
+        "responses": {
+            "200": _json("Dialihkan / reassigned", "ReassignmentResult"),
+            "400": _error("InvalidData: a malformed body, no reason"),
+            "401": UNAUTHORIZED,
+            "403": _error("NotPermitted, or the token's scope does not cover `reassign`"),
+            "404": _error("Evaluasi atau pegawai tidak ditemukan (termasuk instansi lain) / "
+                          "no such evaluation or employee (including another agency's)"),
+            "409": _error("Refused, nothing changed: an inactive person, a final evaluation, "
+                          "a role not handed over, separation of duties (every evaluation "
+                          "named); or ConcurrentUpdate: an evaluation changed meanwhile"),
+        },
+    }},
     "/evaluations/{evaluation_id}/history": {"get": {
         "summary": "Riwayat evaluasi / the evaluation's history",
         "parameters": [ID_PARAM],
@@ -329,6 +430,30 @@ PATHS: dict[str, Any] = {
                     "content": {"application/json": {"schema": {
                         "$ref": "#/components/schemas/Error"}}}},
         },
+    }},
+    "/rekap": {"get": {
+        "summary": "Rekap periode untuk TPP/SIASN / a period's recap for payroll and SIASN",
+        "description": "Only with the agency's integration token (`pki_…`, scope `recap`; "
+                       "`flask --app wsgi users integration-token`). The rated evaluations of "
+                       "the period whose rating an agency admin may see, by unit kerja and "
+                       "name.",
+        "security": [{"integrationToken": []}],
+        "parameters": [
+            {"name": "period_id", "in": "query", "required": True, "schema": DB_ID,
+             "description": "Id periode (GET /rekap/periode)"},
+            _query("unit_kerja", TEXT, "Only this unit kerja"),
+        ],
+        "responses": {"200": _json("Rekap", "Recap"),
+                      "400": _error("Parameter tidak valid / invalid parameter"),
+                      "401": UNAUTHORIZED, "403": INTEGRATION_ONLY,
+                      "404": _error("Periode tidak ditemukan, termasuk periode instansi lain / "
+                                    "no such period, including another agency's")},
+    }},
+    "/rekap/periode": {"get": {
+        "summary": "Periode instansi / the agency's periods (for the recap)",
+        "security": [{"integrationToken": []}],
+        "responses": {"200": _json("Periode", "RecapPeriods"), "401": UNAUTHORIZED,
+                      "403": INTEGRATION_ONLY},
     }},
     "/evaluations/{evaluation_id}/verify": {"get": {
         "summary": "Verifikasi rantai hash / verify the hash chain",
@@ -754,8 +879,14 @@ def openapi_document() -> dict[str, Any]:
         "security": [{"bearerAuth": []}],
         "paths": PATHS,
         "components": {
-            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
-                                               "description": "Authorization: Bearer <token>"}},
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer",
+                               "description": "Authorization: Bearer <token> (an employee's "
+                                              "token, `pk_…`)"},
+                "integrationToken": {"type": "http", "scheme": "bearer",
+                                     "description": "Authorization: Bearer <token> (the "
+                                                    "agency's integration token, `pki_…`: "
+                                                    "the recap only)"}},
             "schemas": SCHEMAS,
         },
     }

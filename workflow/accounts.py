@@ -491,7 +491,7 @@ def _require_admin(admin: Actor, employee: Employee) -> None:
 
 # What a token may do: ``read`` (every GET of the API) and ``transition`` (every transition),
 # or ``transition:<name>`` for one named transition only (e.g. ``transition:submit``).
-TOKEN_SCOPES = ("read", "transition", "skp")  # skp: write SKPs (docs/api.md)
+TOKEN_SCOPES = ("read", "transition", "skp", "reassign")  # skp: write SKPs (docs/api.md)
 _TRANSITION_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")  # as definitions name them
 TOKEN_DAYS = 90
 TOKEN_MAX_DAYS = 365

@@ -13,6 +13,25 @@ from .definition import WorkflowDefinition
 from .models import Employee
 from .snapshot import EvaluationLike
 
+# A holder replaced by ``reassignment`` stays a participant as ``<role>~<employee id>``: she
+# reads the evaluation (as the role she held) and never acts (no step names such a role).
+FORMER_MARK = "~"
+
+
+def former_role(role: str, employee_id: int) -> str:
+    """Return the participant role under which a replaced holder keeps read access."""
+    return f"{role}{FORMER_MARK}{employee_id}"
+
+
+def base_role(name: str) -> str:
+    """Return the flow role a participant role stands for (``appraiser~7`` → ``appraiser``)."""
+    return name.split(FORMER_MARK, 1)[0]
+
+
+def is_former(name: str) -> bool:
+    """Tell whether a participant role is a replaced holder's (read-only) role."""
+    return FORMER_MARK in name
+
 
 @dataclass(frozen=True, slots=True)
 class Actor:

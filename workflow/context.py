@@ -52,6 +52,10 @@ class TransitionContext:
     failures: list[tuple[str, str, str]] = field(default_factory=list)
     # Set on SKP steps only (``workflow.skp``): what the SKP guards check.
     skp: SkpFacts | None = None
+    # The result so far and whether a coaching plan (``follow_up``) exists: read by the service
+    # only for steps whose guards name ``coaching_plan_if_low``.
+    predikat: str | None = None
+    coaching_planned: bool = False
 
     @property
     def is_system(self) -> bool:

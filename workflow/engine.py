@@ -139,6 +139,7 @@ class Flow:
                 participants=ctx.participants, now=ctx.now, deadlines=ctx.deadlines,
                 data=ctx.data, form_errors={}, comment="-", calendar=ctx.calendar,
                 skp=ctx.skp,
+                predikat=ctx.predikat, coaching_planned=ctx.coaching_planned,
             )
             if all(check(probe) for check in self.checks[rule.name]):
                 result.append(rule)

@@ -18,11 +18,15 @@ from sqlalchemy import ColumnElement
 from sqlalchemy import and_
 from sqlalchemy import exists
 from sqlalchemy import false
+from sqlalchemy import or_
 from sqlalchemy import true
 
+from .actors import FORMER_MARK
+from .actors import base_role
 from .context import TransitionContext
 from .localtime import format_moment
 from .models import Evaluation
+from .models import FollowUpAction
 from .models import Participant
 from .workcalendar import has_passed
 
@@ -77,7 +81,18 @@ def _not_own_sql(q: InboxQuestion) -> ColumnElement[bool]:
 
 
 def _not_original_appraiser_sql(q: InboxQuestion) -> ColumnElement[bool]:
-    return ~is_participant(q.actor_id, "appraiser")
+    # The appraiser now, or one replaced by a reassignment (``appraiser~<id>``).
+    return ~exists().where(Participant.evaluation_id == Evaluation.id,
+                           Participant.employee_id == q.actor_id,
+                           or_(Participant.role == "appraiser",
+                               Participant.role.like(f"appraiser{FORMER_MARK}%")))
+
+
+def _an_appraiser(ctx: TransitionContext) -> bool:
+    """Tell whether the actor is the evaluation's appraiser, now or before a reassignment."""
+    return ctx.actor_id is not None and any(
+        employee_id == ctx.actor_id for role, employee_id in ctx.participants.items()
+        if base_role(role) == "appraiser")
 
 
 def _independent_sql(q: InboxQuestion) -> ColumnElement[bool]:
@@ -128,7 +143,7 @@ def not_own_evaluation(ctx: TransitionContext, _arg: str | None) -> bool:
 
 def not_original_appraiser(ctx: TransitionContext, _arg: str | None) -> bool:
     """Pass unless the actor is the appraiser who gave the rating (appeals need another person)."""
-    if ctx.actor_id is not None and ctx.actor_id == ctx.participants.get("appraiser"):
+    if _an_appraiser(ctx):
         return ctx.fail(
             "not_original_appraiser",
             "Keberatan harus diputus oleh pejabat selain Pejabat Penilai Kinerja yang menilai.",
@@ -140,8 +155,7 @@ def not_original_appraiser(ctx: TransitionContext, _arg: str | None) -> bool:
 def independent(ctx: TransitionContext, _arg: str | None) -> bool:
     """Pass unless the actor is the employee or the appraiser who rated her (an independent
     reviewer, e.g. the Tim Penilai Kinerja, judges someone else's rating of someone else)."""
-    if ctx.actor_id is not None and ctx.actor_id in (ctx.owner_id,
-                                                     ctx.participants.get("appraiser")):
+    if ctx.actor_id is not None and (ctx.actor_id == ctx.owner_id or _an_appraiser(ctx)):
         return ctx.fail(
             "independent",
             "Anda tidak boleh bertindak sebagai penelaah independen pada evaluasi yang Anda "
@@ -303,6 +317,29 @@ def skp_setter(ctx: TransitionContext, _arg: str | None) -> bool:
                     "namanya.",
                     "The agency leader's SKP is set by the leader herself or by an admin on her "
                     "behalf.")
+# Butuh Perbaikan or worse (``follow_up.LOW``; the core's guards cannot import the use cases).
+LOW_PREDIKAT = frozenset({"BUTUH_PERBAIKAN", "KURANG", "SANGAT_KURANG"})
+
+
+def coaching_plan_if_low(ctx: TransitionContext, _arg: str | None) -> bool:
+    """Pass unless the result is Butuh Perbaikan or worse and no coaching plan (*pembinaan*,
+    a follow-up action not cancelled) is recorded yet: such a result is not final without it."""
+    if ctx.predikat in LOW_PREDIKAT and not ctx.coaching_planned:
+        return ctx.fail(
+            "coaching_plan_if_low",
+            "Predikat Butuh Perbaikan atau lebih rendah: catat dulu rencana pembinaan (tindak "
+            "lanjut) sebelum hasil ini final.",
+            "A Needs-improvement-or-worse result needs a coaching plan (follow-up) before it "
+            "becomes final.",
+        )
+    return True
+
+
+def _coaching_plan_if_low_sql(_q: InboxQuestion) -> ColumnElement[bool]:
+    return or_(Evaluation.predikat.is_(None), Evaluation.predikat.not_in(LOW_PREDIKAT),
+               exists().where(FollowUpAction.evaluation_id == Evaluation.id,
+                              FollowUpAction.kind == "coaching",
+                              FollowUpAction.status != "cancelled"))
 
 
 GUARDS: dict[str, GuardSpec] = {
@@ -334,6 +371,9 @@ GUARDS: dict[str, GuardSpec] = {
     "skp_appraiser_set": GuardSpec(skp_appraiser_set, None, skp_appraiser_set.__doc__ or "",
                                    _never_an_evaluation),
     "skp_setter": GuardSpec(skp_setter, None, skp_setter.__doc__ or "", _never_an_evaluation),
+    "coaching_plan_if_low": GuardSpec(coaching_plan_if_low, None,
+                                      coaching_plan_if_low.__doc__ or "",
+                                      _coaching_plan_if_low_sql),
 }
 
 # Guards that depend only on who acts (not on data or time): opening a period checks them to

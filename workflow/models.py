@@ -786,3 +786,68 @@ class ScheduledRun(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     summary: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+
+class InstallationAdmin(Base):
+    """A super-admin of the installation (``flask users create-superadmin``): creates agencies
+    and their first admin in the browser (``workflow.agencies``). Her employee row lives in the
+    reserved agency ``instalasi``; no agency admin can make anyone a super-admin."""
+
+    __tablename__ = "installation_admin"
+
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DefinitionOverlay(Base):
+    """The text an agency admin wrote in the browser's flow editor for one published version:
+    an overlay (``extends: default`` plus what differs), shown again the next time she edits.
+    The version's ``source`` holds the merged, validated definition."""
+
+    __tablename__ = "definition_overlay"
+
+    definition_version_id: Mapped[int] = mapped_column(ForeignKey("definition_version.id"),
+                                                       primary_key=True)
+    text: Mapped[str] = mapped_column(Text, default="")
+
+
+class IntegrationToken(Base):
+    """An agency-level API token for a system (payroll/TPP, SIASN sync), not a person: it reads
+    only what its scope names (``recap``), expires, can be revoked, and only its SHA-256 digest
+    is stored (``workflow.integration_tokens``)."""
+
+    __tablename__ = "integration_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    scope: Mapped[str] = mapped_column(String(200), default="recap")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_nip: Mapped[str] = mapped_column(String(18), default="")
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class FollowUpAction(Base):
+    """A follow-up (*tindak lanjut*) of one evaluation's result (``workflow.follow_up``): an
+    award, competence development, coaching (*pembinaan*), a sanction or a PPPK contract
+    recommendation, with who owns it, when it is due and how far it is."""
+
+    __tablename__ = "follow_up_action"
+    __table_args__ = (Index("ix_follow_up_action_evaluation_kind", "evaluation_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(Text, default="")
+    owner_id: Mapped[int] = mapped_column(ForeignKey("employee.id"))
+    due_on: Mapped[date]
+    status: Mapped[str] = mapped_column(String(16), default="planned")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_nip: Mapped[str] = mapped_column(String(18), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    owner: Mapped[Employee] = relationship(lazy="joined", innerjoin=True)

@@ -134,6 +134,12 @@ def _merge(parent: Mapping[str, Any], child: Mapping[str, Any]) -> LineMap:
     return merged
 
 
+def overlay(parent: Mapping[str, Any], child: Mapping[Any, Any]) -> LineMap:
+    """Return ``child`` (a definition with ``extends``) merged on its resolved ``parent``, as
+    a file in ``definitions/`` is (the browser's flow editor publishes overlays this way)."""
+    return _merge(parent, child)
+
+
 def _named(transition: Any) -> bool:
     """Whether a raw transition can be matched by name when merging (a mapping, text name)."""
     return isinstance(transition, Mapping) and isinstance(transition.get("name"), str)

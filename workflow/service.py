@@ -43,6 +43,7 @@ from .errors import InvalidData
 from .errors import NotFound
 from .errors import NotPermitted
 from .errors import RecordMismatch
+from .follow_up import coaching_planned
 from .guards import GUARDS
 from .history import RecordedEvent
 from .history import append_event
@@ -111,6 +112,9 @@ class Workflow:
     checkpoint_dir: Path | None = None
 
 
+# The guard whose facts (the predikat, a coaching plan) the context reads only when named.
+COACHING_GUARD = "coaching_plan_if_low"
+
 _DEFINITIONS: dict[int, WorkflowDefinition] = {}
 
 
@@ -159,8 +163,12 @@ def _context(
 
     Most steps (submit, return, a team's review) name no deadline: they skip that query.
     """
+    rules = list(rules)
     calendar = (wf.calendars.calendar(session, evaluation.agency_id, now)
                 if _names_a_deadline(rules) else WorkCalendar())
+    if any(call.name == COACHING_GUARD for rule in rules for call in rule.guards):
+        extra.update(predikat=evaluation.predikat,
+                     coaching_planned=coaching_planned(session, evaluation.id))
     return TransitionContext(
         actor_id=actor.employee_id, actor_roles=roles, owner_id=evaluation.employee_id,
         participants=evaluation.participant_ids(), now=now, deadlines=_deadlines(evaluation),

@@ -6,7 +6,7 @@ An issued document belongs to an evaluation or, now, to an SKP (``reports.skp_do
 SKP document against the SKP's history head.
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-01 23:00:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0014"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

@@ -2,8 +2,8 @@
 
 axe-core (through axe-playwright-python) checks each page as the browser shows it: contrast,
 labels, landmarks, names of controls, language. Serious and critical findings fail the test
-with the rule and an example element. The Flask-Admin pages are not in this list: their
-layout is Flask-Admin's own templates.
+with the rule and an example element. The admin pages get the same check, on a desktop and a
+phone, in ``test_admin_setup.py``.
 """
 
 from __future__ import annotations

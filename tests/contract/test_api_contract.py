@@ -64,7 +64,7 @@ class Fixture:
         self.ids = sorted(e.id for w in worlds.values() for e in w.evaluations.values())
         self.skp_ids, self.rhk_ids = _plan(session, wf, worlds["mataram"])
         self.tokens = [api_token(session, worlds[agency].people[who], "contract",
-                                 scope="read transition skp")
+                                 scope="read transition skp reassign")
                        for agency, who in CALLERS]
         session.commit()
 

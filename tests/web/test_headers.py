@@ -49,7 +49,7 @@ def test_admin_scripts_carry_the_response_nonce(app: Flask, two: tuple[World, Wo
         assert all(f'nonce="{nonce.group(1)}"' in attrs for attrs in tags), (path, tags)
     inline = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", client.get(
         "/admin/akses-akun/").get_data(as_text=True))
-    assert len(inline) == 1  # the select-all box
+    assert len(inline) == 2  # the admin frame's (delete/bulk confirmations) and the select-all box
 
 
 def test_the_session_cookie_follows_the_configuration(client: FlaskClient,
