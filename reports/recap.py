@@ -111,7 +111,8 @@ def recap_of(session: Session, agency_id: int, period_id: int, unit_kerja: str =
         for evaluation_id, code in session.execute(select(
                 Document.evaluation_id, Document.code).where(
                 Document.evaluation_id.in_(chunk)).order_by(Document.id)):
-            codes[evaluation_id].append(code)
+            if evaluation_id is not None:  # an SKP's document has none (never in the chunk)
+                codes[evaluation_id].append(code)
     zone = agency_zone(session, agency_id)
     cache = ViewCache()
     rows: list[RecapRow] = []
