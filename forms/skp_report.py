@@ -16,7 +16,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from workflow.models import Evaluation
 from workflow.models import Skp
 from workflow.skp_plan import PlannedRow
 from workflow.skp_plan import planned_rows
@@ -46,11 +45,7 @@ def report_plan(session: Session, evaluation: EvaluationLike,
     report = slot("evaluasi.hasil_kerja")
     if form_key != report.form:
         return None
-    row = evaluation if isinstance(evaluation, Evaluation) else session.get(
-        Evaluation, evaluation.id)
-    if row is None:
-        return None
-    skp = skp_of(session, row)
+    skp = skp_of(session, evaluation)
     rows = planned_rows(skp)
     if skp is None or not rows:
         return None

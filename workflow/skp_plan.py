@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import Evaluation
+from .models import Period
 from .models import Skp
-from .skp import skp_in_force
+from .skp_flow import REPLACED
 from .skp_flow import SET
+from .snapshot import EvaluationLike
 
 
 def number_text(value: Decimal) -> str:
@@ -57,13 +59,19 @@ class PlannedRow:
     target: str
 
 
-def skp_of(session: Session, evaluation: Evaluation) -> Skp | None:
+def skp_of(session: Session, evaluation: EvaluationLike) -> Skp | None:
     """Return the SKP the evaluation reads: the one it is keyed on, or, for an evaluation
     opened before its employee's SKP was set, the set SKP in force at the period's end
-    (None: there is none)."""
+    (None: there is none). One statement either way (a transition reads it: its budget)."""
     if evaluation.skp_id is not None:
         return session.get(Skp, evaluation.skp_id)
-    skp = skp_in_force(session, evaluation.employee_id, evaluation.period.ends_on)
+    period_end = select(Period.ends_on).where(Period.id == evaluation.period_id) \
+        .scalar_subquery()
+    skp = session.scalar(
+        select(Skp).where(Skp.employee_id == evaluation.employee_id,
+                          Skp.starts_on <= period_end, Skp.ends_on >= period_end,
+                          Skp.status != REPLACED)
+        .order_by(Skp.starts_on.desc(), Skp.id.desc()).limit(1))
     return skp if skp is not None and skp.status == SET else None
 
 

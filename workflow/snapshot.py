@@ -39,6 +39,8 @@ class EvaluationSnapshot:
     agency_id: int
     employee_id: int
     period_id: int
+    # The SKP the evaluation is keyed on (None: opened without one; ``skp_plan.skp_of``).
+    skp_id: int | None
     definition_version_id: int
     status: str
     lock_version: int
