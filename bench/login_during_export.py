@@ -8,7 +8,10 @@ production cost, the log-in's history event, the session) through the app's test
 idle, then during an export of every document run by a separate process, as a queue worker
 would (``reports.export.run_export``, renderer processes = ``--workers``). The export runs
 twice: with the shipped batches (documents issued and committed ``BATCH`` at a time) and with
-one transaction for the whole preparation, as before, so the two figures are from one run.
+one batch for all documents (one transaction for the whole preparation: every snapshot read
+first, then every issue event appended, then one commit), so the two figures are from one run.
+The code before batching appended each event right after reading its evaluation, holding the
+chain head for the whole preparation; the second mode is not that code.
 Log-ins and log-outs append to the agency's history chain, whose head the export's issue
 events lock until they commit.
 """
