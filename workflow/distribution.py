@@ -4,7 +4,8 @@ The SE MenPANRB 3/2023 pattern applies to "the employees under the leader"; the 
 the closest thing the org chart has, so counts are per unit kerja (the employee's current
 one) and per period. With ``distribution: block`` in the flow's ``rating``, a step that gives
 or changes a predikat is refused when it would break a cap of the pattern of the period's
-recorded organisation achievement; ``warn`` only shows the problems on the dashboard. Unless
+recorded organisation achievement (the unit's own when recorded:
+``unit_achievement.capaian_of``); ``warn`` only shows the problems on the dashboard. Unless
 the mode is ``off``, whoever is about to give a predikat sees the unit's pattern and where each
 quota stands (``unit_guidance``).
 """
@@ -34,6 +35,7 @@ from .rating import quota_threshold
 from .snapshot import EvaluationLike
 from .snapshot import EvaluationSnapshot
 from .texts import Text
+from .unit_achievement import capaian_of
 
 NO_UNIT = "(tanpa unit kerja)"
 _TALLY = EvaluationTally.__table__
@@ -91,7 +93,9 @@ def enforce_caps(
         return
     period = session.get(Period, evaluation.period_id, with_for_update=True)
     assert period is not None
-    if not period.capaian_organisasi:
+    unit, counts, population = _standing(session, evaluation, period.id)
+    capaian = capaian_of(session, period, unit)
+    if not capaian:
         raise GuardFailed(
             "distribution",
             f"Capaian organisasi periode {period.label} belum dicatat; alur instansi ini "
@@ -101,11 +105,10 @@ def enforce_caps(
             "agency's flow blocks predikat outside the distribution pattern, so the agency "
             "admin must record it first.",
         )
-    _unit, counts, population = _standing(session, evaluation, period.id)
     if evaluation.predikat:
         counts[Predikat(evaluation.predikat)] -= 1
     counts[Predikat(new_predikat)] += 1
-    problems = cap_problems(period.capaian_organisasi, counts, population, new_predikat,
+    problems = cap_problems(capaian, counts, population, new_predikat,
                             rounding_of(definition))
     if problems:
         raise GuardFailed("distribution", " ".join(problems),
@@ -154,9 +157,10 @@ def unit_guidance(session: Session, definition: WorkflowDefinition,
     period = session.get(Period, evaluation.period_id)
     assert period is not None
     unit, counts, population = _standing(session, evaluation, period.id)
-    if not period.capaian_organisasi:
+    capaian = capaian_of(session, period, unit)
+    if not capaian:
         return Guidance(unit, mode, None, population, [])
-    org = CapaianOrganisasi(period.capaian_organisasi)
+    org = CapaianOrganisasi(capaian)
     lines: list[tuple[Text, bool]] = []
     for quota in DISTRIBUTION_RULES[org]:
         names, names_en = quota.names()

@@ -48,6 +48,8 @@ from .models import Employee
 from .models import HistoryEvent
 from .models import Skp
 from .models import SkpRhk
+from .models import utcnow
+from .positions import ReportingLine
 from .projection import field_digest
 from .publishing import current_version
 from .service import Workflow
@@ -382,7 +384,9 @@ def _employee(session: Session, actor: Actor, employee_id: int | None) -> Employ
 
 
 def appraiser_of(session: Session, employee: Employee) -> Employee | None:
-    superior = employee.superior
+    """Return the employee's appraiser today: the holder of the position above hers
+    (acting officials included, ``workflow.positions``), else her superior."""
+    superior = ReportingLine(session, employee.agency_id, utcnow().date()).superior(employee)
     if superior is None or not superior.active or superior.agency_id != employee.agency_id:
         return None
     return superior
@@ -407,7 +411,9 @@ def _new_skp(session: Session, actor: Actor, employee: Employee, appraiser: Empl
         previous_id=previous.id if previous else None, starts_on=starts_on, ends_on=ends_on,
         pendekatan=pendekatan, jenis_jabatan=jenis_jabatan, status=flow.initial,
         definition_version_id=definition.id, employee_identity=employee.identity(),
-        appraiser_identity=appraiser.identity() if appraiser else {}, lampiran={}, data={},
+        appraiser_identity=(
+            ReportingLine(session, employee.agency_id, utcnow().date()).appraiser_identity(
+                employee, appraiser) if appraiser else {}), lampiran={}, data={},
         change_reason="", closed_reason="", return_comment="", rhk=[], expectations=[])
     session.add(skp)
     return skp
