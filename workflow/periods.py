@@ -37,9 +37,9 @@ from .models import HistoryEvent
 from .models import Participant
 from .models import Period
 from .models import Skp
+from .positions import ReportingLine
 from .projection import of_evaluation
 from .projection import project
-from .positions import ReportingLine
 from .publishing import current_version
 from .rating import CapaianOrganisasi
 from .service import Workflow

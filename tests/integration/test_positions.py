@@ -24,7 +24,6 @@ from workflow.actors import Actor
 from workflow.errors import GuardFailed
 from workflow.errors import NotPermitted
 from workflow.errors import OrgImportError
-
 from workflow.history import verify_chain
 from workflow.models import Agency
 from workflow.models import Employee
