@@ -14,6 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forms.store import publish_national_forms
+from forms.visibility import Visibility
+from reports.gather import build_snapshot
+from reports.render import render_html
 from tests.conftest import PEOPLE
 from tests.conftest import SELF
 from tests.conftest import nip
@@ -167,6 +170,12 @@ def test_plt_is_the_appraiser_and_signs_as_plt(session: Session, wf: Workflow) -
         HistoryEvent.evaluation_id == ev.id, HistoryEvent.trigger == "review")).one()
     assert (review.actor_nip, review.actor_role) == (people["tim"].nip, "appraiser")
     assert ev.predikat == "BAIK"
+    # The document's signature block names her as Plt. of the position she acts in.
+    snapshot = build_snapshot(session, ev, march, Visibility.for_actor(
+        session, Actor.of(people["tim"]), ev))
+    assert snapshot.appraiser.jabatan == "Plt. Kepala Bidang A"
+    html = render_html("evaluation", snapshot, verification_code="X", verify_url="https://x")
+    assert '<div class="plt">Plt. Kepala Bidang A</div>' in html
 
 
 def test_a_term_ending_moves_the_appraiser_for_later_openings(session: Session,
