@@ -35,6 +35,7 @@ from .rating import quota_threshold
 from .snapshot import EvaluationLike
 from .snapshot import EvaluationSnapshot
 from .texts import Text
+from .unit_achievement import achievements
 from .unit_achievement import capaian_of
 
 NO_UNIT = "(tanpa unit kerja)"
@@ -179,3 +180,43 @@ def unit_guidance(session: Session, definition: WorkflowDefinition,
             f"{population}; now {have}"),
             have <= bound if quota.kind == "max" else have >= bound))
     return Guidance(unit, mode, org, population, lines)
+
+
+@dataclass(frozen=True, slots=True)
+class PenetapanRow:
+    """One unit kerja on the *penetapan predikat kinerja*: its achievement (its own, else the
+    agency's), the basis, and how many of its employees hold each predikat."""
+
+    unit: str
+    capaian: CapaianOrganisasi | None
+    dasar: str
+    own: bool  # the unit's own achievement (not the agency-wide one)
+    counts: dict[Predikat, int]
+    population: int
+
+
+def penetapan(session: Session, agency_id: int, period_id: int) -> list[PenetapanRow]:
+    """Return the *penetapan predikat kinerja* of a period: per unit kerja with evaluations
+    or a recorded achievement, the achievement and the employee distribution (SE MenPANRB
+    3/2023 step 3), by unit name."""
+    period = session.get(Period, period_id)
+    if period is None or period.agency_id != agency_id:
+        return []
+    own = {a.unit_kerja: a for a in achievements(session, agency_id, period_id)}
+    counts = predikat_counts(session, agency_id, period_id)
+    people = dict(session.execute(
+        select(_TALLY.c.unit_kerja, func.sum(_TALLY.c.n))
+        .where(_TALLY.c.agency_id == agency_id, _TALLY.c.period_id == period_id)
+        .group_by(_TALLY.c.unit_kerja)).all())
+    units = sorted({*(u or NO_UNIT for u in people), *own})
+    rows = []
+    for unit in units:
+        recorded = own.get(unit)
+        capaian = recorded.capaian if recorded is not None else period.capaian_organisasi
+        rows.append(PenetapanRow(
+            unit=unit, capaian=CapaianOrganisasi(capaian) if capaian else None,
+            dasar=recorded.dasar if recorded is not None else (period.capaian_dasar or ""),
+            own=recorded is not None,
+            counts=counts.get(unit, dict.fromkeys(Predikat, 0)),
+            population=int(people.get(unit if unit != NO_UNIT else "", 0) or 0)))
+    return rows
