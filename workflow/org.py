@@ -6,6 +6,11 @@ unit_kerja, jenis_asn, jenis_jabatan, nip_atasan, grup`` — ``jenis_jabatan`` i
 slugs (e.g. ``tim-penilai-kinerja;inspektorat``). Rows are matched on NIP: existing
 employees are updated, new ones created. Every problem is reported with its row number and
 nothing is written unless the whole file is valid.
+
+Two more layouts, told apart by the header (``workflow.positions``): a SIASN-style export
+(its columns mapped onto these by ``positions.siasn_row``) and a positions file
+(``positions.POSITION_COLUMNS``: positions and their holders, read by
+``positions.read_position_rows``).
 """
 
 from __future__ import annotations
