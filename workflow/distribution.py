@@ -25,6 +25,7 @@ from .models import Employee
 from .models import EvaluationTally
 from .models import Period
 from .rating import DISTRIBUTION_RULES
+from .rating import RATING_LEVELS
 from .rating import CapaianOrganisasi
 from .rating import Predikat
 from .rating import Rounding
@@ -37,6 +38,7 @@ from .snapshot import EvaluationSnapshot
 from .texts import Text
 from .unit_achievement import achievements
 from .unit_achievement import capaian_of
+from .unit_achievement import leader_default
 
 NO_UNIT = "(tanpa unit kerja)"
 _TALLY = EvaluationTally.__table__
@@ -143,6 +145,10 @@ class Guidance:
     capaian: CapaianOrganisasi | None
     population: int
     lines: list[tuple[Text, bool]]  # each quota of the pattern, and whether it holds now
+    # The evaluee heads her unit: the results rating her unit's achievement maps to (the
+    # leader rule, ``unit_achievement.leader_default``); None otherwise.
+    leader_rating: str | None = None
+    leader_text: Text | None = None  # that rule, to show above the form
 
 
 def unit_guidance(session: Session, definition: WorkflowDefinition,
@@ -161,6 +167,7 @@ def unit_guidance(session: Session, definition: WorkflowDefinition,
     capaian = capaian_of(session, period, unit)
     if not capaian:
         return Guidance(unit, mode, None, population, [])
+    leader = leader_default(session, definition, evaluation)
     org = CapaianOrganisasi(capaian)
     lines: list[tuple[Text, bool]] = []
     for quota in DISTRIBUTION_RULES[org]:
@@ -179,7 +186,15 @@ def unit_guidance(session: Session, definition: WorkflowDefinition,
             f"{names_en}: {word_en} {quota.percent}% = {count_text(bound, 'en')} of "
             f"{population}; now {have}"),
             have <= bound if quota.kind == "max" else have >= bound))
-    return Guidance(unit, mode, org, population, lines)
+    if leader is None:
+        return Guidance(unit, mode, org, population, lines)
+    level = next(v for v in RATING_LEVELS if v.value == leader[1])
+    return Guidance(unit, mode, org, population, lines, leader[1], Text(
+        f"Pegawai ini kepala unit: rating hasil kerjanya mengikuti capaian unit "
+        f"({org.label} → {level.label}). Rating lain perlu alasan di catatan untuk riwayat.",
+        f"This employee heads her unit: her results rating follows the unit's achievement "
+        f"({org.label_en} → {level.label_en}). Another rating needs a reason in the note for "
+        "the history."))
 
 
 @dataclass(frozen=True, slots=True)
