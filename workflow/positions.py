@@ -21,6 +21,7 @@ by ``write_positions`` (``org.import_org_csv`` dispatches to them on the header)
 from __future__ import annotations
 
 from collections.abc import Iterator
+from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -135,7 +136,7 @@ class ReportingLine:
         return head is not None and head.id == employee.id
 
 
-def acting_label(identity: dict[str, Any]) -> str:
+def acting_label(identity: Mapping[str, Any]) -> str:
     """Return how a signature block names the position: "Plt. Kepala Bidang …" or the
     jabatan as it is."""
     jabatan = str(identity.get("jabatan") or "")
