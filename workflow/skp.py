@@ -383,10 +383,11 @@ def _employee(session: Session, actor: Actor, employee_id: int | None) -> Employ
     return employee
 
 
-def appraiser_of(session: Session, employee: Employee) -> Employee | None:
-    """Return the employee's appraiser today: the holder of the position above hers
-    (acting officials included, ``workflow.positions``), else her superior."""
-    superior = ReportingLine(session, employee.agency_id, utcnow().date()).superior(employee)
+def appraiser_of(session: Session, employee: Employee, on: date | None = None) -> Employee | None:
+    """Return the employee's appraiser on a day (today): the holder of the position above
+    hers (acting officials included, ``workflow.positions``), else her superior."""
+    superior = ReportingLine(session, employee.agency_id,
+                             on or utcnow().date()).superior(employee)
     if superior is None or not superior.active or superior.agency_id != employee.agency_id:
         return None
     return superior
@@ -401,7 +402,8 @@ def _choice(problems: dict[str, tuple[str, str]], name: str, value: Any,
 
 def _new_skp(session: Session, actor: Actor, employee: Employee, appraiser: Employee | None,
              *, year: int, pendekatan: str, jenis_jabatan: str, starts_on: date,
-             ends_on: date, version: int = 1, previous: Skp | None = None) -> Skp:
+             ends_on: date, version: int = 1, previous: Skp | None = None,
+             on: date | None = None) -> Skp:
     definition = current_version(session, employee.agency_id)
     assert definition is not None
     flow = skp_flow_of(definition_of(session, definition.id))
@@ -412,7 +414,7 @@ def _new_skp(session: Session, actor: Actor, employee: Employee, appraiser: Empl
         pendekatan=pendekatan, jenis_jabatan=jenis_jabatan, status=flow.initial,
         definition_version_id=definition.id, employee_identity=employee.identity(),
         appraiser_identity=(
-            ReportingLine(session, employee.agency_id, utcnow().date()).appraiser_identity(
+            ReportingLine(session, employee.agency_id, on or utcnow().date()).appraiser_identity(
                 employee, appraiser) if appraiser else {}), lampiran={}, data={},
         change_reason="", closed_reason="", return_comment="", rhk=[], expectations=[])
     session.add(skp)
@@ -451,7 +453,8 @@ def create_skp(session: Session, wf: Workflow, actor: Actor, *, year: int, pende
                 source.agency_id != actor.agency_id):
             raise NotFound("SKP sumber tidak ditemukan.", "Source SKP not found.")
     employee = _employee(session, actor, actor.employee_id)
-    return open_skp(session, wf, actor, employee, appraiser_of(session, employee), year=year,
+    return open_skp(session, wf, actor, employee,
+                    appraiser_of(session, employee, wf.clock().date()), year=year,
                     pendekatan=pendekatan, jenis_jabatan=jenis_jabatan, trigger="create",
                     role="pegawai", copy=source, keep_parents=False)
 
@@ -483,7 +486,8 @@ def open_skp(session: Session, wf: Workflow, actor: Actor, employee: Employee,
                           "(SKP change).")
     start, end = _year_window(session, employee.id, year, starts_on)
     skp = _new_skp(session, actor, employee, appraiser, year=year, pendekatan=pendekatan,
-                   jenis_jabatan=jenis_jabatan, starts_on=start, ends_on=end)
+                   jenis_jabatan=jenis_jabatan, starts_on=start, ends_on=end,
+                   on=wf.clock().date())
     if copy is not None:
         _copy_content(skp, copy, keep_parents=keep_parents, keep_lineage=False)
     _flush(session)
@@ -491,6 +495,9 @@ def open_skp(session: Session, wf: Workflow, actor: Actor, employee: Employee,
             dest=skp.status, payload={
                 "year": year, "starts_on": start.isoformat(), "ends_on": end.isoformat(),
                 "appraiser": skp.appraiser_identity.get("nip", ""),
+                # An acting appraiser (Plt./Plh.) on the day, as she will sign.
+                **({"appraiser_acting": acting}
+                   if (acting := skp.appraiser_identity.get("acting")) else {}),
                 "copied_from": copy.id if copy else None, **dict(payload or {})})
     return skp
 

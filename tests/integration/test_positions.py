@@ -42,6 +42,7 @@ from workflow.positions import acting_label
 from workflow.publishing import publish_definitions
 from workflow.service import Workflow
 from workflow.service import apply_transition
+from workflow.skp import create_skp
 from workflow.unit_achievement import capaian_of
 from workflow.unit_achievement import set_unit_capaian
 
@@ -302,3 +303,18 @@ def test_the_mapped_rating_needs_no_reason(session: Session, wf: Workflow) -> No
                      data={**RATING, "rating_hasil_kerja": "di_atas"})
     session.commit()
     assert head.rating_hasil_kerja == "di_atas"
+
+
+def test_an_skp_made_during_a_plt_term_names_the_plt(session: Session, wf: Workflow) -> None:
+    agency, people = agency_with_positions(session, wf, positions_file())
+    march = at(wf, datetime(2026, 3, 5, 2, tzinfo=UTC))
+    skp = create_skp(session, march, Actor.of(people["pegawai2"]), year=2026,
+                     pendekatan="kuantitatif", jenis_jabatan="JA")
+    session.commit()
+    assert skp.appraiser_id == people["tim"].id
+    assert skp.appraiser_identity["acting"] == "Plt."
+    event = session.scalars(select(HistoryEvent).where(HistoryEvent.chain == f"skp:{skp.id}")).one()
+    assert event.payload["appraiser_acting"] == "Plt."
+    # Made in January, the same SKP would have named the definitif Kepala Bidang.
+    january = ReportingLine(session, agency.id, date(2026, 1, 5))
+    assert january.superior(people["pegawai2"]) == people["atasan"]
