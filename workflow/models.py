@@ -740,10 +740,15 @@ class Position(Base):
     """
 
     __tablename__ = "position"
-    __table_args__ = (UniqueConstraint("agency_id", "code"),)
+    __table_args__ = (
+        UniqueConstraint("agency_id", "code"),
+        # A unit's positions (its head, for the leader rule on every rating step).
+        Index("ix_position_agency_unit", "agency_id", "unit_kerja"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    # No index of its own: the unique (agency_id, code) and ix_position_agency_unit start with it.
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
     code: Mapped[str] = mapped_column(String(50))
     name: Mapped[str] = mapped_column(String(200))
     unit_kerja: Mapped[str] = mapped_column(String(200), default="")

@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import aliased
 
 from .models import Employee
 from .models import Position
@@ -121,7 +122,7 @@ class ReportingLine:
         """Return the head of a unit kerja on the day: the holder of its top position (one
         whose parent is outside the unit, or none), acting holders included."""
         for position_id, position in sorted(self.positions.items(),
-                                            key=lambda item: item[1].level):
+                                            key=lambda item: (item[1].level, item[0])):
             if position.unit_kerja != unit_kerja:
                 continue
             parent = self.positions.get(position.parent_id or 0)
@@ -130,10 +131,30 @@ class ReportingLine:
                 return holding.employee if holding is not None else None
         return None
 
-    def heads(self, employee: Employee) -> bool:
-        """Tell whether ``employee`` heads her unit kerja on the day."""
-        head = self.unit_head(employee.unit_kerja)
-        return head is not None and head.id == employee.id
+
+def unit_head_on(session: Session, agency_id: int, unit_kerja: str, on: date) -> int | None:
+    """Return the id of the head of a unit kerja on a day — the holder of its top position
+    (its parent outside the unit, or none; the lowest level first), definitif before Plt.
+    before Plh. — in two small queries on the unit's positions (a rating step asks this;
+    ``ReportingLine`` would read the agency's whole chart)."""
+    parent = aliased(Position)
+    top = session.scalar(
+        select(Position.id).outerjoin(parent, parent.id == Position.parent_id)
+        .where(Position.agency_id == agency_id, Position.unit_kerja == unit_kerja,
+               or_(parent.id.is_(None), parent.unit_kerja != unit_kerja))
+        .order_by(Position.level, Position.id).limit(1))
+    if top is None:
+        return None
+    holders = session.execute(
+        select(PositionHolder.employee_id, PositionHolder.kind)
+        .join(Employee, Employee.id == PositionHolder.employee_id)
+        .where(PositionHolder.position_id == top, PositionHolder.starts_on <= on,
+               or_(PositionHolder.ends_on.is_(None), PositionHolder.ends_on >= on),
+               Employee.active)
+        .order_by(PositionHolder.starts_on.desc(), PositionHolder.id.desc())).all()
+    if not holders:
+        return None
+    return min(holders, key=lambda h: _PREFERENCE[h.kind]).employee_id
 
 
 def acting_label(identity: Mapping[str, Any]) -> str:

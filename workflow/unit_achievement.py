@@ -33,6 +33,7 @@ from .models import Employee
 from .models import Period
 from .models import UnitAchievement
 from .positions import ReportingLine
+from .positions import unit_head_on
 from .rating import DI_ATAS
 from .rating import DI_BAWAH
 from .rating import RATING_LEVELS
@@ -152,8 +153,8 @@ def leader_default(session: Session, definition: WorkflowDefinition,
     period = session.get(Period, evaluation.period_id)
     employee = session.get(Employee, evaluation.employee_id)
     assert period is not None and employee is not None
-    line = ReportingLine(session, evaluation.agency_id, period.ends_on)
-    if not line.heads(employee):
+    if unit_head_on(session, evaluation.agency_id, employee.unit_kerja,
+                    period.ends_on) != employee.id:
         return None
     capaian = capaian_of(session, period, employee.unit_kerja)
     if capaian is None:

@@ -30,7 +30,7 @@ def upgrade() -> None:
         sa.Column("parent_id", sa.Integer(), sa.ForeignKey("position.id"), nullable=True),
         sa.UniqueConstraint("agency_id", "code"),
     )
-    op.create_index("ix_position_agency_id", "position", ["agency_id"])
+    op.create_index("ix_position_agency_unit", "position", ["agency_id", "unit_kerja"])
     op.create_index("ix_position_parent_id", "position", ["parent_id"])
     op.create_table(
         "position_holder",
