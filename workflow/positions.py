@@ -154,7 +154,8 @@ def unit_head_on(session: Session, agency_id: int, unit_kerja: str, on: date) ->
         .order_by(PositionHolder.starts_on.desc(), PositionHolder.id.desc())).all()
     if not holders:
         return None
-    return min(holders, key=lambda h: _PREFERENCE[h.kind]).employee_id
+    head: int = min(holders, key=lambda h: _PREFERENCE[h.kind]).employee_id
+    return head
 
 
 def acting_label(identity: Mapping[str, Any]) -> str:
