@@ -50,6 +50,11 @@ class OrgImportView(SecureBaseView):
                     problems = exc.problems
                 else:
                     session.commit()
+                    if result.positions:  # a positions file
+                        flash(_("Impor berhasil: %(positions)d jabatan, %(holders)d pemegang "
+                                "jabatan.", positions=result.positions,
+                                holders=result.holders), "success")
+                        return redirect(url_for("employee.index_view"))
                     flash(_("Impor berhasil: %(created)d pegawai baru, %(updated)d "
                             "diperbarui.", created=result.created,
                             updated=result.updated), "success")
