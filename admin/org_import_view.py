@@ -18,6 +18,7 @@ from workflow.models import Agency
 from workflow.org import COLUMNS
 from workflow.org import decode_org_csv
 from workflow.org import import_org_csv
+from workflow.positions import POSITION_COLUMNS
 
 from .security import SecureBaseView
 
@@ -59,4 +60,5 @@ class OrgImportView(SecureBaseView):
                             "diperbarui.", created=result.created,
                             updated=result.updated), "success")
                     return redirect(url_for("employee.index_view"))
-        return self.render("admin/org_import.html", problems=problems, columns=COLUMNS)
+        return self.render("admin/org_import.html", problems=problems, columns=COLUMNS,
+                           position_columns=POSITION_COLUMNS)
