@@ -19,6 +19,7 @@ from workflow.models import Agency
 from workflow.org import COLUMNS
 from workflow.org import import_org_csv
 from workflow.org_files import org_file_text
+from workflow.positions import POSITION_COLUMNS
 
 from .security import SecureBaseView
 
@@ -51,8 +52,14 @@ class OrgImportView(SecureBaseView):
                     problems = exc.problems
                 else:
                     session.commit()
+                    if result.positions:  # a positions file
+                        flash(_("Impor berhasil: %(positions)d jabatan, %(holders)d pemegang "
+                                "jabatan.", positions=result.positions,
+                                holders=result.holders), "success")
+                        return redirect(url_for("employee.index_view"))
                     flash(_("Impor berhasil: %(created)d pegawai baru, %(updated)d "
                             "diperbarui.", created=result.created,
                             updated=result.updated), "success")
                     return redirect(url_for("employee.index_view"))
-        return self.render("admin/org_import.html", problems=problems, columns=COLUMNS)
+        return self.render("admin/org_import.html", problems=problems, columns=COLUMNS,
+                           position_columns=POSITION_COLUMNS)

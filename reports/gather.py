@@ -28,6 +28,7 @@ from workflow.models import Employee
 from workflow.models import Evaluation
 from workflow.models import HistoryEvent
 from workflow.periods import MONTHS
+from workflow.positions import acting_label
 from workflow.rating import BERAKHLAK
 from workflow.rating import CapaianOrganisasi
 from workflow.rating import Predikat
@@ -35,6 +36,7 @@ from workflow.rating import rating_label
 from workflow.rating import rule_lines
 from workflow.service import definition_of
 from workflow.skp_plan import skp_of
+from workflow.unit_achievement import capaian_of
 
 from .finality import standing
 from .layout import KUALITATIF
@@ -60,7 +62,8 @@ def _person(identity: Mapping[str, str] | None) -> Person | None:
         return None
     return Person(name=identity.get("name", ""), nip=identity.get("nip", ""),
                   pangkat_golongan=identity.get("pangkat_golongan", ""),
-                  jabatan=identity.get("jabatan", ""), unit_kerja=identity.get("unit_kerja", ""),
+                  # An acting official (Plt./Plh.) is printed as such: "Plt. Kepala Bidang".
+                  jabatan=acting_label(identity), unit_kerja=identity.get("unit_kerja", ""),
                   asn_type=identity.get("asn_type") or "PNS")
 
 
@@ -242,8 +245,9 @@ def build_snapshot(session: Session, evaluation: Evaluation, now: datetime,
         place=agency.city or agency.name, employee=employee,
         appraiser=people.get("appraiser") or EMPTY,
         appraiser_superior=people.get("appeal_reviewer"),
-        capaian_organisasi=_capaian(evaluation.period.capaian_organisasi),
-        pola_distribusi=_pola(evaluation.period.capaian_organisasi),
+        capaian_organisasi=_capaian(capaian := capaian_of(session, evaluation.period,
+                                                           employee.unit_kerja)),
+        pola_distribusi=_pola(capaian),
         rating_hasil_kerja=_label(rating["rating_hasil_kerja"]),
         rating_perilaku_kerja=_label(rating["rating_perilaku_kerja"]),
         predikat=_predikat(rating["predikat"]),

@@ -276,6 +276,9 @@ def org_import(file: Path, slug: str, name: str | None, city: str) -> None:
         db.session.rollback()
         _fail(exc)
     db.session.commit()
+    if result.positions:  # a positions file
+        click.echo(f"{result.positions} jabatan, {result.holders} pemegang jabatan.")
+        return
     click.echo(f"{result.created} pegawai baru, {result.updated} diperbarui, "
                f"{result.groups} grup.")
 

@@ -279,6 +279,12 @@ def _action_blocks(session: Session, page: EvaluationPage, posted_key: str | Non
         guidance = unit_guidance(session, available.definition, evaluation)
         for block in rating_blocks:
             block.guidance = guidance
+            # The leader rule: a unit head's results rating starts at what her unit's
+            # achievement maps to (another one needs a reason in the comment).
+            field = getattr(block.form, "rating_hasil_kerja", None)
+            if (guidance is not None and guidance.leader_rating and field is not None
+                    and not field.data):
+                field.data = guidance.leader_rating
     for block in blocks.values():
         block.comment_required = any(r.comment == "required" for r in block.rules)
         posted_here = posted_key == block.key or (

@@ -33,34 +33,49 @@ from .guards import GUARDS
 from .models import Employee
 from .models import Group
 from .models import GroupMember
+from .positions import ReportingLine
 from .texts import Text
 
 _SOMETIME = datetime(2000, 1, 1, tzinfo=UTC)  # actor guards never look at the time
 
 
-def chain_up(employee: Employee, hops: int) -> Employee | None:
-    """Return the person ``hops`` superiors above ``employee`` (0: herself), or None."""
+def _superior(employee: Employee) -> Employee | None:
+    return employee.superior
+
+
+def chain_up(employee: Employee, hops: int,
+             superior: Callable[[Employee], Employee | None] = _superior) -> Employee | None:
+    """Return the person ``hops`` superiors above ``employee`` (0: herself), or None;
+    ``superior``: who is whose superior (``positions.ReportingLine.superior``)."""
     person: Employee | None = employee
     for _ in range(hops):
-        person = person.superior if person is not None else None
+        person = superior(person) if person is not None else None
     return person
 
 
-def _top_of_chain(employee: Employee, hops: int) -> Employee:
+def _top_of_chain(employee: Employee, hops: int,
+                  superior: Callable[[Employee], Employee | None] = _superior) -> Employee:
     """Return the last person on the way up before the reporting line ends."""
     person = employee
     for _ in range(hops):
-        if person.superior is None:
+        above = superior(person)
+        if above is None:
             return person
-        person = person.superior
+        person = above
     return person
 
 
 class Casting:
     """The people of an agency's evaluations under one definition (built once per opening)."""
 
-    def __init__(self, session: Session, definition: WorkflowDefinition, agency_id: int) -> None:
+    def __init__(self, session: Session, definition: WorkflowDefinition, agency_id: int,
+                 line: ReportingLine | None = None) -> None:
         self.definition = definition
+        # Who is whose superior: the positions held on the opening day (``workflow.positions``),
+        # else the org chart's superior_id.
+        self.line = line
+        self.superior: Callable[[Employee], Employee | None] = (
+            line.superior if line is not None else _superior)
         slugs = {slug for spec in definition.roles.values()
                  for slug in (resolver_group(spec.resolver), resolver_group(spec.fallback))
                  if slug}
@@ -88,8 +103,8 @@ class Casting:
         """
         def up(hops: int) -> Employee | None:
             if appraiser is None or hops == 0:
-                return chain_up(employee, hops)
-            return chain_up(appraiser, hops - 1)
+                return chain_up(employee, hops, self.superior)
+            return chain_up(appraiser, hops - 1, self.superior)
 
         out = {name: up(spec.hops) for name, spec in self.definition.roles.items()
                if spec.hops is not None}
@@ -108,7 +123,7 @@ class Casting:
         if slug is not None:
             found = self.members.get(slug, [])
         elif hops is not None:
-            person = chain_up(employee, hops)
+            person = chain_up(employee, hops, self.superior)
             found = [person] if person is not None else []
         else:
             found = []
@@ -122,6 +137,15 @@ class Casting:
         # decision is signed by one official), frozen like the reporting line.
         candidates = self._candidates(employee, spec, people)
         return candidates[0] if len(candidates) == 1 else None
+
+    def positioned(self, employee: Employee) -> bool:
+        """Tell whether the employee holds a recorded position on the opening day."""
+        return self.line is not None and employee.id in self.line.held
+
+    def identity(self, person: Employee) -> dict[str, str]:
+        """Return the identity frozen for a participant: acting officials carry "Plt."/"Plh."
+        and the position they act in (``positions.ReportingLine.identity``)."""
+        return self.line.identity(person) if self.line is not None else person.identity()
 
     # --- can every evaluation finish? ------------------------------------------------------
 
@@ -226,7 +250,7 @@ class Casting:
                         "Perbaikan: perbaiki atasan di struktur organisasi",
                         f"{label_en} {name} may not take this step on this evaluation. "
                         "Fix: correct the superiors in the org chart")
-        top = _top_of_chain(employee, spec.hops)
+        top = _top_of_chain(employee, spec.hops, self.superior)
         ind = (f"{label} tidak dapat ditentukan: {top.name} ({top.nip}) tidak punya atasan di "
                f"struktur organisasi. Perbaikan: isi nip_atasan {top.name}")
         eng = (f"{label_en} cannot be found: {top.name} ({top.nip}) has no superior in the "

@@ -4,7 +4,8 @@ The SE MenPANRB 3/2023 pattern applies to "the employees under the leader"; the 
 the closest thing the org chart has, so counts are per unit kerja (the employee's current
 one) and per period. With ``distribution: block`` in the flow's ``rating``, a step that gives
 or changes a predikat is refused when it would break a cap of the pattern of the period's
-recorded organisation achievement; ``warn`` only shows the problems on the dashboard. Unless
+recorded organisation achievement (the unit's own when recorded:
+``unit_achievement.capaian_of``); ``warn`` only shows the problems on the dashboard. Unless
 the mode is ``off``, whoever is about to give a predikat sees the unit's pattern and where each
 quota stands (``unit_guidance``).
 """
@@ -24,6 +25,7 @@ from .models import Employee
 from .models import EvaluationTally
 from .models import Period
 from .rating import DISTRIBUTION_RULES
+from .rating import RATING_LEVELS
 from .rating import CapaianOrganisasi
 from .rating import Predikat
 from .rating import Rounding
@@ -34,6 +36,9 @@ from .rating import quota_threshold
 from .snapshot import EvaluationLike
 from .snapshot import EvaluationSnapshot
 from .texts import Text
+from .unit_achievement import achievements
+from .unit_achievement import capaian_of
+from .unit_achievement import leader_default
 
 NO_UNIT = "(tanpa unit kerja)"
 _TALLY = EvaluationTally.__table__
@@ -91,7 +96,9 @@ def enforce_caps(
         return
     period = session.get(Period, evaluation.period_id, with_for_update=True)
     assert period is not None
-    if not period.capaian_organisasi:
+    unit, counts, population = _standing(session, evaluation, period.id)
+    capaian = capaian_of(session, period, unit)
+    if not capaian:
         raise GuardFailed(
             "distribution",
             f"Capaian organisasi periode {period.label} belum dicatat; alur instansi ini "
@@ -101,11 +108,10 @@ def enforce_caps(
             "agency's flow blocks predikat outside the distribution pattern, so the agency "
             "admin must record it first.",
         )
-    _unit, counts, population = _standing(session, evaluation, period.id)
     if evaluation.predikat:
         counts[Predikat(evaluation.predikat)] -= 1
     counts[Predikat(new_predikat)] += 1
-    problems = cap_problems(period.capaian_organisasi, counts, population, new_predikat,
+    problems = cap_problems(capaian, counts, population, new_predikat,
                             rounding_of(definition))
     if problems:
         raise GuardFailed("distribution", " ".join(problems),
@@ -139,6 +145,10 @@ class Guidance:
     capaian: CapaianOrganisasi | None
     population: int
     lines: list[tuple[Text, bool]]  # each quota of the pattern, and whether it holds now
+    # The evaluee heads her unit: the results rating her unit's achievement maps to (the
+    # leader rule, ``unit_achievement.leader_default``); None otherwise.
+    leader_rating: str | None = None
+    leader_text: Text | None = None  # that rule, to show above the form
 
 
 def unit_guidance(session: Session, definition: WorkflowDefinition,
@@ -154,9 +164,11 @@ def unit_guidance(session: Session, definition: WorkflowDefinition,
     period = session.get(Period, evaluation.period_id)
     assert period is not None
     unit, counts, population = _standing(session, evaluation, period.id)
-    if not period.capaian_organisasi:
+    capaian = capaian_of(session, period, unit)
+    if not capaian:
         return Guidance(unit, mode, None, population, [])
-    org = CapaianOrganisasi(period.capaian_organisasi)
+    leader = leader_default(session, definition, evaluation)
+    org = CapaianOrganisasi(capaian)
     lines: list[tuple[Text, bool]] = []
     for quota in DISTRIBUTION_RULES[org]:
         names, names_en = quota.names()
@@ -174,4 +186,52 @@ def unit_guidance(session: Session, definition: WorkflowDefinition,
             f"{names_en}: {word_en} {quota.percent}% = {count_text(bound, 'en')} of "
             f"{population}; now {have}"),
             have <= bound if quota.kind == "max" else have >= bound))
-    return Guidance(unit, mode, org, population, lines)
+    if leader is None:
+        return Guidance(unit, mode, org, population, lines)
+    level = next(v for v in RATING_LEVELS if v.value == leader[1])
+    return Guidance(unit, mode, org, population, lines, leader[1], Text(
+        f"Pegawai ini kepala unit: rating hasil kerjanya mengikuti capaian unit "
+        f"({org.label} → {level.label}). Rating lain perlu alasan di catatan untuk riwayat.",
+        f"This employee heads her unit: her results rating follows the unit's achievement "
+        f"({org.label_en} → {level.label_en}). Another rating needs a reason in the note for "
+        "the history."))
+
+
+@dataclass(frozen=True, slots=True)
+class PenetapanRow:
+    """One unit kerja on the *penetapan predikat kinerja*: its achievement (its own, else the
+    agency's), the basis, and how many of its employees hold each predikat."""
+
+    unit: str
+    capaian: CapaianOrganisasi | None
+    dasar: str
+    own: bool  # the unit's own achievement (not the agency-wide one)
+    counts: dict[Predikat, int]
+    population: int
+
+
+def penetapan(session: Session, agency_id: int, period_id: int) -> list[PenetapanRow]:
+    """Return the *penetapan predikat kinerja* of a period: per unit kerja with evaluations
+    or a recorded achievement, the achievement and the employee distribution (SE MenPANRB
+    3/2023 step 3), by unit name."""
+    period = session.get(Period, period_id)
+    if period is None or period.agency_id != agency_id:
+        return []
+    own = {a.unit_kerja: a for a in achievements(session, agency_id, period_id)}
+    counts = predikat_counts(session, agency_id, period_id)
+    people = dict(session.execute(
+        select(_TALLY.c.unit_kerja, func.sum(_TALLY.c.n))
+        .where(_TALLY.c.agency_id == agency_id, _TALLY.c.period_id == period_id)
+        .group_by(_TALLY.c.unit_kerja)).all())
+    units = sorted({*(u or NO_UNIT for u in people), *own})
+    rows = []
+    for unit in units:
+        recorded = own.get(unit)
+        capaian = recorded.capaian if recorded is not None else period.capaian_organisasi
+        rows.append(PenetapanRow(
+            unit=unit, capaian=CapaianOrganisasi(capaian) if capaian else None,
+            dasar=recorded.dasar if recorded is not None else (period.capaian_dasar or ""),
+            own=recorded is not None,
+            counts=counts.get(unit, dict.fromkeys(Predikat, 0)),
+            population=int(people.get(unit if unit != NO_UNIT else "", 0) or 0)))
+    return rows

@@ -851,3 +851,62 @@ class FollowUpAction(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     owner: Mapped[Employee] = relationship(lazy="joined", innerjoin=True)
+class Position(Base):
+    """A position (*jabatan*) of the org chart: its unit, kind, level and parent position.
+
+    ``kind`` is one of ``positions.KINDS`` (JPT, administrator, pengawas, pelaksana,
+    fungsional). The appraiser of someone holding a position is the holder of the nearest
+    parent position of at least *pengawas* kind (``workflow.positions``).
+    """
+
+    __tablename__ = "position"
+    __table_args__ = (
+        UniqueConstraint("agency_id", "code"),
+        # A unit's positions (its head, for the leader rule on every rating step).
+        Index("ix_position_agency_unit", "agency_id", "unit_kerja"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # No index of its own: the unique (agency_id, code) and ix_position_agency_unit start with it.
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    code: Mapped[str] = mapped_column(String(50))
+    name: Mapped[str] = mapped_column(String(200))
+    unit_kerja: Mapped[str] = mapped_column(String(200), default="")
+    kind: Mapped[str] = mapped_column(String(16))
+    level: Mapped[int] = mapped_column(Integer, default=0)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("position.id"), index=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class PositionHolder(Base):
+    """Who holds a position, how (``definitif``, ``plt``, ``plh``) and from when to when
+    (``ends_on`` None: still holding; both days included)."""
+
+    __tablename__ = "position_holder"
+    __table_args__ = (UniqueConstraint("position_id", "employee_id", "kind", "starts_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    position_id: Mapped[int] = mapped_column(ForeignKey("position.id"), index=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10), default="definitif")
+    starts_on: Mapped[date]
+    ends_on: Mapped[date | None]
+
+
+class UnitAchievement(Base):
+    """The achievement (*capaian kinerja organisasi*) of one unit kerja (OPD) in one period,
+    set by the official above its head (or the admin on her behalf) with its basis."""
+
+    __tablename__ = "unit_achievement"
+    __table_args__ = (UniqueConstraint("period_id", "unit_kerja"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    period_id: Mapped[int] = mapped_column(ForeignKey("period.id"))
+    unit_kerja: Mapped[str] = mapped_column(String(200))
+    capaian: Mapped[str] = mapped_column(String(20))
+    dasar: Mapped[str] = mapped_column(String(200))
+    set_by_nip: Mapped[str] = mapped_column(String(18), default="")
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -6,6 +6,11 @@ unit_kerja, jenis_asn, jenis_jabatan, nip_atasan, grup`` — ``jenis_jabatan`` i
 slugs (e.g. ``tim-penilai-kinerja;inspektorat``). Rows are matched on NIP: existing
 employees are updated, new ones created. Every problem is reported with its row number and
 nothing is written unless the whole file is valid.
+
+Two more layouts, told apart by the header (``workflow.positions``): a SIASN-style export
+(its columns mapped onto these by ``positions.siasn_row``) and a positions file
+(``positions.POSITION_COLUMNS``: positions and their holders, read by
+``positions.read_position_rows``).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from sqlalchemy import text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
+from . import positions
 from . import tallies  # its listener moves the counts of an employee who moves (ORM writers)
 from .actors import Actor
 from .database import distinct_values
@@ -36,6 +42,7 @@ from .models import Agency
 from .models import Employee
 from .models import Group
 from .models import GroupMember
+from .models import Position
 from .models import utcnow
 from .texts import Text
 
@@ -72,6 +79,9 @@ class ImportResult:
     created: int
     updated: int
     groups: int
+    # A positions file (``positions.POSITION_COLUMNS``): positions and holders written.
+    positions: int = 0
+    holders: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +256,12 @@ def import_org_csv(
     text = text.lstrip("\ufeff")
     reader = csv.DictReader(io.StringIO(text), delimiter=_sniff_delimiter(text))
     header = [h.strip() for h in (reader.fieldnames or [])]
+    if positions.is_positions_layout(header):
+        return _import_positions(session, audit_key, agency, reader, header, actor)
+    siasn = positions.is_siasn_layout(header)
+    if siasn:  # a SIASN-style export: its columns mapped onto ours
+        header = list(dict.fromkeys(
+            column for h in header if (column := positions.SIASN_COLUMNS.get(h.lower()))))
     problems: list[Text] = []
     missing = [c for c in REQUIRED if c not in header]
     unknown = [c for c in header if c not in COLUMNS]
@@ -267,6 +283,8 @@ def import_org_csv(
         for number, raw in enumerate(reader, start=2):
             row = {k.strip(): (v or "").strip() for k, v in raw.items()
                    if isinstance(k, str) and isinstance(v, str | None)}
+            if siasn:
+                row = positions.siasn_row(row)
             if None in raw:
                 problems.append(Text(f"baris {number}: jumlah kolom melebihi header",
                                      f"row {number}: more columns than the header"))
@@ -302,6 +320,50 @@ def import_org_csv(
     )
     session.flush()
     return result
+
+
+def _import_positions(session: Session, audit_key: bytes, agency: Agency,
+                      reader: csv.DictReader[str], header: list[str],
+                      actor: Actor | None) -> ImportResult:
+    """Import a positions file (``positions.POSITION_COLUMNS``), all rows or none: positions
+    matched on their code, holders on position, NIP, status and start."""
+    missing = [c for c in positions.POSITION_REQUIRED if c not in header]
+    unknown = [c for c in header if c not in positions.POSITION_COLUMNS]
+    problems: list[Text] = []
+    if missing:
+        problems.append(Text(f"baris 1: kolom wajib tidak ada: {', '.join(missing)}",
+                             f"row 1: required columns missing: {', '.join(missing)}"))
+    if unknown:
+        problems.append(Text(
+            f"baris 1: kolom tidak dikenal: {', '.join(unknown)} "
+            f"(kolom yang dikenal: {', '.join(positions.POSITION_COLUMNS)})",
+            f"row 1: unknown columns: {', '.join(unknown)} "
+            f"(known columns: {', '.join(positions.POSITION_COLUMNS)})"))
+    if problems:
+        raise OrgImportError(problems)
+    try:
+        raw_rows = [(number, {k.strip(): (v or "").strip() for k, v in raw.items()
+                              if isinstance(k, str) and isinstance(v, str | None)})
+                    for number, raw in enumerate(reader, start=2)]
+    except csv.Error as exc:
+        raise OrgImportError([Text(f"baris {reader.line_num}: CSV tidak terbaca: {exc}",
+                                   f"row {reader.line_num}: unreadable CSV: {exc}")]) from exc
+    known_codes = set(session.scalars(select(Position.code).where(
+        Position.agency_id == agency.id)))
+    known_nips = set(session.scalars(select(Employee.nip).where(
+        Employee.agency_id == agency.id)))
+    rows, problems = positions.read_position_rows(iter(raw_rows), known_codes, known_nips)
+    if problems:
+        raise OrgImportError(problems)
+    written, holders = positions.write_positions(session, agency.id, rows, BATCH)
+    append_event(
+        session, audit_key, agency, kind="admin", at=utcnow(),
+        actor_id=actor.employee_id if actor else None, actor_nip=actor.nip if actor else "",
+        actor_role="admin" if actor else "system", trigger="positions_import",
+        payload={"positions": written, "holders": holders},
+    )
+    session.flush()
+    return ImportResult(0, 0, 0, written, holders)
 
 
 # Rows per statement: PostgreSQL takes at most 65,535 bind parameters per statement (and SQLite

@@ -37,6 +37,7 @@ from .models import HistoryEvent
 from .models import Participant
 from .models import Period
 from .models import Skp
+from .positions import ReportingLine
 from .projection import of_evaluation
 from .projection import project
 from .publishing import current_version
@@ -140,12 +141,17 @@ def open_period(
     pins = wf.forms.pin_versions(session, actor.agency_id, definition.forms())
     now = wf.clock()
     report = OpenReport()
-    cast = Casting(session, definition, actor.agency_id)
+    cast = Casting(session, definition, actor.agency_id,
+                   ReportingLine(session, actor.agency_id, now.date()))
     employees = list(session.scalars(query.order_by(Employee.unit_kerja, Employee.name)))
     in_force = skps_in_window(session, [e.id for e in employees], period.starts_on,
                               period.ends_on)
     for employee, skp in _openings(employees, in_force, already):
-        people = cast.people(employee, skp.appraiser if skp is not None else None)
+        # The SKP's appraiser, unless the employee holds a position and the SKP is still in
+        # force: then the holder of the position above hers on the opening day (a term that
+        # ended moves the role to whoever holds the position now, acting or definitif).
+        pinned = skp is not None and not (cast.positioned(employee) and not skp.closed_reason)
+        people = cast.people(employee, skp.appraiser if pinned and skp is not None else None)
         missing = [r for r in REQUIRED_ROLES if r in people and people[r] is None]
         if missing:
             report.skipped.append((employee, Text(
@@ -171,7 +177,7 @@ def open_period(
             data={}, form_versions=pins, created_at=now, updated_at=now,
             due_at=next_due(definition, definition.initial, {}, now),
             participants=[Participant(role=name, employee_id=person.id,
-                                      identity=person.identity())
+                                      identity=cast.identity(person))
                           for name, person in people.items() if person is not None],
         ))
     # The rows in one batch (each chain is named after its evaluation's id), then every opening
@@ -192,6 +198,10 @@ def open_period(
             payload={"period": period.label, "skp": evaluation.skp_id,
                      "participants": {p.role: p.identity.get("nip")
                                       for p in evaluation.participants},
+                     # Acting officials (Plt./Plh.) among them, as they were on the day.
+                     **({"acting": acting} if (acting := {
+                         p.role: p.identity["acting"] for p in evaluation.participants
+                         if p.identity.get("acting")}) else {}),
                      "form_versions": pins},
         )
         events.append(fields)

@@ -64,6 +64,7 @@ from .recording import record_transition
 from .snapshot import EvaluationLike
 from .snapshot import EvaluationSnapshot
 from .snapshot import load_snapshot
+from .unit_achievement import enforce_leader_rule
 from .validation import parse_definition
 from .workcalendar import WorkCalendar
 
@@ -288,6 +289,7 @@ def fire_transition(
     for call in rule.effects:
         changes.update(EFFECTS[call.name].apply(outcome, ctx, call.arg, definition.deadlines))
     enforce_caps(session, definition, evaluation, outcome.predikat)
+    enforce_leader_rule(session, definition, evaluation, outcome.rating_hasil_kerja, comment)
     data_column = evaluation.data or {}
     if rule.form:
         old_values = evaluation.values(rule.form)

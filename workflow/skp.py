@@ -48,6 +48,8 @@ from .models import Employee
 from .models import HistoryEvent
 from .models import Skp
 from .models import SkpRhk
+from .models import utcnow
+from .positions import ReportingLine
 from .projection import field_digest
 from .publishing import current_version
 from .service import Workflow
@@ -381,8 +383,11 @@ def _employee(session: Session, actor: Actor, employee_id: int | None) -> Employ
     return employee
 
 
-def appraiser_of(session: Session, employee: Employee) -> Employee | None:
-    superior = employee.superior
+def appraiser_of(session: Session, employee: Employee, on: date | None = None) -> Employee | None:
+    """Return the employee's appraiser on a day (today): the holder of the position above
+    hers (acting officials included, ``workflow.positions``), else her superior."""
+    superior = ReportingLine(session, employee.agency_id,
+                             on or utcnow().date()).superior(employee)
     if superior is None or not superior.active or superior.agency_id != employee.agency_id:
         return None
     return superior
@@ -397,7 +402,8 @@ def _choice(problems: dict[str, tuple[str, str]], name: str, value: Any,
 
 def _new_skp(session: Session, actor: Actor, employee: Employee, appraiser: Employee | None,
              *, year: int, pendekatan: str, jenis_jabatan: str, starts_on: date,
-             ends_on: date, version: int = 1, previous: Skp | None = None) -> Skp:
+             ends_on: date, version: int = 1, previous: Skp | None = None,
+             on: date | None = None) -> Skp:
     definition = current_version(session, employee.agency_id)
     assert definition is not None
     flow = skp_flow_of(definition_of(session, definition.id))
@@ -407,7 +413,9 @@ def _new_skp(session: Session, actor: Actor, employee: Employee, appraiser: Empl
         previous_id=previous.id if previous else None, starts_on=starts_on, ends_on=ends_on,
         pendekatan=pendekatan, jenis_jabatan=jenis_jabatan, status=flow.initial,
         definition_version_id=definition.id, employee_identity=employee.identity(),
-        appraiser_identity=appraiser.identity() if appraiser else {}, lampiran={}, data={},
+        appraiser_identity=(
+            ReportingLine(session, employee.agency_id, on or utcnow().date()).appraiser_identity(
+                employee, appraiser) if appraiser else {}), lampiran={}, data={},
         change_reason="", closed_reason="", return_comment="", rhk=[], expectations=[])
     session.add(skp)
     return skp
@@ -445,7 +453,8 @@ def create_skp(session: Session, wf: Workflow, actor: Actor, *, year: int, pende
                 source.agency_id != actor.agency_id):
             raise NotFound("SKP sumber tidak ditemukan.", "Source SKP not found.")
     employee = _employee(session, actor, actor.employee_id)
-    return open_skp(session, wf, actor, employee, appraiser_of(session, employee), year=year,
+    return open_skp(session, wf, actor, employee,
+                    appraiser_of(session, employee, wf.clock().date()), year=year,
                     pendekatan=pendekatan, jenis_jabatan=jenis_jabatan, trigger="create",
                     role="pegawai", copy=source, keep_parents=False)
 
@@ -477,7 +486,8 @@ def open_skp(session: Session, wf: Workflow, actor: Actor, employee: Employee,
                           "(SKP change).")
     start, end = _year_window(session, employee.id, year, starts_on)
     skp = _new_skp(session, actor, employee, appraiser, year=year, pendekatan=pendekatan,
-                   jenis_jabatan=jenis_jabatan, starts_on=start, ends_on=end)
+                   jenis_jabatan=jenis_jabatan, starts_on=start, ends_on=end,
+                   on=wf.clock().date())
     if copy is not None:
         _copy_content(skp, copy, keep_parents=keep_parents, keep_lineage=False)
     _flush(session)
@@ -485,6 +495,9 @@ def open_skp(session: Session, wf: Workflow, actor: Actor, employee: Employee,
             dest=skp.status, payload={
                 "year": year, "starts_on": start.isoformat(), "ends_on": end.isoformat(),
                 "appraiser": skp.appraiser_identity.get("nip", ""),
+                # An acting appraiser (Plt./Plh.) on the day, as she will sign.
+                **({"appraiser_acting": acting}
+                   if (acting := skp.appraiser_identity.get("acting")) else {}),
                 "copied_from": copy.id if copy else None, **dict(payload or {})})
     return skp
 

@@ -30,7 +30,9 @@ from .errors import Problem
 from .guards import GUARDS
 from .localtime import DEFAULT_ZONE
 from .localtime import ZONES
+from .rating import RATING_VALUES
 from .rating import ROUNDINGS
+from .rating import CapaianOrganisasi
 from .texts import Text
 
 TOP_KEYS = {
@@ -47,7 +49,7 @@ TRANSITION_KEYS = {
 MAX_INT = 2**31 - 1
 IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 ROLE_RESOLVER = re.compile(rf"^(owner(\.superior)*|group:{SLUG_PATTERN})$")
-RATING_KEYS = ("scheme", "distribution", "rounding")
+RATING_KEYS = ("scheme", "distribution", "rounding", "leader_mapping")
 SCHEME = "permenpanrb-6-2022"
 DURATION = re.compile(r"^\s*(\d+)\s*(day|days|hari|hour|hours|jam|week|weeks|minggu)\s*$")
 UNITS = {
@@ -293,6 +295,16 @@ def _check_rating(c: _Checker, rating: Mapping[str, Any]) -> None:
     if rating.get("distribution", "warn") not in ("off", "warn", "block"):
         c.add(rating, Text("rating.distribution harus off, warn atau block",
                            "rating.distribution must be off, warn or block"), "distribution")
+    mapping = rating.get("leader_mapping", {})
+    if not isinstance(mapping, Mapping) or any(
+            key not in CapaianOrganisasi.__members__ or value not in RATING_VALUES
+            for key, value in mapping.items()):
+        c.add(rating, Text(
+            "rating.leader_mapping memetakan capaian organisasi (ISTIMEWA, BAIK, "
+            f"BUTUH_PERBAIKAN, KURANG, SANGAT_KURANG) ke {', '.join(RATING_VALUES)}",
+            "rating.leader_mapping maps organisation achievements (ISTIMEWA, BAIK, "
+            f"BUTUH_PERBAIKAN, KURANG, SANGAT_KURANG) to {', '.join(RATING_VALUES)}"),
+            "leader_mapping")
     if rating.get("rounding", "floor") not in ROUNDINGS:
         c.add(rating, Text(f"rating.rounding harus salah satu dari {', '.join(ROUNDINGS)}",
                            f"rating.rounding must be one of {', '.join(ROUNDINGS)}"),

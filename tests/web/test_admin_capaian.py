@@ -95,3 +95,33 @@ def test_csrf_is_required(app: Flask, session: Session, two: tuple[World, World]
         app.config["WTF_CSRF_ENABLED"] = False
     assert response.status_code == 400
     assert admin_events(session, "period_capaian") == 0
+
+
+def test_admin_records_a_units_achievement_and_sees_the_penetapan(
+        client: FlaskClient, session: Session, two: tuple[World, World]) -> None:
+    a, b = two
+    login(client, a.people["kepala"])
+    period = period_of(a)
+    page = client.get(f"/admin/capaian-organisasi/{period.id}").get_data(as_text=True)
+    assert 'name="unit_kerja"' in page and '<option value="Bidang A"' in page
+    assert "Penetapan predikat kinerja" in page
+    bad = client.post(f"/admin/capaian-organisasi/{period.id}/unit",
+                      data={"unit_kerja": "Bidang A", "capaian": "BAIK", "dasar": " "})
+    assert bad.status_code == 200 and "Dasar penetapan (nomor dan tanggal" in bad.get_data(
+        as_text=True)
+    assert admin_events(session, "unit_capaian") == 0
+    response = client.post(f"/admin/capaian-organisasi/{period.id}/unit",
+                           data={"unit_kerja": "Bidang A", "capaian": "KURANG", "dasar": DASAR})
+    assert response.status_code == 302
+    assert admin_events(session, "unit_capaian") == 1
+    page = client.get(f"/admin/capaian-organisasi/{period.id}").get_data(as_text=True)
+    row = page[page.index('<th scope="row">Bidang A</th>'):]
+    row = row[:row.index("</tr>")]
+    assert "Kurang" in row and DASAR in row
+    # Another agency's period, or a unit without employees: nothing recorded.
+    assert client.post(f"/admin/capaian-organisasi/{period_of(b).id}/unit",
+                       data={"unit_kerja": "Bidang A", "capaian": "BAIK",
+                             "dasar": DASAR}).status_code == 404
+    client.post(f"/admin/capaian-organisasi/{period.id}/unit",
+                data={"unit_kerja": "Tidak Ada", "capaian": "BAIK", "dasar": DASAR})
+    assert admin_events(session, "unit_capaian") == 1

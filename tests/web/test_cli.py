@@ -23,6 +23,7 @@ from tests.conftest import PG_URL
 from tests.conftest import ROOT
 from tests.conftest import nip
 from tests.conftest import org_rows
+from tests.integration.test_positions import positions_file
 from web.extensions import db
 from workflow.accounts import activate_account
 from workflow.models import ActivationCode
@@ -33,6 +34,7 @@ from workflow.models import Employee
 from workflow.models import Evaluation
 from workflow.models import HistoryEvent
 from workflow.models import Job
+from workflow.models import PositionHolder
 from workflow.models import Skp
 from workflow.models import utcnow
 
@@ -71,6 +73,20 @@ def test_org_import_and_definitions_load(app: Flask, session: Session, tmp_path:
     code, out = run(app, "definitions", "load")
     assert "kota-kupang v4: tidak berubah" in out
     assert session.scalar(select(func.count()).select_from(DefinitionVersion)) == 1
+
+
+def test_org_import_takes_a_positions_file(app: Flask, session: Session,
+                                          tmp_path: Path) -> None:
+    """After the employees, a positions file (``;``-separated) records positions and holders."""
+    org, positions = tmp_path / "org.csv", tmp_path / "jabatan.csv"
+    org.write_text(org_rows())
+    positions.write_text(positions_file())
+    assert run(app, "org", "import", str(org), "--agency", "kota-kupang",
+               "--name", "Kupang")[0] == 0
+    code, out = run(app, "org", "import", str(positions), "--agency", "kota-kupang")
+    assert code == 0, out
+    assert "6 jabatan, 6 pemegang jabatan." in out
+    assert session.scalar(select(func.count()).select_from(PositionHolder)) == 6
 
 
 def test_org_import_bad_file_imports_nothing(app: Flask, session: Session,
