@@ -55,11 +55,15 @@ instance/secret_key:
 	@chmod 600 $@
 
 # The address printed on documents and slips (production refuses to start without it).
+# One command, two processes: a queue worker (exports, period openings, the deadline runner;
+# web/tasks.py) in the background, stopped with the web server.
 run: export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 run: install system-deps instance/secret_key
 	$(FLASK) init-db
 	$(FLASK) demo
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	@$(FLASK) worker & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(FLASK) run --host $(HOST) --port $(PORT)
 
 # pytest-xdist workers (tests/xdist_scheduling.py says how the suite is shared among them).
 TEST_WORKERS ?= 2

@@ -1,10 +1,10 @@
-"""Bulk export page: start an export of finalized evaluation documents, watch its progress."""
+"""Bulk export page: start an export of finalized evaluation documents, follow it, cancel it,
+download its ZIP (from the storage: any app server serves it)."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 from flask import abort
@@ -13,7 +13,6 @@ from flask import flash
 from flask import jsonify
 from flask import redirect
 from flask import request
-from flask import send_file
 from flask import url_for
 from flask_admin import expose
 from flask_sqlalchemy_lite import SQLAlchemy
@@ -21,10 +20,10 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from l10n import current_language
-from reports.export import run_export
 from reports.export import start_export
 from workflow.errors import WorkflowError
-from workflow.models import ExportJob
+from workflow.jobs import request_cancel
+from workflow.models import Job
 from workflow.models import Period
 from workflow.models import utcnow
 from workflow.org import units_of
@@ -32,24 +31,20 @@ from workflow.org import units_of
 from .security import SecureBaseView
 
 
-def export_dir() -> Path:
-    """Return where export ZIPs are written (inside the instance folder)."""
-    return Path(current_app.instance_path) / "exports"
-
-
 class ExportView(SecureBaseView):
     """Start an export and follow it; ZIPs are downloadable by the agency's admins only.
 
     ``public_base_url`` returns the address the documents' verification links start with.
+    The queue and the storage are ``app.extensions["jobs"]`` (``web.tasks.JobQueue``).
     """
 
     def __init__(self, db: SQLAlchemy, public_base_url: Callable[[], str], **kwargs: Any) -> None:
         super().__init__(db, **kwargs)
         self.public_base_url = public_base_url
 
-    def _job(self, job_id: int) -> ExportJob:
-        job = self.session.get(ExportJob, job_id)
-        if job is None or job.agency_id != self.actor().agency_id:
+    def _job(self, job_id: int) -> Job:
+        job = self.session.get(Job, job_id)
+        if job is None or job.kind != "export" or job.agency_id != self.actor().agency_id:
             abort(404)
         return job
 
@@ -67,26 +62,16 @@ class ExportView(SecureBaseView):
                 flash(exc.in_language(current_language()), "error")
                 return redirect(url_for(".index"))
             self.session.commit()
-            self._launch(job.id)
+            current_app.extensions["jobs"].enqueue(job)
             return redirect(url_for(".job", job_id=job.id))
         periods = self.session.scalars(select(Period).where(
             Period.agency_id == actor.agency_id).order_by(Period.starts_on.desc())).all()
         units = units_of(self.session, actor.agency_id)
-        jobs = self.session.scalars(select(ExportJob).where(
-            ExportJob.agency_id == actor.agency_id).order_by(ExportJob.id.desc()).limit(20)).all()
-        return self.render("admin/export_index.html", periods=periods, units=units, jobs=jobs)
-
-    def _launch(self, job_id: int) -> None:
-        app = current_app._get_current_object()  # type: ignore[attr-defined]  # really a LocalProxy
-        wf = app.extensions["workflow"]
-        args = (self.db.engine, wf.audit_key, job_id, export_dir(), self.public_base_url())
-        options = {"checkpoint_dir": wf.checkpoint_dir}
-        if not app.config.get("EXPORT_IN_BACKGROUND", True):
-            run_export(*args, **options)
-            return
-        # The job's state lives in the database; the thread only does the work.
-        threading.Thread(target=run_export, args=args, kwargs=options, name=f"export-{job_id}",
-                         daemon=True).start()
+        jobs = self.session.scalars(select(Job).where(
+            Job.agency_id == actor.agency_id, Job.kind == "export")
+            .order_by(Job.id.desc()).limit(20)).all()
+        return self.render("admin/export_index.html", periods=periods, units=units, jobs=jobs,
+                           keep_hours=current_app.config["JOB_RESULT_HOURS"])
 
     @expose("/<int:job_id>")
     def job(self, job_id: int) -> str:
@@ -98,13 +83,38 @@ class ExportView(SecureBaseView):
         """Return one job's progress as JSON."""
         job = self._job(job_id)
         return jsonify({"status": job.status, "done": job.done, "total": job.total,
-                        "errors": job.errors})
+                        "errors": job.errors, "cancel_requested": job.cancel_requested,
+                        "expires_at": job.expires_at.isoformat() if job.expires_at else None})
+
+    @expose("/<int:job_id>/batal", methods=["POST"])
+    def cancel(self, job_id: int) -> Response:
+        """Cancel a queued job at once, a running one at its next heartbeat."""
+        self._job(job_id)
+        try:
+            request_cancel(self.session, self.actor().agency_id, job_id, utcnow())
+        except WorkflowError as exc:
+            self.session.rollback()
+            flash(exc.in_language(current_language()), "error")
+            return redirect(url_for(".job", job_id=job_id))
+        self.session.commit()
+        return redirect(url_for(".job", job_id=job_id))
 
     @expose("/<int:job_id>/unduh")
     def download(self, job_id: int) -> Response:
-        """Send the finished ZIP."""
+        """Stream the finished ZIP from the storage, a chunk at a time."""
         job = self._job(job_id)
-        if job.status != "done" or not job.path or not Path(job.path).exists():
+        if job.status != "done" or not job.result_key:
             abort(404)
-        return send_file(job.path, mimetype="application/zip", as_attachment=True,
-                         download_name=Path(job.path).name)
+        try:
+            chunks = current_app.extensions["jobs"].storage().chunks(job.result_key)
+        except FileNotFoundError:
+            abort(404)
+
+        def body() -> Iterator[bytes]:
+            yield from chunks
+
+        response = current_app.response_class(body(), mimetype="application/zip")
+        response.headers["Content-Disposition"] = f'attachment; filename="{job.result_name}"'
+        response.headers["Content-Length"] = str(job.result_size)
+        response.headers["Cache-Control"] = "private, no-store"
+        return response

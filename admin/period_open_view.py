@@ -8,12 +8,13 @@ from flask import redirect
 from flask import request
 from flask import url_for
 from flask_admin import expose
+from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
 from l10n import current_language
-from workflow.checkpoints import checkpoint_after
 from workflow.errors import WorkflowError
+from workflow.jobs import create_job
 from workflow.org import units_of
 from workflow.periods import open_period
 
@@ -32,16 +33,26 @@ class PeriodOpenView(PeriodPage):
         unit = (request.values.get("unit") or "").strip() or None
         wf = current_app.extensions["workflow"]
         try:
-            report = open_period(session, wf, actor, period.id, unit_kerja=unit,
-                                 dry_run=request.method != "POST")
+            report = open_period(session, wf, actor, period.id, unit_kerja=unit, dry_run=True)
         except WorkflowError as exc:
             session.rollback()
             flash(exc.in_language(current_language()), "error")
             return redirect(url_for("period.index_view"))
         if request.method == "POST":
+            # The opening itself is a job: a large agency's runs in a worker, not in this
+            # request (web/tasks.py, open_period_task).
+            job = create_job(session, "open_period", actor.agency_id, actor.nip,
+                             {"period_id": period.id, "unit_kerja": unit or ""}, wf.clock(),
+                             total=len(report.created))
             session.commit()
-            checkpoint_after(session, wf.audit_key, wf.checkpoint_dir, wf.clock(), "period_open")
-            count = len(report.evaluations)
+            current_app.extensions["jobs"].enqueue(job)
+            session.refresh(job)
+            if job.status != "done":
+                flash(_("Periode %(period)s sedang dibuka di latar belakang (pekerjaan "
+                        "#%(job)s): evaluasinya muncul di daftar begitu selesai.",
+                        period=period.label, job=job.id), "info")
+                return redirect(url_for("evaluation.index_view"))
+            count = job.done
             if unit:
                 message = ngettext("%(num)d evaluasi dibuat untuk %(period)s — %(unit)s.",
                                    "%(num)d evaluasi dibuat untuk %(period)s — %(unit)s.",

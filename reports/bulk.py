@@ -44,8 +44,15 @@ class BulkResult:
     errors: list[tuple[str, str]] = field(default_factory=list)
 
 
+# Renderer processes run at a lower CPU priority: bulk work yields the cores to people's
+# requests on the same machine (bench/login_during_export.py).
+RENDER_NICENESS = 10
+
+
 def warm_worker() -> None:
-    """Initialise a worker: parse the stylesheet and load fonts by rendering once."""
+    """Initialise a worker: lower its priority, parse the stylesheet and load fonts by
+    rendering once."""
+    os.nice(RENDER_NICENESS)
     render.write_pdf_from_html(_WARM_HTML)
 
 

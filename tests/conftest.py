@@ -171,6 +171,8 @@ def _app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
         "PASSWORD_HASH_METHOD": CHEAP_HASH,
         "PUBLIC_BASE_URL": "http://localhost",  # printed on documents and slips
         "AUDIT_CHECKPOINT_DIR": str(tmp_path / "checkpoints"),
+        "QUEUE_IMMEDIATE": True,  # each job runs where it is enqueued (Huey's immediate mode)
+        "STORAGE_URL": f"file://{tmp_path / 'storage'}",
     })
     with app.app_context():
         if database_url.startswith("sqlite"):

@@ -44,6 +44,7 @@ from . import documents
 from . import evaluations
 from . import health
 from . import skp_pages
+from . import tasks
 from .config import ConfigurationError
 from .config import check_production
 from .config import defaults
@@ -120,6 +121,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.session_interface = ClockedSessionInterface()  # idle expiry by the workflow's clock
 
     cli.register(app)
+    tasks.bind(app)  # the app queue tasks run in when none is active (a worker's)
+    app.extensions["jobs"] = tasks.JobQueue(app)
 
     for blueprint in (auth.bp, account.bp, evaluations.bp, audit.bp, dashboard.bp, api.bp,
                       documents.bp, health.bp, skp_pages.bp):

@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import NoReturn
 
@@ -45,10 +46,12 @@ from workflow.checkpoints import checkpoint_after
 from workflow.checkpoints import log_path
 from workflow.checkpoints import verify_checkpoints
 from workflow.checkpoints import write_checkpoint
+from workflow.deadline_runner import run_deadlines
 from workflow.errors import DefinitionError
 from workflow.errors import InvalidData
 from workflow.errors import OrgImportError
 from workflow.errors import WorkflowError
+from workflow.jobs import create_job
 from workflow.localtime import format_moment
 from workflow.models import Agency
 from workflow.models import ApiToken
@@ -61,13 +64,13 @@ from workflow.registry import load_definitions
 from workflow.registry import validate_paths
 from workflow.roles import grant_runtime_role
 from workflow.service import Workflow
-from workflow.service import run_due_transitions
 from workflow.spreadsheets import csv_writer
 from workflow.tallies import rebuild_tallies
 from workflow.texts import in_language
 from workflow.verification import record_checkpoints
 from workflow.verification import run_verification
 
+from . import tasks
 from .config import sqlalchemy_url
 from .documents import public_base_url
 from .extensions import db
@@ -265,7 +268,9 @@ audit_cli = AppGroup("audit", help="Audit trail checks.")
                    "docs/audit.md for what it does not re-check).")
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Processes checking the evaluations' chains in parallel (split by id).")
-def audit_verify(slug: str | None, full: bool, jobs: int) -> None:
+@click.option("--queue", "queued", is_flag=True, help="Hand the check to a queue worker (a "
+              "verify_chains job; its result is in the job and in verification_run).")
+def audit_verify(slug: str | None, full: bool, jobs: int, queued: bool) -> None:
     """Recompute the history chains; exit 1 and name the first broken link on any break."""
     agency_id = None
     if slug:
@@ -274,6 +279,12 @@ def audit_verify(slug: str | None, full: bool, jobs: int) -> None:
             click.echo(f"Instansi '{slug}' tidak ada.", err=True)
             sys.exit(2)
         agency_id = agency.id
+    if queued:
+        job = create_job(db.session, "verify_chains", agency_id, "", {"full": full}, utcnow())
+        db.session.commit()
+        tasks.enqueue(job)
+        click.echo(f"Pemeriksaan #{job.id} masuk antrean / verification queued.")
+        return
     result = run_verification(db.session, _wf().audit_key, agency_id, incremental=not full,
                               jobs=jobs)
     run = result.run
@@ -337,15 +348,20 @@ workflow_cli = AppGroup("workflow", help="Scheduled work.")
 
 
 @workflow_cli.command("tick")
-def workflow_tick() -> None:
-    """Fire the transitions the system may fire now (e.g. finalize after the appeal window)."""
-    total = 0
-    for agency in db.session.scalars(select(Agency)).all():
-        fired = run_due_transitions(db.session, _wf(), agency.id)
-        total += len(fired)
-    db.session.commit()
-    checkpoint_after(db.session, _wf().audit_key, _wf().checkpoint_dir, utcnow(), "tick")
-    click.echo(f"{total} transisi otomatis dijalankan.")
+@click.option("--batch", type=click.IntRange(1, 10_000), default=50, show_default=True,
+              help="Evaluations claimed and committed together.")
+def workflow_tick(batch: int) -> None:
+    """Fire the transitions the system may fire now (e.g. finalize after the appeal window).
+
+    The worker runs this every DEADLINE_RUN_MINUTES; a run while another is in progress exits
+    0 at once and says so.
+    """
+    report = run_deadlines(db.engine, _wf(), batch=batch)
+    if report.ran:
+        checkpoint_after(db.session, _wf().audit_key, _wf().checkpoint_dir, utcnow(), "tick")
+    for evaluation_id, message in report.conflicts:
+        click.echo(f"DILEWATI evaluasi {evaluation_id}: {message}", err=True)
+    click.echo(report.message())
 
 
 @workflow_cli.command("recount")
@@ -558,9 +574,13 @@ export_cli = AppGroup("export", help="Bulk PDF export.")
 @click.option("--agency", "slug", required=True, help="Agency slug.")
 @click.option("--period", "period_id", type=int, default=None, help="Period id (default: all).")
 @click.option("--unit", default="", help="Only this unit kerja.")
-@click.option("--workers", type=int, default=None, help="Worker processes (default: cores).")
-def export_run(slug: str, period_id: int | None, unit: str, workers: int | None) -> None:
-    """Export finalized evaluation documents into a ZIP, with a progress bar."""
+@click.option("--workers", type=int, default=None, help="Renderer processes (default: "
+              "EXPORT_PROCESSES).")
+@click.option("--queue", "queued", is_flag=True, help="Hand the job to the queue's workers "
+              "instead of running it here.")
+def export_run(slug: str, period_id: int | None, unit: str, workers: int | None,
+               queued: bool) -> None:
+    """Export finalized evaluation documents into a ZIP in the storage, with a progress bar."""
     from reports.export import run_export  # here: reports.export loads WeasyPrint
     from reports.export import start_export
 
@@ -573,21 +593,60 @@ def export_run(slug: str, period_id: int | None, unit: str, workers: int | None)
     except WorkflowError as exc:
         _fail(exc)
     db.session.commit()
+    if queued:
+        tasks.enqueue(job)
+        click.echo(f"Ekspor #{job.id} masuk antrean / queued.")
+        return
+    app = current_app
     with click.progressbar(length=job.total, label="Merender PDF") as bar:
-        done = run_export(db.engine, _wf().audit_key, job.id,
-                          Path(current_app.instance_path) / "exports",
-                          public_base_url(),
-                          workers=workers, progress=lambda n, total, err: bar.update(1),
-                          checkpoint_dir=_wf().checkpoint_dir)
+        done = run_export(db.engine, _wf().audit_key, job.id, tasks.storage(app),
+                          public_base_url(), workers=workers or app.config["EXPORT_PROCESSES"],
+                          progress=lambda n, total, err: bar.update(1),
+                          checkpoint_dir=_wf().checkpoint_dir,
+                          keep=timedelta(hours=app.config["JOB_RESULT_HOURS"]),
+                          per_agency=app.config["JOB_AGENCY_CONCURRENCY"])
+    if done is None:
+        click.echo("Ekspor tidak dijalankan / not run.", err=True)
+        sys.exit(1)
     for name, message in done.errors:
         click.echo(f"GAGAL {name}: {message}", err=True)
-    click.echo(f"{done.total - len(done.errors)} dokumen → {done.path}")
+    click.echo(f"{done.total - len(done.errors)} dokumen → {done.result_key} "
+               f"({done.result_size} B, sha256 {done.result_sha256})")
     if done.status != "done":
         sys.exit(1)
+
+
+jobs_cli = AppGroup("jobs", help="Background jobs.")
+
+
+@jobs_cli.command("recover")
+def jobs_recover() -> None:
+    """Run the watchdog once now: resume jobs whose worker died, delete expired results."""
+    again, expired = tasks.recover(current_app._get_current_object())  # type: ignore[attr-defined]  # really a LocalProxy
+    click.echo(f"{len(again)} pekerjaan dilanjutkan, {expired} hasil kedaluwarsa dihapus / "
+               f"jobs resumed, expired results deleted.")
+
+
+@click.command("worker")
+@with_appcontext
+@click.option("--threads", type=click.IntRange(1, 32), default=2, show_default=True,
+              help="Jobs this worker runs at once.")
+@click.option("--no-periodic", is_flag=True, help="Do not run the periodic tasks here.")
+def worker(threads: int, no_periodic: bool) -> None:
+    """Run a queue worker (Huey's consumer) with this app's configuration until stopped."""
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    for noisy in ("weasyprint", "fontTools"):  # a line per PDF step otherwise
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    tasks.bind(current_app._get_current_object())  # type: ignore[attr-defined]  # really a LocalProxy
+    consumer = tasks.huey.create_consumer(workers=threads, worker_type="thread",
+                                          periodic=not no_periodic)
+    consumer.run()
 
 
 def register(app: Flask) -> None:
     """Attach every command group to the app."""
     for cmd in (init_db, db_roles_cli, definitions_cli, org_cli, audit_cli, workflow_cli, users_cli,
-                export_cli, demo):
+                export_cli, demo, worker, jobs_cli):
         app.cli.add_command(cmd)

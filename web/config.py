@@ -119,4 +119,24 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION": False,
         "BOOTSTRAP_SERVE_LOCAL": True,  # agency intranets block CDNs; CI has no internet
         "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "web" / "translations"),
+        # Where results (export ZIPs) are stored: empty = instance/storage; file:///dir; or
+        # s3://bucket/prefix (endpoint below, credentials from AWS_ACCESS_KEY_ID/…).
+        "STORAGE_URL": os.environ.get("STORAGE_URL", ""),
+        "STORAGE_S3_ENDPOINT_URL": os.environ.get("STORAGE_S3_ENDPOINT_URL", ""),
+        # Jobs (web/tasks.py, workflow/jobs.py): results kept this long; jobs one agency may
+        # run at once; a running job without a heartbeat this long is resumed or failed.
+        "JOB_RESULT_HOURS": int(os.environ.get("JOB_RESULT_HOURS", "72")),
+        "JOB_AGENCY_CONCURRENCY": int(os.environ.get("JOB_AGENCY_CONCURRENCY", "1")),
+        "JOB_HEARTBEAT_TIMEOUT_SECONDS": int(os.environ.get("JOB_HEARTBEAT_TIMEOUT_SECONDS",
+                                                            "120")),
+        # PDF renderer processes per export job (stack-notes: at most the cores).
+        "EXPORT_PROCESSES": int(os.environ.get("EXPORT_PROCESSES",
+                                               str(min(2, os.cpu_count() or 1)))),
+        # The deadline runner runs every this many minutes; /healthz reports it late after
+        # DEADLINE_RUNNER_MAX_AGE_MINUTES without a finished run.
+        "DEADLINE_RUN_MINUTES": int(os.environ.get("DEADLINE_RUN_MINUTES", "5")),
+        "DEADLINE_RUNNER_MAX_AGE_MINUTES": int(os.environ.get("DEADLINE_RUNNER_MAX_AGE_MINUTES",
+                                                              "60")),
+        # Tests only: run each task where it is enqueued (Huey's immediate mode).
+        "QUEUE_IMMEDIATE": False,
     }

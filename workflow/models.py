@@ -288,6 +288,9 @@ class Evaluation(Base):
     history_head: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the deadline runner should next look at it (``workflow.due``): the earliest moment
+    # a transition the system fires could pass; NULL: none can. Scheduling, not shown.
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     employee: Mapped[Employee] = relationship(lazy="joined", innerjoin=True)
     period: Mapped[Period] = relationship(lazy="joined", innerjoin=True)
@@ -641,20 +644,56 @@ class Document(Base):
     issued_by_nip: Mapped[str] = mapped_column(String(18), default="")
 
 
-class ExportJob(Base):
-    """A bulk PDF export of an agency's finalized evaluations, run by a background worker."""
+class Job(Base):
+    """A piece of background work run by the job queue (``workflow.jobs``): a bulk PDF export,
+    opening a period, an activation-code batch, a chain verification, a deadline run.
 
-    __tablename__ = "export_job"
+    Its state lives here, so any app server shows it and any worker resumes it: progress
+    (``done``/``total``), the errors per item, the result's storage key, size and SHA-256, and
+    the running worker's heartbeat (a job whose heartbeat stops is resumed or failed).
+    """
+
+    __tablename__ = "job"
+    __table_args__ = (
+        Index("ix_job_agency_kind", "agency_id", "kind", "id"),
+        # The watchdog: running jobs by heartbeat; finished results by expiry.
+        Index("ix_job_status_heartbeat", "status", "heartbeat_at"),
+        Index("ix_job_expires_at", "expires_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    kind: Mapped[str] = mapped_column(String(32))
     requested_by_nip: Mapped[str] = mapped_column(String(18), default="")
-    period_id: Mapped[int | None] = mapped_column(ForeignKey("period.id"))
-    unit_kerja: Mapped[str] = mapped_column(String(200), default="")
+    # What to do (e.g. ``{"period_id": 3, "unit_kerja": ""}``) and what a resumed run must
+    # reuse (the export's issuing moment, so re-issuing finds the same codes).
+    params: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # queued → running → done | failed | cancelled; done → expired once the result is deleted.
     status: Mapped[str] = mapped_column(String(16), default="queued")
     total: Mapped[int] = mapped_column(Integer, default=0)
     done: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[list[Any]] = mapped_column(JSONType, default=list)
-    path: Mapped[str] = mapped_column(String(500), default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    cancel_requested: Mapped[bool] = mapped_column(default=False)
+    worker: Mapped[str] = mapped_column(String(100), default="")
+    result_key: Mapped[str] = mapped_column(String(500), default="")
+    result_name: Mapped[str] = mapped_column(String(200), default="")
+    result_size: Mapped[int] = mapped_column(Integer, default=0)
+    result_sha256: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ScheduledRun(Base):
+    """The last run of a periodic task (the deadline runner): ``/healthz`` reports one that
+    has not finished a run for too long."""
+
+    __tablename__ = "scheduled_run"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)

@@ -23,6 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from . import tallies
 from .actors import Actor
 from .casting import Casting
+from .due import next_due
 from .errors import InvalidData
 from .errors import NotFound
 from .errors import NotPermitted
@@ -168,6 +169,7 @@ def open_period(
             skp_id=skp.id if skp is not None else None,
             definition_version_id=version.id, status=definition.initial, deadlines={},
             data={}, form_versions=pins, created_at=now, updated_at=now,
+            due_at=next_due(definition, definition.initial, {}, now),
             participants=[Participant(role=name, employee_id=person.id,
                                       identity=person.identity())
                           for name, person in people.items() if person is not None],

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 from typing import Protocol
 
-from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import tallies
@@ -32,10 +32,10 @@ from .actors import roles_of
 from .calendars import CalendarPort
 from .calendars import StoredCalendars
 from .context import TransitionContext
-from .definition import SYSTEM_ROLE
 from .definition import TransitionRule
 from .definition import WorkflowDefinition
 from .distribution import enforce_caps
+from .due import next_due
 from .effects import EFFECTS
 from .engine import flow_for
 from .errors import ConcurrentUpdate
@@ -300,6 +300,8 @@ def fire_transition(
              "rating_perilaku_kerja": outcome.rating_perilaku_kerja,
              "predikat": outcome.predikat}
     values.update((k, v) for k, v in after.items() if v != getattr(evaluation, k))
+    # Scheduling only (not projected, not in the snapshot): when the deadline runner looks next.
+    due_at = next_due(definition, rule.dest, outcome.deadlines, now)
     fields = event_fields(
         wf.audit_key, evaluation, kind="transition", at=now, actor_id=actor.employee_id,
         actor_nip=actor.nip, actor_role=acting_role, trigger=rule.name,
@@ -312,8 +314,8 @@ def fire_transition(
     )
     values["history_seq"] = fields["seq"]
     values["history_head"] = fields["hash"]
-    recorded = record_transition(session, evaluation.id, evaluation.lock_version, values,
-                                 fields)
+    recorded = record_transition(session, evaluation.id, evaluation.lock_version,
+                                 {**values, "due_at": due_at}, fields)
     if recorded is None:  # the row moved since it was read: someone else won
         raise _conflict()
     tallies.move(session, evaluation.agency_id, evaluation.period_id, evaluation.employee_id,
@@ -478,32 +480,39 @@ def available_transitions(
 def run_due_transitions(
     session: Session, wf: Workflow, agency_id: int
 ) -> list[RecordedEvent]:
-    """Fire every transition the system may fire now (e.g. finalize after the appeal window).
+    """Fire every transition the system may fire now in one agency (e.g. finalize after the
+    appeal window): the evaluations whose ``due_at`` has come, one at a time.
 
-    Each firing is flushed on its own; the caller commits once at the end.
+    Each firing is flushed on its own; the caller commits. The deadline runner
+    (``workflow.deadline_runner``) does the same for every agency in small committed batches.
+    """
+    ids = session.scalars(select(Evaluation.id).where(
+        Evaluation.agency_id == agency_id, Evaluation.due_at <= wf.clock())
+        .order_by(Evaluation.id)).all()
+    return [event for evaluation_id in ids
+            if (event := fire_due(session, wf, agency_id, evaluation_id)) is not None]
+
+
+def fire_due(session: Session, wf: Workflow, agency_id: int,
+             evaluation_id: int) -> RecordedEvent | None:
+    """Look at one due evaluation: fire the first transition the system may fire now, or, when
+    none passes, set when to look again (``due.next_due``). The caller commits.
+
+    A row changed behind the app's back is left alone; the refusal is in the agency's chain.
     """
     actor = Actor.system(agency_id)
-    fired: list[RecordedEvent] = []
-    # Only evaluations sitting in a state the system can leave are candidates: per definition
-    # version, the source states of transitions whose ``by`` names the system.
-    candidates = []
-    for version_id in session.scalars(select(DefinitionVersion.id).where(
-            DefinitionVersion.agency_id == agency_id)):
-        states = {source for rule in definition_of(session, version_id).transitions
-                  if SYSTEM_ROLE in rule.by for source in rule.sources}
-        if states:
-            candidates.append((Evaluation.definition_version_id == version_id)
-                              & Evaluation.status.in_(states))
-    if not candidates:
-        return fired
-    ids = session.scalars(select(Evaluation.id).where(
-        Evaluation.agency_id == agency_id, or_(*candidates)).order_by(Evaluation.id)).all()
-    for evaluation_id in ids:
-        available = available_transitions(session, wf, actor, evaluation_id)
-        for rule in available.transitions:
-            # A changed row is left alone; the refusal is in the agency's chain.
-            with suppress(RecordMismatch):
-                fired.append(apply_transition(session, wf, actor, evaluation_id, rule.name,
-                                              comment="Dijalankan otomatis oleh sistem."))
-            break
-    return fired
+    available = available_transitions(session, wf, actor, evaluation_id)
+    for rule in available.transitions:
+        with suppress(RecordMismatch):
+            return apply_transition(session, wf, actor, evaluation_id, rule.name,
+                                    comment="Dijalankan otomatis oleh sistem.")
+        return None
+    evaluation = available.evaluation
+    later = next_due(available.definition, evaluation.status, evaluation.deadlines or {},
+                     wf.clock(), after_look=True)
+    # Scheduling only: the row's version and history are not touched.
+    session.execute(Evaluation.__table__.update().where(
+        Evaluation.id == evaluation_id, Evaluation.lock_version == evaluation.lock_version)
+        .values(due_at=later))
+    set_committed_value(evaluation, "due_at", later)
+    return None

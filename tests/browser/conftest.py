@@ -61,7 +61,9 @@ def _live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
            "SECRET_KEY": "browser-test-secret", "AUDIT_KEY": "browser-test-audit",
            "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
            "FLASK_PASSWORD_HASH_METHOD": CHEAP_HASH,
-           "AUDIT_CHECKPOINT_DIR": str(folder / "checkpoints")}
+           "AUDIT_CHECKPOINT_DIR": str(folder / "checkpoints"),
+           # No worker runs beside this server: jobs (a period opening) run in the request.
+           "QUEUE_IMMEDIATE": "1"}
     env.pop("TEST_DATABASE_URL", None)
     server = LiveServer("", env, create_engine(env["DATABASE_URL"]))
     for command in (("init-db",), ("demo", "--password", PASSWORD)):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import os
 import shutil
 import subprocess
@@ -28,6 +29,7 @@ from workflow.models import Employee
 from workflow.models import Evaluation
 from workflow.models import HistoryEvent
 from workflow.models import Skp
+from workflow.models import Job
 from workflow.models import utcnow
 
 
@@ -142,13 +144,16 @@ def test_workflow_tick_and_users_token(app: Flask, session: Session) -> None:
 
 
 def test_export_run_writes_zip(app: Flask, session: Session, tmp_path: Path) -> None:
-    """`export run` renders the finalized documents of an agency into a ZIP."""
-    app.instance_path = str(tmp_path)
+    """`export run` renders the finalized documents of an agency into a ZIP in the storage,
+    whose size and SHA-256 the job records."""
     run(app, "demo")
     code, out = run(app, "export", "run", "--agency", "kota-mataram", "--workers", "2")
     assert code == 0, out
-    zip_path = Path(out.strip().splitlines()[-1].split("→ ")[1])
-    assert zip_path.exists() and zip_path.stat().st_size > 10_000
+    job = session.scalars(select(Job)).one()
+    session.refresh(job)
+    content = (tmp_path / "storage" / job.result_key).read_bytes()
+    assert job.result_key in out and len(content) == job.result_size > 10_000
+    assert hashlib.sha256(content).hexdigest() == job.result_sha256
 
 
 def test_users_activation_codes_writes_a_private_csv(app: Flask, session: Session,

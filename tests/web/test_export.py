@@ -20,7 +20,7 @@ from tests.integration.test_service import RATING_LOW
 from tests.integration.test_service import at
 from workflow.accounts import set_password
 from workflow.models import Document
-from workflow.models import ExportJob
+from workflow.models import Job
 from workflow.service import Workflow
 from workflow.service import apply_transition
 
@@ -38,8 +38,6 @@ def finalize(session: Session, wf: Workflow, w: World, who: str) -> None:
 def test_admin_exports_finalized_documents(app: Flask, client: FlaskClient, session: Session,
                                            wf: Workflow, tmp_path: Path) -> None:
     """Two finalized evaluations give a ZIP of two PDFs; drafts are not exported."""
-    app.config["EXPORT_IN_BACKGROUND"] = False
-    app.instance_path = str(tmp_path)
     w = build_world(session, wf, "kota-mataram")
     for who in ("pegawai", "pegawai2"):
         finalize(session, wf, w, who)
@@ -48,7 +46,7 @@ def test_admin_exports_finalized_documents(app: Flask, client: FlaskClient, sess
     client.post("/masuk", data={"nip": w.people["kepala"].nip, "password": PASSWORD})
     response = client.post("/admin/ekspor/", data={"period": "", "unit": ""})
     assert response.status_code == 302
-    job = session.scalar(select(ExportJob))
+    job = session.scalar(select(Job))
     assert job is not None
     session.refresh(job)
     assert (job.status, job.total, job.done, job.errors) == ("done", 2, 2, [])
@@ -74,7 +72,7 @@ def test_nothing_to_export_is_a_clear_error(app: Flask, client: FlaskClient, ses
     page = client.post("/admin/ekspor/", data={"period": "", "unit": ""},
                        follow_redirects=True).get_data(as_text=True)
     assert "Tidak ada evaluasi final" in page
-    assert session.scalar(select(ExportJob)) is None
+    assert session.scalar(select(Job)) is None
 
 
 def test_other_agency_job_is_not_found(app: Flask, client: FlaskClient, session: Session,
@@ -82,7 +80,8 @@ def test_other_agency_job_is_not_found(app: Flask, client: FlaskClient, session:
     """An admin cannot see or download another agency's export."""
     a = build_world(session, wf, "kota-mataram")
     b = build_world(session, wf, "kota-kupang", offset=50)
-    job = ExportJob(agency_id=b.agency.id, status="done", total=1, done=1, path="/etc/passwd")
+    job = Job(agency_id=b.agency.id, kind="export", status="done", total=1, done=1,
+              result_key="exports/x.zip", result_name="x.zip")
     session.add(job)
     set_password(a.people["kepala"], PASSWORD, hash_method=CHEAP_HASH)
     session.commit()

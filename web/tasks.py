@@ -1,0 +1,285 @@
+"""The job queue: one Huey instance, the tasks it runs, and how the app enqueues them.
+
+Huey carries only job ids; the job's state is in the database (``workflow.jobs``), so the
+same code serves one machine and many:
+
+* no ``REDIS_URL``: ``SqliteHuey`` in ``instance/queue.sqlite`` (``QUEUE_SQLITE_PATH``), the
+  embedded default of ``make run``;
+* ``REDIS_URL`` set: ``RedisHuey`` on it, shared by every app server and worker;
+* tests (``QUEUE_IMMEDIATE``): Huey's immediate mode, each task run where it is enqueued.
+
+A worker is ``flask --app wsgi worker`` (``web/cli.py``), which builds the app once and runs
+Huey's consumer with the periodic tasks. Tasks retry with a growing delay; a task finding its
+job already running elsewhere, finished or cancelled does nothing (idempotent); a job whose
+worker died is found by ``watchdog`` through its heartbeat and enqueued again.
+
+Periodic work: ``deadline_run`` (the deadline runner, every ``DEADLINE_RUN_MINUTES``) and
+``watchdog`` (every minute: stale jobs, expired results). The notification outbox, when it
+comes, is one more ``@huey.periodic_task`` here calling its use case, like ``deadline_run``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask import current_app
+from flask import has_app_context
+from huey import MemoryHuey
+from huey import RedisHuey
+from huey import SqliteHuey
+from huey import crontab
+from huey.api import Huey
+from huey.exceptions import RetryTask
+from sqlalchemy import select
+
+from workflow.actors import Actor
+from workflow.checkpoints import checkpoint_after
+from workflow.deadline_runner import run_deadlines
+from workflow.jobs import AgencyBusy
+from workflow.jobs import claim
+from workflow.jobs import expire_results
+from workflow.jobs import fail
+from workflow.jobs import finish
+from workflow.jobs import recover_stale
+from workflow.models import Employee
+from workflow.models import Job
+from workflow.models import utcnow
+from workflow.periods import open_period
+from workflow.storage import Storage
+from workflow.storage import storage_from_url
+from workflow.verification import run_verification
+
+from .extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
+
+# A job's agency is busy: look again after this many seconds (does not use up a retry).
+BUSY_DELAY = 15
+RETRIES = {"retries": 3, "retry_delay": 10, "retry_backoff": 2}
+
+
+def make_huey() -> Huey:
+    """Return the queue the environment names (read once, at import: the consumer and every
+    app process of one deployment import the same module)."""
+    if os.environ.get("QUEUE_IMMEDIATE") == "1":
+        return MemoryHuey("penilaian", immediate=True)
+    if url := os.environ.get("REDIS_URL"):
+        return RedisHuey("penilaian", url=url)
+    path = Path(os.environ.get("QUEUE_SQLITE_PATH") or ROOT / "instance" / "queue.sqlite")
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return SqliteHuey("penilaian", filename=str(path))
+
+
+huey = make_huey()
+_bound: list[Flask] = []
+
+
+def bind(app: Flask) -> None:
+    """Make ``app`` the one tasks run in when no app context is active (the worker's)."""
+    _bound[:] = [app]
+    if app.config.get("QUEUE_IMMEDIATE"):
+        huey.immediate = True
+
+
+def _app() -> Flask:
+    if has_app_context():
+        return current_app._get_current_object()  # type: ignore[attr-defined]  # really a LocalProxy
+    if not _bound:
+        from wsgi import app  # a bare consumer (huey_consumer web.tasks.huey): build the app
+
+        _bound.append(app)
+    return _bound[0]
+
+
+def storage(app: Flask) -> Storage:
+    """Return the app's storage (``STORAGE_URL``; default ``instance/storage``)."""
+    key = (app.config.get("STORAGE_URL") or "", app.instance_path)
+    cached = app.extensions.get("storage")
+    if cached is None or cached[0] != key:
+        cached = (key, storage_from_url(key[0], Path(app.instance_path) / "storage",
+                                        endpoint_url=app.config.get("STORAGE_S3_ENDPOINT_URL")))
+        app.extensions["storage"] = cached
+    return cached[1]
+
+
+def _in_app(work: Callable[[Flask], Any]) -> Any:
+    app = _app()
+    with app.app_context():
+        return work(app)
+
+
+def _busy(job_id: int) -> None:
+    raise RetryTask(f"agency of job {job_id} busy", delay=BUSY_DELAY)
+
+
+@huey.task(**RETRIES)
+def export_task(job_id: int) -> None:
+    """Run or resume one bulk export (``reports.export.run_export``)."""
+    from reports.export import run_export  # here: loads WeasyPrint only in the worker
+
+    def work(app: Flask) -> None:
+        from .documents import public_base_url
+
+        wf = app.extensions["workflow"]
+        try:
+            run_export(db.engine, wf.audit_key, job_id, storage(app), public_base_url(),
+                       workers=app.config["EXPORT_PROCESSES"],
+                       checkpoint_dir=wf.checkpoint_dir,
+                       keep=timedelta(hours=app.config["JOB_RESULT_HOURS"]),
+                       per_agency=app.config["JOB_AGENCY_CONCURRENCY"])
+        except AgencyBusy:
+            _busy(job_id)
+
+    _in_app(work)
+
+
+@huey.task(**RETRIES)
+def open_period_task(job_id: int) -> None:
+    """Open a period for an agency (or one unit kerja) as a job; opening twice creates nothing
+    twice (``open_period`` skips who already has an evaluation)."""
+
+    def work(app: Flask) -> None:
+        wf = app.extensions["workflow"]
+        session = db.session
+        try:
+            job = claim(session, job_id, _worker(), utcnow(),
+                        per_agency=app.config["JOB_AGENCY_CONCURRENCY"])
+        except AgencyBusy:
+            session.rollback()
+            _busy(job_id)
+        session.commit()
+        if job is None:
+            return
+        params = job.params or {}
+        requester = session.scalar(select(Employee).where(
+            Employee.nip == job.requested_by_nip))
+        actor = Actor.of(requester) if requester else Actor.system(job.agency_id or 0)
+        try:
+            report = open_period(session, wf, actor, params["period_id"],
+                                 unit_kerja=params.get("unit_kerja") or None)
+            job = session.get(Job, job_id)
+            assert job is not None
+            job.total = job.done = len(report.evaluations)
+            job.errors = [[str(employee), str(reason)]
+                          for employee, reason in [*report.skipped, *report.blocked]]
+            finish(session, job, utcnow())
+            session.commit()
+        except Exception as exc:
+            session.rollback()
+            fail(session, job_id, utcnow(), f"{type(exc).__name__}: {exc}", retry=True)
+            session.commit()
+            raise
+        checkpoint_after(session, wf.audit_key, wf.checkpoint_dir, utcnow(), "period_open")
+
+    _in_app(work)
+
+
+@huey.task(**RETRIES)
+def verify_task(job_id: int) -> None:
+    """Verify the history chains of an agency (or all, ``agency_id`` NULL) incrementally."""
+
+    def work(app: Flask) -> None:
+        session = db.session
+        try:
+            job = claim(session, job_id, _worker(), utcnow(),
+                        per_agency=app.config["JOB_AGENCY_CONCURRENCY"])
+        except AgencyBusy:
+            session.rollback()
+            _busy(job_id)
+        session.commit()
+        if job is None:
+            return
+        try:
+            result = run_verification(session, app.extensions["workflow"].audit_key,
+                                      job.agency_id,
+                                      incremental=not (job.params or {}).get("full"))
+            job = session.get(Job, job_id)
+            assert job is not None
+            job.total = job.done = result.run.chains
+            job.errors = [[r.chain, f"#{r.broken_seq}: {r.reason}"] for r in result.broken[:100]]
+            finish(session, job, utcnow())
+            session.commit()
+        except Exception as exc:
+            session.rollback()
+            fail(session, job_id, utcnow(), f"{type(exc).__name__}: {exc}", retry=True)
+            session.commit()
+            raise
+
+    _in_app(work)
+
+
+TASKS = {"export": export_task, "open_period": open_period_task, "verify_chains": verify_task}
+
+
+def enqueue(job: Job) -> None:
+    """Queue a committed job's task."""
+    TASKS[job.kind](job.id)
+
+
+def _worker() -> str:
+    import socket
+
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def recover(app: Flask) -> tuple[list[Job], int]:
+    """Queue again the jobs whose worker stopped beating (or fail them visibly) and delete
+    the results past their time; return the jobs queued again and how many expired."""
+    session = db.session
+    now = utcnow()
+    again = recover_stale(session, now,
+                          timedelta(seconds=app.config["JOB_HEARTBEAT_TIMEOUT_SECONDS"]))
+    expired = expire_results(session, storage(app), now)
+    session.commit()
+    for job in again:
+        log.warning("job %s (%s) resumed after its worker stopped", job.id, job.kind)
+        enqueue(job)
+    return again, expired
+
+
+@huey.periodic_task(crontab(minute="*"), retries=0)
+def watchdog() -> None:
+    """Every minute: ``recover``, and the deadline runner when it is due."""
+
+    def work(app: Flask) -> None:
+        recover(app)
+        if utcnow().minute % max(1, int(app.config["DEADLINE_RUN_MINUTES"])) == 0:
+            deadline_run()
+
+    _in_app(work)
+
+
+def deadline_run() -> None:
+    """The deadline runner as a task (an overlapping run exits at once: advisory lock)."""
+
+    def work(app: Flask) -> None:
+        wf = app.extensions["workflow"]
+        report = run_deadlines(db.engine, wf)
+        log.info("deadline runner: %s", report.message())
+        if report.fired:
+            checkpoint_after(db.session, wf.audit_key, wf.checkpoint_dir, utcnow(), "tick")
+
+    _in_app(work)
+
+
+class JobQueue:
+    """What the admin (which imports nothing from ``web``) uses of the queue:
+    ``app.extensions["jobs"]``."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def enqueue(self, job: Job) -> None:
+        """Queue a committed job's task."""
+        enqueue(job)
+
+    def storage(self) -> Storage:
+        """Return the storage results are kept in."""
+        return storage(self.app)
