@@ -35,6 +35,7 @@ from workflow.service import Workflow
 
 from . import account
 from . import api
+from . import api_evidence  # noqa: F401 - registers realisation and evidence routes
 from . import api_skp  # noqa: F401 - registers the SKP routes on the api blueprint
 from . import audit
 from . import auth

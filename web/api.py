@@ -74,13 +74,15 @@ PUBLIC_ENDPOINTS = frozenset({"api.openapi"})
 # a misspelt filter (``perpage``) is not silently ignored.
 QUERY_PARAMS = {"api.evaluations": frozenset({"state", "period_id", "role", "q", "page",
                                               "per_page", "after"}),
-                "api.skp_list": frozenset({"year"})}
+                "api.skp_list": frozenset({"year"}),
+                "api.evidence_list": frozenset({"masa", "superseded"})}
 # Endpoints whose operation is a flow step (scope ``transition[:<name>]``), and the SKP writes
 # that are not (scope ``skp``: web/api_skp.py); everything else needs ``read``.
 TRANSITION_ENDPOINTS = frozenset({"api.transition", "api.skp_transition"})
-SKP_WRITES = frozenset({"api.skp_create", "api.skp_change"})
+SKP_WRITES = frozenset({"api.skp_create", "api.skp_change", "api.realisation_submit",
+                        "api.evidence_upload"})
 # One URL rule for reading and writing (web/api_skp.py): the write needs ``skp``.
-SKP_SHARED = frozenset({"api.skp_get", "api.skp_matrix"})
+SKP_SHARED = frozenset({"api.skp_get", "api.skp_matrix", "api.realisation"})
 TRANSITION_KEYS = frozenset({"data", "comment", "version"})
 
 

@@ -28,8 +28,8 @@ from workflow.models import DefinitionVersion
 from workflow.models import Employee
 from workflow.models import Evaluation
 from workflow.models import HistoryEvent
-from workflow.models import Skp
 from workflow.models import Job
+from workflow.models import Skp
 from workflow.models import utcnow
 
 
