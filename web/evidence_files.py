@@ -7,7 +7,7 @@ The rules are the core's (``workflow.evidence``); this module only joins them to
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import IO
 from urllib.parse import quote
 
 from flask import Response
@@ -43,7 +43,7 @@ def default_limits() -> EvidenceLimits:
 
 
 def upload_and_commit(wf: Workflow, actor: Actor, skp_id: int, period: str,
-                      indicator_id: int, stream: BinaryIO, filename: str | None, *,
+                      indicator_id: int, stream: IO[bytes], filename: str | None, *,
                       supersedes: int | None = None,
                       expected_version: int | None = None) -> SkpEvidence:
     """Store an evidence file and commit its row and history event; if the commit fails the

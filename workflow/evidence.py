@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from typing import BinaryIO
+from typing import IO
 
 import filetype
 from sqlalchemy import func
@@ -105,7 +105,7 @@ class _Checked:
     bytes and the size counted; a refusal is raised from ``read`` (and kept in ``refusal``),
     so the storage abandons the object."""
 
-    def __init__(self, stream: BinaryIO, max_file: int, budget: int) -> None:
+    def __init__(self, stream: IO[bytes], max_file: int, budget: int) -> None:
         self._stream = stream
         self._max_file = max_file
         self._budget = budget
@@ -181,7 +181,7 @@ def period_bytes(session: Session, skp_id: int, period: str) -> int:
 
 
 def upload_evidence(session: Session, wf: Workflow, actor: Actor, storage: Storage,
-                    skp_id: int, period: str, indicator_id: int, stream: BinaryIO,
+                    skp_id: int, period: str, indicator_id: int, stream: IO[bytes],
                     filename: str | None, limits: EvidenceLimits, *,
                     supersedes: int | None = None,
                     expected_version: int | None = None) -> SkpEvidence:
