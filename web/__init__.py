@@ -45,6 +45,7 @@ from . import documents
 from . import evaluations
 from . import health
 from . import skp_pages
+from . import skp_realisation
 from . import tasks
 from .config import ConfigurationError
 from .config import check_production
@@ -126,7 +127,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["jobs"] = tasks.JobQueue(app)
 
     for blueprint in (auth.bp, account.bp, evaluations.bp, audit.bp, dashboard.bp, api.bp,
-                      documents.bp, health.bp, skp_pages.bp):
+                      documents.bp, health.bp, skp_pages.bp, skp_realisation.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)  # token-authenticated, no cookies: CSRF does not apply
     register_error_handlers(app)

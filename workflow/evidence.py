@@ -19,8 +19,8 @@ import uuid
 from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 from typing import IO
+from typing import Any
 
 import filetype
 from sqlalchemy import func
