@@ -32,7 +32,7 @@ if __name__ == "__main__":
     sys.path.pop(0)
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import http.client  # noqa: E402
+import http.client
 
 ROOT = Path(__file__).resolve().parents[1]
 MB = 1024 * 1024
@@ -202,7 +202,7 @@ def run_backend(name: str, workdir: Path, s3_endpoint: str | None) -> dict[str, 
     port = free_port()
     env = {**os.environ, "BENCH_EVIDENCE_CONFIG": json.dumps(config),
            "PYTHONPATH": str(ROOT)}
-    server = subprocess.Popen(
+    server = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
         [str(Path(sys.executable).with_name("gunicorn")), "-w", "1", "-k", "sync",
          "-b", f"127.0.0.1:{port}", "--timeout", "600", "bench.evidence:served_app()"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

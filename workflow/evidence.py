@@ -97,6 +97,9 @@ def _refused(message: str, message_en: str) -> InvalidData:
 
 
 def _mb(n: int) -> str:
+    """Write a number of bytes for people (``10 MB``, ``2.5 MB``, ``512 KB``)."""
+    if n < MB:
+        return f"{max(n, 0) // 1024} KB"
     return f"{n / MB:.0f} MB" if n % MB == 0 else f"{n / MB:.1f} MB"
 
 

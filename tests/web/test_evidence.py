@@ -388,3 +388,28 @@ def test_a_row_that_cannot_be_written_leaves_no_object(session: Session, wf: Wor
                         io.BytesIO(PDF), "a.pdf", EvidenceLimits())
     session.rollback()
     assert objects(backend) == [] and count(session, SkpEvidence) == 0
+
+
+def test_the_agencys_definition_sets_its_limits(app: Flask, session: Session, wf: Workflow,
+                                                world: World, api: Api, backend: Storage) -> None:
+    """``evidence: {max_file_mb}`` in the agency's definition wins over the app's default."""
+    from dataclasses import replace
+
+    from tests.conftest import shipped_definitions
+    from workflow.errors import DefinitionError
+    from workflow.publishing import publish_definitions
+    from workflow.validation import parse_definition
+
+    base = shipped_definitions()["kota-kupang"]
+    source = {**base.source, "version": base.version + 1, "evidence": {"max_file_mb": 0.01}}
+    publish_definitions(session, {"kota-kupang": replace(
+        parse_definition(source), source=source)})
+    session.commit()
+    app.config["EVIDENCE_MAX_FILE_MB"] = 100
+    skp = set_skp(session, wf, world)
+    answer = api.upload("kepala", skp, f"{YEAR}-Q1", PDF + b"0" * 6000)
+    assert answer.status_code == 400 and "10 KB per berkas" in str(answer.get_json())
+    assert "terlalu besar" in str(answer.get_json()["errors"]["file"])
+    assert api.upload("kepala", skp, f"{YEAR}-Q1", PDF).status_code == 201
+    with pytest.raises(DefinitionError):
+        parse_definition({**base.source, "evidence": {"max_file_mb": -1, "other": 2}})
