@@ -31,6 +31,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from .actors import Actor
 from .errors import ConcurrentUpdate
 from .errors import InvalidData
+from .errors import NotFound
 from .errors import NotPermitted
 from .history import append_event
 from .models import HistoryEvent
@@ -160,9 +161,9 @@ def _period_arg(session: Session, skp: Skp, period: str | None) -> tuple[str, li
     if period is None or period == "":
         return periods[0], periods
     if period not in periods:
-        raise InvalidData.of({"period": (
-            f"Periode tidak dikenal untuk SKP ini; pilih salah satu: {', '.join(periods)}.",
-            f"Unknown period for this SKP; choose one of: {', '.join(periods)}.")})
+        raise NotFound(
+            f"Periode {period[:8]} tidak ada pada SKP ini; periodenya: {', '.join(periods)}.",
+            f"This SKP has no period {period[:8]}; its periods: {', '.join(periods)}.")
     return period, periods
 
 

@@ -176,7 +176,7 @@ def test_realisation_is_recorded_per_period_in_the_chain_and_frozen_when_submitt
     # Someone else who may read it cannot write it; another period key is refused.
     assert api.send("PUT", "auditor", f"/skp/{skp.id}/realisasi/{YEAR}-Q1", {
         "version": body["version"], "realisasi": []}).status_code == 403
-    assert api.get("kepala", f"/skp/{skp.id}/realisasi/{YEAR}-05").status_code == 400
+    assert api.get("kepala", f"/skp/{skp.id}/realisasi/{YEAR}-05").status_code == 404
     submitted = api.send("POST", "kepala", f"/skp/{skp.id}/realisasi/{YEAR}-Q1/kirim",
                          {"version": body["version"]})
     assert submitted.status_code == 200, submitted.get_json()
