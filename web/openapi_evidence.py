@@ -89,7 +89,7 @@ EVIDENCE_SCHEMAS: dict[str, Any] = {
         "properties": {"version": {"type": "integer", "minimum": 0}},
     },
     "EvidenceUploadRequest": {
-        "type": "object", "required": ["file", "indicator_id"],
+        "type": "object", "additionalProperties": False, "required": ["file", "indicator_id"],
         "properties": {
             "file": {"type": "string", "contentMediaType": "application/octet-stream",
                      "description": "PDF, JPG, PNG, GIF, WebP, DOC(X), XLS(X), PPT(X), ODT, ODS, "
