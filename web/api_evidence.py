@@ -24,7 +24,6 @@ from l10n import current_language
 from workflow.actors import Actor
 from workflow.errors import InvalidData
 from workflow.evidence import get_evidence
-from workflow.evidence import limits_of
 from workflow.evidence import list_evidence
 from workflow.evidence import open_evidence
 from workflow.models import SkpEvidence
@@ -39,8 +38,6 @@ from . import openapi_evidence  # noqa: F401 - documents these routes in the Ope
 from .api import bp
 from .api_skp import _body
 from .api_skp import _integer
-from .evidence_files import REQUEST_OVERHEAD
-from .evidence_files import default_limits
 from .evidence_files import evidence_response
 from .evidence_files import storage
 from .evidence_files import upload_and_commit
@@ -150,8 +147,6 @@ def evidence_upload(skp_id: int, masa: str) -> tuple[Response, int]:
     """Upload one evidence file (``multipart/form-data``: ``file``, ``indicator_id``,
     optional ``supersedes`` and ``version``)."""
     period = _period(masa)
-    request.max_content_length = limits_of(db.session, _actor().agency_id,
-                                           default_limits()).max_file + REQUEST_OVERHEAD
     if not request.mimetype == "multipart/form-data":
         raise InvalidData({"_body": [_("Kirim berkas sebagai multipart/form-data.")]},
                           _("Permintaan tidak dapat dibaca."), "The request cannot be read.")

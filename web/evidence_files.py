@@ -25,9 +25,6 @@ from workflow.storage import Storage
 from . import tasks
 from .extensions import db
 
-#: Bytes of the multipart request beyond the file itself (the other fields, boundaries).
-REQUEST_OVERHEAD = MB
-
 
 def storage() -> Storage:
     """Return the app's storage (``STORAGE_URL``), the one bulk exports use too."""

@@ -36,7 +36,6 @@ from workflow.realisation import submit_period
 
 from .auth import current_actor
 from .evaluation_page import workflow_deps
-from .evidence_files import REQUEST_OVERHEAD
 from .evidence_files import default_limits
 from .evidence_files import evidence_response
 from .evidence_files import storage
@@ -115,8 +114,6 @@ def save(skp_id: int, masa: str) -> Response | tuple[str, int]:
 @login_required
 def upload(skp_id: int, masa: str) -> Response | tuple[str, int]:
     """Upload one evidence file for an indicator (or replace one: ``supersedes``)."""
-    request.max_content_length = limits_of(
-        db.session, current_actor().agency_id, default_limits()).max_file + REQUEST_OVERHEAD
     file = request.files.get("file")
     try:
         if file is None or not file.filename:
