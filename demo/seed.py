@@ -42,6 +42,7 @@ from workflow.skp_plan import PlannedRow
 from workflow.skp_plan import planned_rows
 from workflow.skp_plan import skp_of
 
+from .feedback import give_feedback
 from .planning import plan_year
 
 AGENCIES = (
@@ -214,6 +215,7 @@ def seed_demo(
             publish_definitions(session, {slug: definitions[slug]})
             prepare_agency(agency)
             plan_year(session, wf, agency, year)
+            give_feedback(session, wf, agency, year)
             _run_journeys(session, wf, agency, kind, year, number, base)
         lines.extend(_user_lines(session, agency))
     return lines

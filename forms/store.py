@@ -24,6 +24,7 @@ from workflow.snapshot import EvaluationLike
 from .builder import validate_data
 from .fields import MSG_REQUIRED
 from .parsing import parse_form_spec
+from .skp_report import with_skp_plan
 from .spec import FormSpec
 
 _SPECS: dict[int, FormSpec] = {}
@@ -129,9 +130,13 @@ class StoredForms:
         self, session: Session, evaluation: EvaluationLike, form_key: str,
         values: Mapping[str, Any], *, role: str, partial: bool = False,
     ) -> tuple[dict[str, Any], dict[str, list[str]], int | None]:
-        """Validate with the pinned version; ``partial`` ignores missing required answers."""
+        """Validate with the pinned version; ``partial`` ignores missing required answers.
+
+        The self-assessment's plan columns are written from the SKP in force first
+        (``skp_report``): a post through any surface cannot retype a planned result."""
         version_id = self.version_for(session, evaluation, form_key)
         spec = spec_of(session, version_id)
+        values = with_skp_plan(session, evaluation, form_key, values)
         clean, errors = validate_data(spec, values, role=role, state=evaluation.status)
         if partial:
             # A draft may be incomplete: keep type/format errors, drop "required" ones.

@@ -9,6 +9,7 @@ employee reports against is what was agreed.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from collections.abc import Mapping
 from datetime import datetime
@@ -17,6 +18,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from forms.skp_fields import agency_spec
+from forms.skp_fields import printed
 from workflow.calendars import agency_zone
 from workflow.models import Agency
 from workflow.models import Employee
@@ -34,8 +37,10 @@ from .snapshot import Behaviour
 from .snapshot import Person
 from .snapshot import PlanIndicator
 from .snapshot import PlanResult
+from .snapshot import PrintedItem
 from .snapshot import SkpSnapshot
 from .snapshot import WorkResult
+from .sources import display
 
 # The SKP flow's states as printed (the pages show the definition's own labels).
 STATE_LABELS = {"draft": "Draf", "diajukan": "Diajukan", "dikembalikan": "Dikembalikan",
@@ -112,6 +117,22 @@ def _items(lampiran: Mapping[str, Any] | None, key: str) -> tuple[str, ...]:
     return tuple(str(v).strip() for v in value if str(v).strip())
 
 
+def agency_items(session: Session, skp: Skp) -> tuple[PrintedItem, ...]:
+    """Return the agency's own SKP fields the PDF prints (``forms.skp_fields.printed``),
+    filled ones only, in form order."""
+    data = skp.data or {}
+    items = []
+    for field in printed(agency_spec(session, skp.agency_id)):
+        value = data.get(field.name)
+        if value is None or value == "":
+            continue
+        if field.type == "date":
+            items.append(PrintedItem(label=field.label, date=dt.date.fromisoformat(str(value))))
+        else:
+            items.append(PrintedItem(label=field.label, text=display(field, value)))
+    return tuple(items)
+
+
 def build_skp_snapshot(session: Session, skp: Skp, now: datetime) -> SkpSnapshot:
     """Copy everything the SKP document prints about ``skp`` into a frozen snapshot."""
     agency = session.get(Agency, skp.agency_id)
@@ -132,6 +153,7 @@ def build_skp_snapshot(session: Session, skp: Skp, now: datetime) -> SkpSnapshot
         lampiran_dukungan=_items(skp.lampiran, "dukungan_sumber_daya"),
         lampiran_skema=_items(skp.lampiran, "skema_pertanggungjawaban"),
         lampiran_konsekuensi=_items(skp.lampiran, "konsekuensi"),
+        keterangan_tambahan=agency_items(session, skp),
         state=STATE_LABELS.get(skp.status, skp.status), signed_at=skp.submitted_at,
         set_at=skp.set_at if skp.status in (SET, "diganti", "ditutup") else None,
         set_by=_employee_person(set_by) if set_by is not None else None,

@@ -36,6 +36,7 @@ from workflow.service import Workflow
 from . import account
 from . import api
 from . import api_evidence  # noqa: F401 - registers realisation and evidence routes
+from . import api_feedback  # noqa: F401 - feedback and dialog routes on the api blueprint
 from . import api_skp  # noqa: F401 - registers the SKP routes on the api blueprint
 from . import audit
 from . import auth
@@ -44,6 +45,7 @@ from . import dashboard
 from . import documents
 from . import evaluations
 from . import health
+from . import skp_feedback  # noqa: F401 - feedback and dialog routes on the skp blueprint
 from . import skp_pages
 from . import skp_realisation
 from . import tasks

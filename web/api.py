@@ -79,10 +79,12 @@ QUERY_PARAMS = {"api.evaluations": frozenset({"state", "period_id", "role", "q",
 # Endpoints whose operation is a flow step (scope ``transition[:<name>]``), and the SKP writes
 # that are not (scope ``skp``: web/api_skp.py); everything else needs ``read``.
 TRANSITION_ENDPOINTS = frozenset({"api.transition", "api.skp_transition"})
-SKP_WRITES = frozenset({"api.skp_create", "api.skp_change", "api.realisation_submit",
+SKP_WRITES = frozenset({"api.skp_create", "api.skp_change", "api.skp_transfer",
+                        "api.skp_feedback_reply", "api.realisation_submit",
                         "api.evidence_upload"})
 # One URL rule for reading and writing (web/api_skp.py): the write needs ``skp``.
-SKP_SHARED = frozenset({"api.skp_get", "api.skp_matrix", "api.realisation"})
+SKP_SHARED = frozenset({"api.skp_get", "api.skp_matrix", "api.skp_feedback_threads",
+                        "api.skp_dialogs", "api.realisation"})
 TRANSITION_KEYS = frozenset({"data", "comment", "version"})
 
 
@@ -398,6 +400,7 @@ def evaluation(evaluation_id: int) -> Response:
         "definition": {"agency": reader.definition.agency,
                        "version": reader.definition.version,
                        "version_id": ev.definition_version_id},
+        "skp_id": ev.skp_id,  # the SKP it reads (GET /skp/{id}: for those who may read it)
         "period": {"id": ev.period_id, "label": ev.period.label,
                    "capaian_organisasi": _capaian(ev.period.capaian_organisasi, lang)},
         "deadlines": dict(ev.deadlines or {}),  # UTC instants; people read them in `timezone`

@@ -9,6 +9,7 @@ another agency's (or an unreadable) SKP is 404. Token scopes: ``read`` for the G
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Response
@@ -20,6 +21,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from forms.skp_fields import check_data
 from l10n import current_language
 from workflow.actors import Actor
 from workflow.cascade import RoleMatrix
@@ -42,6 +44,7 @@ from workflow.skp import my_skps
 from workflow.skp import save_content
 from workflow.skp import skp_page
 from workflow.skp import subordinate_skps
+from workflow.skp import transfer
 
 from .api import bp
 from .extensions import db
@@ -242,7 +245,11 @@ def skp_save(skp_id: int) -> Response:
     """Save parts of the SKP's content ``{content, version}``; nothing changes on any error."""
     body = _body({"content", "version"})
     version = _integer(body, "version", required=True, low=0)
-    save_content(db.session, _wf(), _actor(), skp_id, body.get("content"), version)
+    content = body.get("content")
+    if isinstance(content, dict) and "data" in content:  # the agency fields' own rules
+        content = {**content, "data": check_data(db.session, _actor().agency_id,
+                                                 content["data"])}
+    save_content(db.session, _wf(), _actor(), skp_id, content, version)
     db.session.commit()
     return jsonify(_page(skp_page(db.session, _actor(), skp_id), current_language()))
 
@@ -306,3 +313,33 @@ def skp_assign(skp_id: int) -> tuple[Response, int]:
 def skp_tree(rhk_id: int) -> Response:
     """Every RHK that cascades from one RHK, down to the staff."""
     return jsonify(_tree(cascade_tree(db.session, _actor(), rhk_id), current_language()))
+
+
+@bp.post("/skp/mutasi")
+def skp_transfer() -> tuple[Response, int]:
+    """*Mutasi* / change of appraiser (admins): close the SKP in force, open the next one."""
+    body = _body({"employee_id", "on_date", "new_appraiser_id", "reason", "unit_kerja",
+                  "jabatan", "jenis_jabatan", "copy_rhk"})
+    employee_id = _integer(body, "employee_id", required=True)
+    appraiser_id = _integer(body, "new_appraiser_id", required=True)
+    assert employee_id is not None and appraiser_id is not None
+    raw = _text(body, "on_date") or ""
+    try:
+        on_date = date.fromisoformat(raw) if len(raw) == 10 else None
+    except ValueError:
+        on_date = None
+    if on_date is None:
+        raise InvalidData({"on_date": [_("Tanggal harus berformat YYYY-MM-DD.")]},
+                          _("Permintaan tidak valid; periksa isian yang ditandai."),
+                          "Invalid request; check the marked fields.")
+    if not isinstance(body.get("copy_rhk", False), bool):
+        raise InvalidData({"copy_rhk": [_("Harus berupa true atau false.")]},
+                          _("Permintaan tidak valid; periksa isian yang ditandai."),
+                          "Invalid request; check the marked fields.")
+    new = transfer(db.session, _wf(), _actor(), employee_id, on_date,
+                   new_appraiser_id=appraiser_id, reason=_text(body, "reason") or "",
+                   unit_kerja=_text(body, "unit_kerja"), jabatan=_text(body, "jabatan"),
+                   jenis_jabatan=_text(body, "jenis_jabatan"),
+                   copy_rhk=body.get("copy_rhk") is True)
+    db.session.commit()
+    return jsonify(_page(skp_page(db.session, _actor(), new.id), current_language())), 201

@@ -28,7 +28,8 @@ from forms import build_form_class
 from forms import form_values_from_stored
 from forms.fields import RowsField
 from forms.fields import is_blank_entry
-from forms.slots import slot
+from forms.skp_report import apply_plan
+from forms.skp_report import report_plan
 from forms.store import StoredForms
 from forms.store import spec_of
 from forms.visibility import Visibility
@@ -52,10 +53,6 @@ from workflow.rating import RATING_LEVELS
 from workflow.rating import Predikat
 from workflow.rating import rating_label
 from workflow.service import Workflow
-from workflow.skp_plan import PlannedRow
-from workflow.skp_plan import planned_rows
-from workflow.skp_plan import skp_of
-from workflow.skp_plan import with_plan
 from workflow.workcalendar import has_passed
 
 from .auth import current_actor
@@ -184,38 +181,6 @@ def returned_notice(page: EvaluationPage) -> dict[str, Any] | None:
             "role": definition.role_label(last.actor_role, current_language())
             if last.actor_role else "",
             "at": when(last.at), "comment": last.comment}
-
-
-@dataclass(frozen=True)
-class ReportPlan:
-    """The rows of the self-assessment that come from the SKP the evaluation is keyed on."""
-
-    field: str
-    columns: dict[str, str]
-    rows: list[PlannedRow]
-    skp: Any
-
-
-def report_plan(session: Session, evaluation: Evaluation, form_key: str) -> ReportPlan | None:
-    """Return the SKP's planned rows when ``form_key`` is the form that fills the evaluation's
-    HASIL KERJA (printed slot ``evaluasi.hasil_kerja``) and the evaluation reads an SKP."""
-    report = slot("evaluasi.hasil_kerja")
-    if form_key != report.form:
-        return None
-    skp = skp_of(session, evaluation)
-    rows = planned_rows(skp)
-    if not rows:
-        return None
-    columns = {attr: str(slot(f"evaluasi.hasil_kerja.{attr}").column)
-               for attr in ("rencana_hasil_kerja", "indikator", "target")}
-    return ReportPlan(field=report.field, columns=columns, rows=rows, skp=skp)
-
-
-def apply_plan(plan: ReportPlan | None, data: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Write the SKP's RHK, indicators and targets into posted report data (never retyped)."""
-    if plan is None or data is None:
-        return data
-    return {**data, plan.field: with_plan(data.get(plan.field) or [], plan.rows, plan.columns)}
 
 
 def _acting_role(rule: TransitionRule, roles: Iterable[str]) -> str:

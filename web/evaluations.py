@@ -41,10 +41,8 @@ from workflow.service import save_draft
 
 from .auth import current_actor
 from .evaluation_page import DEADLINE_LABELS
-from .evaluation_page import apply_plan
 from .evaluation_page import needs_confirmation
 from .evaluation_page import render_page
-from .evaluation_page import report_plan
 from .evaluation_page import rule_label
 from .evaluation_page import spec_for
 from .evaluation_page import unsaved_input
@@ -193,8 +191,6 @@ def transition(evaluation_id: int, trigger: str) -> Response | tuple[str, int]:
     page, form_key, spec = _step_form(actor, evaluation_id, None, trigger)
     label = rule_label(page.available.definition.transition(trigger), trigger)
     data = posted_values(spec, request.form) if spec is not None else None
-    if form_key:  # the SKP's RHK, indicators and targets, never as retyped in the post
-        data = apply_plan(report_plan(db.session, page.evaluation, form_key), data)
     comment = (request.form.get("comment") or "").strip()
     posted_key = form_key or f"langkah-{trigger}"
     try:
@@ -219,10 +215,9 @@ def transition(evaluation_id: int, trigger: str) -> Response | tuple[str, int]:
 def draft(evaluation_id: int, form_key: str) -> Response | tuple[str, int]:
     """Save a step's form as a draft (partial answers allowed; types are still checked)."""
     actor = current_actor()
-    page, _key, spec = _step_form(actor, evaluation_id, form_key, None)
+    _page, _key, spec = _step_form(actor, evaluation_id, form_key, None)
     assert spec is not None
-    data = apply_plan(report_plan(db.session, page.evaluation, form_key),
-                      posted_values(spec, request.form)) or {}
+    data = posted_values(spec, request.form)  # plan columns: the form port writes the SKP's
     comment = (request.form.get("comment") or "").strip()
     try:
         save_draft(db.session, workflow_deps(), actor, evaluation_id, form_key, data,

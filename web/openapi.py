@@ -132,6 +132,9 @@ SCHEMAS: dict[str, Any] = {
             "type": "object",
             "properties": {
                 "roles": {"type": "array", "items": {"type": "string"}},
+                "skp_id": {"type": ["integer", "null"],
+                           "description": "the SKP the evaluation reads (null: opened "
+                                          "without one); GET /skp/{skp_id}"},
                 "period": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "label": {"type": "string"},
                     "capaian_organisasi": {
@@ -475,6 +478,19 @@ SKP_SCHEMAS: dict[str, Any] = {
         "properties": {"reason": TEXT,
                        "version": {"type": "integer", "minimum": 0, "maximum": INT_MAX}},
     },
+    "TransferRequest": {
+        "type": "object",
+        "required": ["employee_id", "on_date", "new_appraiser_id", "reason"],
+        "additionalProperties": False,
+        "properties": {
+            "employee_id": DB_ID, "new_appraiser_id": DB_ID,
+            "on_date": {"type": "string", "format": "date",
+                        "description": "the first day with the new appraiser"},
+            "reason": TEXT, "unit_kerja": {"anyOf": [TEXT, {"type": "null"}]},
+            "jabatan": {"anyOf": [TEXT, {"type": "null"}]},
+            "jenis_jabatan": {"anyOf": [{"enum": ["JPT", "JA", "JF"]}, {"type": "null"}]},
+            "copy_rhk": {"type": "boolean"}},
+    },
     "SkpRhkRef": {
         "type": "object",
         "properties": {"id": {"type": "integer"}, "skp_id": {"type": "integer"},
@@ -594,6 +610,18 @@ SKP_PATHS: dict[str, Any] = {
                           "404": SKP_NOT_FOUND, "409": SKP_CONFLICT},
         },
     },
+    "/skp/mutasi": {"post": {
+        "summary": "Mutasi / ganti Pejabat Penilai (admin): tutup SKP yang berlaku, buka yang "
+                   "baru / transfer or new appraiser (admins; scope `skp`)",
+        "requestBody": _body("TransferRequest"),
+        "responses": {"201": _json("SKP baru (draf) / the new draft", "Skp"),
+                      "400": SKP_INVALID, "401": UNAUTHORIZED,
+                      "403": _error("NotPermitted: only agency admins record a transfer; or "
+                                    "the token's scope does not cover it"),
+                      "404": _error("Pegawai tidak ditemukan / employee not found"),
+                      "409": _error("GuardFailed: no SKP in force on that date "
+                                    "(`skp_in_force`)")},
+    }},
     "/skp/rhk/{rhk_id}/pohon": {"get": {
         "summary": "Pohon kinerja: RHK yang mengintervensi / the cascade tree of a result",
         "parameters": [RHK_ID],
@@ -602,6 +630,108 @@ SKP_PATHS: dict[str, Any] = {
     }},
 }
 PATHS.update(SKP_PATHS)
+
+# Continuous feedback and dialog kinerja on a set SKP (web/api_feedback.py, workflow/feedback.py).
+NULLABLE_ID = {"anyOf": [DB_ID, {"type": "null"}]}
+FEEDBACK_ID = {"name": "feedback_id", "in": "path", "required": True, "schema": DB_ID,
+               "description": "Id umpan balik (komentar pertama atau balasan) / feedback id"}
+FEEDBACK_REFUSED = _error("GuardFailed: SKP belum/tidak lagi ditetapkan, atau ConcurrentUpdate "
+                          "/ the SKP is not set, or it changed meanwhile; nothing changed")
+FEEDBACK_FORBIDDEN = _error("NotPermitted: umpan balik dimulai oleh Pejabat Penilai, dibalas "
+                            "pegawai; dialog oleh salah satu pihak; atau cakupan token tidak "
+                            "mencakup `skp` / not a party, or the token's scope lacks `skp`")
+FEEDBACK_SCHEMAS: dict[str, Any] = {
+    "FeedbackAuthor": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "name": {"type": "string"}, "role": {"type": "string"}}},
+    "Feedback": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"}, "skp_id": {"type": "integer"},
+            "topic": {"enum": ["rhk", "indikator", "perilaku"]},
+            "rhk_id": {"type": ["integer", "null"]},
+            "indicator_id": {"type": ["integer", "null"]},
+            "period_id": {"type": ["integer", "null"]}, "month": {"type": ["integer", "null"]},
+            "value": {"type": ["string", "null"]}, "parent_id": {"type": ["integer", "null"]},
+            "text": {"type": "string"}, "author": _ref("FeedbackAuthor"),
+            "created_at": {"type": "string", "format": "date-time"}},
+    },
+    "FeedbackThread": {"allOf": [_ref("Feedback"), {"type": "object", "properties": {
+        "replies": {"type": "array", "items": _ref("Feedback")}}}]},
+    "FeedbackList": {"type": "object", "properties": {
+        "skp_id": {"type": "integer"}, "may_comment": {"type": "boolean"},
+        "may_reply": {"type": "boolean"},
+        "threads": {"type": "array", "items": _ref("FeedbackThread")}}},
+    "FeedbackRequest": {
+        "type": "object",
+        "required": ["topic", "text"],
+        "additionalProperties": False,
+        "description": "topic `rhk` needs rhk_id; `indikator` needs indicator_id and month "
+                       "(1-12) or period_id; `perilaku` needs value (a BerAKHLAK key)",
+        "properties": {
+            "topic": {"enum": ["rhk", "indikator", "perilaku"]}, "text": TEXT,
+            "rhk_id": NULLABLE_ID, "indicator_id": NULLABLE_ID, "period_id": NULLABLE_ID,
+            "month": {"anyOf": [{"type": "integer", "minimum": 1, "maximum": 12},
+                                {"type": "null"}]},
+            "value": {"anyOf": [TEXT, {"type": "null"}]}},
+    },
+    "ReplyRequest": {"type": "object", "required": ["text"], "additionalProperties": False,
+                     "properties": {"text": TEXT}},
+    "Dialog": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"}, "skp_id": {"type": "integer"},
+            "held_on": {"type": "string", "format": "date"}, "topics": {"type": "string"},
+            "agreed_actions": {"type": "string"}, "employee_id": {"type": "integer"},
+            "appraiser_id": {"type": "integer"}, "created_by_id": {"type": "integer"},
+            "created_at": {"type": "string", "format": "date-time"}},
+    },
+    "DialogList": {"type": "object", "properties": {
+        "skp_id": {"type": "integer"}, "may_add": {"type": "boolean"},
+        "dialogs": {"type": "array", "items": _ref("Dialog")}}},
+    "DialogRequest": {
+        "type": "object", "required": ["held_on", "topics", "agreed_actions"],
+        "additionalProperties": False,
+        "properties": {"held_on": {"type": "string", "format": "date"}, "topics": TEXT,
+                       "agreed_actions": TEXT}},
+}
+SCHEMAS.update(FEEDBACK_SCHEMAS)
+PATHS.update({
+    "/skp/{skp_id}/umpan-balik": {
+        "get": {"summary": "Umpan balik berkelanjutan pada SKP / the SKP's feedback threads",
+                "parameters": [SKP_ID],
+                "responses": {"200": _json("Percakapan / threads", "FeedbackList"),
+                              "401": UNAUTHORIZED, "403": FORBIDDEN, "404": SKP_NOT_FOUND}},
+        "post": {"summary": "Pejabat Penilai memulai umpan balik pada RHK, realisasi indikator "
+                            "per periode, atau nilai BerAKHLAK / the appraiser starts a thread "
+                            "(scope `skp`)",
+                 "parameters": [SKP_ID], "requestBody": _body("FeedbackRequest"),
+                 "responses": {"201": _json("Komentar / the comment", "Feedback"),
+                               "400": SKP_INVALID, "401": UNAUTHORIZED,
+                               "403": FEEDBACK_FORBIDDEN, "404": SKP_NOT_FOUND,
+                               "409": FEEDBACK_REFUSED}},
+    },
+    "/skp/umpan-balik/{feedback_id}/balasan": {"post": {
+        "summary": "Balas umpan balik (pegawai atau Pejabat Penilai) / reply to a thread "
+                   "(scope `skp`)",
+        "parameters": [FEEDBACK_ID], "requestBody": _body("ReplyRequest"),
+        "responses": {"201": _json("Balasan / the reply", "Feedback"), "400": SKP_INVALID,
+                      "401": UNAUTHORIZED, "403": FEEDBACK_FORBIDDEN,
+                      "404": _error("Umpan balik tidak ditemukan / feedback not found"),
+                      "409": FEEDBACK_REFUSED},
+    }},
+    "/skp/{skp_id}/dialog": {
+        "get": {"summary": "Dialog kinerja pada SKP / the SKP's performance dialogs",
+                "parameters": [SKP_ID],
+                "responses": {"200": _json("Dialog", "DialogList"), "401": UNAUTHORIZED,
+                              "403": FORBIDDEN, "404": SKP_NOT_FOUND}},
+        "post": {"summary": "Catat dialog kinerja (pegawai atau Pejabat Penilai) / record a "
+                            "dialog (either party; scope `skp`)",
+                 "parameters": [SKP_ID], "requestBody": _body("DialogRequest"),
+                 "responses": {"201": _json("Dialog", "Dialog"), "400": SKP_INVALID,
+                               "401": UNAUTHORIZED, "403": FEEDBACK_FORBIDDEN,
+                               "404": SKP_NOT_FOUND, "409": FEEDBACK_REFUSED}},
+    },
+})
 
 
 def openapi_document() -> dict[str, Any]:

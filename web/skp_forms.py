@@ -15,6 +15,7 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from forms.spec import FormSpec
 from workflow.rating import BERAKHLAK
 
 RHK_FIELDS = ("jenis", "text", "parent_id", "klasifikasi", "perspektif")
@@ -42,6 +43,17 @@ def _number(text: str) -> Any:
 
 def _blank(values: Mapping[str, Any], names: tuple[str, ...]) -> bool:
     return all(values.get(n) in (None, "") for n in names)
+
+
+AGENCY_PREFIX = "data-"  # the agency's own SKP fields post as ``data-<name>``
+
+
+def posted_agency_values(spec: FormSpec | None,
+                         form: MultiDict[str, str]) -> dict[str, Any] | None:
+    """Return the agency's own SKP fields as posted (None: the form did not show them)."""
+    if spec is None or form.get(AGENCY_PREFIX + "shown") != "1":
+        return None
+    return {f.name: form.get(AGENCY_PREFIX + f.name) for f in spec.fields}
 
 
 def posted_content(form: MultiDict[str, str]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ again with what was typed and the reason (400 for invalid data, 409 for a confli
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Blueprint
@@ -23,6 +24,8 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
+from forms.skp_fields import agency_spec
+from forms.skp_fields import check_data
 from l10n import current_language
 from reports.skp_document import issue_skp_document
 from workflow.cascade import assign_result
@@ -32,6 +35,7 @@ from workflow.cascade import unassign_result
 from workflow.errors import InvalidData
 from workflow.errors import WorkflowError
 from workflow.models import Employee
+from workflow.models import Skp
 from workflow.models import utcnow
 from workflow.skp import change_skp
 from workflow.skp import copy_from_last_year
@@ -42,6 +46,7 @@ from workflow.skp import my_skps
 from workflow.skp import save_content
 from workflow.skp import skp_page
 from workflow.skp import subordinate_skps
+from workflow.skp import transfer
 
 from .auth import current_actor
 from .documents import pdf_response
@@ -49,6 +54,7 @@ from .documents import public_base_url
 from .evaluation_page import workflow_deps
 from .extensions import db
 from .inputs import int_form
+from .skp_forms import posted_agency_values
 from .skp_forms import posted_content
 from .skp_forms import posted_expectations
 from .skp_view import JABATAN_OPTIONS
@@ -164,11 +170,19 @@ def show(skp_id: int) -> tuple[str, int]:
 @bp.post("/<int:skp_id>/isi")
 @login_required
 def save(skp_id: int) -> Response | tuple[str, int]:
-    """Save the employee's part: RHK with indicators and targets, and the lampiran."""
+    """Save the employee's part: RHK with indicators and targets, the lampiran and the
+    agency's own SKP fields (checked with their form rules first: ``forms.skp_fields``)."""
     content = posted_content(request.form)
+    actor = current_actor()
+    posted = posted_agency_values(agency_spec(db.session, actor.agency_id), request.form)
     try:
-        save_content(db.session, workflow_deps(), current_actor(), skp_id, content,
-                     int_form("version"))
+        if posted is not None:
+            stored = db.session.get(Skp, skp_id)
+            kept = dict(stored.data or {}) if stored is not None and \
+                stored.agency_id == actor.agency_id else {}
+            content["data"] = {**kept, **posted}  # fields the form no longer has are kept
+            content["data"] = check_data(db.session, actor.agency_id, content["data"])
+        save_content(db.session, workflow_deps(), actor, skp_id, content, int_form("version"))
     except REFUSED as exc:
         if not _refused(exc):
             raise
@@ -239,6 +253,45 @@ def change(skp_id: int) -> Response | tuple[str, int]:
                      posted="perubahan", comment=comment)
     db.session.commit()
     flash(_("Perubahan SKP dibuat sebagai draf versi %(v)s.", v=new.version), "success")
+    return redirect(url_for(".show", skp_id=new.id))
+
+
+@bp.post("/<int:skp_id>/mutasi")
+@login_required
+def transfer_employee(skp_id: int) -> Response | tuple[str, int]:
+    """*Mutasi* / change of appraiser (agency admins): closes the SKP in force on the day
+    before the date and opens a new draft with the new appraiser (``workflow.skp.transfer``)."""
+    actor = current_actor()
+    page = skp_page(db.session, actor, skp_id)  # 404 for an SKP the reader may not see
+    typed = {k: (request.form.get(k) or "").strip()
+             for k in ("on_date", "new_appraiser_id", "reason", "unit_kerja", "jabatan",
+                       "copy_rhk")}
+    problems: dict[str, list[str]] = {}
+    on_date = None
+    try:
+        on_date = date.fromisoformat(typed["on_date"])
+    except ValueError:
+        problems["on_date"] = [_("Isi tanggal mulai dengan Pejabat Penilai baru.")]
+    appraiser_id = int_form("new_appraiser_id")
+    if not appraiser_id:
+        problems["new_appraiser_id"] = [_("Pilih Pejabat Penilai baru.")]
+    if problems or on_date is None or appraiser_id is None:
+        return _page(skp_id, status=400, message=_("Data mutasi belum lengkap."),
+                     errors=problems, posted="mutasi", mutasi=typed)
+    try:
+        new = transfer(db.session, workflow_deps(), actor, page.skp.employee_id, on_date,
+                       new_appraiser_id=appraiser_id,
+                       reason=typed["reason"], unit_kerja=typed["unit_kerja"] or None,
+                       jabatan=typed["jabatan"] or None, copy_rhk=bool(typed["copy_rhk"]))
+    except REFUSED as exc:
+        if not _refused(exc):
+            raise
+        message, errors = _errors(exc)
+        return _page(skp_id, status=exc.status, message=message, errors=errors,
+                     posted="mutasi", mutasi=typed)
+    db.session.commit()
+    flash(_("Mutasi dicatat: SKP lama ditutup, draf SKP baru dibuka dengan Pejabat Penilai "
+            "baru."), "success")
     return redirect(url_for(".show", skp_id=new.id))
 
 

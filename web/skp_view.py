@@ -11,9 +11,16 @@ from typing import Any
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+from wtforms import Form
 
+from forms.builder import build_form_class
+from forms.builder import form_values_from_stored
+from forms.skp_fields import agency_spec
+from forms.spec import FormSpec
 from l10n import when
+from reports.sources import display
 from workflow.actors import Actor
 from workflow.cascade import RoleMatrix
 from workflow.cascade import TreeNode
@@ -21,11 +28,12 @@ from workflow.models import Employee
 from workflow.models import Skp
 from workflow.rating import BERAKHLAK
 from workflow.skp import SkpPage
-from workflow.skp import _parent_choices as parent_choices  # the core's rule; not public yet
 from workflow.skp import flow_of
+from workflow.skp import parent_choices
 from workflow.skp_plan import target_text
 
 from .extensions import db
+from .skp_feedback_view import feedback_view
 from .skp_forms import LAMPIRAN
 from .skp_forms import edit_rows
 from .skp_forms import lampiran_text
@@ -111,7 +119,9 @@ def _timeline(page: SkpPage, lang: str) -> list[dict[str, Any]]:
         else:
             title = {"create": _("SKP dibuat"), "assign": _("Hasil kerja dibagikan pimpinan"),
                      "unassign": _("Pembagian hasil kerja dibatalkan"),
-                     "save": _("Isi SKP disimpan")}.get(event.trigger or "", "")
+                     "save": _("Isi SKP disimpan"), "umpan_balik": _("Umpan balik diberikan"),
+                     "balas_umpan_balik": _("Umpan balik dibalas"),
+                     "dialog_kinerja": _("Dialog kinerja dicatat")}.get(event.trigger or "", "")
             title = title or (_("Isi SKP disimpan") if event.kind == "data" else
                               event.trigger or "")
         items.append({"title": title, "at": when(event.at), "comment": event.comment,
@@ -134,7 +144,8 @@ def page_view(session: Session, page: SkpPage, actor: Actor, lang: str, *, messa
               errors: Mapping[str, list[str]] | None = None,
               content: Mapping[str, Any] | None = None,
               expectations: Mapping[str, str] | None = None, posted: str = "",
-              comment: str = "") -> dict[str, Any]:
+              comment: str = "", mutasi: Mapping[str, str] | None = None,
+              feedback_posted: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Everything ``skp/show.html`` shows for one reader (``content`` / ``expectations``:
     what was posted and refused, shown again in the forms)."""
     skp = page.skp
@@ -158,7 +169,7 @@ def page_view(session: Session, page: SkpPage, actor: Actor, lang: str, *, messa
             "aspek_options": ASPEK_OPTIONS, "perspektif_options": PERSPEKTIF_OPTIONS,
             "errors": dict(errors or {}),
             "errors_other": [m for k, ms in (errors or {}).items()
-                             if not k.startswith(("rhk", "lampiran", "expectations"))
+                             if not k.startswith(("rhk", "lampiran", "expectations", "data."))
                              and k != "comment" for m in ms],
         }
     actions = []
@@ -177,7 +188,11 @@ def page_view(session: Session, page: SkpPage, actor: Actor, lang: str, *, messa
                                               "ditetapkan tetap tersimpan dan tetap dibaca "
                                               "evaluasi yang memakainya.")})
     identity = skp.employee_identity or {}
+    fields = agency_spec(session, skp.agency_id)
     return {
+        "agency_fields": _agency_fields(fields, page, lang, errors or {}, content),
+        "feedback": feedback_view(session, actor, skp.id, posted=feedback_posted),
+        "mutasi": mutasi_form(session, skp, actor, posted == "mutasi", mutasi or {}),
         "skp": {"id": skp.id, "year": skp.year, "version": skp.version, "status": skp.status,
                 "status_label": page.status_label(lang), "badge": BADGES.get(skp.status, ""),
                 "lock_version": skp.lock_version, "period": _period(skp),
@@ -200,6 +215,47 @@ def page_view(session: Session, page: SkpPage, actor: Actor, lang: str, *, messa
         "versions": [{"id": i, "version": n, "status_label": flow.label(st, lang)}
                      for i, n, st in page.versions if i != skp.id],
     }
+
+
+def _agency_fields(spec: FormSpec | None, page: SkpPage, lang: str,
+                   errors: Mapping[str, list[str]],
+                   posted: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The agency's own SKP fields (``forms.skp_fields``): read-only values for every reader,
+    and the generated inputs (``data-<name>``) when the reader edits the SKP."""
+    if spec is None:
+        return None
+    stored = dict(page.content.get("data") or {})
+    shown = [{"label": (f.label_en or f.label) if lang == "en" else f.label,
+              "name": f.name, "text": display(f, stored.get(f.name)) or "—"}
+             for f in spec.fields]
+    form = None
+    if page.may_edit:
+        form_class = build_form_class(spec, Form, lang=lang)
+        values = dict((posted or {}).get("data") or stored)
+        form = form_class(formdata=None, data=form_values_from_stored(spec, values),
+                          prefix="data")
+        for f in form:
+            f.errors = list(errors.get(f"data.{f.short_name}", []))
+    title = (spec.title_en or spec.title) if lang == "en" else spec.title
+    return {"title": title, "shown": shown, "form": form}
+
+
+def mutasi_form(session: Session, skp: Skp, actor: Actor, refused: bool,
+                typed: Mapping[str, str]) -> dict[str, Any] | None:
+    """The *mutasi* form for an agency admin on an SKP still running (``transfer`` decides;
+    this only offers it): the date, the new appraiser (another active employee of the
+    agency), the reason, whether to copy the RHK, and the new unit kerja / jabatan."""
+    if not actor.is_admin or skp.status in ("ditutup", "diganti"):
+        return None
+    people = session.execute(
+        select(Employee.id, Employee.name, Employee.nip, Employee.jabatan)
+        .where(Employee.agency_id == skp.agency_id, Employee.active.is_(True),
+               Employee.id != skp.employee_id)
+        .order_by(Employee.name, Employee.id)).all()
+    return {"url": url_for("skp.transfer_employee", skp_id=skp.id), "open": refused,
+            "typed": dict(typed),
+            "appraisers": [(p.id, f"{p.name} — {p.jabatan or p.nip}") for p in people],
+            "current_appraiser": skp.appraiser_id}
 
 
 def _parent_options(session: Session, skp: Skp) -> list[tuple[int, str]]:

@@ -454,6 +454,60 @@ class SkpExpectation(Base):
     skp: Mapped[Skp] = relationship(back_populates="expectations")
 
 
+class SkpFeedback(Base):
+    """Continuous feedback (*umpan balik berkelanjutan*) on a set SKP (``workflow.feedback``).
+
+    A thread starts with the appraiser's comment on one topic — an RHK (``rhk_id``), an
+    indicator's realisation in one period (``indicator_id`` + ``month`` and/or ``period_id``,
+    so it can join the realisation recorded per indicator per period), or a BerAKHLAK value
+    (``value``) — and goes on with replies (``parent_id`` = the thread's first comment).
+    ``event_seq`` is the SKP chain event that recorded it (``audit verify`` checks the row
+    against it). Never edited or deleted.
+    """
+
+    __tablename__ = "skp_feedback"
+    __table_args__ = (Index("ix_skp_feedback_skp", "skp_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    skp_id: Mapped[int] = mapped_column(ForeignKey("skp.id"))
+    topic: Mapped[str] = mapped_column(String(16))  # rhk / indikator / perilaku
+    rhk_id: Mapped[int | None] = mapped_column(ForeignKey("skp_rhk.id"))
+    indicator_id: Mapped[int | None] = mapped_column(ForeignKey("skp_indicator.id"))
+    period_id: Mapped[int | None] = mapped_column(ForeignKey("period.id"))
+    month: Mapped[int | None] = mapped_column(Integer)
+    value: Mapped[str | None] = mapped_column(String(32))  # a BerAKHLAK key
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("skp_feedback.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("employee.id"))
+    author_role: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    event_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+    author: Mapped[Employee] = relationship(foreign_keys=[author_id], lazy="joined",
+                                            innerjoin=True)
+
+
+class SkpDialog(Base):
+    """A *dialog kinerja* held between the employee and her appraiser about a set SKP: when,
+    the topics, the agreed actions, both parties (``workflow.feedback``). Never edited."""
+
+    __tablename__ = "skp_dialog"
+    __table_args__ = (Index("ix_skp_dialog_skp", "skp_id", "held_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    skp_id: Mapped[int] = mapped_column(ForeignKey("skp.id"))
+    held_on: Mapped[date]
+    topics: Mapped[str] = mapped_column(Text)
+    agreed_actions: Mapped[str] = mapped_column(Text)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"))
+    appraiser_id: Mapped[int] = mapped_column(ForeignKey("employee.id"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("employee.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    event_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class SkpPeriod(Base):
     """One realisation period of a set SKP (``2026-03``, ``2026-Q1``, ``2026-S1``): submitted
     or not. Once submitted, its realisation and evidence are immutable (a new evidence file

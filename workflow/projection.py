@@ -44,6 +44,9 @@ MUTABLE_FIELDS: tuple[str, ...] = (
 FIXED_FIELDS: tuple[str, ...] = (
     "agency_id", "employee_id", "period_id", "definition_version_id", "form_versions",
     "created_at", "participants",
+    # The SKP the evaluation reads (issue 13); an evaluation opened before it existed has no
+    # digest of it, and ``differing`` compares only the fields both sides have.
+    "skp_id",
 )
 # Every evaluation column any surface shows (besides the chain head, which the chain checks).
 PROJECTED_FIELDS: tuple[str, ...] = MUTABLE_FIELDS + FIXED_FIELDS

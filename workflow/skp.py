@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.exc import StaleDataError
 
 from .actors import Actor
@@ -198,6 +199,8 @@ def skps_in_window(session: Session, employee_ids: Iterable[int], starts_on: dat
             select(Skp).where(Skp.employee_id.in_(ids[start:start + 500]),
                               Skp.starts_on <= ends_on, Skp.ends_on >= starts_on,
                               Skp.status != REPLACED)
+            # Opening a period needs the rows, not their RHK and indicators.
+            .options(lazyload(Skp.rhk), lazyload(Skp.expectations))
             .order_by(Skp.employee_id, Skp.starts_on, Skp.id))
         for skp in rows:
             found.setdefault(skp.employee_id, []).append(skp)
@@ -513,7 +516,7 @@ def copy_from_last_year(session: Session, wf: Workflow, actor: Actor, year: int)
                       jenis_jabatan=last.jenis_jabatan, copy_from=last.id)
 
 
-def _parent_choices(session: Session, skp: Skp) -> dict[int, SkpRhk]:
+def parent_choices(session: Session, skp: Skp) -> dict[int, SkpRhk]:
     """The RHK this SKP's RHK may cascade from: those of the appraiser's current SKP of the
     year, once it is set."""
     if skp.appraiser_id is None:
@@ -588,7 +591,7 @@ def _apply_rhk(session: Session, skp: Skp, items: list[Any]) -> None:
     """Check every RHK of the document first, then write them (nothing on a refusal)."""
     problems: dict[str, tuple[str, str]] = {}
     existing = {r.id: r for r in skp.rhk}
-    choices = _parent_choices(session, skp)
+    choices = parent_choices(session, skp)
     rows: list[SkpRhk | None] = []
     for n, item in enumerate(items):
         at = f"rhk[{n}]"
@@ -633,7 +636,7 @@ def _apply_rhk(session: Session, skp: Skp, items: list[Any]) -> None:
 
 
 def _facts(session: Session, skp: Skp) -> SkpFacts:
-    choices = _parent_choices(session, skp)
+    choices = parent_choices(session, skp)
     leader = current_skp(session, skp.appraiser_id, skp.year) if skp.appraiser_id else None
     ordered = sorted(skp.rhk, key=lambda r: r.position)
     orphans = tuple(n for n, r in enumerate(ordered, start=1)

@@ -54,6 +54,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from .checkpoints import CheckpointReport
 from .database import sqlite_pragmas
@@ -386,25 +387,36 @@ def _evaluation_batches(session: Session, key: bytes, agency_id: int | None, inc
             return
 
 
-def _skp_owners(session: Session, key: bytes, agency_id: int | None,
-                incremental: bool) -> list[_Owner]:
-    """The SKP chains (``skp:<id>``) to check: all, or those whose head moved since their
-    trusted, intact record."""
-    query = select(Skp.id, Skp.agency_id, Skp.history_seq, Skp.history_head)
-    if agency_id is not None:
-        query = query.where(Skp.agency_id == agency_id)
-    owners = [_Owner(f"skp:{sid}", aid, None, seq or 0, head or "")
-              for sid, aid, seq, head in session.execute(query.order_by(Skp.id))]
-    if not incremental:
-        return owners
-    known = _known(session, (o.chain for o in owners))
-    return [o for o in owners if not (
-        (row := known.get(o.chain)) is not None and _trusted(key, row) and row.ok
-        and (row.seq, row.hash) == (o.head_seq, o.head_hash))]
+def _skp_batches(session: Session, key: bytes, agency_id: int | None,
+                 incremental: bool) -> Iterator[list[_Owner]]:
+    """The SKP chains (``skp:<id>``) to check, ``BATCH`` SKPs at a time by id: all, or those
+    whose head moved since their trusted, intact record."""
+    last = 0
+    while True:
+        query = (select(Skp.id, Skp.agency_id, Skp.history_seq, Skp.history_head)
+                 .where(Skp.id > last).order_by(Skp.id).limit(BATCH))
+        if agency_id is not None:
+            query = query.where(Skp.agency_id == agency_id)
+        rows = session.execute(query).all()
+        if not rows:
+            return
+        last = rows[-1].id
+        owners = [_Owner(f"skp:{sid}", aid, None, seq or 0, head or "")
+                  for sid, aid, seq, head in rows]
+        if incremental:
+            known = _known(session, (o.chain for o in owners))
+            owners = [o for o in owners if not (
+                (row := known.get(o.chain)) is not None and _trusted(key, row) and row.ok
+                and (row.seq, row.hash) == (o.head_seq, o.head_hash))]
+        if owners:
+            yield owners
+        if len(rows) < BATCH:
+            return
 
 
 def _check_skp(session: Session, key: bytes, owner: _Owner) -> ChainReport:
     """Check an SKP's chain whole, then its row (and content) against its newest event."""
+    from .feedback import verify_records
     from .skp import projection_differs
     from .skp import skp_projection
 
@@ -415,10 +427,16 @@ def _check_skp(session: Session, key: bytes, owner: _Owner) -> ChainReport:
                            columns=_same)
     if not report.ok or not events or not events[-1]["projection"]:
         return report
-    skp = session.get(Skp, int(owner.chain.split(":", 1)[1]))
+    skp_id = int(owner.chain.split(":", 1)[1])
+    held = identity_key(Skp, skp_id) in session.identity_map
+    skp = session.get(Skp, skp_id)
     if skp is None:
         return report
     fields = tuple(projection_differs(events[-1]["projection"], skp_projection(skp)))
+    # Feedback and dialog rows against the events that recorded them (workflow.feedback).
+    fields += tuple(verify_records(session, skp_id, events))
+    if not held:  # memory stays flat over many SKPs (its RHK and indicators go with it)
+        session.expunge(skp)
     if fields:
         return ChainReport(owner.chain, report.events, False, owner.head_seq,
                            mismatch_reason(fields), fields)
@@ -466,9 +484,9 @@ def verify_part(session: Session, key: bytes, agency_id: int | None = None, *,
         owners = _agency_owners(session, key, agency_id, incremental)
         done([(o, _check_agency(session, key, o)) for o in owners],
              _known(session, (o.chain for o in owners)) if record else {})
-        skps = _skp_owners(session, key, agency_id, incremental)
-        done([(o, _check_skp(session, key, o)) for o in skps],
-             _known(session, (o.chain for o in skps)) if record else {})
+        for skps in _skp_batches(session, key, agency_id, incremental):
+            done([(o, _check_skp(session, key, o)) for o in skps],
+                 _known(session, (o.chain for o in skps)) if record else {})
     for batch in _evaluation_batches(session, key, agency_id, incremental, part, parts):
         done(_check_evaluations(session, key, batch), batch.known)
     if part == 0 and not incremental:

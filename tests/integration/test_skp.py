@@ -7,13 +7,16 @@ from datetime import date
 from typing import Any
 
 import pytest
+from flask import Flask
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from tests.conftest import PEOPLE
 from tests.conftest import World
 from tests.conftest import build_world
+from tests.conftest import sql_statements
 from tests.conftest import tampering
 from workflow.cascade import assign_result
 from workflow.cascade import cascade_tree
@@ -26,8 +29,10 @@ from workflow.errors import NotFound
 from workflow.errors import NotPermitted
 from workflow.errors import TransitionNotAllowed
 from workflow.history import verify_all
+from workflow.models import Agency
 from workflow.models import Evaluation
 from workflow.models import HistoryEvent
+from workflow.models import Period
 from workflow.models import Skp
 from workflow.periods import ensure_period
 from workflow.periods import open_period
@@ -536,3 +541,29 @@ def test_a_second_session_on_the_same_version_conflicts(session: Session, wf: Wo
     assert fresh.history_seq == seq + 1 and fresh.rhk[0].text == "Pertama"
     assert fresh.lampiran == {}
     assert all(r.ok for r in verify_all(session, wf.audit_key))
+
+
+def test_opening_a_period_reads_the_skps_in_one_statement_whatever_their_number(
+        app: Flask, session: Session, wf: Workflow, world: World) -> None:
+    """Keying evaluations on SKPs costs one statement per 500 employees, not one per SKP (nor
+    the SKPs' RHK and indicators)."""
+    for who in PEOPLE:
+        skp = create_skp(session, wf, world.actor(who), year=YEAR, pendekatan="kuantitatif",
+                         jenis_jabatan="JA")
+        save_content(session, wf, world.actor(who), skp.id, {"rhk": [rhk(), rhk("Kedua")]},
+                     None)
+    session.commit()
+    counts = {}
+    admin, agency, expected = world.actor("kepala"), world.agency.id, len(world.evaluations)
+    for year in (YEAR, YEAR + 1):  # every employee has an SKP in YEAR, nobody in YEAR + 1
+        period_id = ensure_period(session, session.get(Agency, agency), "annual", year).id
+        session.commit()
+        session.expunge_all()
+        with sql_statements(app) as sent:
+            report = open_period(session, wf, admin, period_id)
+        session.commit()
+        counts[year] = len(sent)
+        assert len(report.evaluations) == expected  # everybody with an appraiser
+    opened = session.scalars(select(Evaluation).join(Period).where(Period.year == YEAR))
+    assert {e.skp_id is not None for e in opened} == {True}
+    assert counts[YEAR] == counts[YEAR + 1], counts

@@ -110,19 +110,44 @@ ENDPOINTS: dict[str, Callable[[FlaskClient, Session, Setup], Any]] = {
         {"rhk_id": s.rhk_id, "subordinate_id": s.a.people["pegawai"].id}),
     "skp-pohon": lambda c, db, s: _api(c, db, s, "GET", f"/skp/rhk/{s.rhk_id}/pohon"),
     "skp-list": lambda c, db, s: _api(c, db, s, "GET", f"/skp?year={YEAR}"),
+    "skp-mutasi": lambda c, db, s: _api(
+        c, db, s, "POST", "/skp/mutasi",
+        {"employee_id": s.target.employee_id, "on_date": f"{YEAR}-07-01",
+         "new_appraiser_id": s.a.people["kepala"].id, "reason": "Mutasi"}),
+    # Continuous feedback and dialog (workflow/feedback.py): only on a set SKP, the target is
+    # submitted, so the parties get 409 and nothing is written.
+    "skp-umpan-balik": lambda c, db, s: _api(c, db, s, "GET", f"/skp/{s.target.id}/umpan-balik"),
+    "skp-umpan-balik-post": lambda c, db, s: _api(
+        c, db, s, "POST", f"/skp/{s.target.id}/umpan-balik",
+        {"topic": "rhk", "rhk_id": s.rhk_id, "text": "Umpan balik"}),
+    "skp-dialog": lambda c, db, s: _api(c, db, s, "GET", f"/skp/{s.target.id}/dialog"),
+    "skp-dialog-post": lambda c, db, s: _api(
+        c, db, s, "POST", f"/skp/{s.target.id}/dialog",
+        {"held_on": f"{YEAR}-01-05", "topics": "Topik", "agreed_actions": "Tindak lanjut"}),
 }
 WRITES = {"skp-save-expectations", "skp-save-rhk", "skp-tetapkan", "skp-kembalikan",
-          "skp-perubahan", "skp-assign"}
+          "skp-perubahan", "skp-assign", "skp-mutasi", "skp-umpan-balik-post",
+          "skp-dialog-post"}
 
 
 def expected(endpoint: str, role: str, agency: str) -> int:
     """Return the status code the matrix allows for one cell (the target is submitted)."""
     if endpoint == "skp-list":
         return 200  # everybody lists her own; the leak check below covers the rest
+    if endpoint == "skp-mutasi":
+        # Admins only (the Kepala Dinas); another agency's employee does not exist for them.
+        if role != "leader":
+            return 403
+        return 201 if agency == "A" else 404
     if agency == "B" or role not in READERS:
         return 404  # an SKP the reader may not read does not exist for her
-    if endpoint in ("skp-get", "skp-matriks", "skp-pohon"):
+    if endpoint in ("skp-get", "skp-matriks", "skp-pohon", "skp-umpan-balik", "skp-dialog"):
         return 200
+    if endpoint == "skp-umpan-balik-post":
+        # The appraiser starts threads (409 here: not set yet); the employee only replies.
+        return 409 if role == "appraiser" else 403
+    if endpoint == "skp-dialog-post":
+        return 409 if role in ("appraiser", "employee") else 403
     if endpoint == "skp-save-expectations":
         return 200 if role == "appraiser" else 403
     if endpoint == "skp-save-rhk":
@@ -176,7 +201,10 @@ def test_cell(client: FlaskClient, session: Session, wf: Workflow, endpoint: str
     want = expected(endpoint, role, agency)
     assert response.status_code == want, response.get_data(as_text=True)[:500]
     after = _state(session)
-    if endpoint in WRITES and want == 200:
+    if endpoint in WRITES and want in (200, 201):
+        if endpoint == "skp-mutasi":  # the target closed, one new SKP opened
+            assert len(after) == len(before) + 1
+            after = after[:len(before)]
         changed = [row for row, old in zip(after, before, strict=True) if row != old]
         assert [row[0] for row in changed] == [target.id]
     else:

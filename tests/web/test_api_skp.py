@@ -229,3 +229,47 @@ def test_another_agency_is_404(api: Api, session: Session, wf: Workflow) -> None
 def test_bad_list_parameters_are_400(api: Api) -> None:
     assert api.call("GET", "kepala", "/skp?year=abc").status_code == 400
     assert api.call("GET", "kepala", "/skp?tahun=2027").status_code == 400
+
+
+def test_mutasi_by_an_admin(api: Api, session: Session, wf: Workflow) -> None:
+    top, mid = chain(api)
+    staff = api.world.people["atasan"]
+    body = {"employee_id": staff.id, "on_date": f"{YEAR}-07-01",
+            "new_appraiser_id": api.world.people["ppk"].id, "reason": "Mutasi (SK 1/2027)",
+            "copy_rhk": True}
+    before = state(session, mid["id"])
+    for who, want in (("atasan", 403), ("auditor", 403)):
+        assert api.call("POST", who, "/skp/mutasi", body).status_code == want
+    for bad in ({**body, "on_date": "1-7-2027"}, {**body, "copy_rhk": "ya"},
+                {**body, "reason": ""}, {**body, "new_appraiser_id": staff.id}):
+        assert api.call("POST", "kepala", "/skp/mutasi", bad).status_code == 400
+    other = build_world(session, wf, "kota-kupang", offset=50)
+    assert api.call("POST", "kepala", "/skp/mutasi",
+                    {**body, "employee_id": other.people["atasan"].id}).status_code == 404
+    assert state(session, mid["id"]) == before
+    answer = api.call("POST", "kepala", "/skp/mutasi", body)
+    assert answer.status_code == 201, answer.get_json()
+    new = answer.get_json()
+    assert (new["starts_on"], new["ends_on"], new["state"]) == (
+        f"{YEAR}-07-01", f"{YEAR}-12-31", "draft")
+    assert new["appraiser_id"] == api.world.people["ppk"].id
+    old = api.call("GET", "kepala", f"/skp/{mid['id']}").get_json()
+    assert (old["state"], old["ends_on"]) == ("ditutup", f"{YEAR}-06-30")
+    assert top["id"] != new["id"]
+
+
+def test_an_evaluation_names_the_skp_it_reads(api: Api, session: Session, wf: Workflow) -> None:
+    from workflow.models import Evaluation
+    from workflow.periods import ensure_period
+    from workflow.periods import open_period
+
+    top, mid = chain(api)
+    period = ensure_period(session, api.world.agency, "annual", YEAR)
+    open_period(session, wf, api.world.actor("kepala"), period.id)
+    session.commit()
+    evaluation = session.scalar(select(Evaluation).where(
+        Evaluation.period_id == period.id,
+        Evaluation.employee_id == api.world.people["atasan"].id))
+    assert evaluation is not None
+    body = api.call("GET", "atasan", f"/evaluations/{evaluation.id}").get_json()
+    assert body["skp_id"] == mid["id"] != top["id"]

@@ -114,6 +114,9 @@ def test_demo_then_audit_verify(app: Flask, session: Session) -> None:
         depth[rhk_id] = level
     assert max(depth.values()) == 3  # Sekda → Kepala Dinas → Kepala Bidang → staff
     assert sum(1 for ev in evaluations if ev.skp_id is not None) > len(evaluations) // 2
+    # A few set SKPs carry feedback threads, replies and a dialog (demo/feedback.py).
+    assert {"umpan_balik", "balas_umpan_balik", "dialog_kinerja"} <= set(session.scalars(
+        select(HistoryEvent.trigger).where(HistoryEvent.chain.like("skp:%"))))
     code, out = run(app, "demo")  # idempotent
     assert code == 0
     code, out = run(app, "audit", "verify")

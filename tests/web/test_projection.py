@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask import current_app
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy import text
@@ -50,6 +51,7 @@ from workflow.service import Workflow
 from workflow.service import apply_transition
 from workflow.service import run_due_transitions
 from workflow.service import save_draft
+from workflow.skp import create_skp
 
 LATER = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
@@ -88,6 +90,13 @@ def _other_version(session: Session, ev: Evaluation) -> int:
         {"v": ev.definition_version_id}).scalar_one()
 
 
+def _an_skp(session: Session, w: World) -> int:
+    skp = create_skp(session, current_app.extensions["workflow"], w.actor("pegawai"),
+                     year=2027, pendekatan="kuantitatif", jenis_jabatan="JA")
+    session.commit()
+    return skp.id
+
+
 # One direct edit per projected field: (SQL, parameters) for the rated evaluation.
 Edit = Callable[[Session, World, Evaluation], tuple[str, dict[str, Any]]]
 EDITS: dict[str, Edit] = {
@@ -121,6 +130,8 @@ EDITS: dict[str, Edit] = {
         "UPDATE evaluation SET form_versions = :v WHERE id = :id", {"v": "{}"}),
     "created_at": lambda s, w, ev: (
         "UPDATE evaluation SET created_at = :v WHERE id = :id", {"v": LATER}),
+    "skp_id": lambda s, w, ev: (  # pointed at another SKP than the one it opened on
+        "UPDATE evaluation SET skp_id = :v WHERE id = :id", {"v": _an_skp(s, w)}),
     "participants": lambda s, w, ev: (
         "UPDATE evaluation_participant SET identity = :v "
         "WHERE evaluation_id = :id AND role = 'appraiser'",

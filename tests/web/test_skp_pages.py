@@ -18,12 +18,16 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from forms import authoring
 from tests.conftest import World
+from tests.conftest import api_token
 from tests.web.conftest import login
 from workflow.cascade import assign_result
 from workflow.models import Evaluation
 from workflow.models import Skp
+from workflow.models import utcnow
 from workflow.service import Workflow
+from workflow.service import save_draft
 from workflow.skp import create_skp
 from workflow.skp import current_skp
 from workflow.skp import fire_skp_transition
@@ -310,6 +314,138 @@ def test_self_assessment_lists_the_set_skp(app: Flask, session: Session, wf: Wor
                      "Hasil penilai: layanan bidang sesuai standar", "10 – 12 berkas",
                      EXPECTATION):
         assert expected in printed, expected
+
+
+def test_api_post_cannot_retype_the_plan(app: Flask, session: Session, wf: Workflow,
+                                         two: tuple[World, World]) -> None:
+    """The JSON API goes through the same form port as the page: a self-assessment posted
+    with retyped RHK, indicator and target (and an extra row) is stored with the SKP's words;
+    a draft saved through the core with a retyped plan is too."""
+    world = two[0]
+    set_chain(session, wf, world)
+    evaluation = world.evaluations["pegawai"]
+    token = api_token(session, world.people["pegawai"])
+    session.commit()
+    retyped = {"hasil_kerja": [
+        {"rencana_hasil_kerja": "Sesuatu yang lain", "indikator": "Indikator lain",
+         "target": "1000", "realisasi": "11 berkas", "bukti_dukung": ""},
+        {"rencana_hasil_kerja": "Hasil yang tidak direncanakan", "indikator": "x",
+         "target": "1", "realisasi": "1", "bukti_dukung": ""}]}
+    save_draft(session, wf, world.actor("pegawai"), evaluation.id, "self-assessment",
+               retyped)
+    session.commit()
+    session.refresh(evaluation)
+    draft_rows = evaluation.values("self-assessment")["hasil_kerja"]
+    assert [r["rencana_hasil_kerja"] for r in draft_rows] == [
+        "Hasil pegawai: layanan bidang sesuai standar"]
+    answer = app.test_client().post(
+        f"/api/v1/evaluations/{evaluation.id}/transitions/submit",
+        json={"data": retyped, "version": evaluation.lock_version},
+        headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200, answer.get_data(as_text=True)[:800]
+    session.refresh(evaluation)
+    rows = evaluation.values("self-assessment")["hasil_kerja"]
+    assert [{k: r[k] for k in ("rencana_hasil_kerja", "indikator", "target", "realisasi")}
+            for r in rows] == [{
+                "rencana_hasil_kerja": "Hasil pegawai: layanan bidang sesuai standar",
+                "indikator": "Layanan pegawai selesai", "target": "10 – 12 berkas",
+                "realisasi": "11 berkas"}]
+
+
+def test_mutasi_from_the_skp_page(app: Flask, session: Session, wf: Workflow,
+                                  two: tuple[World, World]) -> None:
+    """The agency admin records a mutasi on the employee's SKP page: the SKP in force is
+    closed the day before, a draft opens with the new appraiser (RHK copied when asked);
+    an incomplete form is 400, the appraiser (not an admin) gets 403, nothing changes."""
+    world = two[0]
+    skps = set_chain(session, wf, world)
+    old = skps["pegawai"]
+    kepala = client_for(app, world, "kepala")  # the agency admin
+    html = kepala.get(f"/skp/{old.id}").get_data(as_text=True)
+    assert 'id="form-mutasi"' in html and "csrf_token" in html
+    assert 'id="form-mutasi"' not in client_for(app, world, "penilai").get(
+        f"/skp/{old.id}").get_data(as_text=True)
+    form = {"on_date": "2026-07-01", "new_appraiser_id": str(world.people["tim"].id),
+            "reason": "Mutasi ke BKPSDM", "copy_rhk": "1", "unit_kerja": "BKPSDM"}
+    incomplete = kepala.post(f"/skp/{old.id}/mutasi", data={**form, "on_date": ""})
+    assert incomplete.status_code == 400
+    assert "Mutasi ke BKPSDM" in incomplete.get_data(as_text=True)  # what was typed stays
+    refused = client_for(app, world, "penilai").post(f"/skp/{old.id}/mutasi", data=form)
+    assert refused.status_code == 403
+    session.refresh(old)
+    assert old.status == "ditetapkan" and old.ends_on.isoformat() == "2026-12-31"
+    answer = kepala.post(f"/skp/{old.id}/mutasi", data=form)
+    assert answer.status_code == 302, page_text(answer.get_data(as_text=True))[:800]
+    session.expire_all()
+    closed = session.get(Skp, old.id)
+    assert closed is not None
+    assert closed.status == "ditutup" and closed.ends_on.isoformat() == "2026-06-30"
+    assert closed.closed_reason == "Mutasi ke BKPSDM"
+    new = current_skp(session, world.people["pegawai"].id, YEAR)
+    assert new is not None and new.id != old.id
+    assert answer.headers["Location"].endswith(f"/skp/{new.id}")
+    assert new.status == "draft" and new.appraiser_id == world.people["tim"].id
+    assert new.starts_on.isoformat() == "2026-07-01"
+    assert [r.text for r in new.rhk] == ["Hasil pegawai: layanan bidang sesuai standar"]
+    assert all(r.parent_id is None for r in new.rhk)
+    # The closed SKP offers no second mutasi.
+    assert 'id="form-mutasi"' not in kepala.get(f"/skp/{old.id}").get_data(as_text=True)
+
+
+def test_agency_fields_edited_on_the_page_and_printed(app: Flask, session: Session,
+                                                      wf: Workflow,
+                                                      two: tuple[World, World]) -> None:
+    """Fields the agency added to the ``skp`` form are edited on the SKP page with their own
+    rules (a wrong value: 400, nothing stored), shown to the appraiser, and the one marked
+    ``prints: skp.keterangan_tambahan`` is printed on the SKP PDF (the other is not)."""
+    world = two[0]
+    set_chain(session, wf, world, down_to="penilai")
+    admin = world.actor("kepala")
+    now = utcnow()
+    draft = authoring.start_draft(session, wf.audit_key, admin, "skp", now)
+    authoring.put_field(session, wf.audit_key, admin, draft.id, {
+        "name": "kesepakatan", "type": "textarea", "label": "Catatan Kesepakatan",
+        "prints": "skp.keterangan_tambahan"}, now)
+    authoring.put_field(session, wf.audit_key, admin, draft.id, {
+        "name": "nomor_rapat", "type": "integer", "label": "Nomor Rapat Penyusunan"}, now)
+    authoring.publish(session, wf.audit_key, admin, draft.id, now)
+    mine = create_skp(session, wf, world.actor("pegawai"), year=YEAR,
+                      pendekatan="kuantitatif", jenis_jabatan="JA")
+    session.commit()
+    pegawai = client_for(app, world, "pegawai")
+    html = pegawai.get(f"/skp/{mine.id}").get_data(as_text=True)
+    assert 'name="data-kesepakatan"' in html and 'name="data-nomor_rapat"' in html
+    form = {"version": str(mine.lock_version), "data-shown": "1",
+            "data-kesepakatan": "Disepakati rapat 14 Januari.", "data-nomor_rapat": "tiga"}
+    wrong = pegawai.post(f"/skp/{mine.id}/isi", data=form)
+    assert wrong.status_code == 400
+    assert "Disepakati rapat 14 Januari." in wrong.get_data(as_text=True)
+    session.refresh(mine)
+    assert not mine.data
+    saved = pegawai.post(f"/skp/{mine.id}/isi", data={**form, "data-nomor_rapat": "3"})
+    assert saved.status_code == 302, page_text(saved.get_data(as_text=True))[:800]
+    session.refresh(mine)
+    assert mine.data == {"kesepakatan": "Disepakati rapat 14 Januari.", "nomor_rapat": 3}
+    # The API checks the same rules (forms.skp_fields.check_data): nothing changes.
+    token = api_token(session, world.people["pegawai"], scope="read skp")
+    session.commit()
+    refused = app.test_client().put(
+        f"/api/v1/skp/{mine.id}", headers={"Authorization": f"Bearer {token}"},
+        json={"content": {"data": {"kesepakatan": "x", "nomor_rapat": "tiga"}},
+              "version": mine.lock_version})
+    assert refused.status_code == 400
+    assert "data.nomor_rapat" in refused.get_json()["errors"]
+    session.refresh(mine)
+    assert mine.data["kesepakatan"] == "Disepakati rapat 14 Januari."
+    shown = page_text(client_for(app, world, "penilai").get(f"/skp/{mine.id}").get_data(
+        as_text=True))
+    assert "Nomor Rapat Penyusunan 3" in shown and "Disepakati rapat 14 Januari." in shown
+    pdf = pegawai.get(f"/skp/{mine.id}/pdf")
+    assert pdf.status_code == 200
+    printed = re.sub(r"\s+", " ", " ".join(p.extract_text() or "" for p in
+                                           PdfReader(io.BytesIO(pdf.get_data())).pages))
+    assert "CATATAN KESEPAKATAN DISEPAKATI RAPAT 14 JANUARI." in printed.upper()
+    assert "Nomor Rapat" not in printed
 
 
 def test_pages_in_english(app: Flask, session: Session, wf: Workflow,
