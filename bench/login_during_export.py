@@ -195,16 +195,29 @@ def main() -> None:
     parser.add_argument("--url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    parser.add_argument("--seed-only", action="store_true",
+                        help="Only seed the database (no timing: run it outside the bench lock).")
+    parser.add_argument("--no-seed", action="store_true",
+                        help="Time against the database a --seed-only run left.")
     parser.add_argument("--export-child", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--storage", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.export_child is not None:
         export_child(args.url, args.export_child, args.workers, args.storage)
         return
-    reset(args.url)
     os.environ["DATABASE_URL"] = args.url
-    app = create_app(CONFIG)
-    who = seed(app, args.n)
+    if args.no_seed:
+        app = create_app(CONFIG)
+        with app.app_context():
+            who = db.session.scalar(select(Employee.nip).where(
+                Employee.password_hash.is_not(None)).order_by(Employee.id))
+            assert who, "seed first: --seed-only"
+    else:
+        reset(args.url)
+        app = create_app(CONFIG)
+        who = seed(app, args.n)
+    if args.seed_only:
+        return
     import reports.export as export
 
     client = app.test_client()

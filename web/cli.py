@@ -78,6 +78,8 @@ from .documents import public_base_url
 from .extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
+#: Activation codes issued per committed batch by ``users activation-codes``.
+ACTIVATION_BATCH = 200
 
 
 def _wf() -> Workflow:
@@ -563,23 +565,35 @@ def users_activation_codes(slug: str, out: Path, unit: str, without_password: bo
         click.echo("NIP tidak ditemukan atau tidak aktif / not found or inactive: "
                    + ", ".join(sorted(missing)), err=True)
         sys.exit(1)
-    try:
-        issued = issue_activation_codes(db.session, _wf().audit_key, Actor.system(agency.id),
-                                        people, now=utcnow(), days=days)
+    now = utcnow()
+    try:  # the checks first (an empty batch checks the validity): nothing issued on refusal
+        issue_activation_codes(db.session, _wf().audit_key, Actor.system(agency.id), [],
+                               now=now, days=days)
     except WorkflowError as exc:
         db.session.rollback()
         _fail(exc)
-    # Write the file before committing: if it cannot be written, no code is issued.
+    zone = agency_zone(db.session, agency.id)  # printed on slips: the agency's own time
+    issued = 0
     with os.fdopen(os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w",
                    newline="", encoding="utf-8") as handle:
         writer = csv_writer(handle)  # imported names are data, never spreadsheet formulas
         writer.writerow(["nip", "nama", "unit_kerja", "kode", "berlaku_sampai"])
-        zone = agency_zone(db.session, agency.id)  # printed on slips: the agency's own time
-        for item in issued:
-            writer.writerow([item.employee.nip, item.employee.name, item.employee.unit_kerja,
-                             item.code, format_moment(item.expires_at, zone, "id", "timestamp")])
-    db.session.commit()
-    click.echo(f"{len(issued)} kode aktivasi / activation codes → {out}")
+        # Committed in batches: each batch's events lock the agency's chain head only until
+        # its commit, so log-ins of the agency do not wait for thousands of codes. A batch's
+        # rows are written (and synced) before it commits: every issued code is in the file.
+        for start in range(0, len(people), ACTIVATION_BATCH):
+            batch = issue_activation_codes(
+                db.session, _wf().audit_key, Actor.system(agency.id),
+                people[start:start + ACTIVATION_BATCH], now=now, days=days)
+            for item in batch:
+                writer.writerow([item.employee.nip, item.employee.name,
+                                 item.employee.unit_kerja, item.code,
+                                 format_moment(item.expires_at, zone, "id", "timestamp")])
+            handle.flush()
+            os.fsync(handle.fileno())
+            db.session.commit()
+            issued += len(batch)
+    click.echo(f"{issued} kode aktivasi / activation codes → {out}")
 
 
 export_cli = AppGroup("export", help="Bulk PDF export.")

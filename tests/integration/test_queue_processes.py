@@ -1,9 +1,11 @@
 """The job queue as deployed: two app servers and two workers on this machine, against
 PostgreSQL, Redis and an S3-compatible server (moto, started here), each a process of its own.
 
-An export started through app 1 is downloaded through app 2; the worker running it is killed
-(SIGKILL) mid-export, the watchdog (``flask jobs recover``, what the periodic task runs every
-minute) queues it again, and the other worker finishes it: no duplicate documents or events.
+An export started through app 1 is downloaded through app 2; app 1's gunicorn is reloaded
+(SIGHUP) while the export runs (it runs in a worker: nothing is lost); the worker running it
+is killed (SIGKILL) mid-export, the watchdog (``flask jobs recover``, what the periodic task
+runs every minute) queues it again, and the other worker finishes it: no duplicate documents
+or events.
 """
 
 from __future__ import annotations
@@ -163,6 +165,7 @@ def test_export_survives_a_killed_worker_and_downloads_from_the_other_app(
     running = wait_for(lambda: (j := job()) is not None and j.status == "running" and j, 120,
                        "the first worker to start the export")
     assert running.worker.endswith(f":{first.pid}")
+    procs.running[0].send_signal(signal.SIGHUP)  # app 1's gunicorn reloads its workers
     first.send_signal(signal.SIGKILL)  # mid-export: its job stays "running", its beats stop
     first.wait(10)
     assert job().status == "running"
@@ -187,6 +190,7 @@ def test_export_survives_a_killed_worker_and_downloads_from_the_other_app(
             .group_by(Document.evaluation_id, Document.kind).subquery()))
     assert documents == events == done.total and per_evaluation == 1
 
+    assert one.get(f"{app1}/admin/ekspor/{done.id}.json", timeout=60).json()["status"] == "done"
     two = logged_in(app2, admin)
     download = two.get(f"{app2}/admin/ekspor/{done.id}/unduh", timeout=60)
     assert download.status_code == 200

@@ -10,7 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from flask import Flask
+from sqlalchemy import event
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import text
@@ -21,8 +23,10 @@ from tests.conftest import PG_URL
 from tests.conftest import ROOT
 from tests.conftest import nip
 from tests.conftest import org_rows
+from web.extensions import db
 from workflow.accounts import activate_account
 from workflow.models import ActivationCode
+from workflow.models import Agency
 from workflow.models import ApiToken
 from workflow.models import DefinitionVersion
 from workflow.models import Employee
@@ -188,6 +192,41 @@ def test_users_activation_codes_writes_a_private_csv(app: Flask, session: Sessio
                "--out", str(tmp_path / "y.csv"))[0] == 2
     assert session.scalar(select(func.count()).select_from(ActivationCode)) == before
     assert not (tmp_path / "x.csv").exists() and not (tmp_path / "y.csv").exists()
+
+
+def test_activation_codes_commit_in_batches(app: Flask, session: Session, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Codes are issued and committed a batch at a time (the agency's log-ins wait for one
+    batch at most): with batches of 3, every code of the agency is in the file, in the
+    database and in the history, once; an invalid validity issues nothing and writes no
+    file."""
+    from web import cli
+
+    run(app, "demo")
+    agency = session.scalars(select(Agency).order_by(Agency.id)).first()
+    assert agency is not None
+    monkeypatch.setattr(cli, "ACTIVATION_BATCH", 3)
+    commits: list[object] = []
+    with app.app_context():
+        engine = db.engine
+    listener = commits.append
+    event.listen(engine, "commit", listener)
+    try:
+        code, printed = run(app, "users", "activation-codes", "--agency", agency.slug,
+                            "--out", str(tmp_path / "semua.csv"))
+    finally:
+        event.remove(engine, "commit", listener)
+    assert code == 0, printed
+    rows = list(csv.DictReader((tmp_path / "semua.csv").read_text(encoding="utf-8")
+                               .splitlines()))
+    active = session.scalar(select(func.count()).select_from(Employee).where(
+        Employee.agency_id == agency.id, Employee.active))
+    assert len(rows) == len({r["nip"] for r in rows}) == active > 6
+    assert session.scalar(select(func.count()).select_from(ActivationCode)) == active
+    assert len(commits) >= active // 3
+    assert run(app, "users", "activation-codes", "--agency", agency.slug, "--days", "91",
+               "--out", str(tmp_path / "z.csv"))[0] == 1
+    assert not (tmp_path / "z.csv").exists()
 
 
 def _flask(tmp_path: Path, *args: str, definitions: Path | None = None,
