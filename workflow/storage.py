@@ -11,7 +11,7 @@ multipart upload is completed only at the end (and aborted on failure).
   ``STORAGE_URL=s3://bucket/prefix``, endpoint from ``STORAGE_S3_ENDPOINT_URL``, credentials
   and region from boto3's usual environment variables).
 
-Used by bulk-export results (``reports.export``) and meant for evidence files too.
+Used by bulk-export results (``reports.export``) and evidence files (``workflow.evidence``).
 """
 
 from __future__ import annotations
