@@ -58,14 +58,18 @@ class Source:
         self.first = True
 
     def read(self, n: int = -1) -> bytes:
-        if self.left <= 0:
-            return b""
+        """Return ``n`` bytes (fewer only at the end), as a file would: S3's uploader takes a
+        short read of a non-seekable stream for its end."""
         n = MB if n is None or n < 0 else n
-        if self.first:
+        parts = []
+        want = min(n, self.left)
+        while want > 0:
+            block = HEAD + BLOCK if self.first else BLOCK
             self.first = False
-            data = (HEAD + BLOCK)[:min(n, self.left)]
-        else:
-            data = BLOCK[:min(n, self.left, MB)]
+            data = block[:min(want, MB)]
+            parts.append(data)
+            want -= len(data)
+        data = b"".join(parts)
         self.left -= len(data)
         return data
 
