@@ -86,7 +86,17 @@ class _Hashing:
         self.size = 0
 
     def read(self, n: int = -1) -> bytes:
-        data = self._stream.read(CHUNK if n is None or n < 0 else n)
+        # Fill the request (fewer bytes only at the end): S3's uploader takes a short read of a
+        # non-seekable stream for its end and would store a truncated object.
+        want = CHUNK if n is None or n < 0 else n
+        parts, got = [], 0
+        while got < want:
+            part = self._stream.read(want - got)
+            if not part:
+                break
+            parts.append(part)
+            got += len(part)
+        data = b"".join(parts)
         self.digest.update(data)
         self.size += len(data)
         return data
