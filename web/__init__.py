@@ -35,6 +35,7 @@ from workflow.service import Workflow
 
 from . import account
 from . import api
+from . import api_evidence  # noqa: F401 - registers realisation and evidence routes
 from . import api_feedback  # noqa: F401 - feedback and dialog routes on the api blueprint
 from . import api_skp  # noqa: F401 - registers the SKP routes on the api blueprint
 from . import audit
@@ -49,6 +50,7 @@ from . import metrics
 from . import reassignment_page
 from . import skp_feedback  # noqa: F401 - feedback and dialog routes on the skp blueprint
 from . import skp_pages
+from . import skp_realisation
 from . import tasks
 from .config import ConfigurationError
 from .config import check_production
@@ -136,7 +138,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     for blueprint in (auth.bp, account.bp, evaluations.bp, bulk.bp, reassignment_page.bp,
                       audit.bp, dashboard.bp, api.bp,
-                      documents.bp, health.bp, metrics.bp, skp_pages.bp):
+                      documents.bp, health.bp, metrics.bp, skp_pages.bp,
+                      skp_realisation.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)  # token-authenticated, no cookies: CSRF does not apply
     register_error_handlers(app)

@@ -97,15 +97,17 @@ INTEGRATION_ENDPOINTS = {"api.recap": "recap", "api.recap_periods_list": "recap"
 QUERY_PARAMS = {"api.evaluations": frozenset({"state", "period_id", "role", "q", "page",
                                               "per_page", "after"}),
                 "api.skp_list": frozenset({"year"}),
-                "api.recap": frozenset({"period_id", "unit_kerja"})}
+                "api.recap": frozenset({"period_id", "unit_kerja"}),
+                "api.evidence_list": frozenset({"masa", "superseded"})}
 # Endpoints whose operation is a flow step (scope ``transition[:<name>]``), and the SKP writes
 # that are not (scope ``skp``: web/api_skp.py); everything else needs ``read``.
 TRANSITION_ENDPOINTS = frozenset({"api.transition", "api.skp_transition"})
 SKP_WRITES = frozenset({"api.skp_create", "api.skp_change", "api.skp_transfer",
-                        "api.skp_feedback_reply"})
+                        "api.skp_feedback_reply", "api.realisation_submit",
+                        "api.evidence_upload"})
 # One URL rule for reading and writing (web/api_skp.py): the write needs ``skp``.
 SKP_SHARED = frozenset({"api.skp_get", "api.skp_matrix", "api.skp_feedback_threads",
-                        "api.skp_dialogs"})
+                        "api.skp_dialogs", "api.realisation"})
 TRANSITION_KEYS = frozenset({"data", "comment", "version"})
 REASSIGN_KEYS = frozenset({"evaluations", "role", "to", "reason"})
 REASSIGN_MAX = 500  # evaluations in one request

@@ -54,6 +54,8 @@ from workflow.errors import DefinitionError
 from workflow.errors import InvalidData
 from workflow.errors import OrgImportError
 from workflow.errors import WorkflowError
+from workflow.evidence_check import EvidenceReport
+from workflow.evidence_check import check_evidence
 from workflow.history import append_event
 from workflow.integration_tokens import INTEGRATION_SCOPES
 from workflow.integration_tokens import integration_tokens_of
@@ -320,7 +322,8 @@ def audit_verify(slug: str | None, full: bool, jobs: int, queued: bool) -> None:
     if checkpoints is not None:
         record_checkpoints(run, checkpoints)
     db.session.commit()
-    anchored = checkpoints is None or checkpoints.ok
+    evidence = _verify_evidence(agency_id)
+    anchored = (checkpoints is None or checkpoints.ok) and evidence.ok
     seconds = max((run.finished_at - run.started_at).total_seconds(), 1e-6)
     click.echo(f"{run.mode}: {run.chains} rantai, {run.events} peristiwa diperiksa dalam "
                f"{seconds:.1f} s ({run.events / seconds:,.0f} peristiwa/s, {run.jobs} proses) "
@@ -331,6 +334,18 @@ def audit_verify(slug: str | None, full: bool, jobs: int, queued: bool) -> None:
     if result.broken or not anchored:
         sys.exit(1)
     click.echo(f"OK: {run.chains} rantai, {run.events} peristiwa utuh / chains intact.")
+
+
+def _verify_evidence(agency_id: int | None) -> EvidenceReport:
+    """Hash every stored evidence file against its row and upload event; print what differs."""
+    report = check_evidence(db.session, tasks.storage(current_app), agency_id)
+    db.session.rollback()  # read only
+    for problem in report.problems:
+        click.echo(f"RUSAK bukti dukung #{problem.evidence_id} (skp:{problem.skp_id}): "
+                   f"{problem.reason}", err=True)
+    if report.ok:
+        click.echo(f"OK: {report.files} berkas bukti dukung utuh / evidence files intact.")
+    return report
 
 
 def _verify_checkpoints(agency_id: int | None) -> CheckpointReport | None:

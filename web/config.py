@@ -134,6 +134,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # s3://bucket/prefix (endpoint below, credentials from AWS_ACCESS_KEY_ID/…).
         "STORAGE_URL": os.environ.get("STORAGE_URL", ""),
         "STORAGE_S3_ENDPOINT_URL": os.environ.get("STORAGE_S3_ENDPOINT_URL", ""),
+        # Evidence files (bukti dukung): MB per file and MB of current files per SKP period,
+        # unless the agency's definition sets its own (``evidence: {max_file_mb, …}``).
+        "EVIDENCE_MAX_FILE_MB": float(os.environ.get("EVIDENCE_MAX_FILE_MB", "10")),
+        "EVIDENCE_MAX_PERIOD_MB": float(os.environ.get("EVIDENCE_MAX_PERIOD_MB", "50")),
         # Jobs (web/tasks.py, workflow/jobs.py): results kept this long; jobs one agency may
         # run at once; a running job without a heartbeat this long is resumed or failed.
         "JOB_RESULT_HOURS": int(os.environ.get("JOB_RESULT_HOURS", "72")),

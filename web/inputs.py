@@ -202,7 +202,8 @@ def _parameters() -> Iterable[tuple[str, str, bool]]:
     if request.method not in ("GET", "HEAD", "OPTIONS") and request.mimetype in (
             "application/x-www-form-urlencoded", "multipart/form-data"):
         for name, value in request.form.items(multi=True):
-            yield name, value, False
+            # A multipart part whose name Werkzeug cannot read comes back as None: "".
+            yield name or "", value or "", False
 
 
 def check_request() -> None:

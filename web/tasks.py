@@ -41,6 +41,7 @@ from sqlalchemy import select
 from workflow.actors import Actor
 from workflow.checkpoints import checkpoint_after
 from workflow.deadline_runner import run_deadlines
+from workflow.evidence_check import check_evidence
 from workflow.jobs import AgencyBusy
 from workflow.jobs import claim
 from workflow.jobs import expire_results
@@ -204,6 +205,9 @@ def verify_task(job_id: int) -> None:
             assert job is not None
             job.total = job.done = result.run.chains
             job.errors = [[r.chain, f"#{r.broken_seq}: {r.reason}"] for r in result.broken[:100]]
+            evidence = check_evidence(session, storage(app), job.agency_id)
+            job.errors += [[f"skp:{p.skp_id}", f"bukti #{p.evidence_id}: {p.reason}"]
+                           for p in evidence.problems[:100]]
             finish(session, job, utcnow())
             session.commit()
         except Exception as exc:

@@ -15,6 +15,7 @@ from typing import ClassVar
 
 from sqlalchemy import DDL
 from sqlalchemy import JSON
+from sqlalchemy import BigInteger
 from sqlalchemy import DateTime
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
@@ -526,6 +527,79 @@ class SkpDialog(Base):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("employee.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     event_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SkpPeriod(Base):
+    """One realisation period of a set SKP (``2026-03``, ``2026-Q1``, ``2026-S1``): submitted
+    or not. Once submitted, its realisation and evidence are immutable (a new evidence file
+    supersedes an old one, which stays). See docs/skp.md "Realisation and evidence"."""
+
+    __tablename__ = "skp_period"
+
+    skp_id: Mapped[int] = mapped_column(ForeignKey("skp.id"), primary_key=True)
+    period: Mapped[str] = mapped_column(String(8), primary_key=True)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("employee.id"))
+
+
+class SkpRealisation(Base):
+    """The employee's realisation of one indicator of her set SKP in one period: a value
+    (quantitative) and/or a text, written by ``workflow.realisation``."""
+
+    __tablename__ = "skp_realisation"
+    __table_args__ = (UniqueConstraint("indicator_id", "period"),
+                      Index("ix_skp_realisation_skp_period", "skp_id", "period"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    skp_id: Mapped[int] = mapped_column(ForeignKey("skp.id"))
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("skp_indicator.id"))
+    period: Mapped[str] = mapped_column(String(8))
+    value: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
+    text: Mapped[str] = mapped_column(Text, default="")
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("employee.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SkpActionPlan(Base):
+    """The *rencana aksi* of one RHK for one period (the employee's plan of what she does)."""
+
+    __tablename__ = "skp_action_plan"
+    __table_args__ = (UniqueConstraint("rhk_id", "period"),
+                      Index("ix_skp_action_plan_skp_period", "skp_id", "period"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    skp_id: Mapped[int] = mapped_column(ForeignKey("skp.id"))
+    rhk_id: Mapped[int] = mapped_column(ForeignKey("skp_rhk.id"))
+    period: Mapped[str] = mapped_column(String(8))
+    text: Mapped[str] = mapped_column(Text, default="")
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("employee.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SkpEvidence(Base):
+    """An evidence file (*bukti dukung*) of one realisation: the object in the storage
+    (``storage_key``) with what was recorded when it was uploaded (and in the SKP's history
+    chain): SHA-256, size, type checked by content, uploader, time. Never deleted: a newer
+    upload supersedes it (``superseded_by_id``) and auditors can still read it."""
+
+    __tablename__ = "skp_evidence"
+    __table_args__ = (Index("ix_skp_evidence_skp_period", "skp_id", "period"),
+                      Index("ix_skp_evidence_agency", "agency_id", "id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    skp_id: Mapped[int] = mapped_column(ForeignKey("skp.id"))
+    realisation_id: Mapped[int] = mapped_column(ForeignKey("skp_realisation.id"), index=True)
+    period: Mapped[str] = mapped_column(String(8))
+    storage_key: Mapped[str] = mapped_column(String(300), unique=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("employee.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("skp_evidence.id"))
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class HistoryEvent(Base):

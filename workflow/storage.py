@@ -11,7 +11,7 @@ multipart upload is completed only at the end (and aborted on failure).
   ``STORAGE_URL=s3://bucket/prefix``, endpoint from ``STORAGE_S3_ENDPOINT_URL``, credentials
   and region from boto3's usual environment variables).
 
-Used by bulk-export results (``reports.export``) and meant for evidence files too.
+Used by bulk-export results (``reports.export``) and evidence files (``workflow.evidence``).
 """
 
 from __future__ import annotations
@@ -86,7 +86,17 @@ class _Hashing:
         self.size = 0
 
     def read(self, n: int = -1) -> bytes:
-        data = self._stream.read(CHUNK if n is None or n < 0 else n)
+        # Fill the request (fewer bytes only at the end): S3's uploader takes a short read of a
+        # non-seekable stream for its end and would store a truncated object.
+        want = CHUNK if n is None or n < 0 else n
+        parts, got = [], 0
+        while got < want:
+            part = self._stream.read(want - got)
+            if not part:
+                break
+            parts.append(part)
+            got += len(part)
+        data = b"".join(parts)
         self.digest.update(data)
         self.size += len(data)
         return data

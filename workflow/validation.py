@@ -38,8 +38,10 @@ from .texts import Text
 TOP_KEYS = {
     "agency", "name", "name_en", "version", "extends", "periods", "roles", "states",
     "initial", "final", "deadlines", "transitions", "rating", "labels", "role_labels",
-    "timezone", "skp",
+    "timezone", "skp", "evidence",
 }
+#: ``evidence:`` — the agency's limits on evidence files (``workflow.evidence.limits_of``), MB.
+EVIDENCE_KEYS = ("max_file_mb", "max_period_mb")
 REQUIRED_TOP_KEYS = ("agency", "version", "roles", "states", "initial", "final", "transitions")
 TRANSITION_KEYS = {
     "name", "from", "to", "by", "form", "guards", "effects", "comment", "label", "label_en",
@@ -134,6 +136,15 @@ def check_definition(
             c.add(m, Text(f"periode tidak dikenal '{p}' (pilihan: {', '.join(PERIOD_KINDS)})",
                           f"unknown period '{p}' (choices: {', '.join(PERIOD_KINDS)})"),
                   "periods")
+
+    evidence = m.get("evidence", {})
+    if not isinstance(evidence, dict) or set(evidence) - set(EVIDENCE_KEYS) or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) and 0 < v <= 10240
+            for v in evidence.values()):
+        c.add(m, Text("evidence hanya berisi max_file_mb dan max_period_mb (angka MB, "
+                      "lebih dari 0 sampai 10240)",
+                      "evidence holds only max_file_mb and max_period_mb (numbers of MB, "
+                      "above 0 up to 10240)"), "evidence")
 
     states = m["states"]
     if not isinstance(states, list) or not states or not all(isinstance(s, str) for s in states):
