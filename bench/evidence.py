@@ -28,8 +28,6 @@ from pathlib import Path
 from typing import Any
 
 if __name__ == "__main__":
-    # The project root first; bench/ last (its http.py would shadow the standard library's).
-    sys.path.pop(0)
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import http.client

@@ -31,10 +31,7 @@ from datetime import UTC
 from datetime import datetime
 from pathlib import Path
 
-# The project root first; bench/ last (its http.py would shadow the standard library's).
-sys.path.pop(0)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.append(str(Path(__file__).resolve().parent))
 
 import psycopg
 from sqlalchemy import create_engine

@@ -55,10 +55,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
 
-# Run as a script, bench/ is sys.path[0], where bench/http.py would shadow the standard
-# library's http (imported by werkzeug): bench/ goes last, the project first.
-sys.path.remove(os.path.dirname(os.path.abspath(__file__)))
-sys.path.append(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scratch import pg_server_url

@@ -49,10 +49,8 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-# The benchmarks' own modules (engine, scratch) after the standard library's: bench/http.py
-# would otherwise stand in for the ``http`` package that werkzeug imports. (Run as a script,
+# The benchmarks' own modules (engine, scratch) and the project. (Run as a script,
 # sys.path[0] is this directory; in a spawned worker, the parent's first entry, put back.)
-sys.path.pop(0)
 sys.path.append(str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 

@@ -2,7 +2,8 @@
 
 Run (one benchmark at a time on the machine)::
 
-    flock /work/bench.lock .venv/bin/python bench/http.py [--requests 400] [--evaluations 10000]
+    flock /work/bench.lock .venv/bin/python bench/http_write.py [--requests 400]
+        [--evaluations 10000]
         [--clients 1,8] [--workers 2,4] [--kinds sync,gthread] [--threads 4] [--reps 2]
         [--profile K] [--profile-only]
 
@@ -35,11 +36,6 @@ import os
 import sys
 from pathlib import Path
 
-# This file is bench/http.py. Run as a script its directory is sys.path[0], where it would
-# shadow the standard library's ``http`` package (http.client, used by urllib and Werkzeug):
-# move the directory to the end (for ``scratch`` and ``engine``) and put the project first.
-sys.path.remove(os.path.dirname(os.path.abspath(__file__)))
-sys.path.append(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import argparse
@@ -450,7 +446,7 @@ def main() -> None:
         parser.error(f"the runs need {needed:,} draft evaluations; --evaluations "
                      f"{args.evaluations:,} is too few")
 
-    print("bench/http.py: API transitions through gunicorn vs raw UPDATE + INSERT")
+    print("bench/http_write.py: API transitions through gunicorn vs raw UPDATE + INSERT")
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
     print(f"machine: {os.cpu_count()} CPUs, {platform.platform()}, Python "
           f"{platform.python_version()}, SQLAlchemy {sqlalchemy.__version__}, psycopg "
