@@ -27,11 +27,13 @@ from datetime import date
 from datetime import datetime
 from datetime import timedelta
 
+from sqlalchemy import and_
 from sqlalchemy import case
 from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import literal
 from sqlalchemy import null
+from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -45,6 +47,8 @@ from .errors import NotFound
 from .localtime import format_moment
 from .models import Employee
 from .models import Evaluation
+from .models import Group
+from .models import GroupMember
 from .models import Notification
 from .models import OutboxMessage
 from .models import Participant
@@ -113,7 +117,10 @@ def notify_step(session: Session, definition: WorkflowDefinition, rule: Transiti
     who took it) and their outbox rows for ``channels``; the caller commits with the step."""
     recipients = sorted({participants[role] for role in rule.notify if role in participants}
                         - {actor_id})
-    if not recipients:
+    # A group role (``group:<slug>``, e.g. the evaluation team): its active members.
+    groups = sorted({g for role in rule.notify if role not in participants
+                     and role in definition.roles and (g := definition.roles[role].group)})
+    if not recipients and not groups:
         return []
     head_id, head_en = _SUBJECTS[subject.kind]
     title = f"{head_id}: {rule.label}"
@@ -127,12 +134,13 @@ def notify_step(session: Session, definition: WorkflowDefinition, rule: Transiti
         body.append(f"Catatan: {comment.strip()}")
         body_en.append(f"Comment: {comment.strip()}")
     return _write(session, subject, recipients, rule.name, title, title_en, "\n".join(body),
-                  "\n".join(body_en), channels, now)
+                  "\n".join(body_en), channels, now, groups=groups, actor_id=actor_id)
 
 
 def _write(session: Session, subject: Subject, recipients: Sequence[int], kind: str,
            title: str, title_en: str, body: str, body_en: str, channels: Sequence[str],
-           now: datetime, dedupe: Mapping[int, str] | None = None) -> list[int]:
+           now: datetime, dedupe: Mapping[int, str] | None = None,
+           groups: Sequence[str] = (), actor_id: int | None = None) -> list[int]:
     """Insert the notifications of the active recipients of the agency and their outbox rows:
     one ``INSERT … SELECT`` each (a transition's budget of statements is small)."""
     key = (case(dict(dedupe), value=Employee.id, else_=null()) if dedupe
@@ -144,12 +152,19 @@ def _write(session: Session, subject: Subject, recipients: Sequence[int], kind: 
         name = select(owner.name).where(owner.id == subject.owner_id).scalar_subquery()
         body_sql = literal("Pegawai: ") + name + literal("\n" + body if body else "")
         body_en_sql = literal("Employee: ") + name + literal("\n" + body_en if body_en else "")
+    who: ColumnElement[bool] = Employee.id.in_(recipients)
+    if groups:
+        members = (select(GroupMember.employee_id)
+                   .join(Group, Group.id == GroupMember.group_id)
+                   .where(Group.agency_id == subject.agency_id, Group.slug.in_(groups)))
+        who = or_(who, Employee.id.in_(members))
+        if actor_id is not None:
+            who = and_(who, Employee.id != actor_id)
     rows = select(
         literal(subject.agency_id), Employee.id, literal(kind), literal(subject.kind),
         literal(subject.id), literal(title[:300]), literal(title_en[:300]), body_sql,
         body_en_sql, key, literal(now, UTCDateTime()),
-    ).where(Employee.id.in_(recipients), Employee.active.is_(True),
-            Employee.agency_id == subject.agency_id)
+    ).where(who, Employee.active.is_(True), Employee.agency_id == subject.agency_id)
     ids = list(session.scalars(insert(Notification).from_select(
         ["agency_id", "recipient_id", "kind", "subject", "subject_id", "title", "title_en",
          "body", "body_en", "dedupe_key", "created_at"], rows).returning(Notification.id)))
@@ -309,8 +324,8 @@ def _exists(session: Session, key: str) -> bool:
 
 
 def _participants(session: Session, evaluation_id: int, owner_id: int) -> dict[str, int]:
-    found = dict(session.execute(
-        select(Participant.role, Participant.employee_id)
-        .where(Participant.evaluation_id == evaluation_id)))
+    rows = session.execute(select(Participant.role, Participant.employee_id)
+                           .where(Participant.evaluation_id == evaluation_id)).all()
+    found = {str(role): int(employee_id) for role, employee_id in rows}
     found.setdefault("employee", owner_id)
     return found
