@@ -4,9 +4,9 @@ Columns (header row required; Indonesian names): ``nip, nama, jabatan, pangkat, 
 unit_kerja, jenis_asn, jenis_jabatan, nip_atasan, grup, email`` — ``jenis_jabatan`` is JPT, JA
 or JF (it picks the official document variant; optional), ``grup`` is a ``;``-separated list of
 group slugs (e.g. ``tim-penilai-kinerja;inspektorat``), ``email`` where her notifications go
-(optional; a file without the column leaves the addresses as they are). Rows are matched on NIP: existing
-employees are updated, new ones created. Every problem is reported with its row number and
-nothing is written unless the whole file is valid.
+(optional; a file without the column leaves the addresses as they are). Rows are matched on
+NIP: existing employees are updated, new ones created. Every problem is reported with its row
+number and nothing is written unless the whole file is valid.
 """
 
 from __future__ import annotations

@@ -53,7 +53,7 @@ class Mailbox:
     received: list[EmailMessage] = field(default_factory=list)
     refused: int = 0
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.refuse:
             self.refuse -= 1
             self.refused += 1
@@ -132,7 +132,7 @@ def test_outbox_retries_after_an_smtp_failure_and_sends_each_once(
         app: Flask, session: Session, smtp: Mailbox) -> None:
     smtp.refuse = 1  # the first delivery attempt is refused by the server
     wf = app.extensions["workflow"]
-    world, _ = _rated(session, wf)
+    _rated(session, wf)
     rows = list(session.scalars(select(OutboxMessage)))
     # Only the employee has an e-mail address: one row, tried once right after the commit.
     assert len(rows) == 1
