@@ -58,6 +58,7 @@ def test_english(client: FlaskClient, session: Session, wf: Workflow,
     page = client.get("/notifikasi/").get_data(as_text=True)
     assert "Performance evaluation: Submit to appraiser" in page
     assert "Employee: Pegawai Satu" in page
+    assert "Notifications: 1 unread" in page and "Mark all as read" in page
 
 
 def test_someone_elses_notification_is_not_found(client: FlaskClient, session: Session,
