@@ -27,6 +27,7 @@ from tests.browser.conftest import _free_port
 from tests.browser.conftest import live_server_in
 from tests.browser.conftest import login
 from tests.browser.conftest import shot
+from tests.browser.test_accessibility import problems
 from tests.browser.test_journeys import as_user
 from tests.browser.test_journeys import no_horizontal_scroll
 from tests.browser.test_journeys import pick
@@ -97,6 +98,7 @@ def test_rating_notification_in_app_and_by_email(mail_server: tuple[LiveServer, 
         has_text="Penilaian kinerja: Tetapkan penilaian").first
     expect(item).to_contain_text(f"Batas waktu pengajuan keberatan: {expected}")
     assert no_horizontal_scroll(phone)
+    assert not problems(phone), problems(phone)  # axe: no serious or critical findings
     shot(phone, "notifications-phone")
     item.get_by_role("button", name="Buka dan tandai dibaca").click()
     expect(phone).to_have_url(url)
