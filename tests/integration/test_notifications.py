@@ -15,6 +15,7 @@ from datetime import timedelta
 from email import message_from_bytes
 from email.message import Message as EmailMessage
 from typing import Any
+from typing import ClassVar
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -25,9 +26,13 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import SELF
 from tests.conftest import World
+from tests.integration.test_appeal_clock import APPEAL
 from tests.integration.test_appeal_clock import RATING
 from tests.integration.test_appeal_clock import local
 from tests.integration.test_appeal_clock import zoned_march
+from tests.integration.test_skp import make
+from tests.integration.test_skp import rhk
+from tests.integration.test_skp import set_top
 from web import tasks
 from workflow.errors import NotFound
 from workflow.models import Notification
@@ -41,6 +46,7 @@ from workflow.outbox import claim
 from workflow.service import Workflow
 from workflow.service import apply_transition
 from workflow.service import definition_of
+from workflow.skp import fire_skp_transition
 
 WIT = "Asia/Jayapura"
 
@@ -252,3 +258,59 @@ def test_reminders_7_3_and_1_working_days_before_the_appeal_deadline_once(
         "Pengingat: Batas waktu pengajuan keberatan tinggal 3 hari kerja",
         "Pengingat: Batas waktu pengajuan keberatan tinggal 1 hari kerja"]
     assert "Senin, 16 Maret 2026 pukul 23.59 WIT" in reminders[0].body
+
+
+def test_skp_submitted_returned_and_set_are_notified(session: Session, wf: Workflow,
+                                                     world: World) -> None:
+    top = set_top(session, wf, world)  # the kepala sets her own: nobody else to tell
+    assert session.scalar(select(func.count()).select_from(Notification)) == 0
+    mid = make(session, wf, world, "atasan", rhk(parent=top.rhk[0].id))
+    fire_skp_transition(session, wf, world.actor("atasan"), mid.id, "ajukan")
+    fire_skp_transition(session, wf, world.actor("kepala"), mid.id, "kembalikan",
+                        "Target terlalu rendah.")
+    fire_skp_transition(session, wf, world.actor("atasan"), mid.id, "ajukan")
+    fire_skp_transition(session, wf, world.actor("kepala"), mid.id, "tetapkan")
+    session.commit()
+    assert [(n.kind, n.subject, n.subject_id) for n in _of(session, world.people["kepala"].id)] \
+        == [("ajukan", "skp", mid.id)] * 2
+    atasan = _of(session, world.people["atasan"].id)
+    assert [n.kind for n in atasan] == ["kembalikan", "tetapkan"]
+    assert atasan[0].title == "SKP: Kembalikan untuk perbaikan"
+    assert "Catatan: Target terlalu rendah." in atasan[0].body
+
+
+def test_appeal_explanations_and_decision_tell_the_people_on_it(session: Session,
+                                                               wf: Workflow) -> None:
+    world, evaluation_id = _rated(session, wf)
+    apply_transition(session, at(wf, local(WIT, 2026, 3, 3, 9, 0)), world.actor("pegawai"),
+                     evaluation_id, "appeal", data=APPEAL)
+    session.commit()
+    reviewer = world.people["atasan"].id
+    assert [n.kind for n in _of(session, reviewer)] == ["appeal"]
+    assert [n.kind for n in _of(session, world.people["penilai"].id)] == ["submit", "appeal"]
+    decision = _of(session, reviewer)[0]
+    # The appeal starts the decider's target: shown in the agency's time.
+    assert "Target keputusan keberatan:" in decision.body and "WIT" in decision.body
+
+
+def test_a_configured_gateway_receives_each_notification_once(app: Flask,
+                                                              session: Session) -> None:
+    app.config["NOTIFY_GATEWAY"] = f"{__name__}.RecordingGateway"
+    RecordingGateway.sent.clear()
+    wf = replace(app.extensions["workflow"], notify_channels=tasks.notify_channels(app))
+    app.extensions["workflow"] = wf
+    world, _ = _rated(session, wf)
+    tasks.send_outbox_now(app)
+    assert [(m.channel, m.nip, m.subject) for m in RecordingGateway.sent] == [
+        ("gateway", world.people["penilai"].nip, "Penilaian kinerja: Ajukan ke Pejabat Penilai"),
+        ("gateway", world.people["pegawai"].nip, "Penilaian kinerja: Tetapkan penilaian")]
+    assert all(r.status == "sent" for r in session.scalars(select(OutboxMessage)))
+
+
+class RecordingGateway:
+    """A gateway as NOTIFY_GATEWAY names one: records what it is asked to send."""
+
+    sent: ClassVar[list[Any]] = []
+
+    def send(self, message: Any) -> None:
+        self.sent.append(message)
