@@ -348,7 +348,10 @@ def send_outbox() -> None:
 
 def _after_commit(session: Session) -> None:
     if session.info.pop(OUTBOX_WRITTEN, False):
-        send_outbox()
+        try:
+            send_outbox()
+        except Exception:  # the queue unreachable: the watchdog sends within a minute
+            log.exception("could not enqueue the outbox; the watchdog will send it")
 
 
 def enqueue_outbox_after_commit() -> None:
