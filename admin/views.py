@@ -109,12 +109,14 @@ class EmployeeView(RecordedModelView):
                      "unit_kerja": _l("Unit kerja"), "asn_type": _l("Jenis ASN"),
                      "jenis_jabatan": _l("Jenis jabatan"),
                      "superior": _l("Atasan langsung"), "groups": _l("Grup"),
-                     "active": _l("Aktif")}
+                     "active": _l("Aktif"), "email": _l("E-mail"),
+                     "email_notifications": _l("Notifikasi e-mail")}
+    column_descriptions = {"email": _l("Tujuan notifikasi e-mail (boleh kosong).")}
     column_searchable_list = ("nip", "name", "unit_kerja", "jabatan")
     column_filters = ("unit_kerja", "asn_type", "active")
     column_default_sort = ("unit_kerja", False)
     form_columns = ("nip", "name", "jabatan", "jenis_jabatan", "pangkat", "golongan",
-                    "unit_kerja", "asn_type", "superior", "groups", "active")
+                    "unit_kerja", "asn_type", "superior", "groups", "email", "active")
     form_choices = {"asn_type": [("PNS", "PNS"), ("PPPK", "PPPK")],
                     "jenis_jabatan": [("", _l("(tidak dicatat)")),
                                       ("JPT", _l("JPT — Pimpinan Tinggi")),
@@ -146,7 +148,7 @@ class EmployeeView(RecordedModelView):
         if any(form.superior.raw_data or []) and form.superior.raw_data != ["__None"] and (
                 model.superior is None):
             raise ValidationError(_("Pilihan atasan tidak sah."))
-        for attr in ("nip", "name", "jabatan", "pangkat", "golongan", "unit_kerja"):
+        for attr in ("nip", "name", "jabatan", "pangkat", "golongan", "unit_kerja", "email"):
             setattr(model, attr, (getattr(model, attr) or "").strip())
         model.jenis_jabatan = (model.jenis_jabatan or "").upper()
         record = EmployeeRecord(
@@ -155,7 +157,7 @@ class EmployeeView(RecordedModelView):
             superior_nip=model.superior.nip if model.superior is not None else "",
             groups=tuple(g.slug for g in model.groups), jabatan=model.jabatan,
             pangkat=model.pangkat, unit_kerja=model.unit_kerja,
-            employee_id=None if is_created else model.id)
+            employee_id=None if is_created else model.id, email=model.email)
         with self.session.session.no_autoflush:  # the edited row is already in the session
             problems = employee_problems(self.session.session, model.agency_id, [record])
         if problems:

@@ -51,6 +51,7 @@ from . import reassignment_page
 from . import skp_feedback  # noqa: F401 - feedback and dialog routes on the skp blueprint
 from . import skp_pages
 from . import skp_realisation
+from . import notifications
 from . import tasks
 from .config import ConfigurationError
 from .config import check_production
@@ -129,7 +130,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     keyring = app.config.get("AUDIT_KEYRING")
     keys = load_keys(audit_key.encode(), Path(keyring) if keyring else None)
     app.extensions["workflow"] = Workflow(audit_key=keys, forms=StoredForms(),
-                                          checkpoint_dir=Path(checkpoints) if checkpoints else None)
+                                          checkpoint_dir=Path(checkpoints) if checkpoints else None,
+                                          notify_channels=tasks.notify_channels(app))
+    notifications.init_badge(app)
     app.session_interface = ClockedSessionInterface()  # idle expiry by the workflow's clock
 
     cli.register(app)
@@ -137,9 +140,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["jobs"] = tasks.JobQueue(app)
 
     for blueprint in (auth.bp, account.bp, evaluations.bp, bulk.bp, reassignment_page.bp,
-                      audit.bp, dashboard.bp, api.bp,
-                      documents.bp, health.bp, metrics.bp, skp_pages.bp,
-                      skp_realisation.bp):
+                      audit.bp, dashboard.bp, api.bp, documents.bp, health.bp, metrics.bp,
+                      notifications.bp, skp_pages.bp, skp_realisation.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)  # token-authenticated, no cookies: CSRF does not apply
     register_error_handlers(app)

@@ -418,7 +418,8 @@ workflow_cli = AppGroup("workflow", help="Scheduled work.")
 @click.option("--batch", type=click.IntRange(1, 10_000), default=50, show_default=True,
               help="Evaluations claimed and committed together.")
 def workflow_tick(batch: int) -> None:
-    """Fire the transitions the system may fire now (e.g. finalize after the appeal window).
+    """Fire the transitions the system may fire now (e.g. finalize after the appeal window),
+    then write the deadline reminders due (7, 3 and 1 working days before).
 
     The worker runs this every DEADLINE_RUN_MINUTES; a run while another is in progress exits
     0 at once and says so.
@@ -429,6 +430,8 @@ def workflow_tick(batch: int) -> None:
     for evaluation_id, message in report.conflicts:
         click.echo(f"DILEWATI evaluasi {evaluation_id}: {message}", err=True)
     click.echo(report.message())
+    reminded = tasks.remind(current_app._get_current_object())  # type: ignore[attr-defined]  # really a LocalProxy
+    click.echo(f"Pengingat tenggat / deadline reminders: {reminded}")
 
 
 @workflow_cli.command("recount")

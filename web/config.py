@@ -154,4 +154,14 @@ def defaults(instance_path: str) -> dict[str, Any]:
                                                               "60")),
         # Tests only: run each task where it is enqueued (Huey's immediate mode).
         "QUEUE_IMMEDIATE": False,
+        # Notifications by e-mail (docs/operations.md "Notifications"): off unless SMTP_HOST
+        # is set. Sent from the outbox by the job queue, never inside a request.
+        "SMTP_HOST": os.environ.get("SMTP_HOST", ""),
+        "SMTP_PORT": int(os.environ.get("SMTP_PORT", "587")),
+        "SMTP_USER": os.environ.get("SMTP_USER", ""),
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": os.environ.get("SMTP_STARTTLS", "1").lower() not in ("0", "false", "no"),
+        "SMTP_FROM": os.environ.get("SMTP_FROM", ""),
+        # A WhatsApp/SMS gateway: dotted path of a class with send(message); "" = none.
+        "NOTIFY_GATEWAY": os.environ.get("NOTIFY_GATEWAY", ""),
     }

@@ -13,9 +13,10 @@ Huey's consumer with the periodic tasks. Tasks retry with a growing delay; a tas
 job already running elsewhere, finished or cancelled does nothing (idempotent); a job whose
 worker died is found by ``watchdog`` through its heartbeat and enqueued again.
 
-Periodic work: ``deadline_run`` (the deadline runner, every ``DEADLINE_RUN_MINUTES``) and
-``watchdog`` (every minute: stale jobs, expired results). The notification outbox, when it
-comes, is one more ``@huey.periodic_task`` here calling its use case, like ``deadline_run``.
+Periodic work: ``deadline_run`` (the deadline runner and the deadline reminders, every
+``DEADLINE_RUN_MINUTES``) and ``watchdog`` (every minute: stale jobs, expired results, and the
+notification outbox). The outbox is also sent right after every commit that wrote to it
+(``enqueue_outbox_after_commit``): its task runs in a session of its own, outside the request.
 """
 
 from __future__ import annotations
@@ -36,7 +37,9 @@ from huey import SqliteHuey
 from huey import crontab
 from huey.api import Huey
 from huey.exceptions import RetryTask
+from sqlalchemy import event
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from workflow.actors import Actor
 from workflow.checkpoints import checkpoint_after
@@ -51,6 +54,10 @@ from workflow.jobs import recover_stale
 from workflow.models import Employee
 from workflow.models import Job
 from workflow.models import utcnow
+from workflow.notifications import OUTBOX_WRITTEN
+from workflow.notifications import remind_deadlines
+from workflow.outbox import Sender
+from workflow.outbox import send_due
 from workflow.periods import open_period
 from workflow.storage import Storage
 from workflow.storage import storage_from_url
@@ -85,6 +92,7 @@ _bound: list[Flask] = []
 def bind(app: Flask) -> None:
     """Make ``app`` the one tasks run in when no app context is active (the worker's)."""
     _bound[:] = [app]
+    enqueue_outbox_after_commit()
     if app.config.get("QUEUE_IMMEDIATE"):
         huey.immediate = True
 
@@ -250,10 +258,11 @@ def recover(app: Flask) -> tuple[list[Job], int]:
 
 @huey.periodic_task(crontab(minute="*"), retries=0)
 def watchdog() -> None:
-    """Every minute: ``recover``, and the deadline runner when it is due."""
+    """Every minute: ``recover``, the outbox, and the deadline runner when it is due."""
 
     def work(app: Flask) -> None:
         recover(app)
+        send_outbox_now(app)
         if utcnow().minute % max(1, int(app.config["DEADLINE_RUN_MINUTES"])) == 0:
             deadline_run()
 
@@ -261,7 +270,8 @@ def watchdog() -> None:
 
 
 def deadline_run() -> None:
-    """The deadline runner as a task (an overlapping run exits at once: advisory lock)."""
+    """The deadline runner as a task (an overlapping run exits at once: advisory lock), then
+    the deadline reminders (each written once)."""
 
     def work(app: Flask) -> None:
         wf = app.extensions["workflow"]
@@ -269,8 +279,89 @@ def deadline_run() -> None:
         log.info("deadline runner: %s", report.message())
         if report.fired:
             checkpoint_after(db.session, wf.audit_key, wf.checkpoint_dir, utcnow(), "tick")
+        remind(app)
 
     _in_app(work)
+
+
+def remind(app: Flask) -> int:
+    """Write the deadline reminders due now (``notifications.remind_deadlines``) and commit."""
+    from workflow.service import definition_of
+
+    wf = app.extensions["workflow"]
+    with Session(db.engine) as session:
+        written = remind_deadlines(session, definition_of, wf.calendars.calendar, wf.clock(),
+                                   channels=wf.notify_channels)
+        session.commit()
+    if written:
+        log.info("deadline reminders: %d notifications", written)
+    return written
+
+
+# --- notifications: the outbox's channels and its sender -------------------------------
+
+
+def notify_channels(app: Flask) -> tuple[str, ...]:
+    """Return the channels configured besides the app: ``email`` (SMTP_HOST), ``gateway``."""
+    return tuple(channel for channel, on in (("email", app.config.get("SMTP_HOST")),
+                                             ("gateway", app.config.get("NOTIFY_GATEWAY")))
+                 if on)
+
+
+def senders(app: Flask) -> dict[str, Sender]:
+    """Return the outbox's senders by channel, from the configuration (built once)."""
+    from workflow.mailer import SmtpSender
+    from workflow.mailer import SmtpSettings
+    from workflow.mailer import load_gateway
+
+    c = app.config
+    key = tuple(c.get(name) for name in ("SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_PASSWORD",
+                                         "SMTP_STARTTLS", "SMTP_FROM", "NOTIFY_GATEWAY"))
+    cached = app.extensions.get("notify_senders")
+    if cached is None or cached[0] != key:
+        built: dict[str, Sender] = {}
+        if c.get("SMTP_HOST"):
+            built["email"] = SmtpSender(SmtpSettings(
+                host=c["SMTP_HOST"], port=int(c.get("SMTP_PORT") or 587),
+                user=c.get("SMTP_USER") or "", password=c.get("SMTP_PASSWORD") or "",
+                starttls=bool(c.get("SMTP_STARTTLS")), sender=c.get("SMTP_FROM") or ""))
+        if c.get("NOTIFY_GATEWAY"):
+            built["gateway"] = load_gateway(c["NOTIFY_GATEWAY"])
+        cached = app.extensions["notify_senders"] = (key, built)
+    return dict(cached[1])
+
+
+def send_outbox_now(app: Flask) -> None:
+    """Send what the outbox holds that is due, in a session of its own."""
+    from .documents import public_base_url
+
+    wf = app.extensions["workflow"]
+    with Session(db.engine) as session:
+        report = send_due(session, senders(app), _worker(), wf.clock,
+                          base_url=public_base_url())
+    if report.sent or report.retried or report.failed:
+        log.info("outbox: %d sent, %d to retry, %d failed", report.sent, report.retried,
+                 report.failed)
+
+
+@huey.task(retries=0)
+def send_outbox() -> None:
+    """Send the outbox's due rows (its own retries are in the rows: ``workflow.outbox``)."""
+    _in_app(send_outbox_now)
+
+
+def _after_commit(session: Session) -> None:
+    if session.info.pop(OUTBOX_WRITTEN, False):
+        try:
+            send_outbox()
+        except Exception:  # the queue unreachable: the watchdog sends within a minute
+            log.exception("could not enqueue the outbox; the watchdog will send it")
+
+
+def enqueue_outbox_after_commit() -> None:
+    """Enqueue the outbox's sender after every commit that wrote outbox rows (once)."""
+    if not event.contains(Session, "after_commit", _after_commit):
+        event.listen(Session, "after_commit", _after_commit)
 
 
 class JobQueue:

@@ -139,6 +139,9 @@ class TransitionRule:
     # The deadline by which someone should take this step (the appeal decision): it never
     # refuses the step, it puts the evaluation on the overdue list once it has passed.
     due: str | None = None
+    # Who is told when the step is taken (``workflow.notifications``): roles of the flow; the
+    # one who took the step is never told of her own step.
+    notify: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

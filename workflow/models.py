@@ -128,6 +128,11 @@ class Employee(Base):
     # the admin's "end all sessions") makes every older session cookie worthless.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(default=True)
+    # Where notifications go by e-mail ("" = none; the org-chart import and the admin form set
+    # it, ``org.email_problem`` checks it) and whether she wants them (her account page).
+    email: Mapped[str] = mapped_column(String(254), default="", server_default=text("''"))
+    email_notifications: Mapped[bool] = mapped_column(default=True,
+                                                      server_default=text("true"))
 
     agency: Mapped[Agency] = relationship(lazy="joined", innerjoin=True)
     superior: Mapped[Employee | None] = relationship(remote_side=[id])
@@ -984,3 +989,54 @@ class UnitAchievement(Base):
     dasar: Mapped[str] = mapped_column(String(200))
     set_by_nip: Mapped[str] = mapped_column(String(18), default="")
     set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+class Notification(Base):
+    """A message to one employee about something that concerns her (``workflow.notifications``):
+    shown in her notification centre; its e-mail / gateway copies go through the outbox."""
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        # The badge (unread count) and the list, newest first.
+        Index("ix_notification_recipient_read", "recipient_id", "read_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("employee.id"))
+    # What happened: the step's trigger (``review``, ``ajukan``, …) or ``reminder``.
+    kind: Mapped[str] = mapped_column(String(64))
+    # What it is about: ``evaluation`` or ``skp``, and its id (the link).
+    subject: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    title_en: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, default="")
+    body_en: Mapped[str] = mapped_column(Text, default="")
+    # One reminder per deadline and day count: a second run of the periodic task adds nothing.
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OutboxMessage(Base):
+    """One copy of a notification to send outside the app (e-mail, the gateway), written in
+    the transaction of the event that caused it and sent after commit by the job queue
+    (``workflow.outbox``): claimed by one sender, tried until sent or out of attempts."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        Index("ix_outbox_message_status_next", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notification.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))  # email | gateway
+    address: Mapped[str] = mapped_column(String(254), default="")
+    # pending → sending (claimed) → sent | failed (attempts used up).
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    claimed_by: Mapped[str] = mapped_column(String(100), default="")
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,11 +1,12 @@
 """Import the org chart (employees, superiors, groups) from CSV, all rows or none.
 
 Columns (header row required; Indonesian names): ``nip, nama, jabatan, pangkat, golongan,
-unit_kerja, jenis_asn, jenis_jabatan, nip_atasan, grup`` — ``jenis_jabatan`` is JPT, JA or JF
-(it picks the official document variant; optional), ``grup`` is a ``;``-separated list of group
-slugs (e.g. ``tim-penilai-kinerja;inspektorat``). Rows are matched on NIP: existing
-employees are updated, new ones created. Every problem is reported with its row number and
-nothing is written unless the whole file is valid.
+unit_kerja, jenis_asn, jenis_jabatan, nip_atasan, grup, email`` — ``jenis_jabatan`` is JPT, JA
+or JF (it picks the official document variant; optional), ``grup`` is a ``;``-separated list of
+group slugs (e.g. ``tim-penilai-kinerja;inspektorat``), ``email`` where her notifications go
+(optional; a file without the column leaves the addresses as they are). Rows are matched on
+NIP: existing employees are updated, new ones created. Every problem is reported with its row
+number and nothing is written unless the whole file is valid.
 
 Two more layouts, told apart by the header (``workflow.positions``): a SIASN-style export
 (its columns mapped onto these by ``positions.siasn_row``) and a positions file
@@ -47,7 +48,11 @@ from .models import utcnow
 from .texts import Text
 
 COLUMNS = ("nip", "nama", "jabatan", "pangkat", "golongan", "unit_kerja", "jenis_asn",
-           "jenis_jabatan", "nip_atasan", "grup")
+           "jenis_jabatan", "nip_atasan", "grup", "email")
+#: Columns a file may leave out; then the employees keep what they have.
+OPTIONAL = ("jenis_jabatan", "email")
+# An e-mail address as notifications need it: one @, a dot in the domain, no spaces.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 JENIS_JABATAN = ("JPT", "JA", "JF")
 REQUIRED = ("nip", "nama")
 _GOLONGAN_PNS = re.compile(r"^(I|II|III|IV)/[a-e]$")
@@ -103,6 +108,7 @@ class EmployeeRecord:
     pangkat: str = ""
     unit_kerja: str = ""
     employee_id: int | None = None
+    email: str = ""
 
 
 #: The longest text each column holds (``workflow.models.Employee``).
@@ -139,10 +145,20 @@ def _field_problems(record: EmployeeRecord) -> list[Text]:
                              f"'{record.jenis_jabatan}'",
                              f"jenis_jabatan must be JPT, JA or JF, not "
                              f"'{record.jenis_jabatan}'"))
+    if why := email_problem(record.email):
+        problems.append(why)
     for slug in record.groups:
         if not SLUG.match(slug):
             problems.append(Text(f"nama grup '{slug}' tidak sah", f"invalid group name '{slug}'"))
     return problems
+
+
+def email_problem(email: str) -> Text | None:
+    """Return why an e-mail address cannot be recorded ("" is fine: none), or None."""
+    if email and (len(email) > 254 or not _EMAIL.match(email)):
+        return Text(f"alamat e-mail '{email[:60]}' tidak sah (contoh: nama@instansi.go.id)",
+                    f"invalid e-mail address '{email[:60]}' (e.g. nama@instansi.go.id)")
+    return None
 
 
 def employee_problems(
@@ -297,7 +313,7 @@ def import_org_csv(
                 superior_nip=row.get("nip_atasan", ""),
                 groups=tuple(filter(None, (g.strip() for g in row.get("grup", "").split(";")))),
                 jabatan=row.get("jabatan", ""), pangkat=row.get("pangkat", ""),
-                unit_kerja=row.get("unit_kerja", "")))
+                unit_kerja=row.get("unit_kerja", ""), email=row.get("email", "")))
             if row.get("nip") and row["nip"] not in rows:
                 rows[row["nip"]] = (number, row)
     except csv.Error as exc:
@@ -310,7 +326,7 @@ def import_org_csv(
         raise OrgImportError(problems)
 
     created, updated, group_count = _write(session, agency.id, rows,
-                                           "jenis_jabatan" in header)
+                                           tuple(c for c in OPTIONAL if c in header))
     result = ImportResult(created, updated, group_count)
     append_event(
         session, audit_key, agency, kind="admin", at=utcnow(),
@@ -397,20 +413,23 @@ def _elsewhere(session: Session, agency_id: int, nips: list[str]) -> list[Any]:
                                                 Employee.agency_id != agency_id))]
 
 
-def _values(row: dict[str, str], with_jenis: bool) -> dict[str, str]:
+def _values(row: dict[str, str], optional: Sequence[str]) -> dict[str, str]:
     values = {"name": row["nama"], "jabatan": row.get("jabatan", ""),
               "pangkat": row.get("pangkat", ""), "golongan": row.get("golongan", ""),
               "unit_kerja": row.get("unit_kerja", ""),
               "asn_type": (row.get("jenis_asn") or "PNS").upper()}
-    if with_jenis:
+    if "jenis_jabatan" in optional:
         values["jenis_jabatan"] = (row.get("jenis_jabatan") or "").upper()
+    if "email" in optional:
+        values["email"] = row.get("email") or ""
     return values
 
 
 # The columns a new employee row is inserted with, and their PostgreSQL array types.
 _INSERTED = {"agency_id": "integer", "nip": "text", "name": "text", "jabatan": "text",
              "pangkat": "text", "golongan": "text", "unit_kerja": "text", "asn_type": "text",
-             "jenis_jabatan": "text", "session_epoch": "integer", "active": "boolean"}
+             "jenis_jabatan": "text", "email": "text", "session_epoch": "integer",
+             "active": "boolean"}
 
 
 def _upsert(session: Session, rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
@@ -477,14 +496,14 @@ def _set_superiors(session: Session, changes: list[tuple[int, int | None]]) -> N
 
 
 def _write(session: Session, agency_id: int, rows: dict[str, tuple[int, dict[str, str]]],
-           with_jenis: bool) -> tuple[int, int, int]:
+           optional: Sequence[str]) -> tuple[int, int, int]:
     """Write a validated file: employees in bulk (new rows inserted, changed rows updated by
     primary key, unchanged rows not written),
     then the superiors and group memberships that differ; the tallies follow employees who
     changed units. A constant number of statements per ``BATCH`` rows, whatever the size.
     Returns (created, updated, groups of the agency)."""
     session.flush()
-    columns = (*_ROW_COLUMNS, "jenis_jabatan") if with_jenis else _ROW_COLUMNS
+    columns = (*_ROW_COLUMNS, *optional)
     before = {r.nip: r for r in session.execute(
         select(_EMPLOYEE.c.id, _EMPLOYEE.c.nip, _EMPLOYEE.c.superior_id,
                *(_EMPLOYEE.c[name] for name in columns))
@@ -493,10 +512,10 @@ def _write(session: Session, agency_id: int, rows: dict[str, tuple[int, dict[str
     changed: list[dict[str, Any]] = []
     moves: list[tuple[int, str, str]] = []
     for nip, (_number, row) in rows.items():
-        values = _values(row, with_jenis)
+        values = _values(row, optional)
         old = before.get(nip)
         if old is None:
-            new.append({"agency_id": agency_id, "nip": nip, "jenis_jabatan": "",
+            new.append({"agency_id": agency_id, "nip": nip, "jenis_jabatan": "", "email": "",
                         "session_epoch": 0, "active": True, **values})
         elif any(getattr(old, name) != value for name, value in values.items()):
             changed.append({"id": old.id, **values})

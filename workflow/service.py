@@ -54,6 +54,8 @@ from .models import DefinitionVersion
 from .models import Evaluation
 from .models import HistoryEvent
 from .models import utcnow
+from .notifications import Subject
+from .notifications import notify_step
 from .projection import FIXED_FIELDS
 from .projection import MUTABLE_FIELDS
 from .projection import differing
@@ -111,6 +113,9 @@ class Workflow:
     clock: Callable[[], datetime] = utcnow
     calendars: CalendarPort = field(default_factory=StoredCalendars)
     checkpoint_dir: Path | None = None
+    # Where notifications go besides the app (``notifications.CHANNELS``: "email" when SMTP
+    # is configured, "gateway" when NOTIFY_GATEWAY is); written to the outbox.
+    notify_channels: tuple[str, ...] = ()
 
 
 # The guard whose facts (the predikat, a coaching plan) the context reads only when named.
@@ -331,6 +336,11 @@ def fire_transition(
     tallies.move(session, evaluation.agency_id, evaluation.period_id, evaluation.employee_id,
                  evaluation.definition_version_id, (evaluation.status, evaluation.predikat),
                  (rule.dest, outcome.predikat))
+    notify_step(session, definition, rule,
+                Subject("evaluation", evaluation.id, evaluation.agency_id, evaluation.employee_id),
+                {"employee": evaluation.employee_id, **evaluation.participant_ids()},
+                actor.employee_id, now=now, deadlines=outcome.deadlines,
+                zone=ctx.calendar.zone, comment=comment or "", channels=wf.notify_channels)
     return Fired(recorded, replace(evaluation, **values, recorded=recorded.projection),
                  definition, roles)
 

@@ -50,6 +50,8 @@ from .models import Skp
 from .models import SkpRhk
 from .models import utcnow
 from .positions import ReportingLine
+from .notifications import Subject
+from .notifications import notify_step
 from .projection import field_digest
 from .publishing import current_version
 from .service import Workflow
@@ -687,6 +689,9 @@ def _fire(session: Session, wf: Workflow, actor: Actor, skp: Skp, trigger: str,
         skp.set_at, skp.set_by_id = now, actor.employee_id
     record_change(session, wf, skp, actor, kind="transition", trigger=rule.name, role=acting,
             source=source, dest=rule.dest, comment=(comment or "").strip())
+    notify_step(session, flow, rule, Subject("skp", skp.id, skp.agency_id, skp.employee_id),
+                _participants(skp), actor.employee_id, now=now, deadlines={},
+                zone=flow.timezone, comment=comment or "", channels=wf.notify_channels)
     return rule
 
 

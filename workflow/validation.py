@@ -45,7 +45,7 @@ EVIDENCE_KEYS = ("max_file_mb", "max_period_mb")
 REQUIRED_TOP_KEYS = ("agency", "version", "roles", "states", "initial", "final", "transitions")
 TRANSITION_KEYS = {
     "name", "from", "to", "by", "form", "guards", "effects", "comment", "label", "label_en",
-    "remove", "requires", "due",
+    "remove", "requires", "due", "notify",
 }
 #: The largest number a definition may give (a PostgreSQL ``integer`` column stores it).
 MAX_INT = 2**31 - 1
@@ -473,9 +473,21 @@ def _check_transitions(
                 label_en=str(t.get("label_en") or t.get("label") or name.replace("_", " ")),
                 requires=_check_requires(c, t, name, form),
                 due=_check_due(c, t, name, deadlines),
+                notify=_check_notify(c, t, name, roles),
             )
         )
     return rules
+
+
+def _check_notify(c: _Checker, t: Mapping[str, Any], name: str,
+                  roles: Mapping[str, RoleSpec]) -> tuple[str, ...]:
+    """Return the roles a step notifies (``notify:``), refusing one the flow does not know."""
+    notify = _as_list(t.get("notify"))
+    for role in notify:
+        if not isinstance(role, str) or role not in roles:
+            c.add(t, Text(f"peran tidak dikenal '{role}' di notify transisi '{name}'",
+                          f"unknown role '{role}' in notify of transition '{name}'"), "notify")
+    return tuple(str(r) for r in notify if isinstance(r, str) and r in roles)
 
 
 def _check_transition_texts(c: _Checker, t: Mapping[str, Any], name: str) -> None:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.request import urlopen
@@ -54,7 +55,14 @@ class LiveServer:
 
 @pytest.fixture(name="live_server", scope="session")
 def _live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    folder = tmp_path_factory.mktemp("live")
+    with live_server_in(tmp_path_factory.mktemp("live")) as server:
+        yield server
+
+
+@contextmanager
+def live_server_in(folder: Path, **extra_env: str) -> Iterator[LiveServer]:
+    """Seed a demo database in ``folder`` and run gunicorn on it (``extra_env`` added to its
+    environment, e.g. an SMTP server), until the block ends."""
     # Cheap password hashing, as in the other tiers: the demo seeds ~56 accounts.
     port = _free_port()  # known before the app starts: production requires PUBLIC_BASE_URL
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'live.sqlite'}",
@@ -63,7 +71,7 @@ def _live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
            "FLASK_PASSWORD_HASH_METHOD": CHEAP_HASH,
            "AUDIT_CHECKPOINT_DIR": str(folder / "checkpoints"),
            # No worker runs beside this server: jobs (a period opening) run in the request.
-           "QUEUE_IMMEDIATE": "1"}
+           "QUEUE_IMMEDIATE": "1", **extra_env}
     env.pop("TEST_DATABASE_URL", None)
     server = LiveServer("", env, create_engine(env["DATABASE_URL"]))
     for command in (("init-db",), ("demo", "--password", PASSWORD)):

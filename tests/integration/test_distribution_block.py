@@ -36,7 +36,7 @@ def blocking_period(session: Session, wf: Workflow, world: World, tmp_path: Path
     (tmp_path / "default.yaml").write_text((ROOT / "definitions" / "default.yaml").read_text())
     text = (ROOT / "definitions" / "kota-mataram.yaml").read_text()
     (tmp_path / "kota-mataram.yaml").write_text(
-        text.replace("version: 4", "version: 5") + f"\nrating:\n  distribution: {mode}\n")
+        text.replace("version: 5", "version: 6") + f"\nrating:\n  distribution: {mode}\n")
     publish_definitions(session, load_definitions(tmp_path))
     period = ensure_period(session, world.agency, "monthly", 2026, 3)
     report = open_period(session, at(wf, 1, 3), world.actor("kepala"), period.id)

@@ -243,9 +243,9 @@ def test_version_pinning(session: Session, wf: Workflow, mataram: World, tmp_pat
     old = mataram.evaluations["pegawai"]
     text = (ROOT / "definitions" / "kota-mataram.yaml").read_text()
     (tmp_path / "default.yaml").write_text((ROOT / "definitions" / "default.yaml").read_text())
-    # v5: the appeal window becomes 30 days.
+    # v6: the appeal window becomes 30 days.
     (tmp_path / "kota-mataram.yaml").write_text(
-        text.replace("version: 4", "version: 5").replace("14 days", "30 days"))
+        text.replace("version: 5", "version: 6").replace("14 days", "30 days"))
     publish_definitions(session, load_definitions(tmp_path))
     session.commit()
     period = ensure_period(session, mataram.agency, "monthly", 2026, 3)

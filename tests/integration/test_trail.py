@@ -65,7 +65,7 @@ def test_timeline_has_names_diffs_and_versions(session: Session, wf: Workflow,
                       HistoryReader(session, auditor, wf.audit_key))
     assert [e.event.trigger for e in result.entries] == ["open", "submit", "review"]
     review = result.entries[2]
-    assert review.actor_name == "Pejabat Penilai" and review.definition_version == 4
+    assert review.actor_name == "Pejabat Penilai" and review.definition_version == 5
     changes = {c.field: (c.old, c.new) for c in review.changes}
     assert changes["predikat"] == (None, "BAIK")
     assert changes["appraiser-rating.umpan_balik"] == (None, "Kinerja baik.")
@@ -113,7 +113,7 @@ def test_export_rows(session: Session, wf: Workflow, mataram: World) -> None:
     assert tuple(rows[0]) == CSV_COLUMNS
     assert [r[CSV_COLUMNS.index("transisi")] for r in rows[1:]] == ["open", "submit", "review"]
     assert rows[3][CSV_COLUMNS.index("nama_pelaku")] == "Pejabat Penilai"
-    assert rows[3][CSV_COLUMNS.index("versi_definisi")] == "4"
+    assert rows[3][CSV_COLUMNS.index("versi_definisi")] == "5"
     # Opened at 00:00 UTC: Mataram reads it in WITA, the machine column stays UTC.
     assert rows[1][CSV_COLUMNS.index("waktu_utc")] == "2026-01-05T00:00:00Z"
     assert rows[1][CSV_COLUMNS.index("waktu_lokal")] == "05-01-2026 08:00:00 WITA"

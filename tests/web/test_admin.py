@@ -319,7 +319,7 @@ def test_admin_adds_a_step_to_the_flow(client: FlaskClient, session: Session, wf
     assert response.status_code == 302
     newest = session.scalar(select(DefinitionVersion).where(
         DefinitionVersion.agency_id == a.agency.id).order_by(DefinitionVersion.version.desc()))
-    assert newest is not None and newest.version == 5 and "verified" in newest.source["states"]
+    assert newest is not None and newest.version == 6 and "verified" in newest.source["states"]
     assert admin_events(session, "definition_published") == 1
 
     old = a.evaluations["pegawai"]

@@ -32,10 +32,12 @@ pytestmark = pytest.mark.usefixtures("own_contexts")
 # The transition: the token with its employee and groups (1), the evaluation with its
 # participants and its newest event's projection (1), the row update and the event insert
 # (1 on PostgreSQL, a data-modifying WITH; 2 on SQLite), the dashboard's tally moved in
-# the same transaction (1, ``workflow.tallies.move``), and, for a step whose form reports on
-# the plan, the SKP the evaluation reads (1, ``workflow.skp_plan.skp_of``: the plan's
-# columns are written from it, never as posted).
-TRANSITION = {"postgresql": 5, "sqlite": 6}
+# the same transaction (1, ``workflow.tallies.move``), for a step whose form reports on the
+# plan, the SKP the evaluation reads (1, ``workflow.skp_plan.skp_of``: the plan's columns are
+# written from it, never as posted), and the step's notifications (1, one ``INSERT …
+# SELECT``, ``workflow.notifications``; one more per channel when e-mail or a gateway is
+# configured, not here).
+TRANSITION = {"postgresql": 6, "sqlite": 7}
 # The detail: the token (1), the evaluation with its employee and period (1), its
 # participants (1), the agency's zone (1), the history, for the appeal (1).
 DETAIL = 5

@@ -47,7 +47,7 @@ def run(app: Flask, *args: str) -> tuple[int, str]:
 def test_definitions_validate_ok(app: Flask) -> None:
     """Validating the shipped definitions succeeds and lists them."""
     code, out = run(app, "definitions", "validate")
-    assert code == 0 and "kota-kupang v4" in out
+    assert code == 0 and "kota-kupang v5" in out
 
 
 def test_definitions_validate_names_problems(app: Flask, tmp_path: Path) -> None:
@@ -69,9 +69,9 @@ def test_org_import_and_definitions_load(app: Flask, session: Session, tmp_path:
     assert code == 0, out
     assert session.scalar(select(func.count()).select_from(Employee)) == 8
     code, out = run(app, "definitions", "load")
-    assert code == 0 and "kota-kupang v4: diterbitkan" in out
+    assert code == 0 and "kota-kupang v5: diterbitkan" in out
     code, out = run(app, "definitions", "load")
-    assert "kota-kupang v4: tidak berubah" in out
+    assert "kota-kupang v5: tidak berubah" in out
     assert session.scalar(select(func.count()).select_from(DefinitionVersion)) == 1
 
 

@@ -44,7 +44,7 @@ def _returned(session: Session, wf: Workflow, mataram: World, tmp_path: Path) ->
     (tmp_path / "default.yaml").write_text((ROOT / "definitions" / "default.yaml").read_text())
     text = (ROOT / "definitions" / "kota-mataram.yaml").read_text()
     (tmp_path / "kota-mataram.yaml").write_text(
-        text.replace("version: 4", "version: 5") + OVERRIDE)
+        text.replace("version: 5", "version: 6") + OVERRIDE)
     publish_definitions(session, load_definitions(tmp_path))
     period = ensure_period(session, mataram.agency, "monthly", 2026, 3)
     report = open_period(session, at(wf, 1, 3), mataram.actor("kepala"), period.id)

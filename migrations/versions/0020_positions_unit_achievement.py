@@ -1,7 +1,7 @@
 """position, position_holder, unit_achievement: positions with acting officials, and the
 organisation's achievement per unit kerja (OPD) per period
 
-Revision ID: 0021
+Revision ID: 0020
 Revises: 0019
 Create Date: 2026-12-01 23:30:00
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021"
+revision = "0020"
 down_revision = "0019"
 branch_labels = None
 depends_on = None
