@@ -47,11 +47,11 @@ from . import documents
 from . import evaluations
 from . import health
 from . import metrics
+from . import notifications
 from . import reassignment_page
 from . import skp_feedback  # noqa: F401 - feedback and dialog routes on the skp blueprint
 from . import skp_pages
 from . import skp_realisation
-from . import notifications
 from . import tasks
 from .config import ConfigurationError
 from .config import check_production

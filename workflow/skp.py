@@ -49,9 +49,9 @@ from .models import HistoryEvent
 from .models import Skp
 from .models import SkpRhk
 from .models import utcnow
-from .positions import ReportingLine
 from .notifications import Subject
 from .notifications import notify_step
+from .positions import ReportingLine
 from .projection import field_digest
 from .publishing import current_version
 from .service import Workflow
