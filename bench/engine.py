@@ -240,6 +240,7 @@ def add_evaluations(engine: Engine, store: Store, periods: int) -> float:
                                 "participants": {r: p.nip for r, p in people.items()},
                                 "form_versions": store.pins},
                     "prev_hash": "", "actor_id": 1, "hash_version": HASH_VERSION,
+                    "key_id": "", "request_id": "",  # the installation key; no request
                     "projection": project({**row, "participants": participants_value(
                         (role, p.employee_id, identity(p)) for role, p in people.items())}),
                 }

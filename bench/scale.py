@@ -315,6 +315,7 @@ class _CloneJob:
                         "definition_version_id": e["definition_version_id"],
                         "comment": e["comment"], "data_digest": e["data_digest"],
                         "payload": payload, "prev_hash": prev, "hash_version": e["hash_version"],
+                        "key_id": "", "request_id": "",  # the installation key; no request
                         "projection": projection}
                     digest = event_hash(key, fields)
                     he_rows.append((hid, agency_id, eid, chain, e["seq"], at, e["kind"],

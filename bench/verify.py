@@ -175,6 +175,7 @@ def event_row(store: Store, eid: int, i: int, prev: str, employee_id: int,
         "comment": "", "data_digest": digest(changes["data"]) if "data" in changes else "",
         "payload": {"step": trigger}, "prev_hash": prev,
         "actor_id": employee_id if i == 2 else 3, "hash_version": HASH_VERSION,
+        "key_id": "", "request_id": "",  # the installation key; no request
         "projection": {**mutable_digests(i), **fixed_digests_of(employee_id, period_id)},
     }
     fields["hash"] = event_hash(AUDIT_KEY, fields)
@@ -250,6 +251,7 @@ def seed(engine: Engine, store: Store, events: int, per_chain: int) -> tuple[int
                       "trigger": "login", "source": "", "dest": "", "definition_version_id": None,
                       "comment": "", "data_digest": "", "payload": {}, "prev_hash": prev,
                       "actor_id": 4 + i % EMPLOYEES, "hash_version": HASH_VERSION,
+                      "key_id": "", "request_id": "",  # the installation key; no request
                       "projection": {}}
             fields["hash"] = prev = event_hash(AUDIT_KEY, fields)
             s.add(HistoryEvent(**fields))
