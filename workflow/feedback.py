@@ -48,6 +48,8 @@ from .models import Period
 from .models import SkpDialog
 from .models import SkpFeedback
 from .models import SkpIndicator
+from .notifications import Subject
+from .notifications import notify_record
 from .rating import BERAKHLAK
 from .service import Workflow
 from .skp import get_skp
@@ -257,8 +259,19 @@ def _store(session: Session, wf: Workflow, actor: Actor, skp: Any, role: str,
     event = _record(session, wf, actor, skp, role, kind=FEEDBACK_KIND, trigger=trigger,
                     record=feedback_record(row))
     row.event_seq = event.seq
+    _tell_other_party(session, wf, actor, skp, trigger, row.text)
     _flush(session)
     return row
+
+
+def _tell_other_party(session: Session, wf: Workflow, actor: Actor, skp: Any, kind: str,
+                      text: str) -> None:
+    """The employee hears of the appraiser's comment, reply or dialog, the appraiser of
+    hers (``notifications.notify_record``), in the record's transaction."""
+    other = skp.appraiser_id if actor.employee_id == skp.employee_id else skp.employee_id
+    notify_record(session, Subject("skp", skp.id, skp.agency_id, skp.employee_id), other,
+                  actor.employee_id, kind=kind, text=text, now=wf.clock(),
+                  channels=wf.notify_channels)
 
 
 def add_dialog(session: Session, wf: Workflow, actor: Actor, skp_id: int, *,
@@ -294,6 +307,7 @@ def add_dialog(session: Session, wf: Workflow, actor: Actor, skp_id: int, *,
     event = _record(session, wf, actor, skp, role, kind=DIALOG_KIND, trigger="dialog_kinerja",
                     record=dialog_record(row))
     row.event_seq = event.seq
+    _tell_other_party(session, wf, actor, skp, "dialog_kinerja", f"{body}\n{actions}")
     _flush(session)
     return row
 

@@ -137,6 +137,30 @@ def notify_step(session: Session, definition: WorkflowDefinition, rule: Transiti
                   "\n".join(body_en), channels, now, groups=groups, actor_id=actor_id)
 
 
+# What a feedback record tells the other party (``workflow.feedback``): its kind → title.
+_RECORD_TITLES = {
+    "umpan_balik": ("Umpan balik baru pada SKP Anda", "New feedback on your SKP"),
+    "balas_umpan_balik": ("Balasan umpan balik", "A reply to feedback"),
+    "dialog_kinerja": ("Dialog kinerja dicatat", "Performance dialog recorded"),
+}
+
+
+def notify_record(session: Session, subject: Subject, recipient_id: int | None,
+                  actor_id: int | None, *, kind: str, text: str, now: datetime,
+                  channels: Sequence[str] = ()) -> list[int]:
+    """Tell the other party of an SKP about a feedback comment, a reply or a dialog record
+    (``kind``: a key of ``_RECORD_TITLES``), written with the record; the caller commits.
+    Nobody is told of what she wrote herself."""
+    if recipient_id is None or recipient_id == actor_id:
+        return []
+    title, title_en = _RECORD_TITLES[kind]
+    excerpt = text.strip()
+    if len(excerpt) > 280:
+        excerpt = excerpt[:279] + "…"
+    return _write(session, subject, [recipient_id], kind, title, title_en, excerpt, excerpt,
+                  channels, now, actor_id=actor_id)
+
+
 def _write(session: Session, subject: Subject, recipients: Sequence[int], kind: str,
            title: str, title_en: str, body: str, body_en: str, channels: Sequence[str],
            now: datetime, dedupe: Mapping[int, str] | None = None,

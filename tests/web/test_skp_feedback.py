@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -25,6 +26,7 @@ from workflow.feedback import reply
 from workflow.feedback import skp_feedback
 from workflow.history import verify_all
 from workflow.models import HistoryEvent
+from workflow.models import Notification
 from workflow.models import Skp
 from workflow.models import SkpDialog
 from workflow.models import SkpFeedback
@@ -246,3 +248,38 @@ def test_feedback_section_in_english(app: Flask, session: Session, wf: Workflow,
     for indonesian in ("Umpan balik berkelanjutan", "Kirim umpan balik", "Maret",
                        "Tindak lanjut yang disepakati"):
         assert indonesian not in html, indonesian
+
+
+def test_feedback_reply_and_dialog_notify_the_other_party(session: Session, wf: Workflow,
+                                                          two: tuple[World, World]) -> None:
+    """The employee hears of the appraiser's comment, the appraiser of her reply and of a
+    dialog she records: one notification each, in the record's transaction, never to the
+    one who wrote it."""
+    world, _other = two
+    mine = set_chain(session, wf, world)["pegawai"]
+    employee_id, appraiser_id = mine.employee_id, mine.appraiser_id
+    penilai, pegawai = world.actor("penilai"), world.actor("pegawai")
+
+    def inbox(who: int | None) -> list[tuple[str, str, str]]:
+        return [(n.kind, n.subject, n.title) for n in session.scalars(
+            select(Notification).where(Notification.recipient_id == who,
+                                       Notification.kind.in_(
+                                           ["umpan_balik", "balas_umpan_balik",
+                                            "dialog_kinerja"]))
+            .order_by(Notification.id))]
+
+    first = comment(session, wf, penilai, mine.id, topic="rhk", rhk_id=mine.rhk[0].id,
+                    text="Percepat berkas bulan Maret.")
+    session.commit()
+    assert inbox(employee_id) == [("umpan_balik", "skp", "Umpan balik baru pada SKP Anda")]
+    assert inbox(appraiser_id) == []
+    reply(session, wf, pegawai, first.id, "Siap, saya selesaikan minggu ini.")
+    add_dialog(session, wf, pegawai, mine.id, held_on=date(2026, 4, 2),
+               topics="Capaian triwulan I", agreed_actions="Lembur dua hari per minggu.")
+    session.commit()
+    assert [k for k, _, _ in inbox(appraiser_id)] == ["balas_umpan_balik", "dialog_kinerja"]
+    assert len(inbox(employee_id)) == 1
+    body = session.scalars(select(Notification.body).where(
+        Notification.recipient_id == appraiser_id,
+        Notification.kind == "dialog_kinerja")).one()
+    assert "Lembur dua hari per minggu." in body
