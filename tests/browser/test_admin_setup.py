@@ -85,8 +85,10 @@ def test_admin_on_a_phone(phone: Page, live_server: LiveServer) -> None:
     phone.wait_for_url("**/evaluasi/")
     phone.goto(f"{live_server.url}/admin/")
     phone.click("button.navbar-toggler")
-    phone.locator("#keluar").click()
-    phone.wait_for_url("**/masuk**")
+    # The menu unfolds with an animation: click the log-out button once it has come to rest.
+    phone.locator("#keluar").wait_for(state="visible")
+    with phone.expect_navigation(url="**/masuk**"):
+        phone.locator("#keluar").click()
     phone.goto(f"{live_server.url}/admin/")
     assert "/masuk" in phone.url  # logged out: the admin sends to log in
 
