@@ -19,10 +19,10 @@ from workflow.errors import InvalidData
 from workflow.errors import WorkflowError
 from workflow.models import Period
 from workflow.org import units_of
-from workflow.periods import CAPAIAN_DASAR_MAX
 from workflow.periods import set_capaian
 from workflow.rating import CapaianOrganisasi
 from workflow.rating import Predikat
+from workflow.unit_achievement import CAPAIAN_DASAR_MAX
 from workflow.unit_achievement import set_unit_capaian
 
 from .period_page import PeriodPage

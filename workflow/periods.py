@@ -24,7 +24,6 @@ from . import tallies
 from .actors import Actor
 from .casting import Casting
 from .due import next_due
-from .errors import InvalidData
 from .errors import NotFound
 from .errors import NotPermitted
 from .errors import WorkflowError
@@ -41,11 +40,11 @@ from .positions import ReportingLine
 from .projection import of_evaluation
 from .projection import project
 from .publishing import current_version
-from .rating import CapaianOrganisasi
 from .service import Workflow
 from .service import definition_of
 from .skp import skps_in_window
 from .texts import Text
+from .unit_achievement import checked_capaian
 
 MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
           "September", "Oktober", "November", "Desember")
@@ -238,9 +237,6 @@ def _openings(employees: list[Employee], in_force: Mapping[int, list[Skp]],
                 yield employee, skp
 
 
-CAPAIAN_DASAR_MAX = 200
-
-
 def set_capaian(
     session: Session, wf: Workflow, actor: Actor, period_id: int, capaian: str, dasar: str,
 ) -> Period:
@@ -261,19 +257,7 @@ def set_capaian(
     period = session.get(Period, period_id)
     if period is None or period.agency_id != actor.agency_id:
         raise NotFound("Periode tidak ditemukan.", "Period not found.")
-    problems: dict[str, tuple[str, str]] = {}
-    if capaian not in CapaianOrganisasi.__members__:
-        problems["capaian"] = ("Pilih salah satu dari lima capaian organisasi.",
-                               "Choose one of the five achievement levels.")
-    dasar = (dasar or "").strip()
-    if not dasar:
-        problems["dasar"] = ("Dasar penetapan (nomor dan tanggal keputusan) wajib diisi.",
-                             "The basis (number and date of the decision) is required.")
-    elif len(dasar) > CAPAIAN_DASAR_MAX:
-        problems["dasar"] = (f"Dasar penetapan paling panjang {CAPAIAN_DASAR_MAX} karakter.",
-                             f"The basis may be at most {CAPAIAN_DASAR_MAX} characters long.")
-    if problems:
-        raise InvalidData.of(problems)
+    dasar = checked_capaian(capaian, dasar)
     changes = {name: [old, new] for name, old, new in (
         ("capaian_organisasi", period.capaian_organisasi, capaian),
         ("capaian_dasar", period.capaian_dasar, dasar)) if old != new}

@@ -44,7 +44,31 @@ from .snapshot import EvaluationLike
 if TYPE_CHECKING:  # service imports this module (the leader rule of a rating step)
     from .service import Workflow
 
-DASAR_MAX = 200
+
+CAPAIAN_DASAR_MAX = 200
+
+
+def checked_capaian(capaian: str, dasar: str | None) -> str:
+    """Check an achievement decision (*capaian kinerja organisasi*, of the agency or of one
+    unit: ``unit_achievement``) and return its basis, trimmed.
+
+    :raises InvalidData: an unknown achievement, or no (or too long a) basis.
+    """
+    problems: dict[str, tuple[str, str]] = {}
+    if capaian not in CapaianOrganisasi.__members__:
+        problems["capaian"] = ("Pilih salah satu dari lima capaian organisasi.",
+                               "Choose one of the five achievement levels.")
+    dasar = (dasar or "").strip()
+    if not dasar:
+        problems["dasar"] = ("Dasar penetapan (nomor dan tanggal keputusan) wajib diisi.",
+                             "The basis (number and date of the decision) is required.")
+    elif len(dasar) > CAPAIAN_DASAR_MAX:
+        problems["dasar"] = (f"Dasar penetapan paling panjang {CAPAIAN_DASAR_MAX} karakter.",
+                             f"The basis may be at most {CAPAIAN_DASAR_MAX} characters long.")
+    if problems:
+        raise InvalidData.of(problems)
+    return dasar
+
 
 # Our assumption (domain.md §12.6E, "U"): Istimewa → above, Baik → meets, lower → below.
 DEFAULT_LEADER_MAPPING: Mapping[str, str] = {
@@ -103,19 +127,7 @@ def set_unit_capaian(
             "atas namanya.",
             "A unit's achievement is set by the leader above the unit's head, or by the "
             "agency admin on her behalf.")
-    problems: dict[str, tuple[str, str]] = {}
-    if capaian not in CapaianOrganisasi.__members__:
-        problems["capaian"] = ("Pilih salah satu dari lima capaian organisasi.",
-                               "Choose one of the five achievement levels.")
-    dasar = (dasar or "").strip()
-    if not dasar:
-        problems["dasar"] = ("Dasar penetapan (nomor dan tanggal keputusan) wajib diisi.",
-                             "The basis (number and date of the decision) is required.")
-    elif len(dasar) > DASAR_MAX:
-        problems["dasar"] = (f"Dasar penetapan paling panjang {DASAR_MAX} karakter.",
-                             f"The basis may be at most {DASAR_MAX} characters long.")
-    if problems:
-        raise InvalidData.of(problems)
+    dasar = checked_capaian(capaian, dasar)
     row = session.scalar(select(UnitAchievement).where(
         UnitAchievement.period_id == period.id, UnitAchievement.unit_kerja == unit_kerja))
     old = (row.capaian, row.dasar) if row is not None else (None, None)
