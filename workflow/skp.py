@@ -24,11 +24,13 @@ from datetime import date
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.sql.elements import ColumnElement
 
 from .actors import Actor
 from .context import SkpFacts
@@ -181,13 +183,19 @@ def current_skp(session: Session, employee_id: int, year: int) -> Skp | None:
         .order_by(Skp.starts_on.desc(), Skp.id.desc()).limit(1))
 
 
+def in_force_query(employee_id: int,
+                   on_date: date | ColumnElement[date]) -> Select[Skp]:
+    """The query of the SKP in force for the employee on a date (a value, or an SQL expression
+    such as a period's end read in the same statement): its window holds the date and it was
+    not replaced (a closed SKP was in force up to its ``ends_on``)."""
+    return (select(Skp).where(Skp.employee_id == employee_id, Skp.starts_on <= on_date,
+                              Skp.ends_on >= on_date, Skp.status != REPLACED)
+            .order_by(Skp.starts_on.desc(), Skp.id.desc()).limit(1))
+
+
 def skp_in_force(session: Session, employee_id: int, on_date: date) -> Skp | None:
-    """Return the SKP in force for the employee on a date: its window holds the date and it
-    was not replaced (a closed SKP was in force up to its ``ends_on``)."""
-    return session.scalar(
-        select(Skp).where(Skp.employee_id == employee_id, Skp.starts_on <= on_date,
-                          Skp.ends_on >= on_date, Skp.status != REPLACED)
-        .order_by(Skp.starts_on.desc(), Skp.id.desc()).limit(1))
+    """Return the SKP in force for the employee on a date (``in_force_query``)."""
+    return session.scalar(in_force_query(employee_id, on_date))
 
 
 def skps_in_window(session: Session, employee_ids: Iterable[int], starts_on: date,

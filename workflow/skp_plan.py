@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from .models import Period
 from .models import Skp
-from .skp_flow import REPLACED
+from .skp import in_force_query
 from .skp_flow import SET
 from .snapshot import EvaluationLike
 
@@ -67,11 +67,7 @@ def skp_of(session: Session, evaluation: EvaluationLike) -> Skp | None:
         return session.get(Skp, evaluation.skp_id)
     period_end = select(Period.ends_on).where(Period.id == evaluation.period_id) \
         .scalar_subquery()
-    skp = session.scalar(
-        select(Skp).where(Skp.employee_id == evaluation.employee_id,
-                          Skp.starts_on <= period_end, Skp.ends_on >= period_end,
-                          Skp.status != REPLACED)
-        .order_by(Skp.starts_on.desc(), Skp.id.desc()).limit(1))
+    skp = session.scalar(in_force_query(evaluation.employee_id, period_end))
     return skp if skp is not None and skp.status == SET else None
 
 
