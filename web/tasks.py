@@ -149,6 +149,37 @@ def export_task(job_id: int) -> None:
     _in_app(work)
 
 
+def _run_claimed(app: Flask, job_id: int,
+                 body: Callable[[Session, Job], tuple[int, list[list[str]]]]) -> bool:
+    """Claim the job (its agency busy: retry later), run ``body`` on it and finish it with the
+    count and the problems ``body`` returns — or record the failure for a retry and re-raise.
+    Returns whether it ran (False: finished, cancelled or claimed by another worker)."""
+    session = db.session
+    try:
+        job = claim(session, job_id, _worker(), utcnow(),
+                    per_agency=app.config["JOB_AGENCY_CONCURRENCY"])
+    except AgencyBusy:
+        session.rollback()
+        _busy(job_id)
+    session.commit()
+    if job is None:
+        return False
+    try:
+        total, errors = body(session, job)
+        job = session.get(Job, job_id)
+        assert job is not None
+        job.total = job.done = total
+        job.errors = errors
+        finish(session, job, utcnow())
+        session.commit()
+    except Exception as exc:
+        session.rollback()
+        fail(session, job_id, utcnow(), f"{type(exc).__name__}: {exc}", retry=True)
+        session.commit()
+        raise
+    return True
+
+
 @huey.task(**RETRIES)
 def open_period_task(job_id: int) -> None:
     """Open a period for an agency (or one unit kerja) as a job; opening twice creates nothing
@@ -156,36 +187,21 @@ def open_period_task(job_id: int) -> None:
 
     def work(app: Flask) -> None:
         wf = app.extensions["workflow"]
-        session = db.session
-        try:
-            job = claim(session, job_id, _worker(), utcnow(),
-                        per_agency=app.config["JOB_AGENCY_CONCURRENCY"])
-        except AgencyBusy:
-            session.rollback()
-            _busy(job_id)
-        session.commit()
-        if job is None:
-            return
-        params = job.params or {}
-        requester = session.scalar(select(Employee).where(
-            Employee.nip == job.requested_by_nip))
-        actor = Actor.of(requester) if requester else Actor.system(job.agency_id or 0)
-        try:
+
+        def body(session: Session, job: Job) -> tuple[int, list[list[str]]]:
+            params = job.params or {}
+            requester = session.scalar(select(Employee).where(
+                Employee.nip == job.requested_by_nip))
+            actor = Actor.of(requester) if requester else Actor.system(job.agency_id or 0)
             report = open_period(session, wf, actor, params["period_id"],
                                  unit_kerja=params.get("unit_kerja") or None)
-            job = session.get(Job, job_id)
-            assert job is not None
-            job.total = job.done = len(report.evaluations)
-            job.errors = [[str(employee), str(reason)]
-                          for employee, reason in [*report.skipped, *report.blocked]]
-            finish(session, job, utcnow())
-            session.commit()
-        except Exception as exc:
-            session.rollback()
-            fail(session, job_id, utcnow(), f"{type(exc).__name__}: {exc}", retry=True)
-            session.commit()
-            raise
-        checkpoint_after(session, wf.audit_key, wf.checkpoint_dir, utcnow(), "period_open")
+            return len(report.evaluations), [
+                [str(employee), str(reason)]
+                for employee, reason in [*report.skipped, *report.blocked]]
+
+        if _run_claimed(app, job_id, body):
+            checkpoint_after(db.session, wf.audit_key, wf.checkpoint_dir, utcnow(),
+                             "period_open")
 
     _in_app(work)
 
@@ -195,34 +211,17 @@ def verify_task(job_id: int) -> None:
     """Verify the history chains of an agency (or all, ``agency_id`` NULL) incrementally."""
 
     def work(app: Flask) -> None:
-        session = db.session
-        try:
-            job = claim(session, job_id, _worker(), utcnow(),
-                        per_agency=app.config["JOB_AGENCY_CONCURRENCY"])
-        except AgencyBusy:
-            session.rollback()
-            _busy(job_id)
-        session.commit()
-        if job is None:
-            return
-        try:
+        def body(session: Session, job: Job) -> tuple[int, list[list[str]]]:
             result = run_verification(session, app.extensions["workflow"].audit_key,
                                       job.agency_id,
                                       incremental=not (job.params or {}).get("full"))
-            job = session.get(Job, job_id)
-            assert job is not None
-            job.total = job.done = result.run.chains
-            job.errors = [[r.chain, f"#{r.broken_seq}: {r.reason}"] for r in result.broken[:100]]
             evidence = check_evidence(session, storage(app), job.agency_id)
-            job.errors += [[f"skp:{p.skp_id}", f"bukti #{p.evidence_id}: {p.reason}"]
-                           for p in evidence.problems[:100]]
-            finish(session, job, utcnow())
-            session.commit()
-        except Exception as exc:
-            session.rollback()
-            fail(session, job_id, utcnow(), f"{type(exc).__name__}: {exc}", retry=True)
-            session.commit()
-            raise
+            return result.run.chains, [
+                *([r.chain, f"#{r.broken_seq}: {r.reason}"] for r in result.broken[:100]),
+                *([f"skp:{p.skp_id}", f"bukti #{p.evidence_id}: {p.reason}"]
+                  for p in evidence.problems[:100])]
+
+        _run_claimed(app, job_id, body)
 
     _in_app(work)
 
