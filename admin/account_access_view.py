@@ -21,13 +21,12 @@ from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy_lite import SQLAlchemy
 from werkzeug.wrappers import Response
 
-from l10n import current_language
+from l10n import refusal_messages
 from workflow.accounts import ACCOUNT_STATES
 from workflow.accounts import ACTIVATION_DAYS
 from workflow.accounts import account_rows
 from workflow.accounts import agency_employees
 from workflow.accounts import issue_activation_codes
-from workflow.errors import InvalidData
 from workflow.errors import WorkflowError
 from workflow.models import utcnow
 from workflow.org import units_of
@@ -88,15 +87,10 @@ class AccountAccessView(SecureBaseView):
             issued = issue_activation_codes(
                 session, current_app.extensions["workflow"].audit_key, actor, people,
                 now=utcnow(), days=int(raw_days))
-        except InvalidData as exc:
-            session.rollback()
-            for messages in exc.errors_in(current_language()).values():
-                for message in messages:
-                    flash(message, "error")
-            return redirect(url_for(".index"))
         except WorkflowError as exc:
             session.rollback()
-            flash(exc.in_language(current_language()), "error")
+            for message in refusal_messages(exc):
+                flash(message, "error")
             return redirect(url_for(".index"))
         session.commit()
         page = self.render("admin/account_codes.html", issued=issued,

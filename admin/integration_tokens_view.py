@@ -14,10 +14,9 @@ from flask_admin import expose
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from l10n import current_language
+from l10n import refusal_messages
 from workflow.accounts import TOKEN_DAYS
 from workflow.accounts import TOKEN_MAX_DAYS
-from workflow.errors import InvalidData
 from workflow.errors import WorkflowError
 from workflow.integration_tokens import integration_tokens_of
 from workflow.integration_tokens import issue_integration_token
@@ -43,12 +42,8 @@ class IntegrationTokensView(SecureBaseView):
 
     def _refused(self, exc: WorkflowError) -> Response:
         self.session.rollback()
-        if isinstance(exc, InvalidData):
-            for messages in exc.errors_in(current_language()).values():
-                for message in messages:
-                    flash(message, "error")
-        else:
-            flash(exc.in_language(current_language()), "error")
+        for message in refusal_messages(exc):
+            flash(message, "error")
         return redirect(url_for(".index"))
 
     @expose("/terbitkan", methods=["POST"])

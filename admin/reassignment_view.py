@@ -16,8 +16,7 @@ from flask_babel import ngettext
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from l10n import current_language
-from workflow.errors import InvalidData
+from l10n import refusal_messages
 from workflow.errors import WorkflowError
 from workflow.models import Employee
 from workflow.reassignment import open_holdings
@@ -56,14 +55,10 @@ class ReassignmentView(SecureBaseView):
                     raise WorkflowError("Pilih pegawai pengganti.", "Choose the new person.")
                 events = reassign_roles(session, current_app.extensions["workflow"], actor,
                                         items, new_id, request.form.get("alasan", ""))
-            except InvalidData as exc:
-                session.rollback()
-                for messages in exc.errors_in(current_language()).values():
-                    for message in messages:
-                        flash(message, "error")
             except WorkflowError as exc:
                 session.rollback()
-                flash(exc.in_language(current_language()), "error")
+                for message in refusal_messages(exc):
+                    flash(message, "error")
             else:
                 session.commit()
                 flash(ngettext("%(num)d peran dialihkan.", "%(num)d peran dialihkan.",

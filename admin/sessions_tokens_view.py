@@ -16,7 +16,7 @@ from flask_admin import expose
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from l10n import current_language
+from l10n import refusal_messages
 from workflow.accounts import TOKEN_DAYS
 from workflow.accounts import TOKEN_MAX_DAYS
 from workflow.accounts import TOKEN_SCOPES
@@ -25,7 +25,6 @@ from workflow.accounts import end_sessions
 from workflow.accounts import issue_token
 from workflow.accounts import revoke_token
 from workflow.accounts import tokens_of
-from workflow.errors import InvalidData
 from workflow.errors import WorkflowError
 from workflow.models import utcnow
 
@@ -48,12 +47,8 @@ class SessionsTokensView(SecureBaseView):
 
     def _flash_error(self, exc: WorkflowError) -> Response:
         self.session.rollback()
-        if isinstance(exc, InvalidData):
-            for messages in exc.errors_in(current_language()).values():
-                for message in messages:
-                    flash(message, "error")
-        else:
-            flash(exc.in_language(current_language()), "error")
+        for message in refusal_messages(exc):
+            flash(message, "error")
         return redirect(url_for(".index"))
 
     @expose("/terbitkan", methods=["POST"])

@@ -20,6 +20,8 @@ from flask import current_app
 from flask import has_app_context
 from flask_babel import get_locale
 
+from workflow.errors import InvalidData
+from workflow.errors import WorkflowError
 from workflow.localtime import DEFAULT_ZONE
 from workflow.localtime import Style
 from workflow.localtime import format_date
@@ -65,3 +67,13 @@ def local_time(moment: datetime | date | str | None, style: Style = "datetime",
 def when(moment: datetime | None, date_only: bool = False) -> str:
     """Write a moment on the pages: ``16 Mar 2026, 23.59 WITA`` (or only the date)."""
     return local_time(moment, "date" if date_only else "datetime")
+
+
+def refusal_messages(exc: WorkflowError) -> list[str]:
+    """Return what a refusal says, in the reader's language: each field's message of an
+    ``InvalidData``, else its one message (the pages flash them; the API sends them as JSON)."""
+    language = current_language()
+    if isinstance(exc, InvalidData):
+        return [message for messages in exc.errors_in(language).values()
+                for message in messages]
+    return [exc.in_language(language)]

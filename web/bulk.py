@@ -22,10 +22,10 @@ from werkzeug.wrappers import Response
 
 from l10n import current_language
 from l10n import reader_zone
+from l10n import refusal_messages
 from workflow.bulk_actions import fire_many
 from workflow.bulk_actions import next_waiting
 from workflow.bulk_actions import queue
-from workflow.errors import InvalidData
 from workflow.errors import WorkflowError
 
 from .auth import current_actor
@@ -65,14 +65,10 @@ def fire() -> Response:
     try:
         events = fire_many(db.session, workflow_deps(), current_actor(), ids,
                            request.form.get("trigger", ""), request.form.get("comment", ""))
-    except InvalidData as exc:
-        db.session.rollback()
-        for messages in exc.errors_in(current_language()).values():
-            for message in messages:
-                flash(message, "danger")
     except WorkflowError as exc:
         db.session.rollback()
-        flash(exc.in_language(current_language()), "danger")
+        for message in refusal_messages(exc):
+            flash(message, "danger")
     else:
         db.session.commit()
         flash(ngettext("%(num)d evaluasi diproses.", "%(num)d evaluasi diproses.",

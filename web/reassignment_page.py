@@ -15,7 +15,7 @@ from flask_login import login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from l10n import current_language
+from l10n import refusal_messages
 from workflow.errors import InvalidData
 from workflow.errors import WorkflowError
 from workflow.models import Employee
@@ -47,14 +47,10 @@ def index() -> Response | str:
                                              "Choose the new person.")})
             events = reassign_roles(db.session, workflow_deps(), actor, items, int(new),
                                     request.form.get("alasan", ""))
-        except InvalidData as exc:
-            db.session.rollback()
-            for messages in exc.errors_in(current_language()).values():
-                for message in messages:
-                    flash(message, "danger")
         except WorkflowError as exc:
             db.session.rollback()
-            flash(exc.in_language(current_language()), "danger")
+            for message in refusal_messages(exc):
+                flash(message, "danger")
         else:
             db.session.commit()
             flash(ngettext("%(num)d peran dialihkan.", "%(num)d peran dialihkan.",
